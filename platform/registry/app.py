@@ -1,0 +1,120 @@
+"""Build one tenant's registry app: create_app(settings) can be called many times in one process."""
+import logging
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from registry import __version__, db, errors, journal
+from registry.deps import API_PREFIX
+from registry.audit.api import router as audit_router
+from registry.cases.api import router as cases_router
+from registry.config import Settings
+from registry.context import TenantContext
+from registry.cremations.api import router as cremations_router
+from registry.health import router as health_router
+from registry.institutions.api import router as institutions_router
+from registry.limits import BodySizeLimit
+from registry.metrics import AppMetrics, MetricsMiddleware
+from registry.outbox.api import router as outbox_router
+from registry.remains.api import router as remains_router
+from registry.security.auth import DevelopmentIssuer
+from registry.security.keys import ensure_keys, load_keys
+
+log = logging.getLogger(__name__)
+_MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The registry of one tenant, with its own engine, keys, issuer and metrics."""
+    settings = settings or Settings()
+    if settings.environment == "development":
+        ensure_keys(settings.keys_dir)  # production keys come from provisioning, never made on the fly
+    keys = load_keys(settings.keys_dir)
+    engine = db.make_engine(settings)
+    ctx = TenantContext(
+        settings=settings, engine=engine, keys=keys,
+        issuer=DevelopmentIssuer(keys.token_private_pem, issuer=settings.issuer, audience=settings.token_audience),
+        metrics=AppMetrics(tenant=settings.tenant_slug, version=__version__, engine=engine),
+        migration_heads=db.migration_heads(),
+    )
+    app = FastAPI(title=f"Funeral registry — {settings.tenant_slug}", version=__version__,
+                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None)
+    app.state.ctx = ctx
+    app.include_router(health_router)
+    for router in (institutions_router, cases_router, cremations_router, remains_router, audit_router,
+                   outbox_router):
+        app.include_router(router)
+    _install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       on_refuse=lambda scope: _audit_oversized(ctx, scope))
+    return app
+
+
+def _actor(request: Request) -> str:
+    principal = getattr(request.state, "principal", None)
+    return principal.subject if principal else "anonymous"
+
+
+def _action(request: Request) -> str:
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', request.url.path)}"
+
+
+def _refuse(request: Request, status: int, title: str, problems: list[dict]) -> JSONResponse:
+    """Answer with the one error shape; audit refused writes and every denied access."""
+    session = getattr(request.state, "db_session", None)
+    if session is not None:
+        session.rollback()  # nothing of the refused request may be written, and its locks must go
+    if request.method in _MUTATING or status in (401, 403):
+        journal.refused(request.app.state.ctx.engine, actor=_actor(request), action=_action(request),
+                        status=status, problems=problems)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(errors.body(status, title, problems), status_code=status, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(errors.DomainError)
+    def domain_error(request: Request, exc: errors.DomainError) -> JSONResponse:
+        return _refuse(request, exc.status, exc.title, [p.as_dict() for p in exc.problems])
+
+    @app.exception_handler(RequestValidationError)
+    def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [_problem_from_pydantic(e) for e in exc.errors()]
+        return _refuse(request, 422, "invalid input", problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        rule = {404: "route", 405: "method"}.get(exc.status_code, "http")
+        return JSONResponse(errors.body(exc.status_code, str(exc.detail).lower(),
+                                        [{"field": "path", "rule": rule, "message": str(exc.detail)}]),
+                            status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", _action(request))
+        session = getattr(request.state, "db_session", None)
+        if session is not None:
+            session.rollback()
+        return JSONResponse(errors.body(500, "internal error", [
+            {"field": "server", "rule": "internal", "message": "internal error; it has been logged"}]), 500)
+
+
+def _problem_from_pydantic(error: dict) -> dict:
+    location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    if error.get("type") == "json_invalid":
+        location = []  # the location is a character offset, not a field
+    field = ".".join(location + [str(error.get("ctx", {}).get("field", ""))]).strip(".") or "body"
+    message = error.get("msg", "invalid value")
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    return {"field": field, "rule": error.get("type", "invalid"), "message": message}
+
+
+async def _audit_oversized(ctx: TenantContext, scope) -> None:
+    problems = [{"field": "body", "rule": "max_size", "message": "request body too large"}]
+    await anyio.to_thread.run_sync(lambda: journal.refused(
+        ctx.engine, actor="anonymous", action=f"{scope['method']} {scope['path']}", status=413, problems=problems))

@@ -1,0 +1,25 @@
+"""Audit trail, for auditors only (三员分立: administrators cannot read it)."""
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from registry.audit import service
+from registry.audit.models import AuditEntriesPublic, AuditEntryPublic, ChainVerdict
+from registry.deps import API_PREFIX, AuditReader, SessionDep
+
+router = APIRouter(prefix=f"{API_PREFIX}/audit", tags=["audit"])
+
+
+@router.get("", response_model=AuditEntriesPublic)
+def list_audit(session: SessionDep, _: AuditReader, after: Annotated[int, Query(ge=0)] = 0,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+               result: Annotated[str | None, Query(pattern="^(ok|refused)$")] = None) -> AuditEntriesPublic:
+    entries = service.list_entries(session, after=after, limit=limit, result=result)
+    return AuditEntriesPublic(data=[AuditEntryPublic.model_validate(e, from_attributes=True) for e in entries],
+                              count=len(entries))
+
+
+@router.get("/verify", response_model=ChainVerdict)
+def verify_chain(session: SessionDep, _: AuditReader) -> ChainVerdict:
+    """Walk the hash chain; names the first entry that was altered or removed."""
+    return service.verify(session)

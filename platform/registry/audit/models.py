@@ -1,0 +1,46 @@
+"""Audit trail: every write and every refusal, hash-chained with SM3."""
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from registry.db_types import UTCDateTime
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entries"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=200)
+    object_type: str = Field(max_length=64)
+    object_id: str = Field(max_length=64)
+    result: str = Field(max_length=16, index=True)
+    detail: str = Field(default="{}")
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditEntryPublic(SQLModel):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    result: str
+    detail: str
+    prev_hash: str
+    hash: str
+
+
+class AuditEntriesPublic(SQLModel):
+    data: list[AuditEntryPublic]
+    count: int
+
+
+class ChainVerdict(SQLModel):
+    ok: bool
+    checked: int
+    first_broken_seq: int | None = None
+    reason: str | None = None

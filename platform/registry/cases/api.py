@@ -1,0 +1,76 @@
+"""Cases: routes parse and authorise, the service does the work."""
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from registry.cases import service
+from registry.cases.models import (
+    CaseCorrectionPublic, CaseCorrectionRequest, CaseCreate, CasePublic, CasesPublic, CaseStatus, IdNumberDisclosure,
+)
+from registry.deps import API_PREFIX, CasesReader, CasesReviewer, CasesWriter, ContextDep, SessionDep, require
+from registry.security.permissions import Permission
+
+router = APIRouter(prefix=f"{API_PREFIX}/cases", tags=["cases"])
+PersonalDataReader = require(Permission.personal_data_read)
+
+
+@router.post("", response_model=CasePublic, status_code=status.HTTP_201_CREATED)
+def declare_case(body: CaseCreate, session: SessionDep, ctx: ContextDep, principal: CasesWriter) -> CasePublic:
+    """Declare a death; likely duplicates are refused with 409 naming the existing case."""
+    return CasePublic.of(service.declare_case(session, ctx=ctx, principal=principal, data=body))
+
+
+@router.get("", response_model=CasesPublic)
+def list_cases(session: SessionDep, ctx: ContextDep, principal: CasesReader, status: CaseStatus | None = None,
+               id_number: Annotated[str | None, Query(max_length=40)] = None,
+               institution_id: uuid.UUID | None = None, offset: Annotated[int, Query(ge=0)] = 0,
+               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> CasesPublic:
+    rows = service.list_cases(session, ctx=ctx, principal=principal, status=status, id_number=id_number,
+                              institution_id=institution_id, offset=offset, limit=limit)
+    return CasesPublic(data=[CasePublic.of(c) for c in rows], count=len(rows))
+
+
+@router.get("/{case_id}", response_model=CasePublic)
+def get_case(case_id: uuid.UUID, session: SessionDep, principal: CasesReader) -> CasePublic:
+    return CasePublic.of(service.get_visible_case(session, principal=principal, case_id=case_id))
+
+
+@router.get("/{case_id}/id-number", response_model=IdNumberDisclosure)
+def disclose_id_number(case_id: uuid.UUID, session: SessionDep, ctx: ContextDep,
+                       principal: PersonalDataReader) -> IdNumberDisclosure:
+    """The unmasked ID number; the read is audited."""
+    number = service.disclose_id_number(session, ctx=ctx, principal=principal, case_id=case_id)
+    case = service.get_case(session, case_id=case_id)
+    return IdNumberDisclosure(case_id=case_id, id_type=case.id_type, id_number=number)
+
+
+@router.post("/{case_id}/corrections", response_model=CasePublic)
+def correct_case(case_id: uuid.UUID, body: CaseCorrectionRequest, session: SessionDep, ctx: ContextDep,
+                 principal: CasesWriter) -> CasePublic:
+    return CasePublic.of(service.correct_case(session, ctx=ctx, principal=principal, case_id=case_id,
+                                              changes=body.changes, reason=body.reason))
+
+
+@router.get("/{case_id}/corrections", response_model=list[CaseCorrectionPublic])
+def list_corrections(case_id: uuid.UUID, session: SessionDep, principal: CasesReader) -> list[CaseCorrectionPublic]:
+    service.get_visible_case(session, principal=principal, case_id=case_id)
+    return [CaseCorrectionPublic(**c.model_dump(exclude={"fields"}), fields=c.fields.split(","))
+            for c in service.list_corrections(session, case_id=case_id)]
+
+
+@router.post("/{case_id}/register", response_model=CasePublic)
+def register_case(case_id: uuid.UUID, session: SessionDep, principal: CasesReviewer) -> CasePublic:
+    """Reviewer confirms a declaration: declared → registered."""
+    return CasePublic.of(service.transition(session, principal=principal, case_id=case_id, action="register"))
+
+
+@router.post("/{case_id}/close", response_model=CasePublic)
+def close_case(case_id: uuid.UUID, session: SessionDep, principal: CasesWriter) -> CasePublic:
+    """cremated or buried → closed."""
+    return CasePublic.of(service.transition(session, principal=principal, case_id=case_id, action="close"))
+
+
+@router.post("/{case_id}/archive", response_model=CasePublic)
+def archive_case(case_id: uuid.UUID, session: SessionDep, principal: CasesReviewer) -> CasePublic:
+    return CasePublic.of(service.archive_case(session, principal=principal, case_id=case_id))

@@ -1,0 +1,229 @@
+"""The deceased and the funeral case (逝者与业务): what is accepted, stored and shown are separate classes."""
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, model_validator
+from pydantic import Field as Check
+from pydantic_core import PydanticCustomError
+from sqlmodel import Field, SQLModel
+
+from registry.db_types import UTCDateTime, new_id, utcnow
+from registry.reference.ethnicities import ETHNICITIES
+from registry.validators import Name, Phone, RegionCode, resident_id, rule_error
+
+# clocks of clients drift: a death time a few minutes ahead is still accepted
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class Sex(StrEnum):
+    """GB/T 2261.1 codes."""
+    unknown = "0"
+    male = "1"
+    female = "2"
+    unspecified = "9"
+
+
+class IdType(StrEnum):
+    resident_id = "resident_id"  # 居民身份证, GB 11643
+    passport = "passport"
+    hk_macao_permit = "hk_macao_permit"
+    taiwan_permit = "taiwan_permit"
+    foreign_permanent_residence = "foreign_permanent_residence"
+    none = "none"  # identity unknown (无名尸): no number
+
+
+class DeathPlaceType(StrEnum):
+    hospital = "hospital"
+    home = "home"
+    care_institution = "care_institution"
+    public_place = "public_place"
+    other = "other"
+
+
+class DeathManner(StrEnum):
+    normal = "normal"
+    abnormal = "abnormal"
+
+
+class CauseCategory(StrEnum):
+    disease = "disease"
+    accident = "accident"
+    suicide = "suicide"
+    homicide = "homicide"
+    undetermined = "undetermined"
+    other = "other"
+
+
+class CaseStatus(StrEnum):
+    declared = "declared"
+    registered = "registered"
+    cremated = "cremated"
+    buried = "buried"
+    closed = "closed"
+
+
+def _ethnicity(value: str) -> str:
+    if value not in ETHNICITIES:
+        raise PydanticCustomError("ethnicity_code", "{code} is not a GB/T 3304 ethnicity code", {"code": value})
+    return value
+
+
+Ethnicity = Annotated[str, AfterValidator(_ethnicity)]
+
+
+class Informant(BaseModel):
+    """The handler (经办人) who declares the death on the family's behalf."""
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    relation: str = Check(min_length=1, max_length=20)
+    phone: Phone
+
+
+class InformantPublic(BaseModel):
+    name: str
+    relation: str
+    phone: str  # masked
+
+
+class CaseFacts(BaseModel):
+    """Everything about the deceased and the death that a declaration states and a correction may change."""
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    deceased_name: Name
+    sex: Sex
+    ethnicity: Ethnicity
+    id_type: IdType
+    id_number: str | None = Check(default=None, max_length=40)
+    birth_date: date
+    household_region: RegionCode
+    death_at: AwareDatetime
+    death_place_type: DeathPlaceType
+    death_manner: DeathManner
+    cause_category: CauseCategory
+    death_certificate_no: str | None = Check(default=None, min_length=4, max_length=32,
+                                             pattern=r"^[A-Za-z0-9-]+$")
+    informant: Informant
+
+    @model_validator(mode="after")
+    def _rules(self):
+        if self.id_type == IdType.none:
+            if self.id_number:
+                raise rule_error("id_number", "id_number_absent", "id_number must be empty when id_type is none")
+        elif not self.id_number:
+            raise rule_error("id_number", "missing", f"id_number is required for id_type {self.id_type.value}")
+        elif self.id_type == IdType.resident_id:
+            try:
+                self.id_number = resident_id(self.id_number.upper())
+            except PydanticCustomError as exc:
+                raise rule_error("id_number", exc.type, exc.message()) from None
+            if self.id_number[6:14] != self.birth_date.strftime("%Y%m%d"):
+                raise rule_error("birth_date", "id_birth_date", "birth_date differs from the one in the ID number")
+        if self.death_at > datetime.now(UTC) + CLOCK_SKEW:
+            raise rule_error("death_at", "not_future", "death_at is in the future")
+        if self.birth_date > self.death_at.astimezone(UTC).date() + timedelta(days=1):
+            raise rule_error("birth_date", "date_order", "birth_date is after death_at")
+        return self
+
+
+class CaseCreate(CaseFacts):
+    institution_id: uuid.UUID
+
+
+class CaseCorrectionRequest(BaseModel):
+    """Change declared facts; every correction states why (更正原因)."""
+    model_config = ConfigDict(extra="forbid")
+
+    changes: dict[str, object] = Check(min_length=1)
+    reason: str = Check(min_length=2, max_length=500)
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    status: CaseStatus = Field(default=CaseStatus.declared, index=True)
+    institution_id: uuid.UUID = Field(foreign_key="institutions.id", index=True)
+    deceased_name: str = Field(max_length=100, index=True)
+    sex: Sex
+    ethnicity: str = Field(max_length=2)
+    id_type: IdType
+    id_number_cipher: str | None = Field(default=None, max_length=200)
+    id_number_index: str | None = Field(default=None, max_length=64, unique=True)
+    id_number_masked: str | None = Field(default=None, max_length=40)
+    birth_date: date = Field(index=True)
+    household_region: str = Field(max_length=6)
+    death_at: datetime = Field(sa_type=UTCDateTime)
+    death_place_type: DeathPlaceType
+    death_manner: DeathManner
+    cause_category: CauseCategory
+    death_certificate_no: str | None = Field(default=None, max_length=32)
+    informant_name: str = Field(max_length=100)
+    informant_relation: str = Field(max_length=20)
+    informant_phone_cipher: str = Field(max_length=200)
+    informant_phone_masked: str = Field(max_length=24)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CasePublic(BaseModel):
+    id: uuid.UUID
+    status: CaseStatus
+    institution_id: uuid.UUID
+    deceased_name: str
+    sex: Sex
+    ethnicity: str
+    id_type: IdType
+    id_number: str | None  # masked: 110101********123X
+    birth_date: date
+    household_region: str
+    death_at: datetime
+    death_place_type: DeathPlaceType
+    death_manner: DeathManner
+    cause_category: CauseCategory
+    death_certificate_no: str | None
+    informant: InformantPublic
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+
+    @classmethod
+    def of(cls, case: Case) -> "CasePublic":
+        data = case.model_dump(exclude={"id_number_cipher", "id_number_index", "id_number_masked"})
+        return cls(**data, id_number=case.id_number_masked,
+                   informant=InformantPublic(name=case.informant_name, relation=case.informant_relation,
+                                             phone=case.informant_phone_masked))
+
+
+class CasesPublic(BaseModel):
+    data: list[CasePublic]
+    count: int
+
+
+class IdNumberDisclosure(BaseModel):
+    case_id: uuid.UUID
+    id_type: IdType
+    id_number: str | None
+
+
+class CaseCorrection(SQLModel, table=True):
+    __tablename__ = "case_corrections"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="cases.id", index=True)
+    fields: str = Field(max_length=500)
+    reason: str = Field(max_length=500)
+    actor: str = Field(max_length=200)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CaseCorrectionPublic(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    fields: list[str]
+    reason: str
+    actor: str
+    at: datetime

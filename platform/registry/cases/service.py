@@ -1,0 +1,234 @@
+"""Declare, look up, correct and move cases through their status flow."""
+import uuid
+from datetime import timedelta
+
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from registry import journal
+from registry.cases.models import (
+    Case, CaseCorrection, CaseCreate, CaseFacts, CasePublic, CaseStatus,
+)
+from registry.context import TenantContext
+from registry.db_types import utcnow
+from registry.errors import Conflict, Forbidden, Invalid, NotFound
+from registry.institutions import service as institutions
+from registry.security.auth import Principal
+from registry.security.masking import mask_id_number, mask_phone
+from registry.security.permissions import INSTITUTION_BOUND
+
+DUPLICATE_DEATH_WINDOW = timedelta(days=5)
+ID_CONTEXT = "cases.id_number"
+PHONE_CONTEXT = "cases.informant_phone"
+
+
+def check_institution_binding(principal: Principal, institution_id: uuid.UUID, *, field: str = "institution_id") -> None:
+    """A registrar works for one institution only; refuse writes for any other."""
+    if principal.roles & INSTITUTION_BOUND and principal.institution_id != institution_id:
+        raise Forbidden(field, "institution_binding",
+                        f"your account is bound to institution {principal.institution_id}, not {institution_id}")
+
+
+def get_case(session: Session, *, case_id: uuid.UUID) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("case_id", f"case {case_id} not found")
+    return case
+
+
+def get_visible_case(session: Session, *, principal: Principal, case_id: uuid.UUID) -> Case:
+    """The case, if this principal may see it; other institutions' cases are not found for a registrar."""
+    case = get_case(session, case_id=case_id)
+    if principal.roles & INSTITUTION_BOUND and principal.institution_id != case.institution_id:
+        raise NotFound("case_id", f"case {case_id} not found")
+    return case
+
+
+def list_cases(session: Session, *, ctx: TenantContext, principal: Principal, status: CaseStatus | None = None,
+               id_number: str | None = None, institution_id: uuid.UUID | None = None,
+               offset: int = 0, limit: int = 100) -> list[Case]:
+    """Cases, newest first; an ID number is looked up through its blind index, never decrypted."""
+    query = select(Case)
+    if principal.roles & INSTITUTION_BOUND:
+        query = query.where(Case.institution_id == principal.institution_id)
+    if institution_id:
+        query = query.where(Case.institution_id == institution_id)
+    if status:
+        query = query.where(Case.status == status)
+    if id_number:
+        query = query.where(Case.id_number_index == ctx.blind_index(id_number.strip()))
+    return list(session.exec(query.order_by(col(Case.created_at).desc()).offset(offset).limit(limit)))
+
+
+def _find_duplicate(session: Session, *, ctx: TenantContext, facts: CaseFacts,
+                    exclude: uuid.UUID | None = None) -> tuple[Case, str] | None:
+    """Same ID number; or same name and birth date with deaths within five days."""
+    if facts.id_number:
+        query = select(Case).where(Case.id_number_index == ctx.blind_index(facts.id_number))
+        if exclude:
+            query = query.where(Case.id != exclude)
+        match = session.exec(query).first()
+        if match:
+            return match, "id_number"
+    query = select(Case).where(
+        Case.deceased_name == facts.deceased_name, Case.birth_date == facts.birth_date,
+        col(Case.death_at) >= facts.death_at - DUPLICATE_DEATH_WINDOW,
+        col(Case.death_at) <= facts.death_at + DUPLICATE_DEATH_WINDOW,
+    )
+    if exclude:
+        query = query.where(Case.id != exclude)
+    match = session.exec(query).first()
+    return (match, "name_birth_death") if match else None
+
+
+def _apply_facts(case: Case, facts: CaseFacts, ctx: TenantContext) -> None:
+    """Copy validated facts onto the row, encrypting and masking personal data."""
+    for name in ("deceased_name", "sex", "ethnicity", "id_type", "birth_date", "household_region", "death_at",
+                 "death_place_type", "death_manner", "cause_category", "death_certificate_no"):
+        setattr(case, name, getattr(facts, name))
+    if facts.id_number:
+        case.id_number_cipher = ctx.encrypt(ID_CONTEXT, facts.id_number)
+        case.id_number_index = ctx.blind_index(facts.id_number)
+        case.id_number_masked = mask_id_number(facts.id_number)
+    else:
+        case.id_number_cipher = case.id_number_index = case.id_number_masked = None
+    case.informant_name = facts.informant.name
+    case.informant_relation = facts.informant.relation
+    case.informant_phone_cipher = ctx.encrypt(PHONE_CONTEXT, facts.informant.phone)
+    case.informant_phone_masked = mask_phone(facts.informant.phone)
+
+
+def _refuse_duplicate(session: Session, ctx: TenantContext, facts: CaseFacts, exclude: uuid.UUID | None = None):
+    found = _find_duplicate(session, ctx=ctx, facts=facts, exclude=exclude)
+    if found:
+        existing, rule = found
+        field = "id_number" if rule == "id_number" else "deceased_name"
+        raise Conflict(field, f"duplicate_{rule}", f"possible duplicate of case {existing.id}",
+                       existing_case_id=str(existing.id))
+
+
+def declare_case(session: Session, *, ctx: TenantContext, principal: Principal, data: CaseCreate) -> Case:
+    """Declare a death (status declared), refusing likely duplicates with 409 naming the existing case."""
+    check_institution_binding(principal, data.institution_id)
+    head = journal.begin(session)
+    institution = session.get(institutions.Institution, data.institution_id)
+    if institution is None:
+        raise Invalid("institution_id", "exists", f"institution {data.institution_id} does not exist")
+    _refuse_duplicate(session, ctx, data)
+    case = Case(institution_id=data.institution_id, informant_phone_cipher="", informant_phone_masked="",
+                informant_name="", informant_relation="", **{k: getattr(data, k) for k in (
+                    "deceased_name", "sex", "ethnicity", "id_type", "birth_date", "household_region", "death_at",
+                    "death_place_type", "death_manner", "cause_category")})
+    _apply_facts(case, data, ctx)
+    session.add(case)
+    journal.written(session, head, actor=principal.subject, action="case.declare", object_type="case",
+                    object_id=case.id, event_type="case.declared", payload=CasePublic.of(case).model_dump(mode="json"))
+    session.commit()
+    ctx.metrics.cases_registered.inc()
+    return case
+
+
+def _current_facts(case: Case, ctx: TenantContext) -> dict:
+    return {
+        "deceased_name": case.deceased_name, "sex": case.sex, "ethnicity": case.ethnicity, "id_type": case.id_type,
+        "id_number": ctx.decrypt(ID_CONTEXT, case.id_number_cipher) if case.id_number_cipher else None,
+        "birth_date": case.birth_date, "household_region": case.household_region, "death_at": case.death_at,
+        "death_place_type": case.death_place_type, "death_manner": case.death_manner,
+        "cause_category": case.cause_category, "death_certificate_no": case.death_certificate_no,
+        "informant": {"name": case.informant_name, "relation": case.informant_relation,
+                      "phone": ctx.decrypt(PHONE_CONTEXT, case.informant_phone_cipher)},
+    }
+
+
+def correct_case(session: Session, *, ctx: TenantContext, principal: Principal, case_id: uuid.UUID,
+                 changes: dict, reason: str) -> Case:
+    """Correct declared facts with a reason; the whole case is re-validated and re-checked for duplicates."""
+    head = journal.begin(session)
+    case = get_visible_case(session, principal=principal, case_id=case_id)
+    check_institution_binding(principal, case.institution_id)
+    if case.archived_at is not None:
+        raise Conflict("case_id", "archived", f"case {case_id} is archived and can no longer be corrected")
+    unknown = sorted(set(changes) - set(CaseFacts.model_fields))
+    if unknown:
+        raise Invalid(f"changes.{unknown[0]}", "correctable_field", f"{unknown[0]} cannot be corrected this way")
+    try:
+        facts = CaseFacts.model_validate({**_current_facts(case, ctx), **changes})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or str(first.get("ctx", {}).get("field", "changes"))
+        raise Invalid(f"changes.{field}", first["type"], first["msg"].removeprefix("Value error, ")) from None
+    _refuse_duplicate(session, ctx, facts, exclude=case.id)
+    _apply_facts(case, facts, ctx)
+    case.updated_at = utcnow()
+    session.add(case)
+    correction = CaseCorrection(case_id=case.id, fields=",".join(sorted(changes)), reason=reason,
+                                actor=principal.subject)
+    session.add(correction)
+    journal.written(session, head, actor=principal.subject, action="case.correct", object_type="case",
+                    object_id=case.id, event_type="case.corrected", payload=CasePublic.of(case).model_dump(mode="json"),
+                    detail={"fields": sorted(changes), "reason": reason})
+    session.commit()
+    return case
+
+
+def list_corrections(session: Session, *, case_id: uuid.UUID) -> list[CaseCorrection]:
+    return list(session.exec(select(CaseCorrection).where(CaseCorrection.case_id == case_id)
+                             .order_by(col(CaseCorrection.at))))
+
+
+_TRANSITIONS = {
+    "register": ({CaseStatus.declared}, CaseStatus.registered),
+    "close": ({CaseStatus.cremated, CaseStatus.buried}, CaseStatus.closed),
+}
+
+
+def move_status(session: Session, head, *, principal: Principal, case: Case, allowed_from: set[CaseStatus],
+                to: CaseStatus, action: str) -> None:
+    """Advance a case in its flow inside the caller's transaction; a wrong state is a 409."""
+    if case.archived_at is not None:
+        raise Conflict("case_id", "archived", f"case {case.id} is archived")
+    if case.status not in allowed_from:
+        allowed = ", ".join(sorted(s.value for s in allowed_from))
+        raise Conflict("status", "status_flow", f"case {case.id} is {case.status.value}; {action} needs {allowed}")
+    previous, case.status, case.updated_at = case.status, to, utcnow()
+    session.add(case)
+    journal.written(session, head, actor=principal.subject, action=f"case.{action}", object_type="case",
+                    object_id=case.id, event_type=f"case.{to.value}",
+                    payload={"case_id": str(case.id), "from": previous.value, "to": to.value})
+
+
+def transition(session: Session, *, principal: Principal, case_id: uuid.UUID, action: str) -> Case:
+    """register (declared → registered) or close (cremated|buried → closed)."""
+    head = journal.begin(session)
+    case = get_visible_case(session, principal=principal, case_id=case_id)
+    allowed_from, to = _TRANSITIONS[action]
+    move_status(session, head, principal=principal, case=case, allowed_from=allowed_from, to=to, action=action)
+    session.commit()
+    return case
+
+
+def archive_case(session: Session, *, principal: Principal, case_id: uuid.UUID) -> Case:
+    """Archive a closed case: it stays readable and can no longer change."""
+    head = journal.begin(session)
+    case = get_visible_case(session, principal=principal, case_id=case_id)
+    if case.status != CaseStatus.closed or case.archived_at is not None:
+        raise Conflict("status", "status_flow", f"only a closed, unarchived case can be archived; {case.id} is "
+                                                f"{case.status.value}{' and archived' if case.archived_at else ''}")
+    case.archived_at = case.updated_at = utcnow()
+    session.add(case)
+    journal.written(session, head, actor=principal.subject, action="case.archive", object_type="case",
+                    object_id=case.id, event_type="case.archived", payload={"case_id": str(case.id)})
+    session.commit()
+    return case
+
+
+def disclose_id_number(session: Session, *, ctx: TenantContext, principal: Principal, case_id: uuid.UUID) -> str | None:
+    """The full ID number, for a reviewer; every such read is audited."""
+    head = journal.begin(session)
+    case = get_visible_case(session, principal=principal, case_id=case_id)
+    number = ctx.decrypt(ID_CONTEXT, case.id_number_cipher) if case.id_number_cipher else None
+    journal.written(session, head, actor=principal.subject, action="case.read_id_number", object_type="case",
+                    object_id=case.id, event_type=None, payload=None)
+    session.commit()
+    return number
+

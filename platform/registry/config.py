@@ -1,0 +1,56 @@
+"""Settings of one registry app: one tenant, one database, one issuer."""
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Role(StrEnum):
+    province = "province"
+    ministry = "ministry"
+
+
+class Settings(BaseSettings):
+    """Everything a running tenant needs; read from FSP_* variables or passed in by the control plane."""
+
+    model_config = SettingsConfigDict(env_prefix="FSP_", extra="ignore", frozen=True)
+
+    tenant_code: str = Field(default="110000", pattern=r"^\d{6}$")
+    tenant_slug: str = Field(default="beijing", pattern=r"^[a-z][a-z0-9-]{1,30}$")
+    role: Role = Role.province
+    database_url: str = "sqlite:///./.fsp/registry.db"
+    keys_dir: Path = Path("./.fsp/keys")
+    token_issuer: str | None = None
+    token_audience: str = "registry-api"
+    environment: str = "development"
+    max_body_bytes: int = 64 * 1024
+    db_pool_size: int = 5
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, url: str) -> str:
+        if not url.startswith(("sqlite", "postgresql")):
+            raise ValueError("database_url must be a sqlite:// or postgresql+psycopg:// URL")
+        return url
+
+    @model_validator(mode="after")
+    def _production_needs_real_issuer(self) -> "Settings":
+        # the development issuer mints its own tokens: never acceptable outside development
+        if self.environment != "development" and self.issuer.startswith("fsp-dev:"):
+            raise ValueError("a non-development environment needs FSP_TOKEN_ISSUER set to the tenant's realm")
+        return self
+
+    @property
+    def issuer(self) -> str:
+        """The token issuer this tenant trusts."""
+        return self.token_issuer or f"fsp-dev:{self.tenant_slug}"
+
+    @property
+    def province_prefix(self) -> str:
+        """First two digits of the GB/T 2260 code: every region of the province starts with them."""
+        return self.tenant_code[:2]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

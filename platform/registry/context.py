@@ -1,0 +1,29 @@
+"""Everything one tenant's app holds: settings, engine, keys, issuer, metrics. Many can live in one process."""
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from registry.config import Settings
+from registry.metrics import AppMetrics
+from registry.security import crypto
+from registry.security.auth import DevelopmentIssuer
+from registry.security.keys import TenantKeys
+
+
+@dataclass
+class TenantContext:
+    settings: Settings
+    engine: Engine
+    keys: TenantKeys = field(repr=False)
+    issuer: DevelopmentIssuer
+    metrics: AppMetrics
+    migration_heads: set[str] = field(default_factory=set)
+
+    def encrypt(self, field_name: str, value: str) -> str:
+        return crypto.sm4_gcm_encrypt(self.keys.field_key, value, context=field_name.encode())
+
+    def decrypt(self, field_name: str, token: str) -> str:
+        return crypto.sm4_gcm_decrypt(self.keys.field_key, token, context=field_name.encode())
+
+    def blind_index(self, value: str) -> str:
+        return crypto.hmac_sm3(self.keys.index_key, value.upper())

@@ -1,0 +1,69 @@
+"""Engine and sessions of one app: built per app, never at module level."""
+from collections.abc import Iterator
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlmodel import Session
+
+from registry.config import Settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def make_engine(settings: Settings) -> Engine:
+    """An engine for the tenant's database; SQLite gets WAL and writer-first transactions."""
+    if settings.is_sqlite:
+        engine = create_engine(settings.database_url, connect_args={"check_same_thread": False, "timeout": 30})
+        _serialise_sqlite_writers(engine)
+        return engine
+    return create_engine(
+        settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size, pool_pre_ping=True
+    )
+
+
+def _serialise_sqlite_writers(engine: Engine) -> None:
+    # BEGIN IMMEDIATE takes the write lock up front, so two writers queue instead of failing to upgrade
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One session per request; the service decides when to commit."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config(str(MIGRATIONS_DIR.parent / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def migration_heads() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def current_revisions(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def upgrade_to_head(database_url: str) -> None:
+    """Bring a database to the newest schema (what `alembic upgrade head` does)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(database_url), "head")

@@ -1,0 +1,63 @@
+"""Request dependencies as Annotated aliases; handlers never reach for globals."""
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from registry.context import TenantContext
+from registry.errors import Forbidden, Unauthorized
+from registry.security.auth import Principal
+from registry.security.permissions import Permission
+
+# every domain router declares its full path, so the route template is the whole URL path
+API_PREFIX = "/api/v1"
+
+_bearer = HTTPBearer(auto_error=False, description="A token from the tenant's issuer")
+
+
+def get_context(request: Request) -> TenantContext:
+    return request.app.state.ctx
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.ctx.engine, expire_on_commit=False) as session:
+        # the error handlers roll it back before auditing a refusal, so no lock outlives the request
+        request.state.db_session = session
+        yield session
+
+
+def get_principal(request: Request,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+    if credentials is None:
+        raise Unauthorized("a bearer token is required")
+    principal = request.app.state.ctx.issuer.verify(credentials.credentials)
+    request.state.principal = principal
+    return principal
+
+
+ContextDep = Annotated[TenantContext, Depends(get_context)]
+SessionDep = Annotated[Session, Depends(get_session)]
+CurrentUser = Annotated[Principal, Depends(get_principal)]
+
+
+def require(permission: Permission):
+    """A dependency that lets the request through only with the permission."""
+
+    def check(principal: CurrentUser) -> Principal:
+        if not principal.can(permission):
+            raise Forbidden("authorization", "permission", f"role lacks permission {permission.value}")
+        return principal
+
+    return Annotated[Principal, Depends(check)]
+
+
+InstitutionsWriter = require(Permission.institutions_write)
+CasesReader = require(Permission.cases_read)
+CasesWriter = require(Permission.cases_write)
+CasesReviewer = require(Permission.cases_review)
+CremationsWriter = require(Permission.cremations_write)
+RemainsWriter = require(Permission.remains_write)
+AuditReader = require(Permission.audit_read)
+OutboxReader = require(Permission.outbox_read)

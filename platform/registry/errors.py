@@ -1,0 +1,55 @@
+"""One error shape for every failure: {"status", "title", "errors": [{"field", "rule", "message"}]}."""
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Problem:
+    field: str
+    rule: str
+    message: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "rule": self.rule, "message": self.message, **self.extra}
+
+
+class DomainError(Exception):
+    """A refusal a service raises; the app turns it into the JSON error shape and an audit entry."""
+
+    status = 400
+    title = "bad request"
+
+    def __init__(self, field: str, rule: str, message: str, **extra: Any):
+        super().__init__(message)
+        self.problems = [Problem(field, rule, message, extra)]
+
+
+class Invalid(DomainError):
+    status, title = 422, "invalid input"
+
+
+class NotFound(DomainError):
+    status, title = 404, "not found"
+
+    def __init__(self, field: str, message: str, **extra: Any):
+        super().__init__(field, "exists", message, **extra)
+
+
+class Conflict(DomainError):
+    status, title = 409, "conflict"
+
+
+class Unauthorized(DomainError):
+    status, title = 401, "unauthorized"
+
+    def __init__(self, message: str):
+        super().__init__("authorization", "bearer_token", message)
+
+
+class Forbidden(DomainError):
+    status, title = 403, "forbidden"
+
+
+def body(status: int, title: str, problems: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"status": status, "title": title, "errors": problems}

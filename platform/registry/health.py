@@ -1,0 +1,43 @@
+"""Liveness, readiness and metrics endpoints (outside /api/v1, for probes and Prometheus)."""
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from registry import db
+from registry.deps import ContextDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+def healthz() -> dict:
+    """The process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(ctx: ContextDep) -> JSONResponse:
+    """The database is reachable and its schema is at the migration head."""
+    try:
+        with ctx.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        current = db.current_revisions(ctx.engine)
+    except Exception as exc:
+        return JSONResponse({"status": "unavailable", "reason": f"database unreachable: {type(exc).__name__}"}, 503)
+    heads = ctx.migration_heads
+    if current != heads:
+        return JSONResponse({"status": "unavailable", "reason": "schema not at migration head",
+                             "current": sorted(current), "head": sorted(heads)}, 503)
+    return JSONResponse({"status": "ready", "revision": sorted(current)})
+
+
+@router.get("/metrics")
+def metrics(ctx: ContextDep) -> Response:
+    return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/.well-known/jwks.json")
+def jwks(ctx: ContextDep) -> dict:
+    """Public keys of the development issuer, so other services can check this tenant's tokens."""
+    return ctx.issuer.jwks

@@ -1,0 +1,56 @@
+"""Institution directory and fees: public to read (公开), provincial admins to write."""
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from registry.deps import API_PREFIX, ContextDep, InstitutionsWriter, SessionDep
+from registry.institutions import service
+from registry.institutions.models import (
+    InstitutionCreate, InstitutionPublic, InstitutionsPublic, InstitutionType, InstitutionUpdate,
+    ServiceItemCreate, ServiceItemPublic, ServiceItemsPublic,
+)
+
+router = APIRouter(prefix=f"{API_PREFIX}/institutions", tags=["institutions"])
+
+
+@router.get("", response_model=InstitutionsPublic)
+def list_institutions(session: SessionDep, type: InstitutionType | None = None,
+                      region_code: Annotated[str | None, Query(pattern=r"^\d{2,6}$")] = None,
+                      q: Annotated[str | None, Query(max_length=50)] = None,
+                      offset: Annotated[int, Query(ge=0)] = 0,
+                      limit: Annotated[int, Query(ge=1, le=500)] = 100) -> InstitutionsPublic:
+    rows = service.list_institutions(session, type=type, region_code=region_code, q=q, offset=offset, limit=limit)
+    return InstitutionsPublic(data=rows, count=len(rows))
+
+
+@router.post("", response_model=InstitutionPublic, status_code=status.HTTP_201_CREATED)
+def create_institution(body: InstitutionCreate, session: SessionDep, ctx: ContextDep,
+                       principal: InstitutionsWriter) -> InstitutionPublic:
+    return service.create_institution(session, principal=principal, province_code=ctx.settings.tenant_code,
+                                      data=body)
+
+
+@router.get("/{institution_id}", response_model=InstitutionPublic)
+def get_institution(institution_id: uuid.UUID, session: SessionDep) -> InstitutionPublic:
+    return service.get_institution(session, institution_id=institution_id)
+
+
+@router.patch("/{institution_id}", response_model=InstitutionPublic)
+def update_institution(institution_id: uuid.UUID, body: InstitutionUpdate, session: SessionDep,
+                       principal: InstitutionsWriter) -> InstitutionPublic:
+    return service.update_institution(session, principal=principal, institution_id=institution_id, data=body)
+
+
+@router.get("/{institution_id}/service-items", response_model=ServiceItemsPublic)
+def list_service_items(institution_id: uuid.UUID, session: SessionDep, on: date | None = None) -> ServiceItemsPublic:
+    rows = service.list_service_items(session, institution_id=institution_id, on=on)
+    return ServiceItemsPublic(data=rows, count=len(rows))
+
+
+@router.post("/{institution_id}/service-items", response_model=ServiceItemPublic,
+             status_code=status.HTTP_201_CREATED)
+def add_service_item(institution_id: uuid.UUID, body: ServiceItemCreate, session: SessionDep,
+                     principal: InstitutionsWriter) -> ServiceItemPublic:
+    return service.add_service_item(session, principal=principal, institution_id=institution_id, data=body)

@@ -1,0 +1,125 @@
+"""Funeral-service institutions (殡葬服务机构) and their published service items and fees."""
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import model_validator
+from sqlmodel import Field, SQLModel
+
+from registry.db_types import UTCDateTime, new_id, utcnow
+from registry.validators import CreditCode, Name, Phone, RegionCode, ShortText, rule_error
+
+
+class InstitutionType(StrEnum):
+    funeral_home = "funeral_home"  # 殡仪馆
+    crematorium = "crematorium"  # 火葬场
+    commercial_cemetery = "commercial_cemetery"  # 经营性公墓
+    public_cemetery = "public_cemetery"  # 公益性公墓
+    columbarium = "columbarium"  # 骨灰堂
+    service_station = "service_station"  # 殡仪服务站
+
+
+CREMATING_TYPES = frozenset({InstitutionType.funeral_home, InstitutionType.crematorium})
+
+
+class InstitutionStatus(StrEnum):
+    active = "active"
+    suspended = "suspended"
+    closed = "closed"
+
+
+class InstitutionBase(SQLModel):
+    name: Name
+    type: InstitutionType
+    credit_code: CreditCode = Field(index=True, unique=True, max_length=18)
+    region_code: RegionCode = Field(max_length=6, index=True)
+    address: ShortText
+    contact_name: Name | None = None
+    contact_phone: Phone | None = None
+    licence_no: str | None = Field(default=None, max_length=64)
+    status: InstitutionStatus = InstitutionStatus.active
+
+
+class InstitutionCreate(InstitutionBase):
+    pass
+
+
+class InstitutionUpdate(SQLModel):
+    name: Name | None = None
+    address: ShortText | None = None
+    contact_name: Name | None = None
+    contact_phone: Phone | None = None
+    licence_no: str | None = Field(default=None, max_length=64)
+    status: InstitutionStatus | None = None
+
+
+class Institution(InstitutionBase, table=True):
+    __tablename__ = "institutions"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class InstitutionPublic(InstitutionBase):
+    id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+
+class InstitutionsPublic(SQLModel):
+    data: list[InstitutionPublic]
+    count: int
+
+
+class ServiceCategory(StrEnum):
+    basic = "basic"  # 基本殡葬服务: government-priced, often subsidised
+    optional = "optional"  # 选择性服务
+
+
+class PricingBasis(StrEnum):
+    government_set = "government_set"  # 政府定价
+    government_guided = "government_guided"  # 政府指导价
+    market = "market"  # 市场调节价
+
+
+class ServiceItemBase(SQLModel):
+    name: ShortText
+    category: ServiceCategory
+    unit: str = Field(min_length=1, max_length=20)
+    price_fen: int = Field(ge=0, le=100_000_000)
+    pricing_basis: PricingBasis
+    effective_from: date
+    effective_to: date | None = None
+    description: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _rules(self):
+        if self.category == ServiceCategory.basic and self.pricing_basis == PricingBasis.market:
+            raise rule_error("pricing_basis", "basic_service_pricing",
+                             "basic services are government-set or government-guided, never market-priced")
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            raise rule_error("effective_to", "date_order", "effective_to must not be before effective_from")
+        return self
+
+
+class ServiceItemCreate(ServiceItemBase):
+    pass
+
+
+class ServiceItem(ServiceItemBase, table=True):
+    __tablename__ = "service_items"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    institution_id: uuid.UUID = Field(foreign_key="institutions.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ServiceItemPublic(ServiceItemBase):
+    id: uuid.UUID
+    institution_id: uuid.UUID
+
+
+class ServiceItemsPublic(SQLModel):
+    data: list[ServiceItemPublic]
+    count: int

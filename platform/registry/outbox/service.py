@@ -1,0 +1,31 @@
+"""Append events in the writer's transaction; read them in tenant sequence order."""
+import json
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from registry import sequences
+from registry.db_types import utcnow
+from registry.outbox.models import OutboxEvent, OutboxEventPublic
+
+
+def append(session: Session, *, event_type: str, aggregate_type: str, aggregate_id: str, payload: dict,
+           head: sequences.TenantSequences) -> OutboxEvent:
+    """Queue one event; its sequence number has no gaps because the head is locked."""
+    head.outbox_seq += 1
+    event = OutboxEvent(
+        seq=head.outbox_seq, at=utcnow(), event_type=event_type, aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id, payload=json.dumps(payload, ensure_ascii=False, default=str),
+    )
+    session.add(event)
+    return event
+
+
+def list_events(session: Session, *, after: int = 0, limit: int = 100) -> list[OutboxEventPublic]:
+    """Events after a cursor, the way connectors read them."""
+    rows = session.exec(select(OutboxEvent).where(OutboxEvent.seq > after).order_by(col(OutboxEvent.seq)).limit(limit))
+    return [OutboxEventPublic(**row.model_dump(exclude={"payload"}), payload=json.loads(row.payload)) for row in rows]
+
+
+def pending_count(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(OutboxEvent).where(col(OutboxEvent.shipped_at).is_(None))).one()

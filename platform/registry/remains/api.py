@@ -1,0 +1,4 @@
+"""PLACEHOLDER: being written."""
+from fastapi import APIRouter
+
+router = APIRouter()

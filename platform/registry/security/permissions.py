@@ -1,0 +1,51 @@
+"""Realm roles and what each may do; least privilege, and 三员分立 for the administrators."""
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    institutions_write = "institutions:write"
+    cases_read = "cases:read"
+    cases_write = "cases:write"
+    cases_review = "cases:review"
+    personal_data_read = "personal-data:read"
+    cremations_write = "cremations:write"
+    remains_write = "remains:write"
+    audit_read = "audit:read"
+    outbox_read = "outbox:read"
+
+
+class Role(StrEnum):
+    system_admin = "system-admin"
+    security_admin = "security-admin"
+    audit_admin = "audit-admin"
+    provincial_admin = "provincial-admin"
+    registrar = "registrar"
+    reviewer = "reviewer"
+    auditor = "auditor"
+    ministry_operator = "ministry-operator"
+
+
+P = Permission
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.system_admin: frozenset({P.outbox_read}),
+    Role.security_admin: frozenset(),
+    Role.audit_admin: frozenset({P.audit_read}),
+    Role.provincial_admin: frozenset({P.institutions_write, P.cases_read}),
+    Role.registrar: frozenset({P.cases_read, P.cases_write, P.cremations_write, P.remains_write}),
+    Role.reviewer: frozenset({P.cases_read, P.cases_review, P.personal_data_read}),
+    Role.auditor: frozenset({P.audit_read}),
+    Role.ministry_operator: frozenset({P.outbox_read, P.cases_read}),
+}
+
+# roles whose work is tied to one institution: writes are limited to it
+INSTITUTION_BOUND = frozenset({Role.registrar})
+
+
+def permissions_of(roles: frozenset[str]) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for name in roles:
+        try:
+            granted |= ROLE_PERMISSIONS[Role(name)]
+        except ValueError:
+            continue  # roles of other applications in the same realm grant nothing here
+    return frozenset(granted)
