@@ -1,0 +1,63 @@
+"""Builders of valid request payloads; tests override only what they are about."""
+import itertools
+from datetime import UTC, date, datetime, timedelta
+
+from stdnum.cn import ric, uscc
+
+_counter = itertools.count(1)
+
+# 八宝山殡仪馆-like defaults inside Beijing (110000)
+BEIJING_REGION = "110107"
+
+
+def resident_id(region: str = "110105", birth: date = date(1949, 12, 31), seq: int | None = None) -> str:
+    """A checksum-valid GB 11643 ID number."""
+    seq = next(_counter) % 1000 if seq is None else seq
+    body = f"{region}{birth:%Y%m%d}{seq:03d}"
+    return body + ric.calc_check_digit(body)
+
+
+def credit_code(seq: int | None = None) -> str:
+    """A checksum-valid GB 32100 unified social credit code."""
+    seq = next(_counter) if seq is None else seq
+    body = f"12110000{seq:09d}"
+    return body + uscc.calc_check_digit(body)
+
+
+def institution_payload(**overrides) -> dict:
+    n = next(_counter)
+    payload = {
+        "name": f"北京市第{n}殡仪馆", "type": "funeral_home", "credit_code": credit_code(), "region_code": BEIJING_REGION,
+        "address": f"石景山区石景山路{n}号", "contact_name": "王主任", "contact_phone": "010-68800000",
+        "licence_no": f"BJ-{n:05d}",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def case_payload(institution_id, **overrides) -> dict:
+    n = next(_counter)
+    birth = date(1930, 1, 1) + timedelta(days=n * 37 % 20000)
+    payload = {
+        "institution_id": str(institution_id), "deceased_name": f"测试逝者{n}", "sex": "1", "ethnicity": "01",
+        "id_type": "resident_id", "id_number": resident_id(birth=birth, seq=n % 1000), "birth_date": birth.isoformat(),
+        "household_region": "110105",
+        "death_at": (datetime.now(UTC) - timedelta(days=2)).isoformat(),
+        "death_place_type": "hospital", "death_manner": "normal", "cause_category": "disease",
+        "death_certificate_no": f"BJ-{n:08d}",
+        "informant": {"name": "张家属", "relation": "子女", "phone": "13812345678"},
+    }
+    payload.update(overrides)
+    return payload
+
+
+def create_institution(client, headers, **overrides) -> dict:
+    response = client.post("/api/v1/institutions", json=institution_payload(**overrides), headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def declare_case(client, headers, institution_id, **overrides) -> dict:
+    response = client.post("/api/v1/cases", json=case_payload(institution_id, **overrides), headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
