@@ -1,0 +1,202 @@
+"""Fixtures every test uses: a fresh, fully migrated registry database per test, on SQLite and on PostgreSQL.
+
+A test that asks for `database_url` (or for `settings`, `app`, `client`, `mint` or `session`, which build on it)
+runs once per backend, with the ids `[sqlite]` and `[postgresql]`:
+
+- sqlite: the file of a database migrated once per session is copied into the test's `tmp_path`;
+- postgresql: `CREATE DATABASE fsp_t_<hex> TEMPLATE <session template>` on the real server that `make test`
+  starts (scripts/postgres-test-server); the database is dropped WITH (FORCE) after the test. The server's
+  admin URL comes from FSP_TEST_PG_URL; a postgresql test without it fails and says to run `make test`.
+
+`--backend=sqlite` (or `postgresql`) runs only that half, e.g. `.venv/bin/pytest --backend=sqlite` for a quick
+run without PostgreSQL; the default `all` runs both. `empty_database_url` gives an empty, unmigrated database
+on the same terms, and `run_alembic` runs an Alembic command against a URL (for migration tests).
+
+FSP_* variables of the calling shell (except FSP_TEST_*) are removed at start: a developer's demo settings
+must not leak into the Settings the tests build.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psycopg
+import pytest
+from alembic import command
+from fastapi.testclient import TestClient
+from psycopg import sql
+from sqlalchemy import create_engine, make_url
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session
+
+if TYPE_CHECKING:  # registry is imported when first used, so a broken registry fails only the tests using it
+    from fastapi import FastAPI
+
+    from registry.config import Settings
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--backend", choices=(*BACKENDS, "all"), default="all",
+                     help="run the database tests on this backend only (default: all)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name in [name for name in os.environ if name.startswith("FSP_") and not name.startswith("FSP_TEST_")]:
+        del os.environ[name]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db_backend" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("backend")
+        metafunc.parametrize("db_backend", BACKENDS if chosen == "all" else (chosen,), indirect=True)
+
+
+def _run_alembic(url: str, action: Callable[..., object], *args: object) -> None:
+    """`action(config, *args)` (an `alembic.command` function) on the database at `url`, committed."""
+    from registry.db import alembic_config
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config(url)
+            # the explicit connection wins over FSP_DATABASE_URL; pytest keeps its own logging set-up
+            config.attributes.update(connection=connection, skip_logging_config=True)
+            action(config, *args)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def run_alembic() -> Callable[..., None]:
+    """`run_alembic(url, alembic.command.upgrade, "head")`: an Alembic command against one database."""
+    return _run_alembic
+
+
+@pytest.fixture
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """`sqlite` or `postgresql`: the backend this test runs on (parametrised, narrowed by --backend)."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    """The admin URL of the test PostgreSQL server (a CREATEDB role), from FSP_TEST_PG_URL."""
+    url = os.environ.get("FSP_TEST_PG_URL")
+    if not url:
+        pytest.fail("FSP_TEST_PG_URL is not set: run the tests with `make test`, which starts PostgreSQL",
+                    pytrace=False)
+    return url
+
+
+@pytest.fixture(scope="session")
+def _pg_admin(pg_admin_url: str) -> Iterator[psycopg.Connection]:
+    libpq_url = make_url(pg_admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(libpq_url, autocommit=True) as connection:
+        yield connection
+
+
+def _pg_url(admin_url: str, database: str) -> str:
+    return make_url(admin_url).set(database=database).render_as_string(hide_password=False)
+
+
+@contextmanager
+def _pg_database(request: pytest.FixtureRequest, prefix: str, template: str | None = None) -> Iterator[str]:
+    """A new database (a copy of `template`, or empty), dropped on exit whoever is still connected."""
+    admin: psycopg.Connection = request.getfixturevalue("_pg_admin")
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+    admin.execute(create)
+    try:
+        yield _pg_url(request.getfixturevalue("pg_admin_url"), name)
+    finally:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "registry.db"
+    _run_alembic(f"sqlite:///{path}", command.upgrade, "head")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_template(request: pytest.FixtureRequest) -> Iterator[str]:
+    # the pid keeps concurrent sessions (xdist workers, other developers) apart on the shared server
+    with _pg_database(request, f"fsp_template_{os.getpid()}") as url:
+        _run_alembic(url, command.upgrade, "head")
+        name = make_url(url).database
+        # CREATE DATABASE ... TEMPLATE fails while anyone is connected to the template: nobody may connect
+        request.getfixturevalue("_pg_admin").execute(
+            sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(sql.Identifier(name)))
+        yield name
+
+
+@pytest.fixture
+def database_url(db_backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh, empty, fully migrated registry database that only this test uses."""
+    if db_backend == "sqlite":
+        path = tmp_path / "registry.db"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        yield f"sqlite:///{path}"
+    else:
+        with _pg_database(request, "fsp_t", template=request.getfixturevalue("_pg_template")) as url:
+            yield url
+
+
+@pytest.fixture
+def empty_database_url(db_backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a new database without any table (not even alembic_version) that only this test uses."""
+    if db_backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+    else:
+        with _pg_database(request, "fsp_e") as url:
+            yield url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    from registry.config import Settings
+
+    return Settings(tenant_code="110000", tenant_slug="beijing", database_url=database_url,
+                    keys_dir=tmp_path / "keys", environment="development")
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[FastAPI]:
+    from registry.app import create_app
+
+    app = create_app(settings)
+    yield app
+    app.state.ctx.engine.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def mint(app: FastAPI) -> Callable[..., dict[str, str]]:
+    """`mint("registrar", institution_id=...)` → the Authorization header of a development token."""
+    def _mint(*roles: str, institution_id=None, subject: str = "tester") -> dict[str, str]:
+        token = app.state.ctx.issuer.mint(subject, list(roles), institution_id=institution_id)
+        return {"Authorization": f"Bearer {token}"}
+
+    return _mint
+
+
+@pytest.fixture
+def session(app: FastAPI) -> Iterator[Session]:
+    """A session on the app's own engine, for looking at the database directly."""
+    with Session(app.state.ctx.engine) as session:
+        yield session
