@@ -1,18 +1,111 @@
-"""PLACEHOLDER: being written."""
+"""Cremation (火化) and the cremation certificate (火化证明): accepted, stored and shown are separate classes."""
 import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
 
+import sqlalchemy as sa
+from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
+from pydantic import Field as Check
 from sqlmodel import Field, SQLModel
 
-from registry.db_types import new_id
+from registry.cases.models import CLOCK_SKEW
+from registry.db_types import UTCDateTime, new_id, utcnow
+from registry.validators import Name, rule_error
+
+
+class CremationCreate(BaseModel):
+    """What the cremating institution records once the cremation is done."""
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    institution_id: uuid.UUID
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    furnace_no: str = Check(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9-]+$")
+    operator_name: Name
+
+    @model_validator(mode="after")
+    def _rules(self):
+        if self.started_at > datetime.now(UTC) + CLOCK_SKEW:
+            raise rule_error("started_at", "not_future", "started_at is in the future")
+        if self.ended_at < self.started_at:
+            raise rule_error("ended_at", "date_order", "ended_at must not be before started_at")
+        return self
 
 
 class Cremation(SQLModel, table=True):
     __tablename__ = "cremations"
+
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
-    case_id: uuid.UUID = Field(foreign_key="cases.id", index=True)
+    case_id: uuid.UUID = Field(foreign_key="cases.id", unique=True, index=True)
+    institution_id: uuid.UUID = Field(foreign_key="institutions.id", index=True)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime = Field(sa_type=UTCDateTime)
+    furnace_no: str = Field(max_length=20)
+    operator_name: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CremationPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    institution_id: uuid.UUID
+    started_at: datetime
+    ended_at: datetime
+    furnace_no: str
+    operator_name: str
+    created_at: datetime
+
+
+class CertificateStatus(StrEnum):
+    valid = "valid"
+    cancelled = "cancelled"
+
+
+class CertificateReason(BaseModel):
+    """Why a certificate is reissued or cancelled; the reason is kept on the cancelled certificate."""
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Check(min_length=2, max_length=500)
+
+
+_VALID = sa.text("status = 'valid'")
 
 
 class Certificate(SQLModel, table=True):
     __tablename__ = "cremation_certificates"
+    # the database itself keeps at most one valid certificate per case, whatever the code above it does
+    __table_args__ = (
+        sa.Index("uq_cremation_certificates_valid_case", "case_id", unique=True,
+                 sqlite_where=_VALID, postgresql_where=_VALID),
+    )
+
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     case_id: uuid.UUID = Field(foreign_key="cases.id", index=True)
+    cremation_id: uuid.UUID = Field(foreign_key="cremations.id", index=True)
+    number: str = Field(max_length=32, unique=True, index=True)
+    status: CertificateStatus = Field(default=CertificateStatus.valid)
+    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancel_reason: str | None = Field(default=None, max_length=500)
+    replaces_id: uuid.UUID | None = Field(default=None, foreign_key="cremation_certificates.id")
+
+
+class CertificatePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    cremation_id: uuid.UUID
+    number: str
+    status: CertificateStatus
+    issued_at: datetime
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    replaces_id: uuid.UUID | None
+
+
+class CertificatesPublic(BaseModel):
+    data: list[CertificatePublic]
+    count: int
