@@ -115,7 +115,7 @@ def _cancel(session: Session, certificate: Certificate, reason: str) -> None:
     certificate.status, certificate.cancelled_at = CertificateStatus.cancelled, utcnow()
     certificate.cancel_reason = reason
     session.add(certificate)
-    session.flush()  # the partial unique index must see it cancelled before a successor is inserted
+    session.flush()  # explicit, not left to unit-of-work ordering: the partial unique index must see it cancelled first
 
 
 def _public(certificate: Certificate) -> dict:
