@@ -4,9 +4,10 @@ A test that asks for `database_url` (or for `settings`, `app`, `client`, `mint` 
 runs once per backend, with the ids `[sqlite]` and `[postgresql]`:
 
 - sqlite: the file of a database migrated once per session is copied into the test's `tmp_path`;
-- postgresql: `CREATE DATABASE fsp_t_<hex> TEMPLATE <session template>` on the real server that `make test`
-  starts (scripts/postgres-test-server); the database is dropped WITH (FORCE) after the test. The server's
-  admin URL comes from FSP_TEST_PG_URL; a postgresql test without it fails and says to run `make test`.
+- postgresql: `CREATE DATABASE fsp_t_<pid>_<hex> TEMPLATE <session template>` on the real server that `make test`
+  starts (scripts/postgres-test-server); the database is dropped WITH (FORCE) after the test, and databases
+  left by killed runs (their pid is gone) at the next start. The server's admin URL comes from
+  FSP_TEST_PG_URL; a postgresql test without it fails and says to run `make test`.
 
 `--backend=sqlite` (or `postgresql`) runs only that half, e.g. `.venv/bin/pytest --backend=sqlite` for a quick
 run without PostgreSQL; the default `all` runs both. `empty_database_url` gives an empty, unmigrated database
@@ -30,7 +31,7 @@ import pytest
 from alembic import command
 from fastapi.testclient import TestClient
 from psycopg import sql
-from sqlalchemy import create_engine, make_url
+from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
@@ -99,7 +100,18 @@ def pg_admin_url() -> str:
 def _pg_admin(pg_admin_url: str) -> Iterator[psycopg.Connection]:
     libpq_url = make_url(pg_admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(libpq_url, autocommit=True) as connection:
+        _drop_databases_of_dead_sessions(connection)
         yield connection
+
+
+def _drop_databases_of_dead_sessions(admin: psycopg.Connection) -> None:
+    # a killed run (timeout, second Ctrl-C) skips its teardown; its databases carry its pid
+    if not str(admin.info.host).startswith("/"):
+        return  # only a server on this machine's Unix socket shares our pids
+    rows = admin.execute(r"SELECT datname FROM pg_database WHERE datname ~ '^fsp_(t|e|template)_[0-9]+_[0-9a-f]{12}$'")
+    for (name,) in rows.fetchall():
+        if not Path(f"/proc/{name.split('_')[2]}").exists():
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def _pg_url(admin_url: str, database: str) -> str:
@@ -110,7 +122,7 @@ def _pg_url(admin_url: str, database: str) -> str:
 def _pg_database(request: pytest.FixtureRequest, prefix: str, template: str | None = None) -> Iterator[str]:
     """A new database (a copy of `template`, or empty), dropped on exit whoever is still connected."""
     admin: psycopg.Connection = request.getfixturevalue("_pg_admin")
-    name = f"{prefix}_{secrets.token_hex(6)}"
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(6)}"
     create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     if template:
         create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
@@ -130,8 +142,7 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def _pg_template(request: pytest.FixtureRequest) -> Iterator[str]:
-    # the pid keeps concurrent sessions (xdist workers, other developers) apart on the shared server
-    with _pg_database(request, f"fsp_template_{os.getpid()}") as url:
+    with _pg_database(request, "fsp_template") as url:
         _run_alembic(url, command.upgrade, "head")
         name = make_url(url).database
         # CREATE DATABASE ... TEMPLATE fails while anyone is connected to the template: nobody may connect
@@ -196,7 +207,17 @@ def mint(app: FastAPI) -> Callable[..., dict[str, str]]:
 
 
 @pytest.fixture
-def session(app: FastAPI) -> Iterator[Session]:
-    """A session on the app's own engine, for looking at the database directly."""
-    with Session(app.state.ctx.engine) as session:
-        yield session
+def session(app: FastAPI, settings: Settings) -> Iterator[Session]:
+    """A session for looking at the database directly, between requests to the app."""
+    engine = app.state.ctx.engine
+    if settings.is_sqlite:
+        # the app's engine opens each transaction with BEGIN IMMEDIATE: a session idling between requests would
+        # hold SQLite's write lock and stall the app's next write; a plain engine reads without any lock
+        engine = create_engine(settings.database_url, poolclass=NullPool)
+        event.listen(engine, "connect", lambda connection, _: connection.execute("PRAGMA foreign_keys=ON"))
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        if engine is not app.state.ctx.engine:
+            engine.dispose()
