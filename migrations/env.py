@@ -13,8 +13,9 @@ if config.config_file_name is not None and not config.attributes.get("skip_loggi
 
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-url = context.get_x_argument(as_dictionary=True).get("url") or os.environ.get("FSP_DATABASE_URL") \
-    or config.get_main_option("sqlalchemy.url")
+# an explicit URL (-x url=..., or set by the code that calls Alembic) wins over the environment
+url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url") \
+    or os.environ.get("FSP_DATABASE_URL")
 if not url:
     raise SystemExit("set FSP_DATABASE_URL (or pass -x url=...) to the tenant's database URL")
 

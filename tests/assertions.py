@@ -7,12 +7,12 @@ from registry.outbox.models import OutboxEvent
 
 
 def count(session: Session, model) -> int:
-    session.expire_all()
+    session.rollback()  # a fresh transaction sees what the app committed since
     return session.exec(select(func.count()).select_from(model)).one()
 
 
 def last_audit(session: Session) -> AuditEntry:
-    session.expire_all()
+    session.rollback()
     return session.exec(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
 
 

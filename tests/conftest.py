@@ -207,17 +207,8 @@ def mint(app: FastAPI) -> Callable[..., dict[str, str]]:
 
 
 @pytest.fixture
-def session(app: FastAPI, settings: Settings) -> Iterator[Session]:
+def session(app: FastAPI) -> Iterator[Session]:
     """A session for looking at the database directly, between requests to the app."""
-    engine = app.state.ctx.engine
-    if settings.is_sqlite:
-        # the app's engine opens each transaction with BEGIN IMMEDIATE: a session idling between requests would
-        # hold SQLite's write lock and stall the app's next write; a plain engine reads without any lock
-        engine = create_engine(settings.database_url, poolclass=NullPool)
-        event.listen(engine, "connect", lambda connection, _: connection.execute("PRAGMA foreign_keys=ON"))
-    try:
-        with Session(engine) as session:
-            yield session
-    finally:
-        if engine is not app.state.ctx.engine:
-            engine.dispose()
+    # end each look with session.rollback(): on SQLite an open read transaction keeps seeing its old snapshot
+    with Session(app.state.ctx.engine) as session:
+        yield session

@@ -14,7 +14,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def make_engine(settings: Settings) -> Engine:
-    """An engine for the tenant's database; SQLite gets WAL and writer-first transactions."""
+    """An engine for the tenant's database; SQLite gets WAL and explicit transactions."""
     if settings.is_sqlite:
         engine = create_engine(settings.database_url, connect_args={"check_same_thread": False, "timeout": 30})
         _serialise_sqlite_writers(engine)
@@ -25,7 +25,8 @@ def make_engine(settings: Settings) -> Engine:
 
 
 def _serialise_sqlite_writers(engine: Engine) -> None:
-    # BEGIN IMMEDIATE takes the write lock up front, so two writers queue instead of failing to upgrade
+    # pysqlite's implicit transactions are off so that BEGIN is ours; writers take the lock with their first
+    # statement (sequences.lock), and WAL lets readers go on meanwhile
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
@@ -37,7 +38,7 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN")
 
 
 def session_scope(engine: Engine) -> Iterator[Session]:
@@ -50,6 +51,7 @@ def alembic_config(database_url: str) -> Config:
     config = Config(str(MIGRATIONS_DIR.parent / "alembic.ini"))
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.attributes["skip_logging_config"] = True  # a library call must not reset the caller's logging
     return config
 
 

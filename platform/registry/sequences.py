@@ -21,12 +21,16 @@ class TenantSequences(SQLModel, table=True):
 
 
 def lock(session: Session) -> TenantSequences:
-    """Take the write head for the rest of this transaction."""
+    """Take the write head for the rest of this transaction; call it before the transaction reads anything."""
     query = select(TenantSequences).where(TenantSequences.id == 1).with_for_update()
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks: a first statement that writes takes the database write lock, and a
+        # transaction that has not read yet cannot hold a stale snapshot
+        session.execute(sqlite_insert(TenantSequences).values(id=1).on_conflict_do_nothing())
+        return session.exec(query).one()
     head = session.exec(query).first()
     if head is None:
         # first write of a new tenant: concurrent first writers race here, and ON CONFLICT lets all but one pass
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(insert(TenantSequences).values(id=1).on_conflict_do_nothing())
+        session.execute(pg_insert(TenantSequences).values(id=1).on_conflict_do_nothing())
         head = session.exec(query).one()
     return head

@@ -24,7 +24,11 @@ PHONE_CONTEXT = "cases.informant_phone"
 
 def check_institution_binding(principal: Principal, institution_id: uuid.UUID, *, field: str = "institution_id") -> None:
     """A registrar works for one institution only; refuse writes for any other."""
-    if principal.roles & INSTITUTION_BOUND and principal.institution_id != institution_id:
+    if not principal.roles & INSTITUTION_BOUND:
+        return
+    if principal.institution_id is None:
+        raise Forbidden(field, "institution_binding", "your registrar account is not bound to any institution")
+    if principal.institution_id != institution_id:
         raise Forbidden(field, "institution_binding",
                         f"your account is bound to institution {principal.institution_id}, not {institution_id}")
 
@@ -109,11 +113,11 @@ def _refuse_duplicate(session: Session, ctx: TenantContext, facts: CaseFacts, ex
 
 def declare_case(session: Session, *, ctx: TenantContext, principal: Principal, data: CaseCreate) -> Case:
     """Declare a death (status declared), refusing likely duplicates with 409 naming the existing case."""
-    check_institution_binding(principal, data.institution_id)
     head = journal.begin(session)
     institution = session.get(institutions.Institution, data.institution_id)
     if institution is None:
         raise Invalid("institution_id", "exists", f"institution {data.institution_id} does not exist")
+    check_institution_binding(principal, data.institution_id)
     _refuse_duplicate(session, ctx, data)
     case = Case(institution_id=data.institution_id, informant_phone_cipher="", informant_phone_masked="",
                 informant_name="", informant_relation="", **{k: getattr(data, k) for k in (

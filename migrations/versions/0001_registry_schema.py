@@ -1,8 +1,8 @@
 """registry schema
 
-Revision ID: adc258368e67
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 22:39:07.486077
+Create Date: 2026-11-28 23:01:24.281271
 """
 from collections.abc import Sequence
 
@@ -13,7 +13,7 @@ from alembic import op
 import registry.db_types
 
 
-revision: str = 'adc258368e67'
+revision: str = '0001'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -136,11 +136,18 @@ def upgrade() -> None:
     op.create_table('ashes_destinations',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('case_id', sa.Uuid(), nullable=False),
+    sa.Column('destination', sa.Enum('sea_scattering', 'river_scattering', 'degradable_burial', 'commercial_cemetery', 'public_cemetery', 'columbarium', 'kept_at_home', 'returned_to_hometown', 'other', name='ashesdestinationkind'), nullable=False),
+    sa.Column('institution_id', sa.Uuid(), nullable=True),
+    sa.Column('plot_or_niche', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('recorded_at', registry.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.ForeignKeyConstraint(['institution_id'], ['institutions.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('ashes_destinations', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_ashes_destinations_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ashes_destinations_case_id'), ['case_id'], unique=True)
+        batch_op.create_index(batch_op.f('ix_ashes_destinations_institution_id'), ['institution_id'], unique=False)
 
     op.create_table('case_corrections',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -155,81 +162,133 @@ def upgrade() -> None:
     with op.batch_alter_table('case_corrections', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_corrections_case_id'), ['case_id'], unique=False)
 
-    op.create_table('cremation_certificates',
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('case_id', sa.Uuid(), nullable=False),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
-    sa.PrimaryKeyConstraint('id')
-    )
-    with op.batch_alter_table('cremation_certificates', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_cremation_certificates_case_id'), ['case_id'], unique=False)
-
     op.create_table('cremations',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('case_id', sa.Uuid(), nullable=False),
+    sa.Column('institution_id', sa.Uuid(), nullable=False),
+    sa.Column('started_at', registry.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', registry.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('furnace_no', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('operator_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('created_at', registry.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.ForeignKeyConstraint(['institution_id'], ['institutions.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('cremations', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_cremations_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cremations_case_id'), ['case_id'], unique=True)
+        batch_op.create_index(batch_op.f('ix_cremations_institution_id'), ['institution_id'], unique=False)
 
     op.create_table('interments',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('case_id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sa.Enum('burial', 'placement', name='intermentkind'), nullable=False),
+    sa.Column('remains_form', sa.Enum('ashes', 'body', name='remainsform'), nullable=False),
+    sa.Column('institution_id', sa.Uuid(), nullable=False),
+    sa.Column('plot_or_niche', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('interred_at', registry.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', registry.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.ForeignKeyConstraint(['institution_id'], ['institutions.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('interments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_interments_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_interments_institution_id'), ['institution_id'], unique=False)
 
-    op.create_table('storages',
+    op.create_table('remains_storages',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('case_id', sa.Uuid(), nullable=False),
+    sa.Column('institution_id', sa.Uuid(), nullable=False),
+    sa.Column('cabinet_no', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('stored_at', registry.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('released_at', registry.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', registry.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.ForeignKeyConstraint(['institution_id'], ['institutions.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
-    with op.batch_alter_table('storages', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_storages_case_id'), ['case_id'], unique=False)
+    with op.batch_alter_table('remains_storages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_remains_storages_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_remains_storages_institution_id'), ['institution_id'], unique=False)
 
-    op.create_table('transports',
+    op.create_table('remains_transports',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('case_id', sa.Uuid(), nullable=False),
+    sa.Column('institution_id', sa.Uuid(), nullable=False),
+    sa.Column('from_address', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('to_address', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('vehicle_plate', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('departed_at', registry.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('arrived_at', registry.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', registry.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.ForeignKeyConstraint(['institution_id'], ['institutions.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
-    with op.batch_alter_table('transports', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_transports_case_id'), ['case_id'], unique=False)
+    with op.batch_alter_table('remains_transports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_remains_transports_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_remains_transports_institution_id'), ['institution_id'], unique=False)
+
+    op.create_table('cremation_certificates',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('case_id', sa.Uuid(), nullable=False),
+    sa.Column('cremation_id', sa.Uuid(), nullable=False),
+    sa.Column('number', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('status', sa.Enum('valid', 'cancelled', name='certificatestatus'), nullable=False),
+    sa.Column('issued_at', registry.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('cancelled_at', registry.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancel_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('replaces_id', sa.Uuid(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.ForeignKeyConstraint(['cremation_id'], ['cremations.id'], ),
+    sa.ForeignKeyConstraint(['replaces_id'], ['cremation_certificates.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('cremation_certificates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cremation_certificates_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cremation_certificates_cremation_id'), ['cremation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cremation_certificates_number'), ['number'], unique=True)
+        batch_op.create_index('uq_cremation_certificates_valid_case', ['case_id'], unique=True, sqlite_where=sa.text("status = 'valid'"), postgresql_where=sa.text("status = 'valid'"))
 
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table('transports', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_transports_case_id'))
+    with op.batch_alter_table('cremation_certificates', schema=None) as batch_op:
+        batch_op.drop_index('uq_cremation_certificates_valid_case', sqlite_where=sa.text("status = 'valid'"), postgresql_where=sa.text("status = 'valid'"))
+        batch_op.drop_index(batch_op.f('ix_cremation_certificates_number'))
+        batch_op.drop_index(batch_op.f('ix_cremation_certificates_cremation_id'))
+        batch_op.drop_index(batch_op.f('ix_cremation_certificates_case_id'))
 
-    op.drop_table('transports')
-    with op.batch_alter_table('storages', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_storages_case_id'))
+    op.drop_table('cremation_certificates')
+    with op.batch_alter_table('remains_transports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_remains_transports_institution_id'))
+        batch_op.drop_index(batch_op.f('ix_remains_transports_case_id'))
 
-    op.drop_table('storages')
+    op.drop_table('remains_transports')
+    with op.batch_alter_table('remains_storages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_remains_storages_institution_id'))
+        batch_op.drop_index(batch_op.f('ix_remains_storages_case_id'))
+
+    op.drop_table('remains_storages')
     with op.batch_alter_table('interments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_interments_institution_id'))
         batch_op.drop_index(batch_op.f('ix_interments_case_id'))
 
     op.drop_table('interments')
     with op.batch_alter_table('cremations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cremations_institution_id'))
         batch_op.drop_index(batch_op.f('ix_cremations_case_id'))
 
     op.drop_table('cremations')
-    with op.batch_alter_table('cremation_certificates', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_cremation_certificates_case_id'))
-
-    op.drop_table('cremation_certificates')
     with op.batch_alter_table('case_corrections', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_corrections_case_id'))
 
     op.drop_table('case_corrections')
     with op.batch_alter_table('ashes_destinations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ashes_destinations_institution_id'))
         batch_op.drop_index(batch_op.f('ix_ashes_destinations_case_id'))
 
     op.drop_table('ashes_destinations')
@@ -260,3 +319,6 @@ def downgrade() -> None:
 
     op.drop_table('audit_entries')
     # ### end Alembic commands ###
+    # PostgreSQL keeps enum types after their tables are dropped
+    for enum_name in ('ashesdestinationkind', 'casestatus', 'causecategory', 'certificatestatus', 'deathmanner', 'deathplacetype', 'idtype', 'institutionstatus', 'institutiontype', 'intermentkind', 'pricingbasis', 'remainsform', 'servicecategory', 'sex'):
+        sa.Enum(name=enum_name).drop(op.get_bind(), checkfirst=True)
