@@ -3,6 +3,8 @@ import pytest
 from sqlalchemy import text
 
 from factories import create_institution
+from registry.audit import service as audit
+from registry.audit.models import AuditEntry
 
 
 @pytest.fixture
@@ -38,11 +40,17 @@ def test_deleted_entry_is_named(client, session, chain):
     assert (result["ok"], result["first_broken_seq"]) == (False, 2)
 
 
-def test_rehashed_forgery_breaks_the_next_link(client, session, chain):
-    session.exec(text("UPDATE audit_entries SET hash = 'f' || substr(hash, 2) WHERE seq = 2"))
+def test_forger_who_rehashes_an_entry_breaks_the_next_link(client, session, chain):
+    forged = session.get(AuditEntry, 2)
+    forged.actor = "someone-else"
+    forged.hash = audit._digest(prev_hash=forged.prev_hash, seq=forged.seq, at=forged.at, actor=forged.actor,
+                                action=forged.action, object_type=forged.object_type, object_id=forged.object_id,
+                                result=forged.result, detail=forged.detail)
+    session.add(forged)
     session.commit()
     result = verdict(client, chain)
-    assert result["ok"] is False and result["first_broken_seq"] == 2
+    assert (result["ok"], result["first_broken_seq"]) == (False, 3)
+    assert "prev_hash" in result["reason"]
 
 
 def test_truncated_tail_is_detected(client, session, chain):
