@@ -1,7 +1,7 @@
 """All cryptography of the registry, in one place so a certified product can replace it.
 
 SM4-GCM for personal data at rest, HMAC-SM3 for blind indexes, SM3 for the audit chain
-(GB/T 32907, GB/T 32905), RSA key pairs for the development token issuer.
+(GB/T 32907, GB/T 32905), RSA key pairs for the development token issuer, Ed25519 for signing exchange batches.
 """
 import base64
 import hmac as std_hmac
@@ -9,7 +9,7 @@ import os
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 SM4_KEY_BYTES = 16
@@ -80,3 +80,13 @@ def new_rsa_private_pem() -> bytes:
 
 def load_private_key(pem: bytes) -> rsa.RSAPrivateKey:
     return serialization.load_pem_private_key(pem, password=None)  # type: ignore[return-value]
+
+
+def new_exchange_signing_key() -> tuple[bytes, bytes]:
+    """A new Ed25519 key pair (private PKCS8 PEM, public SPKI PEM) that signs a province's exchange batches."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private_pem, public_pem
