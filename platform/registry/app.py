@@ -5,6 +5,7 @@ import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import __version__, db, errors, journal
@@ -85,6 +86,18 @@ def _install_error_handlers(app: FastAPI) -> None:
     def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [_problem_from_pydantic(e) for e in exc.errors()]
         return _refuse(request, 422, "invalid input", problems)
+
+    @app.exception_handler(DataError)
+    def unstorable_value(request: Request, exc: DataError) -> JSONResponse:
+        # e.g. a NUL character PostgreSQL cannot store: the input's fault, never a 500
+        return _refuse(request, 422, "invalid input", [
+            {"field": "body", "rule": "storable", "message": "a value cannot be stored (control characters?)"}])
+
+    @app.exception_handler(IntegrityError)
+    def constraint_violated(request: Request, exc: IntegrityError) -> JSONResponse:
+        # the services check first; this answers a race the database constraint caught
+        return _refuse(request, 409, "conflict", [
+            {"field": "body", "rule": "constraint", "message": "conflicts with a record written concurrently"}])
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -5,7 +5,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from assertions import assert_problem
-from factories import create_institution
+from factories import create_institution, institution_payload
 from registry.app import create_app
 from registry.config import Settings
 
@@ -72,3 +72,10 @@ def test_two_tenants_in_one_process_are_isolated(settings, app, client, tmp_path
         assert client.get("/api/v1/cases", headers={"Authorization": f"Bearer {tianjin_token}"}).status_code == 401
     finally:
         other.state.ctx.engine.dispose()
+
+
+def test_nul_characters_are_never_a_server_error(client, mint):
+    admin = mint("provincial-admin")
+    response = client.post("/api/v1/institutions", json=institution_payload(address="石景山路\u00009号"), headers=admin)
+    assert response.status_code in (201, 422), response.text  # SQLite stores NUL, PostgreSQL cannot
+    assert client.get("/api/v1/institutions", params={"q": "a\u0000b"}).status_code in (200, 422)

@@ -145,11 +145,13 @@ def test_a_reviewer_cannot_record_a_cremation(
                    "authorization", "permission", Cremation)
 
 
-def test_another_institutions_case_is_not_found(
-        client, mint, admin, funeral_home, registered_case, cremation_payload, expect_refusal):
-    other = create_institution(client, admin, type="funeral_home")
-    outsider = mint("registrar", institution_id=uuid.UUID(other["id"]))
-    expect_refusal(_path(registered_case), cremation_payload(other["id"]), outsider, 404, "case_id", "exists",
-                   Cremation)
-    expect_refusal(_path({"id": uuid.uuid4()}), cremation_payload(other["id"]), outsider, 404, "case_id", "exists",
-                   Cremation)
+def test_a_crematorium_cremates_a_case_declared_at_a_funeral_home(
+        client, mint, admin, registered_case, cremation_payload, case_status, expect_refusal):
+    crematorium = create_institution(client, admin, type="crematorium")
+    crematorium_registrar = mint("registrar", institution_id=uuid.UUID(crematorium["id"]))
+    response = client.post(_path(registered_case), json=cremation_payload(crematorium["id"]),
+                           headers=crematorium_registrar)
+    assert response.status_code == 201, response.text
+    assert case_status(registered_case) == "cremated"
+    expect_refusal(_path({"id": uuid.uuid4()}), cremation_payload(crematorium["id"]), crematorium_registrar, 404,
+                   "case_id", "exists", Cremation)
