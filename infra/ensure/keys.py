@@ -1,0 +1,44 @@
+"""A tenant's key material: the registry's keys plus the Ed25519 pair that signs its exchange batches."""
+from pathlib import Path
+
+from infra.ensure import Outcome, combine
+from infra.ensure.files import ensure_private_dir, write_atomic
+from registry.security import crypto
+from registry.security.keys import KeyMaterialError, ensure_keys
+
+EXCHANGE_PRIVATE_KEY = "exchange-ed25519.pem"
+EXCHANGE_PUBLIC_KEY = "exchange-ed25519.pub.pem"
+
+
+def ensure_tenant_keys(keys_dir: Path) -> Outcome:
+    """Every key file present, each 0600 in a 0700 directory; existing keys are never replaced."""
+    outcomes: list[Outcome] = [ensure_private_dir(keys_dir)]
+    outcomes += ensure_keys(keys_dir).values()
+    outcomes.append(_ensure_exchange_pair(keys_dir))
+    for path in sorted(keys_dir.iterdir()):
+        if path.is_file() and path.stat().st_mode & 0o777 != 0o600:
+            path.chmod(0o600)
+            outcomes.append("updated")
+    return combine(outcomes)
+
+
+def _ensure_exchange_pair(keys_dir: Path) -> Outcome:
+    private, public = keys_dir / EXCHANGE_PRIVATE_KEY, keys_dir / EXCHANGE_PUBLIC_KEY
+    if private.exists() and public.exists():
+        return "unchanged"
+    if private.exists() or public.exists():
+        # a new pair would silently rotate the key the ministry trusts: make that an explicit decision
+        raise KeyMaterialError(f"half an exchange key pair in {keys_dir}: restore the missing file, "
+                               f"or delete both {EXCHANGE_PRIVATE_KEY} and {EXCHANGE_PUBLIC_KEY} to rotate")
+    private_pem, public_pem = crypto.new_exchange_signing_key()
+    write_atomic(private, private_pem, mode=0o600)
+    write_atomic(public, public_pem, mode=0o600)
+    return "created"
+
+
+def exchange_public_key(keys_dir: Path) -> bytes:
+    """The PEM public key the ministry checks this tenant's exchange batches with."""
+    try:
+        return (keys_dir / EXCHANGE_PUBLIC_KEY).read_bytes()
+    except FileNotFoundError:
+        raise KeyMaterialError(f"no exchange public key in {keys_dir} (provision the tenant first)") from None

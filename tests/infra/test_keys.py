@@ -1,0 +1,71 @@
+"""Key material: created once, never replaced, repaired when its modes drift."""
+import pytest
+
+from infra.ensure.keys import EXCHANGE_PRIVATE_KEY, EXCHANGE_PUBLIC_KEY, ensure_tenant_keys, exchange_public_key
+from registry.security.keys import FIELD_KEY, INDEX_KEY, TOKEN_KEY, KeyMaterialError, load_keys
+
+ALL_KEYS = {FIELD_KEY, INDEX_KEY, TOKEN_KEY, EXCHANGE_PRIVATE_KEY, EXCHANGE_PUBLIC_KEY}
+
+
+def _contents(keys_dir):
+    return {p.name: p.read_bytes() for p in keys_dir.iterdir()}
+
+
+def test_created_then_unchanged_with_private_modes(tmp_path):
+    keys_dir = tmp_path / "keys"
+
+    assert ensure_tenant_keys(keys_dir) == "created"
+    first = _contents(keys_dir)
+    assert set(first) == ALL_KEYS
+    assert keys_dir.stat().st_mode & 0o777 == 0o700
+    assert {p.name: p.stat().st_mode & 0o777 for p in keys_dir.iterdir()} == dict.fromkeys(ALL_KEYS, 0o600)
+    load_keys(keys_dir)  # what the registry reads
+
+    assert ensure_tenant_keys(keys_dir) == "unchanged"
+    assert _contents(keys_dir) == first
+
+
+def test_loosened_mode_is_repaired_without_new_keys(tmp_path):
+    keys_dir = tmp_path / "keys"
+    ensure_tenant_keys(keys_dir)
+    before = _contents(keys_dir)
+    (keys_dir / TOKEN_KEY).chmod(0o644)
+
+    assert ensure_tenant_keys(keys_dir) == "updated"
+    assert (keys_dir / TOKEN_KEY).stat().st_mode & 0o777 == 0o600
+    assert _contents(keys_dir) == before
+
+
+def test_a_missing_registry_key_is_made_and_the_others_kept(tmp_path):
+    keys_dir = tmp_path / "keys"
+    ensure_tenant_keys(keys_dir)
+    before = _contents(keys_dir)
+    (keys_dir / INDEX_KEY).unlink()
+
+    assert ensure_tenant_keys(keys_dir) == "updated"
+    after = _contents(keys_dir)
+    assert after[INDEX_KEY] != before[INDEX_KEY]
+    assert {k: v for k, v in after.items() if k != INDEX_KEY} == {k: v for k, v in before.items() if k != INDEX_KEY}
+
+
+def test_half_an_exchange_pair_is_refused_not_rotated(tmp_path):
+    keys_dir = tmp_path / "keys"
+    ensure_tenant_keys(keys_dir)
+    private = (keys_dir / EXCHANGE_PRIVATE_KEY).read_bytes()
+    (keys_dir / EXCHANGE_PUBLIC_KEY).unlink()
+
+    with pytest.raises(KeyMaterialError, match="half an exchange key pair"):
+        ensure_tenant_keys(keys_dir)
+    assert (keys_dir / EXCHANGE_PRIVATE_KEY).read_bytes() == private
+
+
+def test_exchange_public_key_is_a_pem_public_key(tmp_path):
+    keys_dir = tmp_path / "keys"
+    ensure_tenant_keys(keys_dir)
+
+    pem = exchange_public_key(keys_dir)
+
+    assert pem.startswith(b"-----BEGIN PUBLIC KEY-----")
+    assert b"PRIVATE" not in pem
+    with pytest.raises(KeyMaterialError):
+        exchange_public_key(tmp_path / "elsewhere")
