@@ -1,0 +1,70 @@
+"""Options and helpers the local-target commands share: $FSP_HOME, the PostgreSQL DSN, the error boundary."""
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from infra.ensure import ProvisioningError
+from provisioning_cli.output import fail, open_catalog, print_json, print_table
+from provisioning_cli.targets import TargetError
+from provisioning_cli.targets.local import RESOURCES, LocalTarget, Result
+from registry.security.keys import KeyMaterialError
+
+HomeOpt = Annotated[
+    Path,
+    typer.Option("--home", envvar="FSP_HOME", metavar="DIR", help="State directory of the local target."),
+]
+PostgresOpt = Annotated[
+    str | None,
+    typer.Option("--postgres", envvar="FSP_POSTGRES_URL", metavar="DSN", show_envvar=True,
+                 help="Admin DSN of a PostgreSQL server (CREATEDB CREATEROLE): a database and role per tenant "
+                      "instead of SQLite files."),
+]
+TenantArg = Annotated[str, typer.Argument(help="Tenant slug (beijing) or GB/T 2260 code (110000).")]
+DEFAULT_HOME = Path(".fsp")
+
+
+def open_target(home: Path, catalog: Path | None) -> LocalTarget:
+    """The local target over the catalog at `catalog` (default: packaged)."""
+    return LocalTarget(home, open_catalog(catalog))
+
+
+@contextmanager
+def boundary() -> Iterator[None]:
+    """Domain errors become `error: ...` on stderr and exit 1, never a traceback."""
+    try:
+        yield
+    except (TargetError, ProvisioningError, KeyMaterialError) as err:
+        fail(str(err))
+    except OSError as err:
+        fail(f"{err.strerror or err}: {err.filename}" if err.filename else str(err))
+
+
+@contextmanager
+def tenant_progress(total: int, what: str) -> Iterator[Callable[[object], None]]:
+    """A progress bar on stderr for several tenants (people at a terminal only); yields `advance(_)`."""
+    console = Console(stderr=True)
+    with Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                  transient=True, disable=total < 2 or not console.is_terminal) as progress:
+        task = progress.add_task(what, total=total)
+        yield lambda _done: progress.advance(task)
+
+
+def print_results(results: Sequence[Result], json_: bool) -> None:
+    """JSON `[{"tenant", "resource", "outcome"}]`, or one row per tenant and a column per resource."""
+    if json_:
+        print_json([{"tenant": t, "resource": r, "outcome": o} for t, r, o in results])
+        return
+    resources = sorted({r for _, r, _ in results}, key=RESOURCES.index)
+    by_tenant: dict[str, dict[str, str]] = {}
+    for tenant, resource, outcome in results:
+        by_tenant.setdefault(tenant, {})[resource] = outcome
+    print_table(["tenant", *resources], ([t, *(row.get(r, "-") for r in resources)] for t, row in by_tenant.items()))
+    counts: dict[str, int] = {}
+    for _, _, outcome in results:
+        counts[outcome] = counts.get(outcome, 0) + 1
+    typer.echo(", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())))

@@ -1,0 +1,34 @@
+"""`fsp serve`: one process serving the ministry and every provisioned tenant, each under `/<slug>`."""
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, open_target
+from provisioning_cli.output import CatalogOpt, JsonOpt, fail, print_json
+from provisioning_cli.targets.local_serve import build_gateway, tenant_urls
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    json_: JsonOpt = False,
+    home: HomeOpt = DEFAULT_HOME,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Serve every provisioned tenant that is not down (Ctrl-C stops); prints their URLs first."""
+    local = open_target(home, catalog)
+    with boundary():
+        gateway, specs = build_gateway(local)
+        if not specs:
+            fail("nothing to serve: provision tenants first, e.g. `fsp up --pilots`")
+        local.publish(host, port)
+    base = f"http://{host}:{port}"
+    urls = [tenant_urls(base, spec) for spec in specs]
+    if json_:
+        print_json({"index": f"{base}/", "tenants": urls})
+    else:
+        typer.echo(f"serving {len(specs)} tenant(s) on {base}/ (index of tenants and their URLs)")
+        for entry in urls:
+            typer.echo(f"  {entry['tenant']:<12} {entry['api']}  (docs {entry['docs']})")
+    uvicorn.run(gateway, host=host, port=port, log_level="info")

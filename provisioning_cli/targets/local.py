@@ -1,0 +1,286 @@
+"""The local target: every tenant's state under $FSP_HOME, served by one `fsp serve` process.
+
+`up` converges a tenant's resources in order (database, migrations, keys, settings, exchange registration,
+monitoring target, serve flag) with the ensure-functions of `infra.ensure`, and records each outcome in the
+tenant's state.json. Secrets live only in the tenant's `secrets/` directory.
+"""
+import secrets as random_secrets
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import make_url
+
+from infra.ensure import ProvisioningError
+from infra.ensure.database import (
+    current_revision,
+    drop_postgres_database,
+    ensure_migrations,
+    ensure_postgres_database,
+    ensure_sqlite_database,
+    mask_url,
+    migration_heads,
+    password_fingerprint,
+    tenant_database_url,
+    url_without_password,
+)
+from infra.ensure.files import ensure_file, ensure_private_dir, remove_path
+from infra.ensure.keys import ensure_tenant_keys, exchange_public_key
+from infra.ensure.monitoring import ensure_scrape_target, remove_scrape_target
+from infra.ensure.registration import (
+    ensure_exchange_registration,
+    registered_peers,
+    remove_exchange_registration,
+)
+from provisioning_cli.targets import NotProvisionedError, TargetError
+from provisioning_cli.targets.local_state import (
+    Home,
+    TenantPaths,
+    json_bytes,
+    now,
+    read_json,
+    read_secret,
+    record,
+    write_state,
+)
+from registry import __version__
+from registry.config import Settings
+from tenants import Catalog, TenantSpec
+
+# what `up` converges, in order; `down` and `purge` report on the same names (and "state")
+RESOURCES = ("database", "migrations", "keys", "settings", "registration", "monitoring", "serve", "state")
+# (tenant slug, resource, outcome): outcome is created|updated|unchanged, or deleted|absent when removing
+Result = tuple[str, str, str]
+
+
+def head_revision() -> str:
+    """The migration head this kit ships, as one string."""
+    return ",".join(sorted(migration_heads()))
+
+
+class LocalTarget:
+    """Tenants provisioned on this machine, under `home`."""
+
+    def __init__(self, home: Path, catalog: Catalog) -> None:
+        self.home = Home(Path(home).resolve())
+        self.catalog = catalog
+
+    # --- converging ----------------------------------------------------------------------------------------------
+
+    def plan(self, specs: Iterable[TenantSpec]) -> list[TenantSpec]:
+        """The tenants to converge, in order: the ministry first whenever a province needs it."""
+        wanted = {spec.slug for spec in specs}
+        if any(spec.kind == "province" for spec in self.catalog.tenants if spec.slug in wanted):
+            wanted.add(self.catalog.ministry.slug)
+        return [spec for spec in self.catalog.tenants if spec.slug in wanted]
+
+    def converge(self, specs: Iterable[TenantSpec], *, postgres_url: str | None = None,
+                 on_tenant: Callable[[TenantSpec], None] | None = None) -> list[Result]:
+        """`up` for each tenant of the plan; `on_tenant` is told when each one is done."""
+        results: list[Result] = []
+        for spec in self.plan(specs):
+            results += self.up(spec, postgres_url=postgres_url)
+            if on_tenant is not None:
+                on_tenant(spec)
+        return results
+
+    def up(self, spec: TenantSpec, *, postgres_url: str | None = None) -> list[Result]:
+        """Converge one tenant; re-running it changes nothing and reports every resource `unchanged`."""
+        registers = spec.kind == "province" and spec.exchange.enabled
+        ministry = self.catalog.ministry
+        if registers and not self.is_provisioned(ministry):
+            raise TargetError(f"the ministry must be provisioned before {spec.slug}: `fsp up {spec.slug}` does both")
+        paths = self.home.tenant(spec.slug)
+        state = read_json(paths.state) or {"tenant": spec.slug, "code": spec.code, "kind": spec.kind,
+                                           "target": "local", "created_at": now(), "served": False}
+        results: list[Result] = []
+
+        def step(resource: str, outcome: str) -> None:
+            record(state, resource, outcome)
+            results.append((spec.slug, resource, outcome))
+
+        ensure_private_dir(paths.root)
+        ensure_private_dir(paths.secrets)
+        try:
+            url = self._ensure_database(spec, paths, state, postgres_url, step)
+            step("migrations", ensure_migrations(url))
+            state["migration"] = head_revision()
+            step("keys", ensure_tenant_keys(paths.keys))
+            step("settings", ensure_file(paths.settings, json_bytes(_runtime_settings(spec, paths, url))))
+            if registers:
+                step("registration", ensure_exchange_registration(
+                    self.home.tenant(ministry.slug).peers, slug=spec.slug, public_pem=exchange_public_key(paths.keys)))
+            host, port = self.home.serve_address()
+            step("monitoring", ensure_scrape_target(self.home.scrape_targets, slug=spec.slug, code=spec.code,
+                                                    address=f"{host}:{port}"))
+            step("serve", "unchanged" if state["served"] else "created" if "converged_at" not in state else "updated")
+            state.update(served=True, converged_at=now(), version=__version__)
+        finally:
+            write_state(paths.state, state)  # what was done is recorded even when a later step fails
+        return results
+
+    def _ensure_database(self, spec: TenantSpec, paths: TenantPaths, state: dict[str, Any],
+                         postgres_url: str | None, step: Callable[[str, str], None]) -> str:
+        """The tenant's database, on the backend it already has (or the one asked for); its full URL."""
+        backend = state.get("database", {}).get("backend")
+        if backend == "sqlite" and postgres_url:
+            raise TargetError(f"{spec.slug} is provisioned on SQLite; to move it to PostgreSQL, "
+                              f"`fsp down {spec.slug} --purge --yes` first (this deletes its data)")
+        if backend == "postgresql" or (backend is None and postgres_url):
+            return self._ensure_postgres(spec, paths, state, postgres_url, step)
+        if spec.database.backend == "postgresql":
+            raise TargetError(f"{spec.slug}'s catalog entry asks for PostgreSQL: pass --postgres DSN "
+                              "(or set FSP_POSTGRES_URL)")
+        step("database", ensure_sqlite_database(paths.sqlite))
+        url = f"sqlite:///{paths.sqlite}"
+        state["database"] = {"backend": "sqlite", "url": url}
+        return url
+
+    def _ensure_postgres(self, spec: TenantSpec, paths: TenantPaths, state: dict[str, Any],
+                         postgres_url: str | None, step: Callable[[str, str], None]) -> str:
+        recorded = state.get("database", {})
+        stored_admin = read_secret(paths.admin_url_secret)
+        admin_url = postgres_url or stored_admin
+        if admin_url is None:
+            raise TargetError(f"{spec.slug} is on PostgreSQL but its server DSN is gone: pass --postgres DSN")
+        if stored_admin and _server(stored_admin) != _server(admin_url):
+            raise TargetError(f"{spec.slug} is provisioned on the PostgreSQL server {mask_url(stored_admin)}, "
+                              f"not {mask_url(admin_url)}; purge it there first to move it")
+        name = recorded.get("name") or self._postgres_name(spec.slug)
+        old_url = read_secret(paths.database_url_secret)
+        password = make_url(old_url).password if old_url else random_secrets.token_urlsafe(32)
+        url = tenant_database_url(admin_url, database=name, role=name, password=password)
+        # the secrets first: a run that stops after the role exists can still log in with them
+        ensure_file(paths.database_url_secret, url.encode())
+        ensure_file(paths.admin_url_secret, admin_url.encode())
+        step("database", ensure_postgres_database(admin_url, database=name, role=name, password=password,
+                                                  known_fingerprint=recorded.get("password_fingerprint")))
+        state["database"] = {"backend": "postgresql", "url": url_without_password(url), "name": name, "role": name,
+                             "server": mask_url(admin_url), "password_fingerprint": password_fingerprint(name, password)}
+        return url
+
+    def _postgres_name(self, slug: str) -> str:
+        # one server may hold the tenants of several $FSP_HOMEs (a demo and a test run): names must not collide
+        return f"fsp_{slug.replace('-', '_')}_{zlib.crc32(str(self.home.root).encode()):08x}"
+
+    # --- taking down ---------------------------------------------------------------------------------------------
+
+    def down(self, spec: TenantSpec) -> list[Result]:
+        """Stop serving the tenant and scraping it; its data, keys and registration stay."""
+        paths = self.home.tenant(spec.slug)
+        state = self._state(spec)
+        results = [(spec.slug, "serve", "updated" if state.get("served") else "unchanged"),
+                   (spec.slug, "monitoring", remove_scrape_target(self.home.scrape_targets, slug=spec.slug))]
+        state["served"] = False
+        for _, resource, outcome in results:
+            record(state, resource, outcome)
+        write_state(paths.state, state)
+        return results
+
+    def purge(self, spec: TenantSpec, *, postgres_url: str | None = None) -> list[Result]:
+        """Delete everything of the tenant: database (PostgreSQL database and role), keys, state, registration."""
+        ministry = self.catalog.ministry
+        peers = registered_peers(self.home.tenant(ministry.slug).peers)
+        if spec.slug == ministry.slug and peers:
+            raise TargetError(f"provinces still registered with the ministry: {', '.join(peers)}; purge them first")
+        paths = self.home.tenant(spec.slug)
+        database = (read_json(paths.state) or {}).get("database", {})
+        if database.get("backend") == "postgresql":
+            admin_url = postgres_url or read_secret(paths.admin_url_secret)
+            if admin_url is None:
+                raise TargetError(f"{spec.slug}'s PostgreSQL server DSN is gone: pass --postgres DSN to drop it")
+            dropped = drop_postgres_database(admin_url, database=database["name"], role=database["role"])
+        else:
+            dropped = remove_path(paths.sqlite)
+            for suffix in ("-wal", "-shm"):
+                remove_path(paths.sqlite.with_name(paths.sqlite.name + suffix))
+        results = [(spec.slug, "database", dropped)]
+        if spec.kind == "province":
+            results.append((spec.slug, "registration", remove_exchange_registration(
+                self.home.tenant(ministry.slug).peers, slug=spec.slug)))
+        results.append((spec.slug, "monitoring", remove_scrape_target(self.home.scrape_targets, slug=spec.slug)))
+        results.append((spec.slug, "keys", remove_path(paths.keys)))
+        results.append((spec.slug, "state", remove_path(paths.root)))
+        return results
+
+    # --- reading -------------------------------------------------------------------------------------------------
+
+    def _state(self, spec: TenantSpec) -> dict[str, Any]:
+        state = read_json(self.home.tenant(spec.slug).state)
+        if state is None or "converged_at" not in state:
+            raise NotProvisionedError(spec.slug)
+        return state
+
+    def is_provisioned(self, spec: TenantSpec) -> bool:
+        """A complete `up` of the tenant has run here (and it was not purged since)."""
+        state = read_json(self.home.tenant(spec.slug).state)
+        return state is not None and "converged_at" in state
+
+    def served(self) -> list[TenantSpec]:
+        """Provisioned tenants not taken down, the ministry first."""
+        return [spec for spec in self.catalog.tenants
+                if (read_json(self.home.tenant(spec.slug).state) or {}).get("served") and self.is_provisioned(spec)]
+
+    def settings(self, spec: TenantSpec) -> Settings:
+        """The tenant's runtime settings, as `fsp serve` and `fsp token` use them (secrets included)."""
+        paths = self.home.tenant(spec.slug)
+        data = read_json(paths.settings)
+        if data is None or not self.is_provisioned(spec):
+            raise NotProvisionedError(spec.slug)
+        url = read_secret(paths.database_url_secret) or data["database_url"]
+        return Settings(**{**data, "database_url": url, "keys_dir": Path(data["keys_dir"])})
+
+    def publish(self, host: str, port: int) -> list[Result]:
+        """Record where `fsp serve` listens, and point the served tenants' scrape targets there."""
+        self.home.record_serve_address(host, port)
+        return [(spec.slug, "monitoring", ensure_scrape_target(self.home.scrape_targets, slug=spec.slug,
+                                                               code=spec.code, address=f"{host}:{port}"))
+                for spec in self.served()]
+
+    def endpoint(self, spec: TenantSpec) -> str:
+        host, port = self.home.serve_address()
+        return f"http://{host}:{port}/{spec.slug}/api/v1"
+
+    def status(self, specs: Sequence[TenantSpec]) -> list[dict[str, Any]]:
+        """One row per tenant, provisioned or not; the migration is read from the database itself."""
+        head = head_revision()
+        rows = []
+        for spec in specs:
+            row: dict[str, Any] = {"tenant": spec.slug, "code": spec.code, "name": spec.name_zh, "kind": spec.kind,
+                                   "provisioned": False, "served": False, "migration": None, "head": head,
+                                   "version": None, "backend": None, "database": None, "endpoint": None}
+            if self.is_provisioned(spec):
+                paths = self.home.tenant(spec.slug)
+                state = read_json(paths.state) or {}
+                url = read_secret(paths.database_url_secret) or state["database"]["url"]
+                row.update(provisioned=True, served=bool(state.get("served")), version=state.get("version"),
+                           backend=state["database"]["backend"], database=mask_url(url), endpoint=self.endpoint(spec),
+                           converged_at=state.get("converged_at"))
+                try:
+                    row["migration"] = ",".join(sorted(current_revision(url))) or None
+                except ProvisioningError as err:
+                    row["problem"] = str(err)
+            rows.append(row)
+        return rows
+
+
+def _runtime_settings(spec: TenantSpec, paths: TenantPaths, url: str) -> dict[str, Any]:
+    """tenant.json: every Settings field, so nothing comes from the environment; no password."""
+    defaults = {name: field.default for name, field in Settings.model_fields.items()}
+    return {**defaults, "tenant_code": spec.code, "tenant_slug": spec.slug, "role": spec.kind,
+            "database_url": url_without_password(url) if not url.startswith("sqlite") else url,
+            "keys_dir": str(paths.keys), "token_issuer": _issuer(spec), "environment": "development",
+            "db_pool_size": spec.database.pool_size}
+
+
+def _issuer(spec: TenantSpec) -> str:
+    if spec.sso.provider == "keycloak":
+        return f"{str(spec.sso.keycloak_url).rstrip('/')}/realms/{spec.realm_name}"
+    return f"fsp-dev:{spec.slug}"
+
+
+def _server(url: str) -> tuple:
+    """What identifies a PostgreSQL server in a DSN: host (or socket directory) and port."""
+    u = make_url(url)
+    return u.host or u.query.get("host"), int(u.port or u.query.get("port") or 5432)

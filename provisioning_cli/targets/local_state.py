@@ -1,0 +1,128 @@
+"""The local target's files under $FSP_HOME: where each lives, and state.json read and written whole.
+
+    $FSP_HOME/serve.json                          address `fsp serve` listens on
+    $FSP_HOME/monitoring/targets/<slug>.json      Prometheus file_sd scrape target
+    $FSP_HOME/tenants/<slug>/registry.db          SQLite database (when not on PostgreSQL)
+    $FSP_HOME/tenants/<slug>/keys/                0700, every key file 0600
+    $FSP_HOME/tenants/<slug>/secrets/             0700: database-url (with password), postgres-admin-url
+    $FSP_HOME/tenants/<slug>/tenant.json          the tenant's runtime settings, without secrets
+    $FSP_HOME/tenants/<slug>/state.json           provisioned resources, outcome history, served flag
+    $FSP_HOME/tenants/ministry/exchange-peers/    provinces' exchange public keys
+"""
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from infra.ensure.files import ensure_file, write_atomic
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+HISTORY_KEPT = 100
+
+
+@dataclass(frozen=True)
+class TenantPaths:
+    """One tenant's files on the local target."""
+
+    root: Path
+
+    @property
+    def sqlite(self) -> Path:
+        return self.root / "registry.db"
+
+    @property
+    def keys(self) -> Path:
+        return self.root / "keys"
+
+    @property
+    def secrets(self) -> Path:
+        return self.root / "secrets"
+
+    @property
+    def database_url_secret(self) -> Path:
+        return self.secrets / "database-url"
+
+    @property
+    def admin_url_secret(self) -> Path:
+        return self.secrets / "postgres-admin-url"
+
+    @property
+    def settings(self) -> Path:
+        return self.root / "tenant.json"
+
+    @property
+    def state(self) -> Path:
+        return self.root / "state.json"
+
+    @property
+    def peers(self) -> Path:
+        return self.root / "exchange-peers"
+
+
+@dataclass(frozen=True)
+class Home:
+    """$FSP_HOME: the local target's whole state."""
+
+    root: Path
+
+    def tenant(self, slug: str) -> TenantPaths:
+        return TenantPaths(self.root / "tenants" / slug)
+
+    @property
+    def scrape_targets(self) -> Path:
+        return self.root / "monitoring" / "targets"
+
+    @property
+    def serve_file(self) -> Path:
+        return self.root / "serve.json"
+
+    def serve_address(self) -> tuple[str, int]:
+        """Where `fsp serve` listens (or last listened): what endpoints and scrape targets name."""
+        try:
+            data = json.loads(self.serve_file.read_text())
+            return str(data["host"]), int(data["port"])
+        except (FileNotFoundError, KeyError, ValueError):
+            return DEFAULT_HOST, DEFAULT_PORT
+
+    def record_serve_address(self, host: str, port: int) -> None:
+        ensure_file(self.serve_file, json_bytes({"host": host, "port": port}), mode=0o644)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def json_bytes(data: Any) -> bytes:
+    """Stable JSON, so unchanged data gives unchanged bytes."""
+    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+
+
+def read_secret(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        return None
+
+
+def write_state(path: Path, state: dict[str, Any]) -> None:
+    write_atomic(path, json_bytes(state), mode=0o600)
+
+
+def record(state: dict[str, Any], resource: str, outcome: str) -> None:
+    """Note a resource's outcome; only changes go into the (bounded) history."""
+    at = now()
+    entry = state.setdefault("resources", {}).setdefault(resource, {})
+    entry["outcome"] = outcome
+    if outcome != "unchanged":
+        entry["changed_at"] = at
+        history = state.setdefault("history", [])
+        history.append({"at": at, "resource": resource, "outcome": outcome})
+        del history[:-HISTORY_KEPT]
