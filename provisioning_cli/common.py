@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from infra.ensure import ProvisioningError
 from provisioning_cli.output import fail, open_catalog, print_json, print_table
 from provisioning_cli.targets import TargetError
-from provisioning_cli.targets.local import RESOURCES, LocalTarget, Result
+from provisioning_cli.targets.local import LocalTarget, Result
 from registry.security.keys import KeyMaterialError
 
 HomeOpt = Annotated[
@@ -55,16 +55,22 @@ def tenant_progress(total: int, what: str) -> Iterator[Callable[[object], None]]
 
 
 def print_results(results: Sequence[Result], json_: bool) -> None:
-    """JSON `[{"tenant", "resource", "outcome"}]`, or one row per tenant and a column per resource."""
+    """JSON `[{"tenant", "resource", "outcome"}]`, or for people one line per tenant saying what changed."""
     if json_:
         print_json([{"tenant": t, "resource": r, "outcome": o} for t, r, o in results])
         return
-    resources = sorted({r for _, r, _ in results}, key=RESOURCES.index)
-    by_tenant: dict[str, dict[str, str]] = {}
+    by_tenant: dict[str, dict[str, list[str]]] = {}
     for tenant, resource, outcome in results:
-        by_tenant.setdefault(tenant, {})[resource] = outcome
-    print_table(["tenant", *resources], ([t, *(row.get(r, "-") for r in resources)] for t, row in by_tenant.items()))
-    counts: dict[str, int] = {}
-    for _, _, outcome in results:
-        counts[outcome] = counts.get(outcome, 0) + 1
-    typer.echo(", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())))
+        by_tenant.setdefault(tenant, {}).setdefault(outcome, []).append(resource)
+    print_table(["tenant", "outcome"], ([tenant, _summary(groups)] for tenant, groups in by_tenant.items()))
+    counts = {outcome: sum(len(g.get(outcome, ())) for g in by_tenant.values())
+              for outcome in sorted({o for _, _, o in results})}
+    typer.echo(", ".join(f"{n} {outcome}" for outcome, n in counts.items()))
+
+
+def _summary(groups: dict[str, list[str]]) -> str:
+    """`created: database, keys · 5 unchanged`: what changed named, what did not counted."""
+    parts = [f"{outcome}: {', '.join(resources)}" for outcome, resources in groups.items() if outcome != "unchanged"]
+    if "unchanged" in groups:
+        parts.append(f"{len(groups['unchanged'])} unchanged")
+    return " · ".join(parts)

@@ -6,7 +6,7 @@ import typer
 from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, open_target
 from provisioning_cli.output import CatalogOpt, JsonOpt, print_json, print_table, resolve_tenant
 
-COLUMNS = ("tenant", "code", "provisioned", "served", "migration", "head", "backend", "endpoint")
+COLUMNS = ("tenant", "code", "state", "migration", "backend", "api")
 
 
 def status(
@@ -24,10 +24,19 @@ def status(
     if json_:
         print_json(rows)
         return
-    print_table(COLUMNS, ([_cell(row.get(c)) for c in COLUMNS] for row in rows))
+    base, head = local.base_url(), rows[0]["head"]
+    people = ([_cell(c) for c in _people(row, base)] for row in rows)
+    print_table(COLUMNS, people, title=f"served at {base} · migration head {head}")
     for row in rows:
         if "problem" in row:
             typer.echo(f"{row['tenant']}: {row['problem']}", err=True)
+
+
+def _people(row: dict, base: str) -> tuple:
+    """A row narrow enough for a terminal: the API path under the base URL shown in the title."""
+    state = ("served" if row["served"] else "down") if row["provisioned"] else None
+    api = row["endpoint"].removeprefix(base) if row["endpoint"] else None
+    return row["tenant"], row["code"], state, row["migration"], row["backend"], api
 
 
 def _cell(value: object) -> object:

@@ -238,9 +238,14 @@ class LocalTarget:
                                                                code=spec.code, address=f"{host}:{port}"))
                 for spec in self.served()]
 
-    def endpoint(self, spec: TenantSpec) -> str:
+    def base_url(self) -> str:
+        """Where `fsp serve` answers (or will, on its default address)."""
         host, port = self.home.serve_address()
-        return f"http://{host}:{port}/{spec.slug}/api/v1"
+        return f"http://{host}:{port}"
+
+    def endpoint(self, spec: TenantSpec) -> str:
+        """The tenant's API root under `fsp serve`."""
+        return f"{self.base_url()}/{spec.slug}/api/v1"
 
     def status(self, specs: Sequence[TenantSpec]) -> list[dict[str, Any]]:
         """One row per tenant, provisioned or not; the migration is read from the database itself."""
