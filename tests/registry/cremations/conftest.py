@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assertions import assert_problem, assert_refused_and_nothing_written, snapshot
 from factories import create_institution, declare_case
 
 
@@ -23,19 +22,10 @@ def cremation_payload():
     return _cremation_payload
 
 
-@pytest.fixture
-def admin(mint):
-    return mint("provincial-admin")
 
 
-@pytest.fixture
-def funeral_home(client, admin):
-    return create_institution(client, admin, type="funeral_home")
 
 
-@pytest.fixture
-def registrar(mint, funeral_home):
-    return mint("registrar", institution_id=uuid.UUID(funeral_home["id"]), subject="registrar-fh")
 
 
 @pytest.fixture
@@ -61,17 +51,3 @@ def cremated_case(client, registrar, funeral_home, registered_case):
     assert response.status_code == 201, response.text
     return registered_case
 
-
-@pytest.fixture
-def expect_refusal(client, session):
-    """POST, expect the error naming field and rule, and check that only the refusal's audit entry was written."""
-    def _check(path: str, payload: dict | None, headers: dict, status: int, field: str, rule: str, *models) -> dict:
-        before = snapshot(session, *models)
-        session.rollback()  # end the read: on SQLite the app's engine begins every transaction IMMEDIATE
-        response = client.post(path, json=payload, headers=headers)
-        body = assert_problem(response, status, field, rule)
-        assert_refused_and_nothing_written(session, before, *models)
-        session.rollback()
-        return body
-
-    return _check

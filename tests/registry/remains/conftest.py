@@ -4,13 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assertions import assert_problem, assert_refused_and_nothing_written, snapshot
 from factories import create_institution, declare_case
 
 
-@pytest.fixture
-def admin(mint):
-    return mint("provincial-admin")
 
 
 @pytest.fixture
@@ -26,14 +22,8 @@ def registrar_of(mint):
                                                       subject=subject)
 
 
-@pytest.fixture
-def funeral_home(make_institution):
-    return make_institution("funeral_home")
 
 
-@pytest.fixture
-def registrar(registrar_of, funeral_home):
-    return registrar_of(funeral_home, "registrar-fh")
 
 
 @pytest.fixture
@@ -90,19 +80,6 @@ def cremated_case(case_at, funeral_home, registrar):
     return case_at(funeral_home, registrar, "cremated")
 
 
-@pytest.fixture
-def expect_refusal(client, session):
-    """POST, expect the error naming field and rule, and check that only the refusal's audit entry was written."""
-    def _check(path: str, payload: dict | None, headers: dict, status: int, field: str, rule: str, *models) -> dict:
-        before = snapshot(session, *models)
-        session.rollback()  # end the read: on SQLite the app's engine begins every transaction IMMEDIATE
-        response = client.post(path, json=payload, headers=headers)
-        body = assert_problem(response, status, field, rule)
-        assert_refused_and_nothing_written(session, before, *models)
-        session.rollback()
-        return body
-
-    return _check
 
 
 @pytest.fixture
