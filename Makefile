@@ -6,14 +6,26 @@ SHELL := bash
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
-# the sample tenant `make demo` serves; `fsp up --pilots && fsp serve` takes over once the CLI lands
-DEMO_ENV := FSP_HOME=.fsp FSP_DATABASE_URL=sqlite:///.fsp/beijing.db FSP_KEYS_DIR=.fsp/keys/beijing \
-	FSP_TENANT_CODE=110000 FSP_TENANT_SLUG=beijing
+# what `make demo` prints before serving: the first token and calls to try, from another shell
+define DEMO_HELP
+
+First calls, from another shell in this directory (API docs: http://127.0.0.1:8000/beijing/api/v1/docs):
+  export FSP_HOME=.fsp
+  TOKEN=$$($(BIN)/fsp token beijing --role provincial-admin)
+  curl -s -X POST http://127.0.0.1:8000/beijing/api/v1/institutions \
+    -H "Authorization: Bearer $$TOKEN" -H 'Content-Type: application/json' \
+    -d '{"name":"北京市示范殡仪馆","type":"funeral_home","credit_code":"12110000MB0000001U","region_code":"110107","address":"石景山区石景山路1号","contact_name":"王主任","contact_phone":"010-68800000","licence_no":"BJ-00001"}'
+  curl -s http://127.0.0.1:8000/beijing/api/v1/institutions -H "Authorization: Bearer $$TOKEN"
+  $(BIN)/fsp status
+Ctrl-C stops the server; the data stays in .fsp (make clean removes it).
+
+endef
+export DEMO_HELP
 
 .PHONY: help venv test demo migration clean
 
 help:
-	@echo "make demo       serve the sample tenant (beijing) on http://127.0.0.1:8000"
+	@echo "make demo       provision the ministry and the pilot provinces, serve them on http://127.0.0.1:8000"
 	@echo "make test       run the tests (starts a local PostgreSQL; PYTEST_ARGS=... passes through)"
 	@echo 'make migration  MSG="..." autogenerate an Alembic revision'
 	@echo "make clean      remove demo state and caches (keeps $(VENV))"
@@ -34,10 +46,9 @@ test: venv
 	FSP_TEST_PG_URL="$$url" $(BIN)/pytest $(PYTEST_ARGS)
 
 demo: venv
-	mkdir -p .fsp
-	$(DEMO_ENV) $(BIN)/alembic upgrade head
-	@echo "dev token (another shell): $(DEMO_ENV) $(BIN)/python -m registry.devtoken --role registrar"
-	$(DEMO_ENV) $(BIN)/uvicorn --factory registry.app:create_app --host 127.0.0.1 --port 8000
+	FSP_HOME=.fsp $(BIN)/fsp up --pilots
+	@echo "$$DEMO_HELP"
+	FSP_HOME=.fsp $(BIN)/fsp serve --port 8000
 
 # autogenerate compares the models with a throwaway database at head, so the revision holds only the change
 migration: venv

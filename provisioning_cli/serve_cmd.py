@@ -2,11 +2,9 @@
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, open_target
 from provisioning_cli.output import CatalogOpt, JsonOpt, fail, print_json
-from provisioning_cli.targets.local_serve import build_gateway, tenant_urls
 
 
 def serve(
@@ -17,6 +15,11 @@ def serve(
     catalog: CatalogOpt = None,
 ) -> None:
     """Serve every provisioned tenant that is not down (Ctrl-C stops); prints their URLs first."""
+    # imported here: the registry apps and uvicorn would slow every other fsp command's start
+    import uvicorn
+
+    from provisioning_cli.targets.local_serve import build_gateway, tenant_urls
+
     local = open_target(home, catalog)
     with boundary():
         gateway, specs = build_gateway(local)
