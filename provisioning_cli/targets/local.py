@@ -78,11 +78,15 @@ class LocalTarget:
     def converge(self, specs: Iterable[TenantSpec], *, postgres_url: str | None = None,
                  on_tenant: Callable[[TenantSpec], None] | None = None) -> list[Result]:
         """`up` for each tenant of the plan; `on_tenant` is told when each one is done."""
+        named = {spec.slug for spec in specs}
         results: list[Result] = []
-        for spec in self.plan(specs):
-            results += self.up(spec, postgres_url=postgres_url)
-            if on_tenant is not None:
-                on_tenant(spec)
+        with self.home.lock():
+            for spec in self.plan(specs):
+                # a ministry added only because a province needs it keeps the backend it already has
+                implicit = spec.slug not in named and self.is_provisioned(spec)
+                results += self.up(spec, postgres_url=None if implicit else postgres_url)
+                if on_tenant is not None:
+                    on_tenant(spec)
         return results
 
     def up(self, spec: TenantSpec, *, postgres_url: str | None = None) -> list[Result]:
@@ -108,9 +112,12 @@ class LocalTarget:
             state["migration"] = head_revision()
             step("keys", ensure_tenant_keys(paths.keys))
             step("settings", ensure_file(paths.settings, json_bytes(_runtime_settings(spec, paths, url))))
+            peers = self.home.tenant(ministry.slug).peers
             if registers:
-                step("registration", ensure_exchange_registration(
-                    self.home.tenant(ministry.slug).peers, slug=spec.slug, public_pem=exchange_public_key(paths.keys)))
+                step("registration", ensure_exchange_registration(peers, slug=spec.slug,
+                                                                  public_pem=exchange_public_key(paths.keys)))
+            elif spec.kind == "province" and remove_exchange_registration(peers, slug=spec.slug) == "deleted":
+                step("registration", "deleted")  # its exchange was switched off in the catalog
             host, port = self.home.serve_address()
             step("monitoring", ensure_scrape_target(self.home.scrape_targets, slug=spec.slug, code=spec.code,
                                                     address=f"{host}:{port}"))
@@ -168,6 +175,10 @@ class LocalTarget:
 
     def down(self, spec: TenantSpec) -> list[Result]:
         """Stop serving the tenant and scraping it; its data, keys and registration stay."""
+        with self.home.lock():
+            return self._down(spec)
+
+    def _down(self, spec: TenantSpec) -> list[Result]:
         paths = self.home.tenant(spec.slug)
         state = self._state(spec)
         results = [(spec.slug, "serve", "updated" if state.get("served") else "unchanged"),
@@ -180,6 +191,10 @@ class LocalTarget:
 
     def purge(self, spec: TenantSpec, *, postgres_url: str | None = None) -> list[Result]:
         """Delete everything of the tenant: database (PostgreSQL database and role), keys, state, registration."""
+        with self.home.lock():
+            return self._purge(spec, postgres_url)
+
+    def _purge(self, spec: TenantSpec, postgres_url: str | None) -> list[Result]:
         ministry = self.catalog.ministry
         peers = registered_peers(self.home.tenant(ministry.slug).peers)
         if spec.slug == ministry.slug and peers:
@@ -233,10 +248,11 @@ class LocalTarget:
 
     def publish(self, host: str, port: int) -> list[Result]:
         """Record where `fsp serve` listens, and point the served tenants' scrape targets there."""
-        self.home.record_serve_address(host, port)
-        return [(spec.slug, "monitoring", ensure_scrape_target(self.home.scrape_targets, slug=spec.slug,
-                                                               code=spec.code, address=f"{host}:{port}"))
-                for spec in self.served()]
+        with self.home.lock():
+            self.home.record_serve_address(host, port)
+            return [(spec.slug, "monitoring", ensure_scrape_target(self.home.scrape_targets, slug=spec.slug,
+                                                                   code=spec.code, address=f"{host}:{port}"))
+                    for spec in self.served()]
 
     def base_url(self) -> str:
         """Where `fsp serve` answers (or will, on its default address)."""

@@ -9,13 +9,17 @@
     $FSP_HOME/tenants/<slug>/state.json           provisioned resources, outcome history, served flag
     $FSP_HOME/tenants/ministry/exchange-peers/    provinces' exchange public keys
 """
+import fcntl
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from infra.ensure.files import ensure_file, write_atomic
+from provisioning_cli.targets import TargetError
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 HISTORY_KEPT = 100
@@ -65,6 +69,20 @@ class Home:
     """$FSP_HOME: the local target's whole state."""
 
     root: Path
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Only one command changes $FSP_HOME at a time (two `fsp up` could race to create the same role)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".lock").open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise TargetError(f"another fsp command is changing {self.root}; try again when it is done") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def tenant(self, slug: str) -> TenantPaths:
         return TenantPaths(self.root / "tenants" / slug)

@@ -1,8 +1,12 @@
 """`fsp up` on the local target: converges, re-runs change nothing, refuses what it cannot do."""
 import json
+import shutil
 import stat
 
 import pytest
+
+from provisioning_cli.targets.local_state import Home
+from tenants import DEFAULT_CATALOG_DIR
 
 RESOURCES = ["database", "migrations", "keys", "settings", "registration", "monitoring", "serve"]
 MINISTRY_RESOURCES = [r for r in RESOURCES if r != "registration"]
@@ -106,3 +110,27 @@ def test_a_postgres_tenant_cannot_switch_silently(fsp, tmp_path):
     result = fsp("up", "beijing", "--postgres", "postgresql+psycopg://nobody@127.0.0.1:1/postgres", ok=False)
 
     assert "provisioned on SQLite" in result.stderr
+
+
+def test_switching_exchange_off_removes_the_registration(fsp_json, home, tmp_path):
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    for slug in ("ministry", "beijing"):
+        shutil.copy(DEFAULT_CATALOG_DIR / f"{slug}.yaml", catalog)
+    fsp_json("up", "beijing", "--catalog", str(catalog))
+    with (catalog / "beijing.yaml").open("a", encoding="utf-8") as f:
+        f.write("exchange:\n  enabled: false\n")
+
+    rows = fsp_json("up", "beijing", "--catalog", str(catalog))
+
+    changed = [(r["tenant"], r["resource"], r["outcome"]) for r in rows if r["outcome"] != "unchanged"]
+    assert changed == [("beijing", "registration", "deleted")]
+    assert not (home / "tenants" / "ministry" / "exchange-peers" / "beijing.pem").exists()
+
+
+def test_one_command_at_a_time_changes_the_home(fsp, home):
+    with Home(home).lock():
+        result = fsp("up", "beijing", ok=False)
+
+    assert "another fsp command is changing" in result.stderr
+    fsp("up", "beijing")  # free again

@@ -16,9 +16,8 @@ def on_postgres(home: Path, pg_admin_url: str):
     """The tenants this test provisions on PostgreSQL are purged afterwards, whatever happened."""
     yield pg_admin_url
     target = LocalTarget(home, load_catalog())
-    for slug in ("beijing", "ministry"):
-        spec = target.catalog.resolve(slug)
-        if target.home.tenant(slug).state.exists():
+    for spec in reversed(target.catalog.tenants):  # provinces before the ministry they are registered with
+        if target.home.tenant(spec.slug).state.exists():
             target.purge(spec, postgres_url=pg_admin_url)
 
 
@@ -65,3 +64,13 @@ def test_postgres_tenants_cannot_reach_each_other_and_purge_drops_them(fsp, fsp_
     with psycopg.connect(_libpq(on_postgres), autocommit=True) as admin:
         assert admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (beijing.database,)).fetchone() is None
         assert admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (beijing.username,)).fetchone() is None
+
+
+def test_an_existing_ministry_keeps_its_backend_when_a_province_goes_to_postgres(fsp, fsp_json, on_postgres):
+    fsp("up", "tianjin")  # the ministry and tianjin on SQLite
+
+    rows = fsp_json("up", "beijing", "--postgres", on_postgres)
+
+    assert {r["outcome"] for r in rows if r["tenant"] == "ministry"} == {"unchanged"}
+    backends = {r["tenant"]: r["backend"] for r in fsp_json("status") if r["provisioned"]}
+    assert backends == {"ministry": "sqlite", "tianjin": "sqlite", "beijing": "postgresql"}
