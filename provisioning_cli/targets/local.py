@@ -77,7 +77,8 @@ class LocalTarget:
 
     def converge(self, specs: Iterable[TenantSpec], *, postgres_url: str | None = None,
                  on_tenant: Callable[[TenantSpec], None] | None = None) -> list[Result]:
-        """`up` for each tenant of the plan; `on_tenant` is told when each one is done."""
+        """`up` for each tenant of the plan, one command at a time; `on_tenant` is told when each one is done."""
+        specs = list(specs)
         named = {spec.slug for spec in specs}
         results: list[Result] = []
         with self.home.lock():
@@ -90,7 +91,10 @@ class LocalTarget:
         return results
 
     def up(self, spec: TenantSpec, *, postgres_url: str | None = None) -> list[Result]:
-        """Converge one tenant; re-running it changes nothing and reports every resource `unchanged`."""
+        """Converge one tenant; re-running it changes nothing and reports every resource `unchanged`.
+
+        The caller holds `home.lock()` (`converge` does) and has provisioned the ministry first.
+        """
         registers = spec.kind == "province" and spec.exchange.enabled
         ministry = self.catalog.ministry
         if registers and not self.is_provisioned(ministry):
