@@ -19,8 +19,9 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(settings.database_url, connect_args={"check_same_thread": False, "timeout": 30})
         _serialise_sqlite_writers(engine)
         return engine
+    # no pre-ping: it costs a round trip per request; a dropped connection invalidates the pool on first use
     return create_engine(
-        settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size, pool_pre_ping=True
+        settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size, pool_recycle=1800
     )
 
 

@@ -17,7 +17,8 @@ API_PREFIX = "/api/v1"
 _bearer = HTTPBearer(auto_error=False, description="A token from the tenant's issuer")
 
 
-def get_context(request: Request) -> TenantContext:
+# cheap, non-blocking dependencies are async: a sync one costs a threadpool hop on every request
+async def get_context(request: Request) -> TenantContext:
     return request.app.state.ctx
 
 
@@ -28,7 +29,7 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_principal(request: Request,
+async def get_principal(request: Request,
                   credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
     if credentials is None:
         raise Unauthorized("a bearer token is required")
@@ -45,7 +46,7 @@ CurrentUser = Annotated[Principal, Depends(get_principal)]
 def require(permission: Permission):
     """A dependency that lets the request through only with the permission."""
 
-    def check(principal: CurrentUser) -> Principal:
+    async def check(principal: CurrentUser) -> Principal:
         if not principal.can(permission):
             raise Forbidden("authorization", "permission", f"role lacks permission {permission.value}")
         return principal

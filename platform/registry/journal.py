@@ -12,12 +12,12 @@ from registry.outbox import service as outbox
 log = logging.getLogger(__name__)
 
 
-def begin(session: Session) -> sequences.TenantSequences:
+def begin(session: Session) -> sequences.Head:
     """Start a write: take the tenant's write head first, so checks and writes are serialised."""
     return sequences.lock(session)
 
 
-def written(session: Session, head: sequences.TenantSequences, *, actor: str, action: str, object_type: str,
+def written(session: Session, head: sequences.Head, *, actor: str, action: str, object_type: str,
             object_id: Any, event_type: str | None, payload: dict | None, detail: dict | None = None) -> None:
     """Audit the write and queue its event; the caller commits all three together."""
     audit.record(session, actor=actor, action=action, object_type=object_type, object_id=str(object_id),
@@ -25,6 +25,7 @@ def written(session: Session, head: sequences.TenantSequences, *, actor: str, ac
     if event_type is not None:
         outbox.append(session, event_type=event_type, aggregate_type=object_type, aggregate_id=str(object_id),
                       payload=payload or {}, head=head)
+    head.save(session)
 
 
 def refused(engine: Engine, *, actor: str, action: str, status: int, problems: list[dict]) -> None:

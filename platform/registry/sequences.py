@@ -5,7 +5,10 @@ linear and the outbox gap-free when requests run concurrently.
 """
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, Session, SQLModel, select
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlmodel import Field, Session, SQLModel
 
 GENESIS_HASH = "0" * 64
 
@@ -20,17 +23,36 @@ class TenantSequences(SQLModel, table=True):
     certificate_seq: int = 0
 
 
-def lock(session: Session) -> TenantSequences:
+@dataclass
+class Head:
+    """The write head as this transaction sees it, once locked; `save` writes the counters back."""
+
+    audit_seq: int
+    audit_last_hash: str
+    outbox_seq: int
+    certificate_seq: int
+
+    def save(self, session: Session) -> None:
+        session.execute(update(_table).where(_table.c.id == 1).values(
+            audit_seq=self.audit_seq, audit_last_hash=self.audit_last_hash, outbox_seq=self.outbox_seq,
+            certificate_seq=self.certificate_seq))
+
+
+_table = TenantSequences.__table__
+_COLUMNS = (_table.c.audit_seq, _table.c.audit_last_hash, _table.c.outbox_seq, _table.c.certificate_seq)
+
+
+def lock(session: Session) -> Head:
     """Take the write head for the rest of this transaction; call it before the transaction reads anything."""
-    query = select(TenantSequences).where(TenantSequences.id == 1).with_for_update()
+    query = select(*_COLUMNS).where(_table.c.id == 1).with_for_update()
     if session.get_bind().dialect.name == "sqlite":
         # SQLite has no row locks: a first statement that writes takes the database write lock, and a
         # transaction that has not read yet cannot hold a stale snapshot
-        session.execute(sqlite_insert(TenantSequences).values(id=1).on_conflict_do_nothing())
-        return session.exec(query).one()
-    head = session.exec(query).first()
-    if head is None:
+        session.execute(sqlite_insert(_table).values(id=1).on_conflict_do_nothing())
+        return Head(*session.execute(query).one())
+    row = session.execute(query).first()
+    if row is None:
         # first write of a new tenant: concurrent first writers race here, and ON CONFLICT lets all but one pass
-        session.execute(pg_insert(TenantSequences).values(id=1).on_conflict_do_nothing())
-        head = session.exec(query).one()
-    return head
+        session.execute(pg_insert(_table).values(id=1).on_conflict_do_nothing())
+        row = session.execute(query).one()
+    return Head(*row)

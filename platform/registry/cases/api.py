@@ -18,7 +18,7 @@ PersonalDataReader = require(Permission.personal_data_read)
 @router.post("", response_model=CasePublic, status_code=status.HTTP_201_CREATED)
 def declare_case(body: CaseCreate, session: SessionDep, ctx: ContextDep, principal: CasesWriter) -> CasePublic:
     """Declare a death; likely duplicates are refused with 409 naming the existing case."""
-    return CasePublic.of(service.declare_case(session, ctx=ctx, principal=principal, data=body))
+    return service.declare_case(session, ctx=ctx, principal=principal, data=body)
 
 
 @router.get("", response_model=CasesPublic)

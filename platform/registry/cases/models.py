@@ -192,10 +192,15 @@ class CasePublic(BaseModel):
 
     @classmethod
     def of(cls, case: Case) -> "CasePublic":
-        data = case.model_dump(exclude={"id_number_cipher", "id_number_index", "id_number_masked"})
-        return cls(**data, id_number=case.id_number_masked,
-                   informant=InformantPublic(name=case.informant_name, relation=case.informant_relation,
-                                             phone=case.informant_phone_masked))
+        return cls.of_row(case.model_dump())
+
+    @classmethod
+    def of_row(cls, row: dict) -> "CasePublic":
+        """From the stored columns: masked values only, ciphertexts and the blind index never leave."""
+        public = {k: v for k, v in row.items() if k in cls.model_fields}
+        return cls(**public, id_number=row["id_number_masked"],
+                   informant=InformantPublic(name=row["informant_name"], relation=row["informant_relation"],
+                                             phone=row["informant_phone_masked"]))
 
 
 class CasesPublic(BaseModel):

@@ -98,10 +98,9 @@ def _writable_cremation(session: Session, principal: Principal, case_id: uuid.UU
     return case, cremation
 
 
-def _new_certificate(session: Session, head: sequences.TenantSequences, *, ctx: TenantContext, case: Case,
+def _new_certificate(session: Session, head: sequences.Head, *, ctx: TenantContext, case: Case,
                      cremation: Cremation, replaces: Certificate | None = None) -> Certificate:
-    head.certificate_seq += 1  # numbered under the write head: no two requests get the same number
-    session.add(head)
+    head.certificate_seq += 1  # numbered under the write head (saved by journal.written): never twice the same
     issued_at = utcnow()
     certificate = Certificate(
         case_id=case.id, cremation_id=cremation.id, issued_at=issued_at,

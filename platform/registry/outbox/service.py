@@ -1,24 +1,23 @@
 """Append events in the writer's transaction; read them in tenant sequence order."""
 import json
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
 from registry import sequences
-from registry.db_types import utcnow
+from registry.db_types import new_id, utcnow
 from registry.outbox.models import OutboxEvent, OutboxEventPublic
 
 
 def append(session: Session, *, event_type: str, aggregate_type: str, aggregate_id: str, payload: dict,
-           head: sequences.TenantSequences) -> OutboxEvent:
-    """Queue one event; its sequence number has no gaps because the head is locked."""
+           head: sequences.Head) -> int:
+    """Queue one event; its sequence number has no gaps because the head is locked. Returns the number."""
     head.outbox_seq += 1
-    event = OutboxEvent(
-        seq=head.outbox_seq, at=utcnow(), event_type=event_type, aggregate_type=aggregate_type,
+    session.execute(insert(OutboxEvent.__table__).values(
+        seq=head.outbox_seq, event_id=new_id(), at=utcnow(), event_type=event_type, aggregate_type=aggregate_type,
         aggregate_id=aggregate_id, payload=json.dumps(payload, ensure_ascii=False, default=str),
-    )
-    session.add(event)
-    return event
+    ))
+    return head.outbox_seq
 
 
 def list_events(session: Session, *, after: int = 0, limit: int = 100) -> list[OutboxEventPublic]:
