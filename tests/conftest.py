@@ -53,6 +53,20 @@ def pytest_configure(config: pytest.Config) -> None:
         del os.environ[name]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--backend=sqlite leaves out the PostgreSQL-only tests too: they are deselected, and reported as such."""
+    if config.getoption("backend") != "sqlite":
+        return
+    keep, drop = [], []
+    for item in items:
+        needs_postgres = "pg_admin_url" in getattr(item, "fixturenames", ()) and "db_backend" not in getattr(
+            item, "fixturenames", ())
+        (drop if needs_postgres else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "db_backend" in metafunc.fixturenames:
         chosen = metafunc.config.getoption("backend")
