@@ -40,9 +40,7 @@ def get_case(case_id: uuid.UUID, session: SessionDep, principal: CasesReader) ->
 def disclose_id_number(case_id: uuid.UUID, session: SessionDep, ctx: ContextDep,
                        principal: PersonalDataReader) -> IdNumberDisclosure:
     """The unmasked ID number; the read is audited."""
-    number = service.disclose_id_number(session, ctx=ctx, principal=principal, case_id=case_id)
-    case = service.get_case(session, case_id=case_id)
-    return IdNumberDisclosure(case_id=case_id, id_type=case.id_type, id_number=number)
+    return service.disclose_id_number(session, ctx=ctx, principal=principal, case_id=case_id)
 
 
 @router.post("/{case_id}/corrections", response_model=CasePublic)

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from registry import journal
 from registry.cases.models import (
-    Case, CaseCorrection, CaseCreate, CaseFacts, CasePublic, CaseStatus,
+    Case, CaseCorrection, CaseCreate, CaseFacts, CasePublic, CaseStatus, IdNumberDisclosure,
 )
 from registry.context import TenantContext
 from registry.db_types import new_id, utcnow
@@ -226,7 +226,8 @@ def archive_case(session: Session, *, principal: Principal, case_id: uuid.UUID) 
     return case
 
 
-def disclose_id_number(session: Session, *, ctx: TenantContext, principal: Principal, case_id: uuid.UUID) -> str | None:
+def disclose_id_number(session: Session, *, ctx: TenantContext, principal: Principal,
+                       case_id: uuid.UUID) -> IdNumberDisclosure:
     """The full ID number, for a reviewer; every such read is audited."""
     head = journal.begin(session)
     case = get_visible_case(session, principal=principal, case_id=case_id)
@@ -234,5 +235,5 @@ def disclose_id_number(session: Session, *, ctx: TenantContext, principal: Princ
     journal.written(session, head, actor=principal.subject, action="case.read_id_number", object_type="case",
                     object_id=case.id, event_type=None, payload=None)
     session.commit()
-    return number
+    return IdNumberDisclosure(case_id=case.id, id_type=case.id_type, id_number=number)
 
