@@ -23,9 +23,13 @@ class Settings(BaseSettings):
     keys_dir: Path = Path("./.fsp/keys")
     token_issuer: str | None = None
     token_audience: str = "registry-api"
+    # the issuer's signing keys; None means Keycloak's own path under the issuer (realm) URL
+    token_jwks_url: str | None = None
     environment: str = "development"
     max_body_bytes: int = 64 * 1024
     db_pool_size: int = 5
+    # where the control plane writes this tenant's backups; /metrics reports the newest one's time
+    backup_dir: Path | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -45,6 +49,15 @@ class Settings(BaseSettings):
     def issuer(self) -> str:
         """The token issuer this tenant trusts."""
         return self.token_issuer or f"fsp-dev:{self.tenant_slug}"
+
+    @property
+    def uses_development_issuer(self) -> bool:
+        return self.issuer.startswith("fsp-dev:")
+
+    @property
+    def jwks_url(self) -> str:
+        """Where the tenant's realm publishes its signing keys (JWKS)."""
+        return self.token_jwks_url or f"{self.issuer.rstrip('/')}/protocol/openid-connect/certs"
 
     @property
     def province_prefix(self) -> str:

@@ -1,7 +1,7 @@
 """Liveness, readiness and metrics endpoints (outside /api/v1, for probes and Prometheus)."""
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from registry import db
@@ -34,7 +34,8 @@ def readyz(ctx: ContextDep) -> JSONResponse:
 
 @router.get("/metrics")
 def metrics(ctx: ContextDep) -> Response:
-    return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    """Prometheus exposition of this tenant's app."""
+    return Response(ctx.metrics.exposition(ctx.settings), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/.well-known/jwks.json")

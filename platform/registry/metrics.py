@@ -1,33 +1,124 @@
 """Prometheus metrics of one app, on its own registry so many apps can share a process."""
+import logging
+import re
+import threading
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
 
+from registry.audit import service as audit
+from registry.audit.models import ChainVerdict
+from registry.config import Settings
 from registry.outbox import service as outbox
+from registry.outbox.models import OutboxEvent
+
+log = logging.getLogger(__name__)
 
 # *_created series double the exposition size and no rule uses them
 disable_created_metrics()
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+# a scrape starts a background re-verification of the audit chain when the last one is older than this
+AUDIT_VERIFY_EVERY_SECONDS = 300.0
+# backups are named `<slug>-<UTC stamp>.<ext>`; a file still being written carries another suffix
+BACKUP_STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+_BACKUP_NAME = re.compile(r"^[a-z][a-z0-9-]*-(\d{8}T\d{6}Z)\.(sqlite3|dump)$")
+
+
+def newest_backup_time(directory: Path) -> datetime | None:
+    """When the newest complete backup in `directory` was taken (from its name), or None."""
+    try:
+        names = [entry.name for entry in directory.iterdir()]
+    except OSError:
+        return None
+    stamps = [match.group(1) for match in map(_BACKUP_NAME.match, names) if match]
+    return datetime.strptime(max(stamps), BACKUP_STAMP_FORMAT).replace(tzinfo=UTC) if stamps else None
 
 
 class _OutboxCollector:
-    """Reads the pending outbox at scrape time, so the number is never stale."""
+    """Reads the pending outbox at scrape time, so the numbers are never stale."""
 
     def __init__(self, engine: Engine):
         self._engine = engine
 
     def collect(self):
-        gauge = GaugeMetricFamily("fsp_outbox_pending_events", "Outbox events not yet shipped to the ministry")
+        pending = GaugeMetricFamily("fsp_outbox_pending_events", "Outbox events not yet shipped to the ministry")
+        age = GaugeMetricFamily("fsp_outbox_oldest_pending_age_seconds",
+                                "Age of the oldest outbox event not yet shipped (0 when none is pending)")
         try:
             with Session(self._engine) as session:
-                gauge.add_metric([], outbox.pending_count(session))
-        except Exception:  # a down database shows as a missing series, and /readyz says why
+                count = outbox.pending_count(session)
+                oldest = session.exec(select(func.min(col(OutboxEvent.at)))
+                                      .where(col(OutboxEvent.shipped_at).is_(None))).one()
+        except Exception:  # a down database shows as missing series, and /readyz says why
             return
+        pending.add_metric([], count)
+        age.add_metric([], max(0.0, time.time() - oldest.timestamp()) if oldest else 0.0)
+        yield pending
+        yield age
+
+
+class _BackupCollector:
+    """The newest backup's time, read from the backup directory at scrape time (0 when there is none yet)."""
+
+    def __init__(self, directory: Path):
+        self._directory = directory
+
+    def collect(self):
+        gauge = GaugeMetricFamily("fsp_backup_last_success_timestamp_seconds",
+                                  "Unix time of the newest complete backup (0: none yet)")
+        newest = newest_backup_time(self._directory)
+        gauge.add_metric([], newest.timestamp() if newest else 0.0)
         yield gauge
+
+
+class AuditChainStatus:
+    """The verdict of the last audit-chain verification, however it was run (API call or periodic).
+
+    No series until a first verification has run: "not checked yet" must not read as "broken"."""
+
+    def __init__(self, engine: Engine):
+        self._engine = engine
+        self._verdict: ChainVerdict | None = None
+        self._at = 0.0
+        self._running = threading.Lock()
+
+    def record(self, verdict: ChainVerdict) -> None:
+        """Publish a verdict; every verification reports here."""
+        self._verdict, self._at = verdict, time.time()
+
+    def collect(self):
+        verdict, at = self._verdict, self._at
+        if verdict is None:
+            return
+        yield GaugeMetricFamily("fsp_audit_chain_ok", "1 if the last audit-chain verification found the chain intact",
+                                value=1 if verdict.ok else 0)
+        yield GaugeMetricFamily("fsp_audit_chain_verified_timestamp_seconds",
+                                "Unix time of the last audit-chain verification", value=at)
+        yield GaugeMetricFamily("fsp_audit_chain_checked_entries", "Entries the last verification checked",
+                                value=verdict.checked)
+
+    def refresh_if_due(self) -> threading.Thread | None:
+        """Re-verify in the background when the last verdict is old; a scrape never waits for the walk."""
+        if time.time() - self._at < AUDIT_VERIFY_EVERY_SECONDS or not self._running.acquire(blocking=False):
+            return None
+        worker = threading.Thread(target=self._verify, name="audit-chain-verify", daemon=True)
+        worker.start()
+        return worker
+
+    def _verify(self) -> None:
+        try:
+            with Session(self._engine) as session:
+                self.record(audit.verify(session))
+        except Exception:  # the database may be gone (shutdown); the next scrape tries again
+            log.warning("periodic audit-chain verification failed", exc_info=True)
+        finally:
+            self._running.release()
 
 
 class AppMetrics:
@@ -46,6 +137,28 @@ class AppMetrics:
         info = Gauge("fsp_build_info", "Build and tenant", ["version", "tenant"], registry=self.registry)
         info.labels(version=version, tenant=tenant).set(1)
         self.registry.register(_OutboxCollector(engine))
+        self.audit_chain = AuditChainStatus(engine)
+        self.registry.register(self.audit_chain)
+        self._described = threading.Lock()
+        self._tenant_described = False
+
+    def describe_tenant(self, settings: Settings) -> None:
+        """Add what only the settings know (tenant info, backup time); once, whoever scrapes first."""
+        with self._described:
+            if self._tenant_described:
+                return
+            info = Gauge("fsp_tenant_info", "The tenant this app serves", ["tenant", "code", "role"],
+                         registry=self.registry)
+            info.labels(tenant=settings.tenant_slug, code=settings.tenant_code, role=settings.role.value).set(1)
+            if settings.backup_dir is not None:
+                self.registry.register(_BackupCollector(settings.backup_dir))
+            self._tenant_described = True
+
+    def exposition(self, settings: Settings) -> bytes:
+        """The text a scrape gets; starts a periodic audit verification when one is due."""
+        self.describe_tenant(settings)
+        self.audit_chain.refresh_if_due()
+        return generate_latest(self.registry)
 
 
 class MetricsMiddleware:

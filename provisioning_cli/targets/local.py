@@ -296,7 +296,7 @@ def _runtime_settings(spec: TenantSpec, paths: TenantPaths, url: str) -> dict[st
     return {**defaults, "tenant_code": spec.code, "tenant_slug": spec.slug, "role": spec.kind,
             "database_url": url_without_password(url) if not url.startswith("sqlite") else url,
             "keys_dir": str(paths.keys), "token_issuer": _issuer(spec), "environment": "development",
-            "db_pool_size": spec.database.pool_size}
+            "db_pool_size": spec.database.pool_size, "backup_dir": str(paths.root / "backups")}
 
 
 def _issuer(spec: TenantSpec) -> str:

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query
 
 from registry.audit import service
 from registry.audit.models import AuditEntriesPublic, AuditEntryPublic, ChainVerdict
-from registry.deps import API_PREFIX, AuditReader, SessionDep
+from registry.deps import API_PREFIX, AuditReader, ContextDep, SessionDep
 
 router = APIRouter(prefix=f"{API_PREFIX}/audit", tags=["audit"])
 
@@ -20,6 +20,8 @@ def list_audit(session: SessionDep, _: AuditReader, after: Annotated[int, Query(
 
 
 @router.get("/verify", response_model=ChainVerdict)
-def verify_chain(session: SessionDep, _: AuditReader) -> ChainVerdict:
+def verify_chain(session: SessionDep, ctx: ContextDep, _: AuditReader) -> ChainVerdict:
     """Walk the hash chain; names the first entry that was altered or removed."""
-    return service.verify(session)
+    verdict = service.verify(session)
+    ctx.metrics.audit_chain.record(verdict)  # Prometheus alerts on the latest verdict
+    return verdict
