@@ -1,0 +1,56 @@
+"""`fsp backup`: a private, complete, timestamped copy of a tenant's database that /metrics then reports."""
+import json
+import sqlite3
+from datetime import UTC, datetime
+
+from provisioning_cli.backup_cmd import take_backup
+from provisioning_cli.common import open_target
+from registry.metrics import newest_backup_time
+
+
+def test_sqlite_backup_is_private_complete_and_reported(fsp, home):
+    fsp("up", "beijing")
+    taken = json.loads(fsp("backup", "110000", "--json").stdout)
+
+    backups = home / "tenants" / "beijing" / "backups"
+    file = backups / taken["file"].rsplit("/", 1)[1]
+    assert taken["tenant"] == "beijing" and taken["backend"] == "sqlite" and taken["outcome"] == "created"
+    assert file.is_file() and file.stat().st_size == taken["bytes"] > 0
+    assert file.stat().st_mode & 0o777 == 0o600 and backups.stat().st_mode & 0o777 == 0o700
+    with sqlite3.connect(file) as copy:
+        assert copy.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+    assert newest_backup_time(backups) == datetime.fromisoformat(taken["taken_at"])
+    assert list(backups.glob("*.partial")) == []
+
+
+def test_same_second_is_not_taken_twice(fsp, home):
+    fsp("up", "beijing")
+    local = open_target(home, None)
+    settings = local.settings(local.catalog.resolve("beijing"))
+    at = datetime(2026, 11, 29, 1, 2, 3, tzinfo=UTC)
+    first = take_backup(settings, settings.backup_dir, at=at)
+    again = take_backup(settings, settings.backup_dir, at=at)
+    assert (first["outcome"], again["outcome"]) == ("created", "unchanged")
+    assert first["file"].endswith("beijing-20261129T010203Z.sqlite3") and again["file"] == first["file"]
+
+
+def test_refusals_leave_nothing(fsp, home):
+    assert "unknown tenant" in fsp("backup", "atlantis", ok=False).stderr.lower()
+    fsp("up", "beijing")
+    assert "not provisioned" in fsp("backup", "tianjin", ok=False).stderr
+    assert not (home / "tenants" / "tianjin").exists()
+    (home / "tenants" / "beijing" / "registry.db").unlink()
+    assert "missing" in fsp("backup", "beijing", ok=False).stderr
+    assert list((home / "tenants" / "beijing" / "backups").iterdir()) == []
+
+
+def test_postgresql_backup_is_a_pg_dump(fsp, home, pg_admin_url):
+    fsp("up", "beijing", "--postgres", pg_admin_url)
+    try:
+        taken = json.loads(fsp("backup", "beijing", "--json").stdout)
+        with open(taken["file"], "rb") as dump:
+            assert dump.read(5) == b"PGDMP"  # pg_dump's custom format
+        assert taken["backend"] == "postgresql"
+    finally:
+        fsp("down", "beijing", "--purge", "--yes")
+        fsp("down", "ministry", "--purge", "--yes")
