@@ -4,28 +4,37 @@ from typing import Annotated
 import typer
 
 from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, open_target
-from provisioning_cli.output import CatalogOpt, JsonOpt, fail, print_json
+from provisioning_cli.output import CatalogOpt, JsonOpt, fail, print_json, resolve_tenant
 
 
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    tenants: Annotated[list[str] | None, typer.Option(
+        "--tenant", metavar="TENANT", show_default=False,
+        help="Serve only this tenant (slug or code; repeatable); its scrape target then names this address.")] = None,
     json_: JsonOpt = False,
     home: HomeOpt = DEFAULT_HOME,
     catalog: CatalogOpt = None,
 ) -> None:
-    """Serve every provisioned tenant that is not down (Ctrl-C stops); prints their URLs first."""
+    """Serve every provisioned tenant that is not down, or those named with --tenant (Ctrl-C stops); prints
+    their URLs first."""
     # imported here: the registry apps and uvicorn would slow every other fsp command's start
     import uvicorn
 
-    from provisioning_cli.targets.local_serve import build_gateway, tenant_urls
+    from provisioning_cli.targets.local_serve import build_gateway, publish_some, tenant_urls
 
     local = open_target(home, catalog)
+    only = [resolve_tenant(local.catalog, ref) for ref in tenants] if tenants else None
     with boundary():
-        gateway, specs = build_gateway(local)
+        gateway, specs = build_gateway(local, only)
         if not specs:
-            fail("nothing to serve: provision tenants first, e.g. `fsp up --pilots`")
-        local.publish(host, port)
+            fail("nothing to serve: " + (f"{', '.join(spec.slug for spec in only)} not provisioned or taken down"
+                                         if only else "provision tenants first, e.g. `fsp up --pilots`"))
+        if only is None:
+            local.publish(host, port)
+        else:
+            publish_some(local, specs, host, port)
     base = f"http://{host}:{port}"
     urls = [tenant_urls(base, spec) for spec in specs]
     if json_:

@@ -1,0 +1,134 @@
+"""Prometheus configuration of the fleet, as files: one Prometheus per tenant and the ministry's, which federates them.
+
+A tenant's Prometheus scrapes its registry (job `registry`) and records the `tenant:*` series; its external label
+`province` is the tenant's slug (`beijing`; the ministry's own tenant is `ministry`), and its scrape target carries
+the same `province` label, so every series says whose it is. The ministry Prometheus (`fleet`) federates only
+`tenant:*` and `up` from each (job `federate`, `honor_labels: true`) and evaluates the fleet alerts.
+"""
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from tenants import TenantSpec
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+RULES_DIR = PACKAGE_DIR / "prometheus" / "rules"
+GRAFANA_DIR = PACKAGE_DIR / "grafana"
+TENANT_RULES = "tenant.rules.yml"
+FLEET_ALERTS = "fleet.alerts.yml"
+FEDERATE_MATCH = ['{__name__=~"tenant:.*"}', "up"]
+FLEET = "fleet"  # directory and name of the ministry Prometheus
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How often Prometheus scrapes and evaluates; `alert_for` replaces every alert's `for` (trials and tests)."""
+
+    scrape_interval: str = "15s"
+    evaluation_interval: str = "15s"
+    alert_for: str | None = None
+
+
+@dataclass(frozen=True)
+class RegistryTarget:
+    """Where a tenant's Prometheus finds the registry: a static address and path, or a file_sd file."""
+
+    address: str | None = None
+    metrics_path: str = "/metrics"
+    file_sd: Path | None = None
+
+
+def tenant_config(spec: TenantSpec, target: RegistryTarget, timing: Timing) -> dict:
+    """A tenant's Prometheus: scrape its registry, record `tenant:*`, label everything with its province."""
+    job: dict = {"job_name": "registry", "scrape_interval": timing.scrape_interval}
+    if target.file_sd is not None:
+        # the file carries the address, the `province`/`code` labels and the metrics path; `fsp serve` keeps it current
+        job["file_sd_configs"] = [{"files": [str(target.file_sd)], "refresh_interval": "30s"}]
+    else:
+        job["metrics_path"] = target.metrics_path
+        job["static_configs"] = [{"targets": [target.address], "labels": {"province": spec.slug, "code": spec.code}}]
+    return {"global": {"scrape_interval": timing.scrape_interval, "evaluation_interval": timing.evaluation_interval,
+                       "external_labels": {"province": spec.slug}},
+            "rule_files": [f"rules/{TENANT_RULES}"],
+            "scrape_configs": [job]}
+
+
+def fleet_config(sources: Iterable[tuple[TenantSpec, str]], timing: Timing) -> dict:
+    """The ministry Prometheus: federate `tenant:*` and `up` from each tenant's Prometheus (host:port), alert."""
+    static = [{"targets": [address], "labels": {"province": spec.slug, "code": spec.code}} for spec, address in sources]
+    return {"global": {"scrape_interval": timing.scrape_interval, "evaluation_interval": timing.evaluation_interval},
+            "rule_files": [f"rules/{FLEET_ALERTS}"],
+            "scrape_configs": [{"job_name": "federate", "honor_labels": True, "metrics_path": "/federate",
+                                "params": {"match[]": FEDERATE_MATCH}, "scrape_interval": timing.scrape_interval,
+                                "static_configs": static}]}
+
+
+def rules_text(name: str, timing: Timing) -> str:
+    """A rule file as shipped, or with every alert's `for` replaced when the timing says so."""
+    text = (RULES_DIR / name).read_text()
+    if timing.alert_for is None:
+        return text
+    document = yaml.safe_load(text)
+    for group in document["groups"]:
+        for rule in group["rules"]:
+            if "alert" in rule:
+                rule["for"] = timing.alert_for
+    return dump(document)
+
+
+def dump(document: Mapping) -> str:
+    return yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True, width=120)
+
+
+def tenant_files(spec: TenantSpec, target: RegistryTarget, timing: Timing) -> dict[str, str]:
+    """The files of one tenant's Prometheus directory, by relative path."""
+    return {"prometheus.yml": dump(tenant_config(spec, target, timing)),
+            f"rules/{TENANT_RULES}": rules_text(TENANT_RULES, timing)}
+
+
+def fleet_files(sources: Iterable[tuple[TenantSpec, str]], timing: Timing) -> dict[str, str]:
+    """The files of the ministry Prometheus directory, by relative path."""
+    return {"prometheus.yml": dump(fleet_config(sources, timing)),
+            f"rules/{FLEET_ALERTS}": rules_text(FLEET_ALERTS, timing)}
+
+
+def dashboards() -> dict[str, str]:
+    """Grafana dashboards (JSON model), by file name: the fleet, and one province (variable `province`)."""
+    return {path.name: path.read_text() for path in sorted(GRAFANA_DIR.glob("*.json"))}
+
+
+def render_fleet(specs: Iterable[TenantSpec], *, registry: Callable[[TenantSpec], RegistryTarget],
+                 prometheus: Callable[[TenantSpec], str], timing: Timing) -> dict[str, str]:
+    """Every file of the fleet's monitoring, by relative path: `tenants/<slug>/`, `fleet/`, `grafana/`."""
+    specs = list(specs)
+    files: dict[str, str] = {}
+    for spec in specs:
+        files.update({f"tenants/{spec.slug}/{name}": text
+                      for name, text in tenant_files(spec, registry(spec), timing).items()})
+    files.update({f"{FLEET}/{name}": text
+                  for name, text in fleet_files([(spec, prometheus(spec)) for spec in specs], timing).items()})
+    files.update({f"grafana/{name}": text for name, text in dashboards().items()})
+    return files
+
+
+def write_files(root: Path, files: Mapping[str, str]) -> dict[str, str]:
+    """Write each file under `root` only when its content changes; outcome per relative path."""
+    outcomes = {}
+    for relative, text in files.items():
+        path = root / relative
+        data = text.encode()
+        try:
+            current = path.read_bytes()
+        except FileNotFoundError:
+            current = None
+        if current == data:
+            outcomes[relative] = "unchanged"
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.tmp")
+        partial.write_bytes(data)
+        partial.replace(path)  # Prometheus may reload at any time: it must never read half a file
+        outcomes[relative] = "created" if current is None else "updated"
+    return outcomes

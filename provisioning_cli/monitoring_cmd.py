@@ -1,0 +1,186 @@
+"""`fsp monitoring`: render the fleet's Prometheus configuration, and run it on this machine (local target)."""
+import re
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from monitoring.processes import Instance, MonitoringError, ensure_running, stop
+from monitoring.render import FLEET, RegistryTarget, Timing, fleet_files, render_fleet, tenant_files, write_files
+from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, open_target
+from provisioning_cli.output import CatalogOpt, JsonOpt, fail, open_catalog, print_json, print_table, resolve_tenant
+from provisioning_cli.targets.local import LocalTarget
+from tenants import TenantSpec
+
+app = typer.Typer(no_args_is_help=True, help="Prometheus per tenant and the ministry Prometheus federating them.")
+
+DEFAULT_BASE_PORT = 9090
+ScrapeOpt = Annotated[str, typer.Option("--scrape-interval", metavar="DURATION",
+                                        help="How often Prometheus scrapes (Prometheus duration, e.g. 15s).")]
+EvaluationOpt = Annotated[str, typer.Option("--evaluation-interval", metavar="DURATION",
+                                            help="How often recording and alert rules run.")]
+AlertForOpt = Annotated[str | None, typer.Option(
+    "--alert-for", metavar="DURATION",
+    help="Replace every alert's `for` (e.g. 0s for a trial run); default: as shipped.")]
+
+
+def _timing(scrape: str, evaluation: str, alert_for: str | None) -> Timing:
+    for option, value in (("--scrape-interval", scrape), ("--evaluation-interval", evaluation),
+                          ("--alert-for", alert_for)):
+        if value is not None and not _is_duration(value):
+            fail(f"{option} {value!r} is not a Prometheus duration such as 15s, 1m or 0s")
+    return Timing(scrape_interval=scrape, evaluation_interval=evaluation, alert_for=alert_for)
+
+
+def _is_duration(value: str) -> bool:
+    return re.fullmatch(r"(\d+(ms|s|m|h|d|w|y))+", value) is not None
+
+
+@app.command()
+def render(
+    out: Annotated[Path | None, typer.Option(
+        "--out", metavar="DIR", help="Directory to write into (default: $FSP_HOME/monitoring/rendered).")] = None,
+    registry_url: Annotated[str, typer.Option(
+        "--registry-url", metavar="TEMPLATE",
+        help="Each tenant's registry metrics URL; {slug} and {code} are filled in.")] = (
+        "http://127.0.0.1:8000/{slug}/metrics"),
+    prometheus_address: Annotated[str, typer.Option(
+        "--prometheus-address", metavar="TEMPLATE",
+        help="Each tenant's Prometheus as host:port for the ministry to federate; {slug}, {code} and {port} "
+             "(9091 + the tenant's place in the catalog) are filled in.")] = "127.0.0.1:{port}",
+    scrape_interval: ScrapeOpt = "15s",
+    evaluation_interval: EvaluationOpt = "15s",
+    alert_for: AlertForOpt = None,
+    json_: JsonOpt = False,
+    home: HomeOpt = DEFAULT_HOME,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Write every tenant's Prometheus configuration, the ministry's, the rules and the Grafana dashboards."""
+    out = out or home / "monitoring" / "rendered"
+    timing = _timing(scrape_interval, evaluation_interval, alert_for)
+    specs = list(open_catalog(catalog).tenants)
+    ports = {spec.slug: DEFAULT_BASE_PORT + 1 + index for index, spec in enumerate(specs)}
+
+    def registry(spec: TenantSpec) -> RegistryTarget:
+        url = _fill(registry_url, spec, ports)
+        scheme, _, rest = url.partition("://")
+        address, _, path = rest.partition("/")
+        if scheme != "http" or not address:
+            fail(f"--registry-url must be an http:// URL, got {url!r}")
+        return RegistryTarget(address=address, metrics_path=f"/{path}")
+
+    with boundary():
+        files = render_fleet(specs, registry=registry, prometheus=lambda s: _fill(prometheus_address, s, ports),
+                             timing=timing)
+        outcomes = write_files(out, files)
+    rows = [{"file": str(out / name), "outcome": outcome} for name, outcome in outcomes.items()]
+    if json_:
+        print_json(rows)
+    else:
+        changed = [row for row in rows if row["outcome"] != "unchanged"]
+        print_table(["file", "outcome"], ([row["file"], row["outcome"]] for row in changed))
+        typer.echo(f"{len(rows)} files for {len(specs)} tenants and the ministry Prometheus in {out} "
+                   f"({len(rows) - len(changed)} unchanged)")
+
+
+def _fill(template: str, spec: TenantSpec, ports: dict[str, int]) -> str:
+    try:
+        return template.format(slug=spec.slug, code=spec.code, port=ports[spec.slug])
+    except (KeyError, IndexError, ValueError) as err:
+        fail(f"bad template {template!r}: {err}; use {{slug}}, {{code}} or {{port}}")
+
+
+def _instances_root(local: LocalTarget) -> Path:
+    return local.home.root / "monitoring" / "prometheus"
+
+
+def _port(instance: Instance, base_port: int, offset: int) -> int:
+    recorded = instance.recorded_port()
+    if recorded:
+        return recorded  # a restart keeps its address, so the ministry's federation targets stay right
+    if base_port == 0:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
+    return base_port + offset
+
+
+@app.command()
+def up(
+    tenants: Annotated[list[str] | None, typer.Argument(
+        help="Tenants to watch (slug or code); default: every provisioned tenant.", show_default=False)] = None,
+    base_port: Annotated[int, typer.Option(
+        "--base-port", min=0, max=65000,
+        help="The ministry Prometheus listens here, tenant N of the catalog on base+1+N; 0 picks free ports. "
+             "A running instance keeps its port.")] = DEFAULT_BASE_PORT,
+    scrape_interval: ScrapeOpt = "15s",
+    evaluation_interval: EvaluationOpt = "15s",
+    alert_for: AlertForOpt = None,
+    json_: JsonOpt = False,
+    home: HomeOpt = DEFAULT_HOME,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Run a Prometheus per provisioned tenant and the ministry Prometheus federating them, on 127.0.0.1."""
+    timing = _timing(scrape_interval, evaluation_interval, alert_for)
+    local = open_target(home, catalog)
+    wanted = [resolve_tenant(local.catalog, ref) for ref in tenants or []]
+    for spec in wanted:
+        if not local.is_provisioned(spec):
+            fail(f"{spec.slug} is not provisioned here: run `fsp up {spec.slug}` first")
+    specs = [spec for spec in local.catalog.tenants
+             if (spec in wanted if wanted else local.is_provisioned(spec))]
+    if not specs:
+        fail("no provisioned tenant to watch: provision tenants first, e.g. `fsp up --pilots`")
+    root = _instances_root(local)
+    order = {spec.slug: index for index, spec in enumerate(local.catalog.tenants)}
+    results: list[dict] = []
+    with boundary(), _monitoring_errors(), local.home.lock():
+        sources = []
+        for spec in specs:
+            instance = Instance(spec.slug, root / spec.slug)
+            port = _port(instance, base_port, 1 + order[spec.slug])
+            target = RegistryTarget(file_sd=local.home.scrape_targets / f"{spec.slug}.json")
+            outcome = ensure_running(instance, tenant_files(spec, target, timing), port)
+            results.append({"prometheus": spec.slug, "outcome": outcome, "url": f"http://127.0.0.1:{port}"})
+            sources.append((spec, f"127.0.0.1:{port}"))
+        for stale in _known(root) - {spec.slug for spec in specs} - {FLEET}:
+            results.append({"prometheus": stale, "outcome": stop(Instance(stale, root / stale)), "url": None})
+        fleet = Instance(FLEET, root / FLEET)
+        port = _port(fleet, base_port, 0)
+        results.append({"prometheus": FLEET, "outcome": ensure_running(fleet, fleet_files(sources, timing), port),
+                        "url": f"http://127.0.0.1:{port}"})
+    _print(results, json_)
+
+
+@app.command()
+def down(json_: JsonOpt = False, home: HomeOpt = DEFAULT_HOME, catalog: CatalogOpt = None) -> None:
+    """Stop every Prometheus `fsp monitoring up` started here; their data stays under $FSP_HOME/monitoring/."""
+    local = open_target(home, catalog)
+    root = _instances_root(local)
+    with boundary(), _monitoring_errors(), local.home.lock():
+        results = [{"prometheus": name, "outcome": stop(Instance(name, root / name)), "url": None}
+                   for name in sorted(_known(root))]
+    _print(results, json_)
+
+
+def _known(root: Path) -> set[str]:
+    return {path.name for path in root.iterdir() if path.is_dir()} if root.is_dir() else set()
+
+
+def _print(results: list[dict], json_: bool) -> None:
+    if json_:
+        print_json(results)
+    else:
+        print_table(["prometheus", "outcome", "url"], ([r["prometheus"], r["outcome"], r["url"]] for r in results))
+
+
+@contextmanager
+def _monitoring_errors() -> Iterator[None]:
+    """A Prometheus that cannot be configured, started or stopped is one `error:` line and exit 1."""
+    try:
+        yield
+    except MonitoringError as err:
+        fail(str(err))

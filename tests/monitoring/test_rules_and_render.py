@@ -1,0 +1,109 @@
+"""The rendered configuration and the shipped rules pass promtool; dashboards query only what the rules record."""
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from monitoring.render import GRAFANA_DIR, RULES_DIR, TENANT_RULES
+from tenants import load_catalog
+
+PROMTOOL = "/usr/bin/promtool"
+RULE_TESTS = Path(__file__).resolve().parents[2] / "monitoring" / "prometheus" / "tests"
+
+
+def promtool(*args: str) -> str:
+    done = subprocess.run([PROMTOOL, *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"promtool {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def test_rules_check_and_their_unit_tests_pass():
+    promtool("check", "rules", *map(str, sorted(RULES_DIR.glob("*.yml"))))
+    tests = sorted(RULE_TESTS.glob("*.test.yml"))
+    assert len(tests) == 2
+    promtool("test", "rules", *map(str, tests))
+
+
+def test_every_alert_has_severity_summary_runbook_and_a_firing_and_a_silent_case():
+    alerts = [rule for group in yaml.safe_load((RULES_DIR / "fleet.alerts.yml").read_text())["groups"]
+              for rule in group["rules"]]
+    assert {rule["alert"] for rule in alerts} == {"FspProvinceDown", "FspErrorRatioHigh", "FspLatencyHigh",
+                                                 "FspExchangeLagHigh", "FspAuditChainBroken", "FspBackupStale"}
+    tests = yaml.safe_load((RULE_TESTS / "fleet.alerts.test.yml").read_text())["tests"]
+    for rule in alerts:
+        assert rule["labels"]["severity"] in ("critical", "warning")
+        assert rule["annotations"]["summary"] and rule["annotations"]["runbook_url"].startswith("https://")
+        mine = [test for test in tests if any(c["alertname"] == rule["alert"] for c in test["alert_rule_test"])]
+        cases = [case for test in mine for case in test["alert_rule_test"]]
+        assert any(case["exp_alerts"] for case in cases), f"{rule['alert']} never fires in a test"
+        # silent cases: an evaluation before it fires, and a healthy province in the input that never fires
+        assert any(not case["exp_alerts"] for case in cases), f"{rule['alert']} has no silent evaluation"
+        given = {p for test in mine for series in test["input_series"]
+                 for p in re.findall(r'province="([a-z-]+)"', series["series"])}
+        fired = {alert["exp_labels"]["province"] for case in cases for alert in case["exp_alerts"]}
+        assert fired < given, rule["alert"]
+
+
+def test_render_writes_every_tenant_and_the_ministry_and_promtool_accepts_them(fsp, tmp_path):
+    out = tmp_path / "rendered"
+    written = json.loads(fsp("monitoring", "render", "--out", str(out), "--scrape-interval", "5s", "--json").stdout)
+    catalog = load_catalog()
+    assert len(catalog.tenants) == 33
+    configs = [out / "tenants" / spec.slug / "prometheus.yml" for spec in catalog.tenants]
+    promtool("check", "config", *map(str, configs), str(out / "fleet" / "prometheus.yml"))
+    assert {row["outcome"] for row in written} == {"created"}
+
+    beijing = yaml.safe_load((out / "tenants" / "beijing" / "prometheus.yml").read_text())
+    assert beijing["global"]["external_labels"] == {"province": "beijing"}
+    assert beijing["global"]["scrape_interval"] == "5s"
+    job = beijing["scrape_configs"][0]
+    assert job["metrics_path"] == "/beijing/metrics"
+    assert job["static_configs"] == [{"targets": ["127.0.0.1:8000"], "labels": {"province": "beijing", "code": "110000"}}]
+
+    fleet = yaml.safe_load((out / "fleet" / "prometheus.yml").read_text())
+    federate = fleet["scrape_configs"][0]
+    assert federate["honor_labels"] is True and federate["metrics_path"] == "/federate"
+    assert federate["params"]["match[]"] == ['{__name__=~"tenant:.*"}', "up"]
+    provinces = {entry["labels"]["province"] for entry in federate["static_configs"]}
+    assert provinces == {spec.slug for spec in catalog.tenants}
+    ports = [entry["targets"][0] for entry in federate["static_configs"]]
+    assert len(set(ports)) == 33
+
+    again = json.loads(fsp("monitoring", "render", "--out", str(out), "--scrape-interval", "5s", "--json").stdout)
+    assert {row["outcome"] for row in again} == {"unchanged"}
+
+
+def test_alert_for_override_reaches_every_alert(fsp, tmp_path):
+    out = tmp_path / "rendered"
+    fsp("monitoring", "render", "--out", str(out), "--alert-for", "0s")
+    rendered = yaml.safe_load((out / "fleet" / "rules" / "fleet.alerts.yml").read_text())
+    assert {rule["for"] for group in rendered["groups"] for rule in group["rules"]} == {"0s"}
+    promtool("check", "rules", str(out / "fleet" / "rules" / "fleet.alerts.yml"))
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--scrape-interval", "fast"), "not a Prometheus duration"),
+    (("--registry-url", "ftp://x/{slug}"), "http://"),
+    (("--prometheus-address", "{nope}:9090"), "bad template"),
+])
+def test_render_refuses_bad_options_and_writes_nothing(fsp, tmp_path, args, message):
+    out = tmp_path / "rendered"
+    assert message in fsp("monitoring", "render", "--out", str(out), *args, ok=False).stderr
+    assert not out.exists()
+
+
+def test_dashboards_query_only_recorded_series():
+    recorded = {rule["record"] for group in yaml.safe_load((RULES_DIR / TENANT_RULES).read_text())["groups"]
+                for rule in group["rules"]}
+    boards = {path.name: json.loads(path.read_text()) for path in GRAFANA_DIR.glob("*.json")}
+    assert set(boards) == {"fleet.json", "province.json"}
+    for name, board in boards.items():
+        exprs = [target["expr"] for panel in board["panels"] for target in panel.get("targets", [])]
+        assert exprs, name
+        used = {token for expr in exprs for token in re.findall(r"tenant:[a-z0-9_:]+", expr)}
+        assert used and used <= recorded, (name, used - recorded)
+    variables = {v["name"] for v in boards["province.json"]["templating"]["list"]}
+    assert "province" in variables
