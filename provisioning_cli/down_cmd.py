@@ -6,6 +6,8 @@ import typer
 
 from provisioning_cli.common import DEFAULT_HOME, HomeOpt, PostgresOpt, TenantArg, boundary, open_target, print_results
 from provisioning_cli.output import CatalogOpt, JsonOpt, fail, resolve_tenant
+from provisioning_cli.preview_cmd import BackendOpt, kubernetes_target
+from provisioning_cli.targets import TARGETS
 
 
 def _interactive() -> bool:
@@ -17,13 +19,17 @@ def down(
     purge: Annotated[bool, typer.Option("--purge", help="Also delete its database, keys, state and registration.")]
     = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Purge without asking.")] = False,
+    target: Annotated[str, typer.Option("--target", help=f"Where it runs: {' or '.join(TARGETS)}.")] = "local",
     postgres: PostgresOpt = None,
+    backend_url: BackendOpt = None,
     json_: JsonOpt = False,
     home: HomeOpt = DEFAULT_HOME,
     catalog: CatalogOpt = None,
 ) -> None:
     """Take a tenant down: not served any more, its data kept; `--purge` deletes it for good."""
-    local = open_target(home, catalog)
+    if target not in TARGETS:
+        fail(f"unknown target {target!r}; choose one of: {', '.join(TARGETS)}")
+    local = open_target(home, catalog) if target == "local" else kubernetes_target(home, catalog, backend_url)
     spec = resolve_tenant(local.catalog, tenant)
     if purge and not yes:
         if not _interactive():
@@ -31,5 +37,8 @@ def down(
         if not typer.confirm(f"Delete {spec.slug}'s database, keys and state for good?", err=True):
             fail("purge cancelled; nothing deleted")
     with boundary():
-        results = local.purge(spec, postgres_url=postgres) if purge else local.down(spec)
+        if target == "kubernetes":
+            results = local.down(spec, postgres_url=postgres, purge=purge)
+        else:
+            results = local.purge(spec, postgres_url=postgres) if purge else local.down(spec)
     print_results(results, json_)

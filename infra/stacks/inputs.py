@@ -9,6 +9,11 @@ from infra.ensure.keys import EXCHANGE_PUBLIC_KEY
 from tenants import TenantSpec
 
 
+def database_name(spec: TenantSpec) -> str:
+    """The tenant's database and login role on the shared server."""
+    return f"fsp_{spec.slug.replace('-', '_')}"
+
+
 @dataclass(frozen=True)
 class StackInputs:
     """One tenant's stack; secret fields are kept out of repr and enter the program as secret Outputs."""
@@ -30,8 +35,7 @@ class StackInputs:
 
     @property
     def database_name(self) -> str:
-        """The tenant's database and login role on the shared server."""
-        return f"fsp_{self.spec.slug.replace('-', '_')}"
+        return database_name(self.spec)
 
     @property
     def database_url(self) -> str:
