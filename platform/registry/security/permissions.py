@@ -39,6 +39,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 # roles whose work is tied to one institution: writes are limited to it
 INSTITUTION_BOUND = frozenset({Role.registrar})
+# 三员分立 (GB/T 22239): system, security and audit administrators are three different people
+SEPARATED_ADMIN_ROLES = frozenset({Role.system_admin.value, Role.security_admin.value, Role.audit_admin.value})
+# administrative roles: whoever holds one signs in with a second factor (TOTP)
+ADMINISTRATIVE_ROLES = SEPARATED_ADMIN_ROLES | {Role.provincial_admin.value, Role.ministry_operator.value}
 
 
 def permissions_of(roles: frozenset[str]) -> frozenset[Permission]:
