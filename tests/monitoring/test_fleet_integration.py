@@ -1,0 +1,146 @@
+"""The fleet's monitoring for real: two tenants served over HTTP, a Prometheus each, the ministry's federating them.
+
+Short scrape and evaluation intervals (1 s) and alerts without `for` keep it to seconds; every wait polls with a
+deadline. The Prometheus processes are started by `fsp monitoring up` on free loopback ports under the test's
+$FSP_HOME, and stopped by `fsp monitoring down`.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from monitoring.processes import Instance
+
+FSP = str(Path(sys.executable).with_name("fsp"))
+PROVINCES = ("beijing", "shandong")
+FAST = ("--base-port", "0", "--scrape-interval", "1s", "--evaluation-interval", "1s", "--alert-for", "0s")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def eventually(what: str, probe: Callable[[], object], timeout: float = 30.0):
+    """Poll `probe` until it returns something truthy; fail naming `what` and the last answer."""
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        try:
+            last = probe()
+        except httpx.TransportError as err:
+            last = err
+        else:
+            if last:
+                return last
+        time.sleep(0.25)
+    pytest.fail(f"{what} not seen within {timeout:.0f} s; last: {last!r}")
+
+
+def query(url: str, expr: str) -> list[dict]:
+    body = httpx.get(f"{url}/api/v1/query", params={"query": expr}, timeout=5).json()
+    assert body["status"] == "success", body
+    return body["data"]["result"]
+
+
+def by_province(url: str, expr: str) -> dict[str, float]:
+    return {series["metric"].get("province"): float(series["value"][1]) for series in query(url, expr)}
+
+
+class Served:
+    """`fsp serve --tenant <slug>` in its own process, on its own port."""
+
+    def __init__(self, slug: str, home: Path, log: Path):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}/{slug}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FSP_")}
+        with log.open("w") as out:
+            self.proc = subprocess.Popen([FSP, "serve", "--tenant", slug, "--port", str(self.port), "--home", str(home)],
+                                         env=env, stdout=out, stderr=subprocess.STDOUT)
+        self.log = log
+
+    def ready(self) -> bool:
+        assert self.proc.poll() is None, f"fsp serve exited:\n{self.log.read_text()}"
+        return httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+def test_ministry_federates_provinces_and_sees_one_go_down(fsp, home, tmp_path):
+    fsp("up", *PROVINCES)
+    servers = {slug: Served(slug, home, tmp_path / f"{slug}.log") for slug in PROVINCES}
+    try:
+        for slug, server in servers.items():
+            eventually(f"{slug} serving", server.ready, timeout=60)
+        started = json.loads(fsp("monitoring", "up", *PROVINCES, *FAST, "--json").stdout)
+        assert [(row["prometheus"], row["outcome"]) for row in started] == [
+            ("beijing", "created"), ("shandong", "created"), ("fleet", "created")]
+        ministry = started[-1]["url"]
+        again = json.loads(fsp("monitoring", "up", *PROVINCES, *FAST, "--json").stdout)
+        assert {row["outcome"] for row in again} == {"unchanged"} and again[-1]["url"] == ministry
+
+        for slug, server in servers.items():
+            for _ in range(3):
+                assert httpx.get(f"{server.base}/api/v1/institutions", timeout=5).status_code == 200
+
+        # the ministry sees each province's recorded series, labelled with that province
+        rates = eventually("both provinces' request rates at the ministry", lambda: (
+            rates if set(rates := by_province(ministry, "tenant:http_requests:rate5m")) == set(PROVINCES)
+            and all(rates.values()) else None))
+        assert set(rates) == set(PROVINCES)
+        assert by_province(ministry, "tenant:up") == {"beijing": 1.0, "shandong": 1.0}
+        versions = query(ministry, "tenant:build_info")
+        assert {(s["metric"]["province"], s["metric"]["job"]) for s in versions} == {
+            ("beijing", "federate"), ("shandong", "federate")}
+        # a province's own scrape target is federated as is: it says which province it watches
+        assert by_province(ministry, 'up{job="registry"}') == {"beijing": 1.0, "shandong": 1.0}
+
+        servers["beijing"].stop()
+        firing = eventually("FspProvinceDown firing for beijing", lambda: by_province(
+            ministry, 'ALERTS{alertname="FspProvinceDown", alertstate="firing"}'))
+        assert set(firing) == {"beijing"}
+
+        rows = {row["tenant"]: row for row in json.loads(
+            fsp("fleet", "status", "--prometheus-url", ministry, "--json").stdout)}
+        assert set(rows) == set(PROVINCES)
+        assert rows["beijing"]["up"] is False and "FspProvinceDown" in rows["beijing"]["alerts"]
+        assert rows["shandong"]["up"] is True and "FspProvinceDown" not in rows["shandong"]["alerts"]
+        assert rows["shandong"]["version"] and rows["shandong"]["request_rate"] > 0
+        assert rows["shandong"]["last_backup"] is None  # no backup yet: FspBackupStale says so too
+        table = fsp("fleet", "status").stdout  # the ministry's address comes from $FSP_HOME
+        assert "DOWN" in table and "1 of 2 tenants up; down: beijing" in table
+    finally:
+        for server in servers.values():
+            server.stop()
+        stopped = json.loads(fsp("monitoring", "down", "--json").stdout)
+
+    assert {row["prometheus"]: row["outcome"] for row in stopped} == {
+        "beijing": "deleted", "shandong": "deleted", "fleet": "deleted"}
+    root = home / "monitoring" / "prometheus"
+    assert all(Instance(name, root / name).pid() is None for name in ("beijing", "shandong", "fleet"))
+    assert "cannot reach the ministry Prometheus" in fsp("fleet", "status", "--prometheus-url", ministry,
+                                                         ok=False).stderr
+
+
+def test_monitoring_up_refusals(fsp, home):
+    assert "not a Prometheus duration" in fsp("monitoring", "up", "--scrape-interval", "soon", ok=False).stderr
+    assert "no provisioned tenant" in fsp("monitoring", "up", ok=False).stderr
+    assert "not provisioned" in fsp("monitoring", "up", "beijing", ok=False).stderr
+    assert not (home / "monitoring" / "prometheus").exists()
+    assert json.loads(fsp("monitoring", "down", "--json").stdout) == []
+
+
+def test_fleet_status_without_a_ministry_prometheus_is_one_error_line(fsp):
+    result = fsp("fleet", "status", "--prometheus-url", f"http://127.0.0.1:{free_port()}", ok=False)
+    assert result.stderr.startswith("error: cannot reach the ministry Prometheus at http://127.0.0.1:")
+    assert len(result.stderr.strip().splitlines()) == 1
