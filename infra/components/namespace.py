@@ -18,7 +18,7 @@ class TenantNamespace(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tenant_labels = {**labels(spec.slug, "namespace"), "fsp.mca.gov.cn/kind": spec.kind,
                          "fsp.mca.gov.cn/code": spec.code}
-        ns = k8s.core.v1.Namespace(name, opts=child, metadata={
+        ns = k8s.core.v1.Namespace(namespace, opts=child, metadata={
             "name": namespace,
             "labels": {
                 **tenant_labels,
