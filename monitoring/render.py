@@ -23,12 +23,14 @@ FLEET = "fleet"  # directory and name of the ministry Prometheus
 
 
 @dataclass(frozen=True)
-class Timing:
-    """How often Prometheus scrapes and evaluates; `alert_for` replaces every alert's `for` (trials and tests)."""
+class RenderOptions:
+    """How often Prometheus scrapes and evaluates; `alert_for` replaces every alert's `for` (trials and tests);
+    `runbook_base` is where the runbooks are published (each alert's `runbook_url` is `<base>#<alert name>`)."""
 
     scrape_interval: str = "15s"
     evaluation_interval: str = "15s"
     alert_for: str | None = None
+    runbook_base: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,41 +42,45 @@ class RegistryTarget:
     file_sd: Path | None = None
 
 
-def tenant_config(spec: TenantSpec, target: RegistryTarget, timing: Timing) -> dict:
+def tenant_config(spec: TenantSpec, target: RegistryTarget, options: RenderOptions) -> dict:
     """A tenant's Prometheus: scrape its registry, record `tenant:*`, label everything with its province."""
-    job: dict = {"job_name": "registry", "scrape_interval": timing.scrape_interval}
+    job: dict = {"job_name": "registry", "scrape_interval": options.scrape_interval}
     if target.file_sd is not None:
         # the file carries the address, the `province`/`code` labels and the metrics path; `fsp serve` keeps it current
         job["file_sd_configs"] = [{"files": [str(target.file_sd)], "refresh_interval": "30s"}]
     else:
         job["metrics_path"] = target.metrics_path
         job["static_configs"] = [{"targets": [target.address], "labels": {"province": spec.slug, "code": spec.code}}]
-    return {"global": {"scrape_interval": timing.scrape_interval, "evaluation_interval": timing.evaluation_interval,
+    return {"global": {"scrape_interval": options.scrape_interval, "evaluation_interval": options.evaluation_interval,
                        "external_labels": {"province": spec.slug}},
             "rule_files": [f"rules/{TENANT_RULES}"],
             "scrape_configs": [job]}
 
 
-def fleet_config(sources: Iterable[tuple[TenantSpec, str]], timing: Timing) -> dict:
+def fleet_config(sources: Iterable[tuple[TenantSpec, str]], options: RenderOptions) -> dict:
     """The ministry Prometheus: federate `tenant:*` and `up` from each tenant's Prometheus (host:port), alert."""
     static = [{"targets": [address], "labels": {"province": spec.slug, "code": spec.code}} for spec, address in sources]
-    return {"global": {"scrape_interval": timing.scrape_interval, "evaluation_interval": timing.evaluation_interval},
+    return {"global": {"scrape_interval": options.scrape_interval, "evaluation_interval": options.evaluation_interval},
             "rule_files": [f"rules/{FLEET_ALERTS}"],
             "scrape_configs": [{"job_name": "federate", "honor_labels": True, "metrics_path": "/federate",
-                                "params": {"match[]": FEDERATE_MATCH}, "scrape_interval": timing.scrape_interval,
+                                "params": {"match[]": FEDERATE_MATCH}, "scrape_interval": options.scrape_interval,
                                 "static_configs": static}]}
 
 
-def rules_text(name: str, timing: Timing) -> str:
-    """A rule file as shipped, or with every alert's `for` replaced when the timing says so."""
+def rules_text(name: str, options: RenderOptions) -> str:
+    """A rule file as shipped, or with alerts' `for` and runbook URLs replaced as the options say."""
     text = (RULES_DIR / name).read_text()
-    if timing.alert_for is None:
+    if options.alert_for is None and options.runbook_base is None:
         return text
     document = yaml.safe_load(text)
     for group in document["groups"]:
         for rule in group["rules"]:
-            if "alert" in rule:
-                rule["for"] = timing.alert_for
+            if "alert" not in rule:
+                continue
+            if options.alert_for is not None:
+                rule["for"] = options.alert_for
+            if options.runbook_base is not None:
+                rule["annotations"]["runbook_url"] = f"{options.runbook_base}#{rule['alert'].lower()}"
     return dump(document)
 
 
@@ -82,16 +88,16 @@ def dump(document: Mapping) -> str:
     return yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True, width=120)
 
 
-def tenant_files(spec: TenantSpec, target: RegistryTarget, timing: Timing) -> dict[str, str]:
+def tenant_files(spec: TenantSpec, target: RegistryTarget, options: RenderOptions) -> dict[str, str]:
     """The files of one tenant's Prometheus directory, by relative path."""
-    return {"prometheus.yml": dump(tenant_config(spec, target, timing)),
-            f"rules/{TENANT_RULES}": rules_text(TENANT_RULES, timing)}
+    return {"prometheus.yml": dump(tenant_config(spec, target, options)),
+            f"rules/{TENANT_RULES}": rules_text(TENANT_RULES, options)}
 
 
-def fleet_files(sources: Iterable[tuple[TenantSpec, str]], timing: Timing) -> dict[str, str]:
+def fleet_files(sources: Iterable[tuple[TenantSpec, str]], options: RenderOptions) -> dict[str, str]:
     """The files of the ministry Prometheus directory, by relative path."""
-    return {"prometheus.yml": dump(fleet_config(sources, timing)),
-            f"rules/{FLEET_ALERTS}": rules_text(FLEET_ALERTS, timing)}
+    return {"prometheus.yml": dump(fleet_config(sources, options)),
+            f"rules/{FLEET_ALERTS}": rules_text(FLEET_ALERTS, options)}
 
 
 def dashboards() -> dict[str, str]:
@@ -100,15 +106,15 @@ def dashboards() -> dict[str, str]:
 
 
 def render_fleet(specs: Iterable[TenantSpec], *, registry: Callable[[TenantSpec], RegistryTarget],
-                 prometheus: Callable[[TenantSpec], str], timing: Timing) -> dict[str, str]:
+                 prometheus: Callable[[TenantSpec], str], options: RenderOptions) -> dict[str, str]:
     """Every file of the fleet's monitoring, by relative path: `tenants/<slug>/`, `fleet/`, `grafana/`."""
     specs = list(specs)
     files: dict[str, str] = {}
     for spec in specs:
         files.update({f"tenants/{spec.slug}/{name}": text
-                      for name, text in tenant_files(spec, registry(spec), timing).items()})
+                      for name, text in tenant_files(spec, registry(spec), options).items()})
     files.update({f"{FLEET}/{name}": text
-                  for name, text in fleet_files([(spec, prometheus(spec)) for spec in specs], timing).items()})
+                  for name, text in fleet_files([(spec, prometheus(spec)) for spec in specs], options).items()})
     files.update({f"grafana/{name}": text for name, text in dashboards().items()})
     return files
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from monitoring.processes import Instance, MonitoringError, ensure_running, stop
-from monitoring.render import FLEET, RegistryTarget, Timing, fleet_files, render_fleet, tenant_files, write_files
+from monitoring.render import FLEET, RegistryTarget, RenderOptions, fleet_files, render_fleet, tenant_files, write_files
 from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, open_target
 from provisioning_cli.output import CatalogOpt, JsonOpt, fail, open_catalog, print_json, print_table, resolve_tenant
 from provisioning_cli.targets.local import LocalTarget
@@ -22,17 +22,23 @@ ScrapeOpt = Annotated[str, typer.Option("--scrape-interval", metavar="DURATION",
                                         help="How often Prometheus scrapes (Prometheus duration, e.g. 15s).")]
 EvaluationOpt = Annotated[str, typer.Option("--evaluation-interval", metavar="DURATION",
                                             help="How often recording and alert rules run.")]
+RunbookOpt = Annotated[str | None, typer.Option(
+    "--runbook-base", metavar="URL",
+    help="Where monitoring/RUNBOOK.md is published; alerts link to URL#<alert name>. Default: as shipped.")]
 AlertForOpt = Annotated[str | None, typer.Option(
     "--alert-for", metavar="DURATION",
     help="Replace every alert's `for` (e.g. 0s for a trial run); default: as shipped.")]
 
 
-def _timing(scrape: str, evaluation: str, alert_for: str | None) -> Timing:
+def _options(scrape: str, evaluation: str, alert_for: str | None, runbook_base: str | None) -> RenderOptions:
     for option, value in (("--scrape-interval", scrape), ("--evaluation-interval", evaluation),
                           ("--alert-for", alert_for)):
         if value is not None and not _is_duration(value):
             fail(f"{option} {value!r} is not a Prometheus duration such as 15s, 1m or 0s")
-    return Timing(scrape_interval=scrape, evaluation_interval=evaluation, alert_for=alert_for)
+    if runbook_base is not None and not re.fullmatch(r"https?://\S+", runbook_base):
+        fail(f"--runbook-base {runbook_base!r} is not an http(s) URL")
+    return RenderOptions(scrape_interval=scrape, evaluation_interval=evaluation, alert_for=alert_for,
+                         runbook_base=runbook_base)
 
 
 def _is_duration(value: str) -> bool:
@@ -54,13 +60,14 @@ def render(
     scrape_interval: ScrapeOpt = "15s",
     evaluation_interval: EvaluationOpt = "15s",
     alert_for: AlertForOpt = None,
+    runbook_base: RunbookOpt = None,
     json_: JsonOpt = False,
     home: HomeOpt = DEFAULT_HOME,
     catalog: CatalogOpt = None,
 ) -> None:
     """Write every tenant's Prometheus configuration, the ministry's, the rules and the Grafana dashboards."""
     out = out or home / "monitoring" / "rendered"
-    timing = _timing(scrape_interval, evaluation_interval, alert_for)
+    options = _options(scrape_interval, evaluation_interval, alert_for, runbook_base)
     specs = list(open_catalog(catalog).tenants)
     ports = {spec.slug: DEFAULT_BASE_PORT + 1 + index for index, spec in enumerate(specs)}
 
@@ -74,7 +81,7 @@ def render(
 
     with boundary():
         files = render_fleet(specs, registry=registry, prometheus=lambda s: _fill(prometheus_address, s, ports),
-                             timing=timing)
+                             options=options)
         outcomes = write_files(out, files)
     rows = [{"file": str(out / name), "outcome": outcome} for name, outcome in outcomes.items()]
     if json_:
@@ -119,12 +126,13 @@ def up(
     scrape_interval: ScrapeOpt = "15s",
     evaluation_interval: EvaluationOpt = "15s",
     alert_for: AlertForOpt = None,
+    runbook_base: RunbookOpt = None,
     json_: JsonOpt = False,
     home: HomeOpt = DEFAULT_HOME,
     catalog: CatalogOpt = None,
 ) -> None:
     """Run a Prometheus per provisioned tenant and the ministry Prometheus federating them, on 127.0.0.1."""
-    timing = _timing(scrape_interval, evaluation_interval, alert_for)
+    options = _options(scrape_interval, evaluation_interval, alert_for, runbook_base)
     local = open_target(home, catalog)
     wanted = [resolve_tenant(local.catalog, ref) for ref in tenants or []]
     for spec in wanted:
@@ -143,14 +151,14 @@ def up(
             instance = Instance(spec.slug, root / spec.slug)
             port = _port(instance, base_port, 1 + order[spec.slug])
             target = RegistryTarget(file_sd=local.home.scrape_targets / f"{spec.slug}.json")
-            outcome = ensure_running(instance, tenant_files(spec, target, timing), port)
+            outcome = ensure_running(instance, tenant_files(spec, target, options), port)
             results.append({"prometheus": spec.slug, "outcome": outcome, "url": f"http://127.0.0.1:{port}"})
             sources.append((spec, f"127.0.0.1:{port}"))
         for stale in _known(root) - {spec.slug for spec in specs} - {FLEET}:
             results.append({"prometheus": stale, "outcome": stop(Instance(stale, root / stale)), "url": None})
         fleet = Instance(FLEET, root / FLEET)
         port = _port(fleet, base_port, 0)
-        results.append({"prometheus": FLEET, "outcome": ensure_running(fleet, fleet_files(sources, timing), port),
+        results.append({"prometheus": FLEET, "outcome": ensure_running(fleet, fleet_files(sources, options), port),
                         "url": f"http://127.0.0.1:{port}"})
     _print(results, json_)
 

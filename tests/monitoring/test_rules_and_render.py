@@ -88,6 +88,7 @@ def test_alert_for_override_reaches_every_alert(fsp, tmp_path):
     (("--scrape-interval", "fast"), "not a Prometheus duration"),
     (("--registry-url", "ftp://x/{slug}"), "http://"),
     (("--prometheus-address", "{nope}:9090"), "bad template"),
+    (("--runbook-base", "ops wiki"), "not an http(s) URL"),
 ])
 def test_render_refuses_bad_options_and_writes_nothing(fsp, tmp_path, args, message):
     out = tmp_path / "rendered"
@@ -107,3 +108,15 @@ def test_dashboards_query_only_recorded_series():
         assert used and used <= recorded, (name, used - recorded)
     variables = {v["name"] for v in boards["province.json"]["templating"]["list"]}
     assert "province" in variables
+
+
+def test_runbook_base_links_every_alert_to_its_section(fsp, tmp_path):
+    out = tmp_path / "rendered"
+    fsp("monitoring", "render", "--out", str(out), "--runbook-base", "https://ops.example.cn/fsp/RUNBOOK.md")
+    rendered = yaml.safe_load((out / "fleet" / "rules" / "fleet.alerts.yml").read_text())
+    runbook = (RULES_DIR.parents[1] / "RUNBOOK.md").read_text()
+    for rule in (rule for group in rendered["groups"] for rule in group["rules"]):
+        assert rule["annotations"]["runbook_url"] == f"https://ops.example.cn/fsp/RUNBOOK.md#{rule['alert'].lower()}"
+        assert f"\n## {rule['alert']}\n" in runbook
+    assert "not an http(s) URL" in fsp("monitoring", "render", "--out", str(out), "--runbook-base", "x",
+                                       ok=False).stderr
