@@ -180,6 +180,13 @@ def apply_realm(server_url: str, admin_username: str, admin_password: str,
     return results
 
 
+def realm_outcome(results: list[tuple[str, str]]) -> Outcome:
+    """One outcome for the whole realm: created when the realm itself was, else as its objects combine."""
+    if results and results[0] == ("realm", "created"):
+        return "created"
+    return combine(outcome for _, outcome in results)
+
+
 def _ensure_realm(admin: KeycloakAdmin, spec: TenantSpec) -> Outcome:
     wanted = realm_settings(spec)
     if spec.realm_name not in {realm["realm"] for realm in admin.get_realms()}:

@@ -21,7 +21,7 @@ from registry.limits import BodySizeLimit
 from registry.metrics import AppMetrics, MetricsMiddleware
 from registry.outbox.api import router as outbox_router
 from registry.remains.api import router as remains_router
-from registry.security.auth import DevelopmentIssuer
+from registry.security.auth import DevelopmentIssuer, RemoteJWKS, TokenVerifier
 from registry.security.keys import ensure_keys, load_keys
 
 log = logging.getLogger(__name__)
@@ -35,9 +35,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ensure_keys(settings.keys_dir)  # production keys come from provisioning, never made on the fly
     keys = load_keys(settings.keys_dir)
     engine = db.make_engine(settings)
+    issuer, verifier = _token_checks(settings, keys.token_private_pem)
     ctx = TenantContext(
-        settings=settings, engine=engine, keys=keys,
-        issuer=DevelopmentIssuer(keys.token_private_pem, issuer=settings.issuer, audience=settings.token_audience),
+        settings=settings, engine=engine, keys=keys, issuer=issuer, verifier=verifier,
         metrics=AppMetrics(tenant=settings.tenant_slug, version=__version__, engine=engine),
         migration_heads=db.migration_heads(),
     )
@@ -53,6 +53,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        on_refuse=lambda scope: _audit_oversized(ctx, scope))
     return app
+
+
+def _token_checks(settings: Settings, dev_private_pem: bytes) -> tuple[DevelopmentIssuer | None, TokenVerifier]:
+    """The development issuer and its verifier, or a verifier of the tenant's Keycloak realm over its JWKS."""
+    if settings.uses_development_issuer:
+        issuer = DevelopmentIssuer(dev_private_pem, issuer=settings.issuer, audience=settings.token_audience)
+        return issuer, issuer.verifier
+    keys = RemoteJWKS(settings.jwks_url, min_refetch_seconds=settings.token_jwks_refetch_seconds)
+    return None, TokenVerifier(keys, issuer=settings.issuer, audience=settings.token_audience)
 
 
 def _actor(request: Request) -> str:

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     token_audience: str = "registry-api"
     # the issuer's signing keys; None means Keycloak's own path under the issuer (realm) URL
     token_jwks_url: str | None = None
+    # an unknown key id refetches the JWKS (key rotation), but not more often than this
+    token_jwks_refetch_seconds: float = 10.0
     environment: str = "development"
     max_body_bytes: int = 64 * 1024
     db_pool_size: int = 5

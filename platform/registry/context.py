@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 from registry.config import Settings
 from registry.metrics import AppMetrics
 from registry.security import crypto
-from registry.security.auth import DevelopmentIssuer
+from registry.security.auth import DevelopmentIssuer, TokenVerifier
 from registry.security.keys import TenantKeys
 
 
@@ -15,8 +15,11 @@ class TenantContext:
     settings: Settings
     engine: Engine
     keys: TenantKeys = field(repr=False)
-    issuer: DevelopmentIssuer
+    # checks every bearer token; backed by the tenant's realm JWKS, or by the development issuer's key
+    verifier: TokenVerifier
     metrics: AppMetrics
+    # only for tenants without Keycloak: mints development tokens
+    issuer: DevelopmentIssuer | None = None
     migration_heads: set[str] = field(default_factory=set)
 
     def encrypt(self, field_name: str, value: str) -> str:

@@ -2,13 +2,14 @@
 from collections.abc import Iterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from registry.context import TenantContext
 from registry.errors import Forbidden, Unauthorized
-from registry.security.auth import Principal
+from registry.security.auth import Principal, check_separation
 from registry.security.permissions import Permission
 
 # every domain router declares its full path, so the route template is the whole URL path
@@ -33,8 +34,15 @@ async def get_principal(request: Request,
                   credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
     if credentials is None:
         raise Unauthorized("a bearer token is required")
-    principal = request.app.state.ctx.issuer.verify(credentials.credentials)
+    verifier = request.app.state.ctx.verifier
+    token = credentials.credentials
+    if verifier.needs_fetch(token):
+        # fetching the realm's keys is network I/O: off the event loop; once cached, verifying is CPU only
+        principal = await anyio.to_thread.run_sync(verifier.verify, token)
+    else:
+        principal = verifier.verify(token)
     request.state.principal = principal
+    check_separation(principal)
     return principal
 
 

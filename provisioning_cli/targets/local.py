@@ -4,6 +4,7 @@
 monitoring target, serve flag) with the ensure-functions of `infra.ensure`, and records each outcome in the
 tenant's state.json. Secrets live only in the tenant's `secrets/` directory.
 """
+import os
 import secrets as random_secrets
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -28,6 +29,7 @@ from infra.ensure.database import (
 from infra.ensure.files import ensure_file, ensure_private_dir, remove_path
 from infra.ensure.keys import ensure_tenant_keys, exchange_public_key
 from infra.ensure.monitoring import ensure_scrape_target, remove_scrape_target
+from infra.ensure.realm import apply_realm, realm_outcome
 from infra.ensure.registration import (
     ensure_exchange_registration,
     registered_peers,
@@ -49,7 +51,7 @@ from registry.config import Settings
 from tenants import Catalog, TenantSpec
 
 # what `up` converges, in order; `down` and `purge` report on the same names (and "state")
-RESOURCES = ("database", "migrations", "keys", "settings", "registration", "monitoring", "serve", "state")
+RESOURCES = ("database", "migrations", "keys", "realm", "settings", "registration", "monitoring", "serve", "state")
 # (tenant slug, resource, outcome): outcome is created|updated|unchanged, or deleted|absent when removing
 Result = tuple[str, str, str]
 
@@ -115,6 +117,8 @@ class LocalTarget:
             step("migrations", ensure_migrations(url))
             state["migration"] = head_revision()
             step("keys", ensure_tenant_keys(paths.keys))
+            if spec.sso.provider == "keycloak":
+                step("realm", _ensure_realm(spec))
             step("settings", ensure_file(paths.settings, json_bytes(_runtime_settings(spec, paths, url))))
             peers = self.home.tenant(ministry.slug).peers
             if registers:
@@ -297,6 +301,15 @@ def _runtime_settings(spec: TenantSpec, paths: TenantPaths, url: str) -> dict[st
             "database_url": url_without_password(url) if not url.startswith("sqlite") else url,
             "keys_dir": str(paths.keys), "token_issuer": _issuer(spec), "environment": "development",
             "db_pool_size": spec.database.pool_size, "backup_dir": str(paths.root / "backups")}
+
+
+def _ensure_realm(spec: TenantSpec) -> str:
+    """The tenant's Keycloak realm, with the administrator from the environment (never stored here)."""
+    user, password = os.environ.get("FSP_KEYCLOAK_ADMIN_USER"), os.environ.get("FSP_KEYCLOAK_ADMIN_PASSWORD")
+    if not user or not password:
+        raise TargetError(f"{spec.slug} signs in with Keycloak: set FSP_KEYCLOAK_ADMIN_USER and "
+                          "FSP_KEYCLOAK_ADMIN_PASSWORD (a master-realm administrator) to apply its realm")
+    return realm_outcome(apply_realm(str(spec.sso.keycloak_url).rstrip("/"), user, password, spec))
 
 
 def _issuer(spec: TenantSpec) -> str:
