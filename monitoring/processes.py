@@ -143,8 +143,19 @@ def stop(instance: Instance) -> str:
         time.sleep(0.05)
     if instance.pid() is not None:
         os.kill(pid, signal.SIGKILL)
+    _reap(pid)
     instance.pid_file.unlink(missing_ok=True)
     return "deleted"
+
+
+def _reap(pid: int) -> None:
+    # when this process started it (one `fsp` process doing up and down), collect it: no zombie is left
+    deadline = time.monotonic() + 2
+    try:
+        while os.waitpid(pid, os.WNOHANG) == (0, 0) and time.monotonic() < deadline:
+            time.sleep(0.02)  # its command line is gone a moment before it can be collected
+    except ChildProcessError:
+        pass  # another process started it
 
 
 def _last_log_line(instance: Instance) -> str:

@@ -119,6 +119,15 @@ def test_ministry_federates_provinces_and_sees_one_go_down(fsp, home, tmp_path):
         assert rows["shandong"]["last_backup"] is None  # no backup yet: FspBackupStale says so too
         table = fsp("fleet", "status").stdout  # the ministry's address comes from $FSP_HOME
         assert "DOWN" in table and "1 of 2 tenants up; down: beijing" in table
+
+        # a changed configuration reloads the running processes in place
+        root = home / "monitoring" / "prometheus"
+        pids = {name: Instance(name, root / name).pid() for name in ("beijing", "shandong", "fleet")}
+        slower = [*FAST[:3], "2s", *FAST[4:]]
+        reloaded = json.loads(fsp("monitoring", "up", *PROVINCES, *slower, "--json").stdout)
+        assert {row["outcome"] for row in reloaded} == {"updated"} and reloaded[-1]["url"] == ministry
+        assert {name: Instance(name, root / name).pid() for name in pids} == pids
+        eventually("the reloaded ministry Prometheus answering", lambda: query(ministry, "tenant:up"))
     finally:
         for server in servers.values():
             server.stop()
@@ -138,6 +147,13 @@ def test_monitoring_up_refusals(fsp, home):
     assert "not provisioned" in fsp("monitoring", "up", "beijing", ok=False).stderr
     assert not (home / "monitoring" / "prometheus").exists()
     assert json.loads(fsp("monitoring", "down", "--json").stdout) == []
+
+
+def test_serve_only_named_tenants_refusals(fsp):
+    assert "unknown tenant" in fsp("serve", "--tenant", "atlantis", ok=False).stderr.lower()
+    fsp("up", "beijing")
+    fsp("down", "beijing")
+    assert "beijing not provisioned or taken down" in fsp("serve", "--tenant", "beijing", ok=False).stderr
 
 
 def test_fleet_status_without_a_ministry_prometheus_is_one_error_line(fsp):
