@@ -17,8 +17,7 @@ def serve(
     home: HomeOpt = DEFAULT_HOME,
     catalog: CatalogOpt = None,
 ) -> None:
-    """Serve every provisioned tenant that is not down, or those named with --tenant (Ctrl-C stops); prints
-    their URLs first."""
+    """Serve every provisioned tenant that is not down, or only those named (Ctrl-C stops); prints their URLs."""
     # imported here: the registry apps and uvicorn would slow every other fsp command's start
     import uvicorn
 
