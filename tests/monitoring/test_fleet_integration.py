@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from monitoring.processes import Instance
+from monitoring.processes import Instance, stop
 
 FSP = str(Path(sys.executable).with_name("fsp"))
 PROVINCES = ("beijing", "shandong")
@@ -120,8 +120,20 @@ def test_ministry_federates_provinces_and_sees_one_go_down(fsp, home, tmp_path):
         table = fsp("fleet", "status").stdout  # the ministry's address comes from $FSP_HOME
         assert "DOWN" in table and "1 of 2 tenants up; down: beijing" in table
 
-        # a changed configuration reloads the running processes in place
+        # a province whose own Prometheus is gone is down too (the ministry's federation scrape fails)
         root = home / "monitoring" / "prometheus"
+        assert stop(Instance("shandong", root / "shandong")) == "deleted"
+        eventually("FspProvinceDown firing for shandong", lambda: "shandong" in by_province(
+            ministry, 'ALERTS{alertname="FspProvinceDown", alertstate="firing", job="federate"}'))
+        rows = {row["tenant"]: row for row in json.loads(
+            fsp("fleet", "status", "--prometheus-url", ministry, "--json").stdout)}
+        assert rows["shandong"]["up"] is False and "FspProvinceDown" in rows["shandong"]["alerts"]
+        restarted = json.loads(fsp("monitoring", "up", *PROVINCES, *FAST, "--json").stdout)
+        assert [row["outcome"] for row in restarted] == ["unchanged", "created", "unchanged"]
+        eventually("shandong back at the ministry", lambda: by_province(ministry, 'up{job="federate"}').get(
+            "shandong") == 1)
+
+        # a changed configuration reloads the running processes in place
         pids = {name: Instance(name, root / name).pid() for name in ("beijing", "shandong", "fleet")}
         slower = [*FAST[:3], "2s", *FAST[4:]]
         reloaded = json.loads(fsp("monitoring", "up", *PROVINCES, *slower, "--json").stdout)
