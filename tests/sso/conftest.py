@@ -73,19 +73,27 @@ def catalog():
     return load_catalog()
 
 
-def keycloak_tenant(catalog, slug: str, keycloak: KeycloakServer) -> TenantSpec:
-    """The catalog's tenant, signing in with Keycloak, in a realm of its own (tests never share a realm)."""
-    spec = catalog.resolve(slug)
-    sso = {"provider": "keycloak", "keycloak_url": keycloak.url, "realm": f"fsp-t-{slug}-{secrets.token_hex(4)}"}
-    return TenantSpec.model_validate({**spec.model_dump(mode="json"), "sso": sso})
+@pytest.fixture
+def tenant_for(catalog, keycloak: KeycloakServer) -> Iterator:
+    """`tenant_for("tianjin")`: the catalog's tenant on Keycloak, in a fresh realm of its own, deleted afterwards."""
+    made: list[TenantSpec] = []
+
+    def make(slug: str) -> TenantSpec:
+        spec = catalog.resolve(slug)
+        sso = {"provider": "keycloak", "keycloak_url": keycloak.url, "realm": f"fsp-t-{slug}-{secrets.token_hex(4)}"}
+        made.append(TenantSpec.model_validate({**spec.model_dump(mode="json"), "sso": sso}))
+        return made[-1]
+
+    yield make
+    if keycloak.double is None:  # the double forgets everything by itself
+        admin = keycloak.admin("master")
+        existing = {realm["realm"] for realm in admin.get_realms()}
+        for spec in made:
+            if spec.realm_name in existing:
+                admin.delete_realm(spec.realm_name)
 
 
 @pytest.fixture
-def tenant(catalog, keycloak: KeycloakServer) -> Iterator[TenantSpec]:
-    """Beijing on Keycloak, in a fresh realm that is deleted afterwards."""
-    spec = keycloak_tenant(catalog, "beijing", keycloak)
-    yield spec
-    if keycloak.double is None:
-        admin = keycloak.admin("master")
-        if spec.realm_name in {realm["realm"] for realm in admin.get_realms()}:
-            admin.delete_realm(spec.realm_name)
+def tenant(tenant_for) -> TenantSpec:
+    """Beijing on Keycloak, in a fresh realm."""
+    return tenant_for("beijing")
