@@ -20,15 +20,17 @@ TENANT_RULES = "tenant.rules.yml"
 FLEET_ALERTS = "fleet.alerts.yml"
 FEDERATE_MATCH = ['{__name__=~"tenant:.*"}', "up"]
 FLEET = "fleet"  # directory and name of the ministry Prometheus
+FLEET_INTERVAL = "15s"
 
 
 @dataclass(frozen=True)
 class RenderOptions:
-    """How often Prometheus scrapes and evaluates; `alert_for` replaces every alert's `for` (trials and tests);
-    `runbook_base` is where the runbooks are published (each alert's `runbook_url` is `<base>#<alert name>`)."""
+    """How often Prometheus scrapes and evaluates (None: a tenant's catalog entry says, the ministry's every 15 s);
+    `alert_for` replaces every alert's `for` (trials and tests); `runbook_base` is where the runbooks are
+    published (each alert's `runbook_url` is `<base>#<alert name>`)."""
 
-    scrape_interval: str = "15s"
-    evaluation_interval: str = "15s"
+    scrape_interval: str | None = None
+    evaluation_interval: str | None = None
     alert_for: str | None = None
     runbook_base: str | None = None
 
@@ -44,14 +46,16 @@ class RegistryTarget:
 
 def tenant_config(spec: TenantSpec, target: RegistryTarget, options: RenderOptions) -> dict:
     """A tenant's Prometheus: scrape its registry, record `tenant:*`, label everything with its province."""
-    job: dict = {"job_name": "registry", "scrape_interval": options.scrape_interval}
+    scrape = options.scrape_interval or f"{spec.monitoring.scrape_interval_seconds}s"
+    evaluation = options.evaluation_interval or scrape
+    job: dict = {"job_name": "registry", "scrape_interval": scrape}
     if target.file_sd is not None:
         # the file carries the address, the `province`/`code` labels and the metrics path; `fsp serve` keeps it current
         job["file_sd_configs"] = [{"files": [str(target.file_sd)], "refresh_interval": "30s"}]
     else:
         job["metrics_path"] = target.metrics_path
         job["static_configs"] = [{"targets": [target.address], "labels": {"province": spec.slug, "code": spec.code}}]
-    return {"global": {"scrape_interval": options.scrape_interval, "evaluation_interval": options.evaluation_interval,
+    return {"global": {"scrape_interval": scrape, "evaluation_interval": evaluation,
                        "external_labels": {"province": spec.slug}},
             "rule_files": [f"rules/{TENANT_RULES}"],
             "scrape_configs": [job]}
@@ -60,10 +64,11 @@ def tenant_config(spec: TenantSpec, target: RegistryTarget, options: RenderOptio
 def fleet_config(sources: Iterable[tuple[TenantSpec, str]], options: RenderOptions) -> dict:
     """The ministry Prometheus: federate `tenant:*` and `up` from each tenant's Prometheus (host:port), alert."""
     static = [{"targets": [address], "labels": {"province": spec.slug, "code": spec.code}} for spec, address in sources]
-    return {"global": {"scrape_interval": options.scrape_interval, "evaluation_interval": options.evaluation_interval},
+    scrape = options.scrape_interval or FLEET_INTERVAL
+    return {"global": {"scrape_interval": scrape, "evaluation_interval": options.evaluation_interval or scrape},
             "rule_files": [f"rules/{FLEET_ALERTS}"],
             "scrape_configs": [{"job_name": "federate", "honor_labels": True, "metrics_path": "/federate",
-                                "params": {"match[]": FEDERATE_MATCH}, "scrape_interval": options.scrape_interval,
+                                "params": {"match[]": FEDERATE_MATCH}, "scrape_interval": scrape,
                                 "static_configs": static}]}
 
 

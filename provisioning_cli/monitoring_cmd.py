@@ -18,10 +18,12 @@ from tenants import TenantSpec
 app = typer.Typer(no_args_is_help=True, help="Prometheus per tenant and the ministry Prometheus federating them.")
 
 DEFAULT_BASE_PORT = 9090
-ScrapeOpt = Annotated[str, typer.Option("--scrape-interval", metavar="DURATION",
-                                        help="How often Prometheus scrapes (Prometheus duration, e.g. 15s).")]
-EvaluationOpt = Annotated[str, typer.Option("--evaluation-interval", metavar="DURATION",
-                                            help="How often recording and alert rules run.")]
+ScrapeOpt = Annotated[str | None, typer.Option(
+    "--scrape-interval", metavar="DURATION",
+    help="How often every Prometheus scrapes (e.g. 15s); default: each tenant's catalog entry, 15s for the ministry.")]
+EvaluationOpt = Annotated[str | None, typer.Option(
+    "--evaluation-interval", metavar="DURATION",
+    help="How often recording and alert rules run; default: the scrape interval.")]
 RunbookOpt = Annotated[str | None, typer.Option(
     "--runbook-base", metavar="URL",
     help="Where monitoring/RUNBOOK.md is published; alerts link to URL#<alert name>. Default: as shipped.")]
@@ -30,7 +32,7 @@ AlertForOpt = Annotated[str | None, typer.Option(
     help="Replace every alert's `for` (e.g. 0s for a trial run); default: as shipped.")]
 
 
-def _options(scrape: str, evaluation: str, alert_for: str | None, runbook_base: str | None) -> RenderOptions:
+def _options(scrape: str | None, evaluation: str | None, alert_for: str | None, runbook_base: str | None) -> RenderOptions:
     for option, value in (("--scrape-interval", scrape), ("--evaluation-interval", evaluation),
                           ("--alert-for", alert_for)):
         if value is not None and not _is_duration(value):
@@ -57,8 +59,8 @@ def render(
         "--prometheus-address", metavar="TEMPLATE",
         help="Each tenant's Prometheus as host:port for the ministry to federate; {slug}, {code} and {port} "
              "(9091 + the tenant's place in the catalog) are filled in.")] = "127.0.0.1:{port}",
-    scrape_interval: ScrapeOpt = "15s",
-    evaluation_interval: EvaluationOpt = "15s",
+    scrape_interval: ScrapeOpt = None,
+    evaluation_interval: EvaluationOpt = None,
     alert_for: AlertForOpt = None,
     runbook_base: RunbookOpt = None,
     json_: JsonOpt = False,
@@ -123,8 +125,8 @@ def up(
         "--base-port", min=0, max=65000,
         help="The ministry Prometheus listens here, tenant N of the catalog on base+1+N; 0 picks free ports. "
              "A running instance keeps its port.")] = DEFAULT_BASE_PORT,
-    scrape_interval: ScrapeOpt = "15s",
-    evaluation_interval: EvaluationOpt = "15s",
+    scrape_interval: ScrapeOpt = None,
+    evaluation_interval: EvaluationOpt = None,
     alert_for: AlertForOpt = None,
     runbook_base: RunbookOpt = None,
     json_: JsonOpt = False,
@@ -151,15 +153,17 @@ def up(
             instance = Instance(spec.slug, root / spec.slug)
             port = _port(instance, base_port, 1 + order[spec.slug])
             target = RegistryTarget(file_sd=local.home.scrape_targets / f"{spec.slug}.json")
-            outcome = ensure_running(instance, tenant_files(spec, target, options), port)
+            outcome = ensure_running(instance, tenant_files(spec, target, options), port,
+                                     retention=f"{spec.monitoring.retention_days}d")
             results.append({"prometheus": spec.slug, "outcome": outcome, "url": f"http://127.0.0.1:{port}"})
             sources.append((spec, f"127.0.0.1:{port}"))
         for stale in _known(root) - {spec.slug for spec in specs} - {FLEET}:
             results.append({"prometheus": stale, "outcome": stop(Instance(stale, root / stale)), "url": None})
         fleet = Instance(FLEET, root / FLEET)
         port = _port(fleet, base_port, 0)
-        results.append({"prometheus": FLEET, "outcome": ensure_running(fleet, fleet_files(sources, options), port),
-                        "url": f"http://127.0.0.1:{port}"})
+        retention = f"{local.catalog.ministry.monitoring.retention_days}d"
+        results.append({"prometheus": FLEET, "url": f"http://127.0.0.1:{port}",
+                        "outcome": ensure_running(fleet, fleet_files(sources, options), port, retention=retention)})
     _print(results, json_)
 
 

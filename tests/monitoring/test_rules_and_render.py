@@ -1,6 +1,7 @@
 """The rendered configuration and the shipped rules pass promtool; dashboards query only what the rules record."""
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 import yaml
 
 from monitoring.render import GRAFANA_DIR, RULES_DIR, TENANT_RULES
-from tenants import load_catalog
+from tenants import DEFAULT_CATALOG_DIR, load_catalog
 
 PROMTOOL = "/usr/bin/promtool"
 RULE_TESTS = Path(__file__).resolve().parents[2] / "monitoring" / "prometheus" / "tests"
@@ -120,3 +121,21 @@ def test_runbook_base_links_every_alert_to_its_section(fsp, tmp_path):
         assert f"\n## {rule['alert']}\n" in runbook
     assert "not an http(s) URL" in fsp("monitoring", "render", "--out", str(out), "--runbook-base", "x",
                                        ok=False).stderr
+
+
+def test_intervals_come_from_each_tenants_catalog_entry_unless_given(fsp, tmp_path):
+    catalog = tmp_path / "catalog"
+    shutil.copytree(DEFAULT_CATALOG_DIR, catalog)
+    with (catalog / "beijing.yaml").open("a") as entry:
+        entry.write("monitoring:\n  scrape_interval_seconds: 30\n")
+    out = tmp_path / "rendered"
+    fsp("monitoring", "render", "--out", str(out), "--catalog", str(catalog))
+
+    def interval(slug: str) -> dict:
+        return yaml.safe_load((out / "tenants" / slug / "prometheus.yml").read_text())["global"]
+
+    assert interval("beijing") == {"scrape_interval": "30s", "evaluation_interval": "30s",
+                                   "external_labels": {"province": "beijing"}}
+    assert interval("tianjin")["scrape_interval"] == "15s"
+    fsp("monitoring", "render", "--out", str(out), "--catalog", str(catalog), "--evaluation-interval", "1m")
+    assert interval("beijing")["evaluation_interval"] == "1m" and interval("beijing")["scrape_interval"] == "30s"
