@@ -23,7 +23,7 @@ DAY = 86400
 
 ROLE_DESCRIPTIONS = {
     Role.system_admin: "系统管理员: operates the system; never also security or audit administrator",
-    Role.security_admin: "安全管理员: manages accounts and security settings; never also system or audit administrator",
+    Role.security_admin: "安全管理员: manages accounts and security; never also system or audit administrator",
     Role.audit_admin: "审计管理员: reviews the audit trail; never also system or security administrator",
     Role.provincial_admin: "Provincial administrator: institutions, fees and the province's directory",
     Role.registrar: "Registrar of one institution (user attribute institution_id)",
@@ -231,8 +231,8 @@ def _ensure_client(admin: KeycloakAdmin, wanted: dict) -> Outcome:
     differing = drift(settings, admin.get_client(client_uuid))
     if differing:
         current = admin.get_client(client_uuid)
-        admin.update_client(client_uuid, {**current, **differing,
-                                          "attributes": {**current.get("attributes", {}), **wanted.get("attributes", {})}})
+        attributes = {**current.get("attributes", {}), **wanted.get("attributes", {})}
+        admin.update_client(client_uuid, {**current, **differing, "attributes": attributes})
         outcomes.append("updated")
     mappers = {mapper["name"]: mapper for mapper in admin.get_mappers_from_client(client_uuid)}
     for mapper in wanted["protocolMappers"]:

@@ -14,7 +14,8 @@ REALM_DEFAULTS = {"enabled": True, "sslRequired": "external", "accessTokenLifesp
                   "ssoSessionIdleTimeout": 1800, "bruteForceProtected": False, "failureFactor": 30,
                   "permanentLockout": False, "eventsEnabled": False, "adminEventsEnabled": False,
                   "adminEventsDetailsEnabled": False, "passwordPolicy": None}
-DEFAULT_REQUIRED_ACTIONS = [("CONFIGURE_TOTP", "Configure OTP", 10), ("TERMS_AND_CONDITIONS", "Terms and Conditions", 20),
+DEFAULT_REQUIRED_ACTIONS = [("CONFIGURE_TOTP", "Configure OTP", 10),
+                            ("TERMS_AND_CONDITIONS", "Terms and Conditions", 20),
                             ("UPDATE_PASSWORD", "Update Password", 30), ("UPDATE_PROFILE", "Update Profile", 40),
                             ("VERIFY_EMAIL", "Verify Email", 50)]
 
@@ -55,7 +56,8 @@ class Realm:
     admin_events: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.settings = {**REALM_DEFAULTS, **self.settings, "realm": self.name, "id": self.settings.get("id", self.name)}
+        self.settings = {**REALM_DEFAULTS, **self.settings, "realm": self.name,
+                         "id": self.settings.get("id", self.name)}
         default_role = f"default-roles-{self.name}"
         self.roles.setdefault(default_role, {"id": str(uuid.uuid4()), "name": default_role, "composite": True,
                                              "clientRole": False, "containerId": self.name})

@@ -1,4 +1,4 @@
-"""People in a realm: personal accounts, 三员分立, institution binding, TOTP for administrators, disable not delete."""
+"""People in a realm: personal accounts, 三员分立, bound registrars, TOTP for administrators, no deletes."""
 import uuid
 
 import jwt
