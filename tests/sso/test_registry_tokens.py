@@ -111,14 +111,16 @@ def test_a_token_from_another_tenants_realm_is_refused(keycloak, tenant, tenant_
 
 
 @pytest.mark.double_only
-@pytest.mark.parametrize("case", ["expired", "unpublished_key", "wrong_issuer", "wrong_audience", "no_audience"])
+@pytest.mark.parametrize("case", ["expired", "unpublished_key", "wrong_issuer", "wrong_audience", "no_audience",
+                                  "id_token"])
 def test_bad_realm_tokens_get_401_and_an_audit_entry(keycloak, tenant, make_registry, case):
     realm_admin(keycloak, tenant)
     issuer, now = f"{keycloak.url}/realms/{tenant.realm_name}", int(time.time())
     claims = {"iss": issuer, "aud": "registry-api", "sub": str(uuid.uuid4()), "iat": now, "exp": now + 300,
               "realm_access": {"roles": ["provincial-admin"]}}
     changes = {"expired": {"iat": now - 7200, "exp": now - 3600}, "wrong_issuer": {"iss": f"{issuer}-other"},
-               "wrong_audience": {"aud": "account"}, "unpublished_key": {}, "no_audience": {"aud": None}}[case]
+               "wrong_audience": {"aud": "account"}, "unpublished_key": {}, "no_audience": {"aud": None},
+               "id_token": {"typ": "ID"}}[case]
     claims = {k: v for k, v in {**claims, **changes}.items() if v is not None}
     key = SigningKey.new() if case == "unpublished_key" else None
     token = keycloak.double.sign(tenant.realm_name, claims, key=key)
@@ -173,3 +175,12 @@ def test_a_realm_token_combining_separated_administrators_is_refused(keycloak, t
     with TestClient(app) as client:
         response = client.get("/api/v1/audit", headers=bearer(token))
         assert_problem(response, 403, "authorization", "separation_of_duties")
+
+
+def test_without_the_realms_keys_every_token_is_refused(keycloak, tenant, tenant_for, make_registry):
+    token = person(keycloak, tenant, realm_admin(keycloak, tenant), "song.jia", ["auditor"])
+    app = make_registry(tenant_for("hebei"))  # its realm was never applied: no JWKS to fetch
+    with TestClient(app) as client:
+        response = client.get("/api/v1/audit", headers=bearer(token))
+        assert_problem(response, 401, "authorization", "bearer_token")
+        assert "cannot fetch the issuer's signing keys" in response.text

@@ -118,6 +118,8 @@ class TokenVerifier:
             raise Unauthorized("token not issued for this API") from None
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"invalid token: {exc}") from None
+        if claims.get("typ", "Bearer") != "Bearer":
+            raise Unauthorized("not an access token")  # Keycloak's ID and refresh tokens are signed alike
         return principal_from_claims(claims)
 
 
