@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import threading
@@ -48,16 +47,16 @@ RECORDED = ("tenant:up", "tenant:http_requests:rate5m", "tenant:http_errors:rate
             "tenant:backup_last_success_timestamp_seconds:max")
 
 
-def timed(action, times: int) -> float:
-    """Median milliseconds of `action()` over `times` runs (after two unmeasured ones)."""
-    for _ in range(2):
-        action()
-    samples = []
-    for _ in range(times):
-        started = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return median(samples)
+def timed_pair(first, second, times: int) -> tuple[float, float]:
+    """Median milliseconds of `first()` and of `second()`, run alternately `times` times each."""
+    samples: tuple[list[float], list[float]] = ([], [])
+    for round_ in range(times + 2):
+        for action, into in ((first, samples[0]), (second, samples[1])):
+            started = time.perf_counter()
+            action()
+            if round_ >= 2:  # two unmeasured rounds first
+                into.append((time.perf_counter() - started) * 1000)
+    return median(samples[0]), median(samples[1])
 
 
 # --- 1. /metrics render ------------------------------------------------------------------------------------------
@@ -121,6 +120,15 @@ def _bare_copy(text: str) -> CollectorRegistry:
     return registry
 
 
+def _verify_audit_chain(app) -> None:
+    from sqlmodel import Session
+
+    from registry.audit import service as audit
+
+    with Session(app.state.ctx.engine) as session:
+        app.state.ctx.metrics.audit_chain.record(audit.verify(session))
+
+
 def bench_render(renders: int) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -130,11 +138,12 @@ def bench_render(renders: int) -> list[dict]:
                 if busy:
                     _traffic(app)
                 metrics = app.state.ctx.metrics
+                _verify_audit_chain(app)  # as a scrape would: the verdict's series are part of every exposition
                 text = metrics.exposition(settings)
                 bare = _bare_copy(text.decode())
                 series = sum(1 for line in text.decode().splitlines() if line and not line.startswith("#"))
-                app_ms = timed(lambda: metrics.exposition(settings), renders)
-                bare_ms = timed(lambda: generate_latest(bare), renders)
+                app_ms, bare_ms = timed_pair(lambda: metrics.exposition(settings), lambda: generate_latest(bare),
+                                             renders)
                 rows.append({"app": slug, "traffic": busy, "series": series, "bytes": len(text),
                              "render_ms": round(app_ms, 3), "bare_ms": round(bare_ms, 3),
                              "ratio_app_bare": round(app_ms / bare_ms, 2)})
@@ -197,8 +206,9 @@ def bench_federation(scrapes: int) -> dict:
                     if time.monotonic() > deadline:
                         raise SystemExit("Prometheus did not take in the provinces' series within 30 s")
                     time.sleep(0.2)
-                federate_ms = timed(lambda: client.get(federate, params=params).raise_for_status(), scrapes)
-                static_ms = timed(lambda: client.get(static_url).raise_for_status(), scrapes)
+                # interleaved, so both see the same background load on a shared machine
+                federate_ms, static_ms = timed_pair(lambda: client.get(federate, params=params).raise_for_status(),
+                                                    lambda: client.get(static_url).raise_for_status(), scrapes)
                 federated = client.get(federate, params=params).content
         finally:
             stop(instance)
