@@ -11,7 +11,7 @@
    static target with honor_labels, as the ministry receives them) and answers `/federate` with the ministry's
    match[] selectors. Ceiling: a scrape of the static target itself (same series, served from memory). Ratio:
    federate / static scrape.
-Figures are medians. Everything is on loopback and removed at the end.
+Each pair is measured interleaved; figures are medians. Everything is on loopback and removed at the end.
 """
 from __future__ import annotations
 

@@ -21,6 +21,8 @@ def test_sqlite_backup_is_private_complete_and_reported(fsp, home):
         assert copy.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
     assert newest_backup_time(backups) == datetime.fromisoformat(taken["taken_at"])
     assert list(backups.glob("*.partial")) == []
+    table = fsp("backup", "beijing").stdout  # for people: a table naming the file
+    assert "beijing" in table and "sqlite" in table and ("created" in table or "unchanged" in table)
 
 
 def test_same_second_is_not_taken_twice(fsp, home):
