@@ -33,26 +33,31 @@ class Head:
     certificate_seq: int
 
     def save(self, session: Session) -> None:
-        session.execute(update(_table).where(_table.c.id == 1).values(
-            audit_seq=self.audit_seq, audit_last_hash=self.audit_last_hash, outbox_seq=self.outbox_seq,
-            certificate_seq=self.certificate_seq))
+        session.connection().execute(_SAVE, {
+            "audit_seq": self.audit_seq, "audit_last_hash": self.audit_last_hash, "outbox_seq": self.outbox_seq,
+            "certificate_seq": self.certificate_seq})
 
 
 _table = TenantSequences.__table__
 _COLUMNS = (_table.c.audit_seq, _table.c.audit_last_hash, _table.c.outbox_seq, _table.c.certificate_seq)
+# built once: every write runs these, and a statement rebuilt per call costs more than its round trip
+_LOCK = select(*_COLUMNS).where(_table.c.id == 1).with_for_update()
+_SAVE = update(_table).where(_table.c.id == 1)
+_SQLITE_SEED = sqlite_insert(_table).values(id=1).on_conflict_do_nothing()
+_PG_SEED = pg_insert(_table).values(id=1).on_conflict_do_nothing()
 
 
 def lock(session: Session) -> Head:
     """Take the write head for the rest of this transaction; call it before the transaction reads anything."""
-    query = select(*_COLUMNS).where(_table.c.id == 1).with_for_update()
-    if session.get_bind().dialect.name == "sqlite":
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
         # SQLite has no row locks: a first statement that writes takes the database write lock, and a
         # transaction that has not read yet cannot hold a stale snapshot
-        session.execute(sqlite_insert(_table).values(id=1).on_conflict_do_nothing())
-        return Head(*session.execute(query).one())
-    row = session.execute(query).first()
+        connection.execute(_SQLITE_SEED)
+        return Head(*connection.execute(_LOCK).one())
+    row = connection.execute(_LOCK).first()
     if row is None:
         # first write of a new tenant: concurrent first writers race here, and ON CONFLICT lets all but one pass
-        session.execute(pg_insert(_table).values(id=1).on_conflict_do_nothing())
-        row = session.execute(query).one()
+        connection.execute(_PG_SEED)
+        row = connection.execute(_LOCK).one()
     return Head(*row)

@@ -10,6 +10,8 @@ from registry.audit.models import AuditEntry, ChainVerdict
 from registry.db_types import utcnow
 from registry.security.crypto import sm3_hex
 
+# built once: the write path runs it on every request (Core, not the ORM unit of work)
+INSERT = insert(AuditEntry.__table__)
 OK = "ok"
 REFUSED = "refused"
 
@@ -24,24 +26,25 @@ def _digest(*, prev_hash: str, seq: int, at: datetime, actor: str, action: str, 
     return sm3_hex((prev_hash + body).encode())
 
 
-def record(session: Session, *, actor: str, action: str, object_type: str, object_id: str,
-           result: str = OK, detail: dict | None = None, head: sequences.Head | None = None) -> str:
-    """Add one entry to the chain inside the caller's transaction; returns its hash.
-
-    Without `head` it locks and saves the head itself; with it, the caller saves the head.
-    """
-    own_head = head is None
-    head = head or sequences.lock(session)
+def new_entry(head: sequences.Head, *, actor: str, action: str, object_type: str, object_id: str,
+              result: str = OK, detail: dict | None = None) -> dict:
+    """The next entry of the chain as a row; advances the (locked) head, the caller writes both."""
     head.audit_seq += 1
-    at = utcnow()
     detail_text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
-    entry = dict(seq=head.audit_seq, at=at, actor=actor, action=action, object_type=object_type,
+    entry = dict(seq=head.audit_seq, at=utcnow(), actor=actor, action=action, object_type=object_type,
                  object_id=object_id, result=result, detail=detail_text, prev_hash=head.audit_last_hash)
     entry["hash"] = head.audit_last_hash = _digest(**entry)
-    # Core insert: the write path runs this on every request, the ORM unit of work would double its cost
-    session.execute(insert(AuditEntry.__table__).values(**entry))
-    if own_head:
-        head.save(session)
+    return entry
+
+
+def record(session: Session, *, actor: str, action: str, object_type: str, object_id: str,
+           result: str = OK, detail: dict | None = None) -> str:
+    """Add one entry to the chain in its own locked step of the caller's transaction; returns its hash."""
+    head = sequences.lock(session)
+    entry = new_entry(head, actor=actor, action=action, object_type=object_type, object_id=object_id,
+                      result=result, detail=detail)
+    session.connection().execute(INSERT, entry)
+    head.save(session)
     return entry["hash"]
 
 

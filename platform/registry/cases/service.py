@@ -1,9 +1,9 @@
 """Declare, look up, correct and move cases through their status flow."""
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import ValidationError
-from sqlalchemy import and_, insert, or_
+from sqlalchemy import and_, bindparam, insert, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -22,6 +22,20 @@ from registry.security.permissions import INSTITUTION_BOUND
 DUPLICATE_DEATH_WINDOW = timedelta(days=5)
 ID_CONTEXT = "cases.id_number"
 PHONE_CONTEXT = "cases.informant_phone"
+
+# statements of the declaration path, built once: rebuilding them per request costs more than running them
+_NO_CASE = uuid.UUID(int=0)  # "exclude nothing": never a real case id
+_SAME_PERSON = and_(
+    Case.deceased_name == bindparam("name"), Case.birth_date == bindparam("birth"),
+    col(Case.death_at) >= bindparam("death_from"), col(Case.death_at) <= bindparam("death_to"),
+)
+_DUPLICATES_BY_PERSON = (sa_select(Case.id, Case.id_number_index)
+                         .where(_SAME_PERSON, Case.id != bindparam("exclude")).limit(2))
+_DUPLICATES_BY_ID_OR_PERSON = (sa_select(Case.id, Case.id_number_index)
+                               .where(or_(Case.id_number_index == bindparam("index"), _SAME_PERSON),
+                                      Case.id != bindparam("exclude")).limit(2))
+_INSTITUTION_EXISTS = sa_select(Institution.id).where(Institution.id == bindparam("institution_id"))
+_INSERT_CASE = insert(Case.__table__)
 
 
 def check_institution_binding(principal: Principal, institution_id: uuid.UUID, *, field: str = "institution_id") -> None:
@@ -70,16 +84,13 @@ def _find_duplicate(session: Session, *, ctx: TenantContext, facts: CaseFacts,
                     exclude: uuid.UUID | None = None) -> tuple[uuid.UUID, str] | None:
     """Same ID number; or same name and birth date with deaths within five days. One indexed query."""
     index = ctx.blind_index(facts.id_number) if facts.id_number else None
-    same_person = and_(
-        Case.deceased_name == facts.deceased_name, Case.birth_date == facts.birth_date,
-        col(Case.death_at) >= facts.death_at - DUPLICATE_DEATH_WINDOW,
-        col(Case.death_at) <= facts.death_at + DUPLICATE_DEATH_WINDOW,
-    )
-    query = sa_select(Case.id, Case.id_number_index).where(
-        or_(Case.id_number_index == index, same_person) if index else same_person)
-    if exclude:
-        query = query.where(Case.id != exclude)
-    matches = session.execute(query.limit(2)).all()
+    params = {"name": facts.deceased_name, "birth": facts.birth_date, "exclude": exclude or _NO_CASE,
+              "death_from": facts.death_at - DUPLICATE_DEATH_WINDOW,
+              "death_to": facts.death_at + DUPLICATE_DEATH_WINDOW}
+    if index:
+        matches = session.connection().execute(_DUPLICATES_BY_ID_OR_PERSON, {**params, "index": index}).all()
+    else:
+        matches = session.connection().execute(_DUPLICATES_BY_PERSON, params).all()
     for case_id, case_index in matches:
         if index and case_index == index:
             return case_id, "id_number"
@@ -101,6 +112,14 @@ def _fact_columns(facts: CaseFacts, ctx: TenantContext) -> dict:
     return columns
 
 
+def _duplicate_keys(ctx: TenantContext, facts: CaseFacts) -> list[str]:
+    """What two writers must not check for duplicates at the same time: the same ID number, the same person."""
+    keys = [f"case-person:{facts.deceased_name}|{facts.birth_date.isoformat()}"]
+    if facts.id_number:
+        keys.append(f"case-id-number:{ctx.blind_index(facts.id_number)}")
+    return keys
+
+
 def _refuse_duplicate(session: Session, ctx: TenantContext, facts: CaseFacts, exclude: uuid.UUID | None = None):
     found = _find_duplicate(session, ctx=ctx, facts=facts, exclude=exclude)
     if found:
@@ -117,14 +136,17 @@ def declare_case(session: Session, *, ctx: TenantContext, principal: Principal, 
     row = dict(_fact_columns(data, ctx), id=new_id(), status=CaseStatus.declared, institution_id=data.institution_id,
                created_at=now, updated_at=now, archived_at=None)
     public = CasePublic.of_row(row)
-    head = journal.begin(session)
-    if session.execute(sa_select(Institution.id).where(Institution.id == data.institution_id)).first() is None:
+    # the write head is taken only at the end (journal.written): until then, only declarations of the same
+    # person or ID number wait for each other
+    journal.claim(session, *_duplicate_keys(ctx, data))
+    connection = session.connection()
+    if connection.execute(_INSTITUTION_EXISTS, {"institution_id": data.institution_id}).first() is None:
         raise Invalid("institution_id", "exists", f"institution {data.institution_id} does not exist")
     check_institution_binding(principal, data.institution_id)
     _refuse_duplicate(session, ctx, data)
     # Core insert: the busiest write of the registry skips the ORM unit of work
-    session.execute(insert(Case.__table__).values(**row))
-    journal.written(session, head, actor=principal.subject, action="case.declare", object_type="case",
+    connection.execute(_INSERT_CASE, row)
+    journal.written(session, None, actor=principal.subject, action="case.declare", object_type="case",
                     object_id=row["id"], event_type="case.declared", payload=public.model_dump(mode="json"))
     session.commit()
     ctx.metrics.cases_registered.inc()
@@ -143,10 +165,9 @@ def _current_facts(case: Case, ctx: TenantContext) -> dict:
     }
 
 
-def correct_case(session: Session, *, ctx: TenantContext, principal: Principal, case_id: uuid.UUID,
-                 changes: dict, reason: str) -> Case:
-    """Correct declared facts with a reason; the whole case is re-validated and re-checked for duplicates."""
-    head = journal.begin(session)
+def _corrected_facts(session: Session, *, ctx: TenantContext, principal: Principal, case_id: uuid.UUID,
+                     changes: dict) -> tuple[CaseFacts, datetime]:
+    """The case's facts with the changes applied and validated, and the version of the case they start from."""
     case = get_visible_case(session, principal=principal, case_id=case_id)
     check_institution_binding(principal, case.institution_id)
     if case.archived_at is not None:
@@ -155,11 +176,25 @@ def correct_case(session: Session, *, ctx: TenantContext, principal: Principal, 
     if unknown:
         raise Invalid(f"changes.{unknown[0]}", "correctable_field", f"{unknown[0]} cannot be corrected this way")
     try:
-        facts = CaseFacts.model_validate({**_current_facts(case, ctx), **changes})
+        return CaseFacts.model_validate({**_current_facts(case, ctx), **changes}), case.updated_at
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or str(first.get("ctx", {}).get("field", "changes"))
         raise Invalid(f"changes.{field}", first["type"], first["msg"].removeprefix("Value error, ")) from None
+
+
+def correct_case(session: Session, *, ctx: TenantContext, principal: Principal, case_id: uuid.UUID,
+                 changes: dict, reason: str) -> Case:
+    """Correct declared facts with a reason; the whole case is re-validated and re-checked for duplicates."""
+    facts, seen_at = _corrected_facts(session, ctx=ctx, principal=principal, case_id=case_id, changes=changes)
+    # writers start their transaction by claiming (SQLite must write first): the read above is let go
+    session.rollback()
+    journal.claim(session, *_duplicate_keys(ctx, facts))
+    head = journal.begin(session)
+    case = get_visible_case(session, principal=principal, case_id=case_id)
+    if case.updated_at != seen_at:
+        raise Conflict("case_id", "concurrent_change", f"case {case_id} changed while it was being corrected; "
+                       "read it again and retry")
     _refuse_duplicate(session, ctx, facts, exclude=case.id)
     for name, value in _fact_columns(facts, ctx).items():
         setattr(case, name, value)

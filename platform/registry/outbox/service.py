@@ -8,16 +8,17 @@ from registry import sequences
 from registry.db_types import new_id, utcnow
 from registry.outbox.models import OutboxEvent, OutboxEventPublic
 
+# built once: the write path runs it on every request (Core, not the ORM unit of work)
+INSERT = insert(OutboxEvent.__table__)
 
-def append(session: Session, *, event_type: str, aggregate_type: str, aggregate_id: str, payload: dict,
-           head: sequences.Head) -> int:
-    """Queue one event; its sequence number has no gaps because the head is locked. Returns the number."""
+
+def new_event(head: sequences.Head, *, event_type: str, aggregate_type: str, aggregate_id: str,
+              payload: dict) -> dict:
+    """The next event as a row; its number has no gaps because the head is locked. The caller writes both."""
     head.outbox_seq += 1
-    session.execute(insert(OutboxEvent.__table__).values(
-        seq=head.outbox_seq, event_id=new_id(), at=utcnow(), event_type=event_type, aggregate_type=aggregate_type,
-        aggregate_id=aggregate_id, payload=json.dumps(payload, ensure_ascii=False, default=str),
-    ))
-    return head.outbox_seq
+    return {"seq": head.outbox_seq, "event_id": new_id(), "at": utcnow(), "event_type": event_type,
+            "aggregate_type": aggregate_type, "aggregate_id": aggregate_id,
+            "payload": json.dumps(payload, ensure_ascii=False, default=str), "shipped_at": None}
 
 
 def list_events(session: Session, *, after: int = 0, limit: int = 100) -> list[OutboxEventPublic]:

@@ -1,0 +1,128 @@
+"""Writers racing each other: the audit chain stays linear, the outbox gap-free, and duplicates stay refused.
+
+Each writer is a real thread with its own session, as in the server; the barrier makes them start together.
+"""
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from factories import case_payload, declare_case, resident_id
+from registry.audit import service as audit
+from registry.audit.models import AuditEntry
+from registry.cases import service as cases
+from registry.cases.models import Case, CaseCreate
+from registry.errors import Conflict
+from registry.outbox.models import OutboxEvent
+
+WRITERS = 8
+
+
+def _race(work: Callable[[int], object]) -> list[object]:
+    """Run `work(i)` in WRITERS threads at once; each result is its return value or the exception it raised."""
+    barrier, results = threading.Barrier(WRITERS), [None] * WRITERS
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except Exception as exc:  # the test inspects what each writer got
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a writer is stuck: lock order broken"
+    return results
+
+
+def _declare(app, principal, payload: dict):
+    ctx = app.state.ctx
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        return cases.declare_case(session, ctx=ctx, principal=principal, data=CaseCreate.model_validate(payload))
+
+
+def _principal(app, token_header: dict):
+    return app.state.ctx.issuer.verify(token_header["Authorization"].removeprefix("Bearer "))
+
+
+def test_parallel_declarations_keep_the_chain_linear_and_the_outbox_gap_free(app, registrar, funeral_home):
+    principal, institution = _principal(app, registrar), uuid.UUID(funeral_home["id"])
+    payloads = [case_payload(institution, deceased_name=f"并发逝者{i}", birth_date=f"1940-01-{i + 1:02d}",
+                             id_number=resident_id(birth=date(1940, 1, i + 1)), death_certificate_no=f"C-{i:04d}")
+                for i in range(WRITERS)]
+
+    results = _race(lambda i: _declare(app, principal, payloads[i]))
+
+    assert all(not isinstance(result, Exception) for result in results), results
+    with Session(app.state.ctx.engine) as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == WRITERS
+        events = session.scalars(select(OutboxEvent.seq).order_by(OutboxEvent.seq)).all()
+        entries = session.scalars(select(AuditEntry.seq).order_by(AuditEntry.seq)).all()
+        verdict = audit.verify(session)
+    assert events[-WRITERS:] == list(range(events[-1] - WRITERS + 1, events[-1] + 1))
+    assert events == list(range(1, len(events) + 1)), "outbox numbers have a gap"
+    assert entries == list(range(1, len(entries) + 1))
+    assert verdict.ok, verdict
+
+
+def test_racing_declarations_of_one_id_number_register_exactly_one(app, registrar, funeral_home):
+    principal, institution = _principal(app, registrar), uuid.UUID(funeral_home["id"])
+    same_id = resident_id(birth=date(1950, 5, 5))
+    # different names: only the ID number makes them duplicates
+    payloads = [case_payload(institution, deceased_name=f"同号逝者{i}", birth_date="1950-05-05",
+                             id_number=same_id, death_certificate_no=f"D-{i:04d}") for i in range(WRITERS)]
+
+    results = _race(lambda i: _declare(app, principal, payloads[i]))
+
+    winners = [result for result in results if not isinstance(result, Exception)]
+    assert len(winners) == 1, results
+    refusals = [result for result in results if isinstance(result, Conflict)]
+    assert len(refusals) == WRITERS - 1, results
+    assert all(str(winners[0].id) in str(refusal) for refusal in refusals)
+
+
+def test_racing_declarations_of_one_person_register_exactly_one(app, registrar, funeral_home):
+    principal, institution = _principal(app, registrar), uuid.UUID(funeral_home["id"])
+    # same name and birth date, deaths a day apart, different ID numbers: a likely duplicate
+    payloads = [case_payload(institution, deceased_name="同名逝者", birth_date="1951-06-06",
+                             id_number=resident_id(birth=date(1951, 6, 6), seq=i),
+                             death_at=f"2026-11-{10 + (i % 2):02d}T08:00:00+08:00", death_certificate_no=f"E-{i:04d}")
+                for i in range(WRITERS)]
+
+    results = _race(lambda i: _declare(app, principal, payloads[i]))
+
+    assert sum(not isinstance(result, Exception) for result in results) == 1, results
+    assert sum(isinstance(result, Conflict) for result in results) == WRITERS - 1, results
+
+
+def test_a_correction_racing_declarations_cannot_create_a_duplicate(app, client, registrar, funeral_home):
+    principal, institution = _principal(app, registrar), uuid.UUID(funeral_home["id"])
+    existing = declare_case(client, registrar, institution, deceased_name="待更正逝者", birth_date="1952-07-07",
+                            id_number=resident_id(birth=date(1952, 7, 7)), death_certificate_no="F-0000")
+    wanted = resident_id(birth=date(1953, 8, 8))
+    ctx = app.state.ctx
+
+    def work(i: int):
+        if i == 0:  # one writer corrects the existing case to the ID number the others declare
+            with Session(ctx.engine, expire_on_commit=False) as session:
+                return cases.correct_case(session, ctx=ctx, principal=principal, case_id=uuid.UUID(existing["id"]),
+                                          changes={"id_number": wanted, "birth_date": "1953-08-08"},
+                                          reason="证件号码录入错误")
+        return _declare(app, principal, case_payload(
+            institution, deceased_name=f"新逝者{i}", birth_date="1953-08-08", id_number=wanted,
+            death_certificate_no=f"G-{i:04d}"))
+
+    results = _race(work)
+
+    assert sum(not isinstance(result, Exception) for result in results) == 1, results
+    with Session(ctx.engine) as session:
+        holders = session.scalar(select(func.count()).select_from(Case)
+                                 .where(Case.id_number_index == ctx.blind_index(wanted)))
+        assert holders == 1
+        assert audit.verify(session).ok
