@@ -2,18 +2,39 @@
 
 import typer
 
-from provisioning_cli import down_cmd, serve_cmd, status_cmd, tenants_cmd, token_cmd, up_cmd
+from provisioning_cli import (
+    backup_cmd,
+    down_cmd,
+    fleet_cmd,
+    monitoring_cmd,
+    plan_cmd,
+    preview_cmd,
+    serve_cmd,
+    sso_cmd,
+    status_cmd,
+    tenants_cmd,
+    token_cmd,
+    up_cmd,
+    users_cmd,
+)
 
 app = typer.Typer(
     no_args_is_help=True,
     help="Provision and operate the funeral-service platform: the ministry and one stack per province.",
 )
 app.add_typer(tenants_cmd.app, name="tenants")
+app.add_typer(sso_cmd.app, name="sso")
+app.add_typer(users_cmd.app, name="users")
 app.command("up")(up_cmd.up)
 app.command("status")(status_cmd.status)
 app.command("down")(down_cmd.down)
 app.command("serve")(serve_cmd.serve)
 app.command("token")(token_cmd.token)
+app.command("plan")(plan_cmd.plan)
+app.command("preview")(preview_cmd.preview)
+app.command("backup")(backup_cmd.backup)
+app.add_typer(monitoring_cmd.app, name="monitoring")
+app.add_typer(fleet_cmd.app, name="fleet")
 
 if __name__ == "__main__":
     app()
