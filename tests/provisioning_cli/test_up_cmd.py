@@ -94,7 +94,6 @@ def test_a_changed_key_file_mode_is_reported_updated(fsp_json, home):
 @pytest.mark.parametrize("args, message", [
     ((), "name the tenants to provision"),
     (("bejing",), "unknown tenant 'bejing'; did you mean: beijing?"),
-    (("beijing", "--target", "kubernetes"), "kubernetes target: see `fsp plan`"),
     (("beijing", "--target", "aws"), "unknown target 'aws'"),
 ])
 def test_up_refuses_clearly(fsp, home, args, message):
