@@ -34,10 +34,14 @@ class ClusterSettings(BaseSettings):
     ingress_class: str = "nginx"
     ingress_namespace: str = "ingress-nginx"
     tls_cluster_issuer: str = "fsp-ca"
+    # what the pods use as token issuer base; the operator may reach Keycloak's admin API elsewhere
     keycloak_url: AnyHttpUrl = AnyHttpUrl("http://keycloak.keycloak.svc:8080")
+    keycloak_admin_url: AnyHttpUrl | None = None
     keycloak_namespace: str = "keycloak"
     # where the PostgreSQL server sits; egress to port 5432 is allowed there only
     database_cidr: Cidr = "10.0.0.0/8"
+    # the host the pods reach PostgreSQL at, when it differs from the --postgres DSN's host
+    database_host: str | None = None
     registry_replicas: Annotated[int, Field(ge=2, le=50)] = 2
     storage_class: str | None = None
 

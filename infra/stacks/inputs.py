@@ -40,8 +40,11 @@ class StackInputs:
     @property
     def database_url(self) -> str:
         """The registry's SQLAlchemy URL, with the tenant role's password."""
-        return tenant_database_url(self.postgres_admin_url, database=self.database_name, role=self.database_name,
-                                   password=self.database_password)
+        url = tenant_database_url(self.postgres_admin_url, database=self.database_name, role=self.database_name,
+                                  password=self.database_password)
+        if self.cluster.database_host:
+            url = make_url(url).set(host=self.cluster.database_host).render_as_string(hide_password=False)
+        return url
 
     @property
     def libpq_url(self) -> str:
@@ -52,6 +55,11 @@ class StackInputs:
     def keycloak_url(self) -> str:
         """The tenant's own Keycloak when its spec names one, else the cluster's."""
         return str(self.spec.sso.keycloak_url or self.cluster.keycloak_url).rstrip("/")
+
+    @property
+    def keycloak_admin_url(self) -> str:
+        """Where the control plane reaches Keycloak's admin API to converge the realm."""
+        return str(self.cluster.keycloak_admin_url or self.keycloak_url).rstrip("/")
 
     @property
     def token_issuer(self) -> str:

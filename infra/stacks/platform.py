@@ -39,7 +39,7 @@ class _PlatformStack(pulumi.ComponentResource):
                                          database=inputs.database_name, role=inputs.database_name,
                                          password=inputs.database_password,
                                          opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))
-        self.realm = KeycloakRealm(f"{name}-realm", spec=spec, server_url=inputs.keycloak_url,
+        self.realm = KeycloakRealm(f"{name}-realm", spec=spec, server_url=inputs.keycloak_admin_url,
                                    admin_username=inputs.keycloak_admin_username,
                                    admin_password=inputs.keycloak_admin_password,
                                    opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from infra import policies as policies_package
 from infra.cluster import ClusterSettings
-from infra.ensure import ProvisioningError
 from infra.ensure.database import drop_postgres_database, mask_url
 from infra.ensure.files import ensure_file, ensure_private_dir, remove_path
 from infra.ensure.keys import ensure_tenant_keys
@@ -32,7 +32,7 @@ from provisioning_cli.targets import TargetError
 from tenants import Catalog, TenantSpec
 
 PROJECT = "fsp"
-POLICY_PACK = Path(__file__).resolve().parents[2] / "infra" / "policies"
+POLICY_PACK = Path(policies_package.__file__).resolve().parent
 INSTALL_HINT = ("the pulumi CLI is not installed: install it with `curl -fsSL https://get.pulumi.com | sh` "
                 "(see https://www.pulumi.com/docs/install/) and put it on PATH")
 # shown by `fsp plan` when no --postgres is given: a server name that can never resolve
@@ -100,7 +100,7 @@ class KubernetesTarget:
 
     def down(self, spec: TenantSpec, *, postgres_url: str | None, purge: bool = False) -> list[Result]:
         """Destroy the stack's workloads; the database and realm are kept unless `purge`."""
-        with self._stack(spec, postgres_url) as stack:
+        with self._stack(spec, postgres_url, existing=True) as stack:
             result = stack.destroy(on_output=_quiet)
             results = _results(spec, result.summary.resource_changes or {})
             if purge:
@@ -113,10 +113,13 @@ class KubernetesTarget:
         return results
 
     @contextmanager
-    def _stack(self, spec: TenantSpec, postgres_url: str | None) -> Iterator:
+    def _stack(self, spec: TenantSpec, postgres_url: str | None, *, existing: bool = False) -> Iterator:
         """The tenant's stack, selected or created, with its program; every precondition checked before any write."""
         if shutil.which("pulumi") is None:
             raise TargetError(INSTALL_HINT)
+        root = self.home / "kubernetes" / spec.slug
+        if existing and not root.is_dir():
+            raise TargetError(f"{spec.slug} has no Kubernetes stack here: `fsp up {spec.slug} --target kubernetes`")
         unset = self.cluster.unset_images()
         if unset:
             raise TargetError(f"set {', '.join(unset)} to digest-pinned images (name@sha256:<64 hex>)")
@@ -124,7 +127,6 @@ class KubernetesTarget:
         keycloak = _keycloak_admin()
         from pulumi import automation as auto
 
-        root = self.home / "kubernetes" / spec.slug
         for path in (self.home, root, root / "secrets"):
             ensure_private_dir(path)
         ensure_tenant_keys(root / "keys")
@@ -208,5 +210,3 @@ def _last_line(err: Exception) -> str:
 def _quiet(_line: str) -> None:
     """The engine's progress is not echoed: fsp prints its own summary."""
 
-
-__all__ = ["INSTALL_HINT", "KubernetesTarget", "ProvisioningError", "cluster_settings"]

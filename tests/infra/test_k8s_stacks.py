@@ -4,7 +4,7 @@ import json
 import pulumi
 import pytest
 import yaml
-from fsp_k8s_stacks import IMAGES, PUBLIC_PEM, SECRET_VALUES, catalog, named, of_type, planned, stack_inputs
+from fsp_k8s_stacks import IMAGES, PUBLIC_PEM, SECRET_VALUES, catalog, cluster, named, of_type, planned, stack_inputs
 from pydantic import ValidationError
 
 from infra.cluster import ClusterSettings
@@ -269,3 +269,14 @@ def test_tenant_stack_outputs_its_namespace_host_and_database(mocked):
         assert database == "fsp_shandong"
 
     return pulumi.Output.all(stack.namespace, stack.host, stack.database.database).apply(check)
+
+
+def test_pods_and_the_control_plane_can_reach_the_servers_at_different_addresses():
+    spec = catalog().resolve("hainan")
+    inputs = stack_inputs(spec, cluster=cluster(database_host="pg.fsp-data.svc",
+                                                keycloak_admin_url="https://kc.example.cn"))
+    assert "@pg.fsp-data.svc:5432/fsp_hainan" in inputs.database_url
+    assert inputs.libpq_url.startswith("postgresql://fsp_hainan:")
+    realm = named(plan(program(inputs), stack="hainan"), "hainan-realm")["props"]
+    assert realm["server_url"] == "https://kc.example.cn"
+    assert inputs.token_issuer == "http://keycloak.keycloak.svc:8080/realms/fsp-hainan"
