@@ -6,6 +6,7 @@ from infra.cluster import ClusterSettings
 from infra.plan import plan
 from infra.stacks.inputs import StackInputs
 from infra.stacks.platform import program
+from provisioning_cli.targets.kubernetes import monitoring_files
 from tenants import TenantSpec, load_catalog
 
 IMAGES = {
@@ -39,7 +40,7 @@ def stack_inputs(spec: TenantSpec, **overrides) -> StackInputs:
         key_files={"field-sm4.key": KEY_BYTES, "exchange-ed25519.pub.pem": PUBLIC_PEM.encode()},
         keycloak_admin_username="kc-admin", keycloak_admin_password=KEYCLOAK_PASSWORD,
         peers_dir="/srv/fsp/exchange-peers", provinces=tuple(catalog().provinces),
-        peers={"beijing": PUBLIC_PEM})
+        peers={"beijing": PUBLIC_PEM}, **monitoring_files(spec, catalog()))
     return StackInputs(**{**values, **overrides})
 
 

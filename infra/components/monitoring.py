@@ -1,53 +1,30 @@
-"""Prometheus for a province (scrapes its services, labelled with the province) and for the ministry
-(federates every province's tenant:* series, alerts through Alertmanager)."""
-from collections.abc import Sequence
+"""Prometheus for each tenant (its registry scraped, `tenant:*` recorded, everything labelled with the province)
+and, at the ministry, the fleet Prometheus federating every tenant's and alerting through Alertmanager.
+
+The configuration files are rendered by the monitoring package (the same files as the local target's); this
+module only places them in ConfigMaps and adds what exists only in the cluster, such as Alertmanager's address.
+"""
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from infra.cluster import ClusterSettings, namespace_of
+from infra.cluster import ClusterSettings
 from infra.components.pods import container, labels, pod_spec, resources
-from infra.components.registry import PORT
 from tenants import TenantSpec
 
 PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
-# what the ministry pulls from each province: the aggregated tenant:* recording rules, not raw series
-FEDERATE_MATCH = '{__name__=~"tenant:.*"}'
+CONFIG_DIR = "/etc/config"
 
 
-def province_config(spec: TenantSpec, namespace: str) -> dict:
-    """The provincial Prometheus: every series carries `province`, so the fleet view can tell them apart."""
-    return {
-        "global": {"scrape_interval": f"{spec.monitoring.scrape_interval_seconds}s",
-                   "external_labels": {"province": spec.slug, "code": spec.code}},
-        "scrape_configs": [{
-            "job_name": "fsp-registry",
-            "metrics_path": "/metrics",
-            "static_configs": [{"targets": [f"registry.{namespace}.svc:{PORT}"],
-                                "labels": {"province": spec.slug, "code": spec.code}}],
-        }],
-    }
-
-
-def fleet_config(spec: TenantSpec, provinces: Sequence[TenantSpec]) -> dict:
-    """The ministry's Prometheus: its own services, then each province federated with honor_labels."""
-    own = namespace_of(spec.slug)
-    return {
-        "global": {"scrape_interval": f"{spec.monitoring.scrape_interval_seconds}s",
-                   "external_labels": {"province": spec.slug, "code": spec.code}},
-        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"alertmanager.{own}.svc:{ALERTMANAGER_PORT}"]}]}]},
-        "scrape_configs": [
-            {"job_name": "fsp-ministry", "static_configs": [
-                {"targets": [f"registry.{own}.svc:{PORT}", f"exchange-hub.{own}.svc:{PORT}"],
-                 "labels": {"province": spec.slug, "code": spec.code}}]},
-            {"job_name": "federate", "honor_labels": True, "metrics_path": "/federate",
-             "params": {"match[]": [FEDERATE_MATCH]},
-             "static_configs": [{"targets": [f"prometheus.{namespace_of(p.slug)}.svc:{PROMETHEUS_PORT}"],
-                                 "labels": {"province": p.slug, "code": p.code}} for p in provinces]},
-        ],
-    }
+def with_alertmanager(prometheus_yml: str, namespace: str) -> str:
+    """The fleet configuration, sending its alerts to the Alertmanager beside it."""
+    config = yaml.safe_load(prometheus_yml)
+    config["alerting"] = {"alertmanagers": [
+        {"static_configs": [{"targets": [f"alertmanager.{namespace}.svc:{ALERTMANAGER_PORT}"]}]}]}
+    return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 
 def alertmanager_config() -> dict:
@@ -62,24 +39,31 @@ def _probes(port: int) -> dict:
             "readinessProbe": {"httpGet": {"path": "/-/ready", "port": port}, "periodSeconds": 10}}
 
 
-class ConfiguredServer(pulumi.ComponentResource):
-    """A ConfigMap, a data volume, a single-replica Deployment reading both, and its Service."""
+def _key(path: str) -> str:
+    # ConfigMap keys cannot hold "/": rules/tenant.rules.yml is stored as rules_tenant.rules.yml
+    return path.replace("/", "_")
 
-    def __init__(self, name: str, spec: TenantSpec, *, component: str, image: str, config_file: str,
-                 config: dict, args: list[str], port: int, namespace: pulumi.Input[str],
-                 service_account: pulumi.Input[str], storage: str, cluster: ClusterSettings,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+
+class ConfiguredServer(pulumi.ComponentResource):
+    """A ConfigMap of files, a data volume, a single-replica Deployment reading both, and its Service."""
+
+    def __init__(self, name: str, spec: TenantSpec, *, component: str, image: str, files: Mapping[str, str],
+                 args: list[str], port: int, namespace: pulumi.Input[str], service_account: pulumi.Input[str],
+                 storage: str, cluster: ClusterSettings, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fsp:tenant:ConfiguredServer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         own = labels(spec.slug, component)
         config_map = k8s.core.v1.ConfigMap(f"{name}-config", opts=child,
                                            metadata={"name": f"{component}-config", "namespace": namespace,
                                                      "labels": own},
-                                           data={config_file: yaml.safe_dump(config, sort_keys=False)})
+                                           data={_key(path): text for path, text in sorted(files.items())})
         claim = k8s.core.v1.PersistentVolumeClaim(
             f"{name}-data", opts=child, metadata={"name": f"{component}-data", "namespace": namespace, "labels": own},
             spec={"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": storage}},
                   **({"storageClassName": cluster.storage_class} if cluster.storage_class else {})})
+        config_volume = {"name": "config", "configMap": {
+            "name": config_map.metadata.name,
+            "items": [{"key": _key(path), "path": path} for path in sorted(files)]}}
         k8s.apps.v1.Deployment(f"{name}-deployment", opts=pulumi.ResourceOptions(parent=self,
                                                                                  depends_on=[config_map, claim]),
                                metadata={"name": component, "namespace": namespace, "labels": own},
@@ -88,17 +72,15 @@ class ConfiguredServer(pulumi.ComponentResource):
                                      "template": {"metadata": {"labels": own}, "spec": pod_spec(
                                          [container(component, image, args=args,
                                                     ports=[{"name": "http", "containerPort": port}],
-                                                    mounts=[{"name": "config", "mountPath": "/etc/config",
+                                                    mounts=[{"name": "config", "mountPath": CONFIG_DIR,
                                                              "readOnly": True},
                                                             {"name": "data", "mountPath": "/data"}],
                                                     resources_=resources("200m", "512Mi", cpu_limit="1",
                                                                          memory_limit="2Gi"),
                                                     probes=_probes(port))],
                                          service_account=service_account,
-                                         volumes=[{"name": "config",
-                                                   "configMap": {"name": config_map.metadata.name}},
-                                                  {"name": "data", "persistentVolumeClaim": {
-                                                      "claimName": claim.metadata.name}}])}})
+                                         volumes=[config_volume, {"name": "data", "persistentVolumeClaim": {
+                                             "claimName": claim.metadata.name}}])}})
         k8s.core.v1.Service(f"{name}-service", opts=child,
                             metadata={"name": component, "namespace": namespace, "labels": own},
                             spec={"type": "ClusterIP", "selector": own,
@@ -106,12 +88,14 @@ class ConfiguredServer(pulumi.ComponentResource):
         self.register_outputs({})
 
 
-def prometheus(name: str, spec: TenantSpec, cluster: ClusterSettings, config: dict, **where) -> ConfiguredServer:
-    """Prometheus with `config`, keeping the tenant's retention."""
-    return ConfiguredServer(name, spec, component="prometheus", image=cluster.prometheus_image,
-                            config_file="prometheus.yml", config=config, port=PROMETHEUS_PORT, storage="20Gi",
-                            cluster=cluster,
-                            args=["--config.file=/etc/config/prometheus.yml", "--storage.tsdb.path=/data",
+def prometheus(name: str, spec: TenantSpec, cluster: ClusterSettings, files: Mapping[str, str], *,
+               component: str = "prometheus", **where) -> ConfiguredServer:
+    """Prometheus reading `files` (prometheus.yml and its rules), keeping the tenant's retention."""
+    if "prometheus.yml" not in files:
+        raise ValueError(f"{spec.slug}: the Prometheus files must include prometheus.yml")
+    return ConfiguredServer(name, spec, component=component, image=cluster.prometheus_image, files=files,
+                            port=PROMETHEUS_PORT, storage="20Gi", cluster=cluster,
+                            args=[f"--config.file={CONFIG_DIR}/prometheus.yml", "--storage.tsdb.path=/data",
                                   f"--storage.tsdb.retention.time={spec.monitoring.retention_days}d",
                                   f"--web.listen-address=:{PROMETHEUS_PORT}"], **where)
 
@@ -119,7 +103,7 @@ def prometheus(name: str, spec: TenantSpec, cluster: ClusterSettings, config: di
 def alertmanager(name: str, spec: TenantSpec, cluster: ClusterSettings, **where) -> ConfiguredServer:
     """The fleet's Alertmanager."""
     return ConfiguredServer(name, spec, component="alertmanager", image=cluster.alertmanager_image,
-                            config_file="alertmanager.yml", config=alertmanager_config(), port=ALERTMANAGER_PORT,
-                            storage="2Gi", cluster=cluster,
-                            args=["--config.file=/etc/config/alertmanager.yml", "--storage.path=/data",
+                            files={"alertmanager.yml": yaml.safe_dump(alertmanager_config(), sort_keys=False)},
+                            port=ALERTMANAGER_PORT, storage="2Gi", cluster=cluster,
+                            args=[f"--config.file={CONFIG_DIR}/alertmanager.yml", "--storage.path=/data",
                                   f"--web.listen-address=:{ALERTMANAGER_PORT}"], **where)

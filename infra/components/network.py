@@ -65,24 +65,25 @@ def province_allows(cluster: ClusterSettings, ministry_slug: str) -> list[Allow]
                        web=("registry",), prometheus_scrapes=("registry", "exchange-worker")),
         Allow("allow-exchange-out", ("registry", "exchange-worker"), "Egress",
               [pods_in(ministry, names=("exchange-hub",))], tcp(8000)),
-        Allow("allow-federation-in", ("prometheus",), "Ingress", [pods_in(ministry, names=("prometheus",))],
+        Allow("allow-federation-in", ("prometheus",), "Ingress", [pods_in(ministry, names=("fleet-prometheus",))],
               tcp(9090)),
     ]
 
 
 def ministry_allows(cluster: ClusterSettings) -> list[Allow]:
-    """The ministry: the above, provinces' exchange clients to its hub, and its Prometheus federating theirs
-    and notifying its Alertmanager."""
+    """The ministry: the above, provinces' exchange clients to its hub, and its fleet Prometheus federating
+    every tenant's Prometheus (its own too) and notifying its Alertmanager."""
     provinces = {"fsp.mca.gov.cn/kind": "province"}
     return [
         *common_allows(cluster, database_clients=("registry", "migrations", "backup", "exchange-hub"),
                        web=("registry", "exchange-hub"), prometheus_scrapes=("registry", "exchange-hub")),
         Allow("allow-exchange-in", ("exchange-hub",), "Ingress",
               [pods_in(namespace_labels=provinces, names=("registry", "exchange-worker"))], tcp(8000)),
-        Allow("allow-federation-out", ("prometheus",), "Egress",
-              [pods_in(namespace_labels=provinces, names=("prometheus",))], tcp(9090)),
-        Allow("allow-alerts-out", ("prometheus",), "Egress", [pods_in(names=("alertmanager",))], tcp(9093)),
-        Allow("allow-alerts-in", ("alertmanager",), "Ingress", [pods_in(names=("prometheus",))], tcp(9093)),
+        Allow("allow-federation-out", ("fleet-prometheus",), "Egress",
+              [pods_in(namespace_labels=provinces, names=("prometheus",)), pods_in(names=("prometheus",))], tcp(9090)),
+        Allow("allow-federation-in", ("prometheus",), "Ingress", [pods_in(names=("fleet-prometheus",))], tcp(9090)),
+        Allow("allow-alerts-out", ("fleet-prometheus",), "Egress", [pods_in(names=("alertmanager",))], tcp(9093)),
+        Allow("allow-alerts-in", ("alertmanager",), "Ingress", [pods_in(names=("fleet-prometheus",))], tcp(9093)),
     ]
 
 

@@ -32,6 +32,10 @@ class StackInputs:
     provinces: tuple[TenantSpec, ...] = ()
     # trusted province keys (slug → PEM) the ministry's exchange hub is given
     peers: dict[str, str] = field(default_factory=dict)
+    # the tenant's Prometheus files (prometheus.yml, rules/...), rendered by the monitoring package
+    prometheus_files: dict[str, str] = field(default_factory=dict)
+    # the ministry's fleet Prometheus files, federating every tenant's Prometheus
+    fleet_files: dict[str, str] = field(default_factory=dict)
 
     @property
     def database_name(self) -> str:

@@ -3,7 +3,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.cluster import namespace_of
-from infra.components.monitoring import alertmanager, fleet_config, prometheus, province_config
+from infra.components.monitoring import alertmanager, prometheus, with_alertmanager
 from infra.components.namespace import TenantNamespace
 from infra.components.network import NetworkPolicies, ministry_allows, province_allows
 from infra.components.pods import labels
@@ -18,7 +18,8 @@ PEERS_DIR = "/etc/fsp/exchange-peers"
 
 
 class _PlatformStack(pulumi.ComponentResource):
-    """What every tenant has: namespace, network policies, database, realm, secrets, registry, backups."""
+    """What every tenant has: namespace, network policies, database, realm, secrets, registry, backups and its
+    own Prometheus."""
 
     namespace: pulumi.Output[str]
     host: pulumi.Output[str]
@@ -50,6 +51,7 @@ class _PlatformStack(pulumi.ComponentResource):
                                         token_issuer=inputs.token_issuer,
                                         depends_on=[self.ns, self.database, self.realm], opts=child, **where)
         Backup(f"{name}-backup", spec, cluster, database_secret=self.secrets.database, opts=in_ns, **where)
+        prometheus(f"{name}-prometheus", spec, cluster, inputs.prometheus_files, opts=in_ns, **where)
         self.where = where
         self.namespace = self.ns.name
         self.host = self.registry.host
@@ -67,7 +69,7 @@ class _PlatformStack(pulumi.ComponentResource):
 
 
 class TenantStack(_PlatformStack):
-    """A province: its platform plus the exchange worker, its registration with the ministry and its Prometheus."""
+    """A province: its platform plus the exchange worker and its registration with the ministry."""
 
     def __init__(self, name: str, inputs: StackInputs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fsp:stack:Tenant", name, inputs, cpu="8", memory="16Gi", opts=opts)
@@ -79,14 +81,12 @@ class TenantStack(_PlatformStack):
                 {"name": "FSP_EXCHANGE_INTERVAL_SECONDS", "value": str(spec.exchange.interval_seconds)}])
             ExchangeRegistration(f"{name}-registration", peers_dir=inputs.peers_dir, slug=spec.slug,
                                  public_pem=inputs.exchange_public_pem, opts=pulumi.ResourceOptions(parent=self))
-        prometheus(f"{name}-prometheus", spec, inputs.cluster, province_config(spec, namespace_of(spec.slug)),
-                   opts=pulumi.ResourceOptions(parent=self, depends_on=[self.ns]), **self.where)
         self._finish()
 
 
 class MinistryStack(_PlatformStack):
     """The national platform: its registry (role ministry), the exchange hub trusting the registered provinces,
-    a fleet Prometheus federating every province of the catalog, and Alertmanager."""
+    a fleet Prometheus federating every tenant's Prometheus, and Alertmanager."""
 
     def __init__(self, name: str, inputs: StackInputs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fsp:stack:Ministry", name, inputs, cpu="16", memory="32Gi", opts=opts)
@@ -101,7 +101,11 @@ class MinistryStack(_PlatformStack):
                        extra_volumes=[({"name": "peers", "mountPath": PEERS_DIR, "readOnly": True},
                                        {"name": "peers", "configMap": {"name": peers.metadata.name}})])
         where = {**self.where, "opts": pulumi.ResourceOptions(parent=self, depends_on=[self.ns])}
-        prometheus(f"{name}-prometheus", spec, inputs.cluster, fleet_config(spec, inputs.provinces), **where)
+        if "prometheus.yml" not in inputs.fleet_files:
+            raise ValueError("the ministry's stack needs the fleet Prometheus files (fleet_files)")
+        fleet = {**inputs.fleet_files,
+                 "prometheus.yml": with_alertmanager(inputs.fleet_files["prometheus.yml"], namespace_of(spec.slug))}
+        prometheus(f"{name}-fleet-prometheus", spec, inputs.cluster, fleet, component="fleet-prometheus", **where)
         alertmanager(f"{name}-alertmanager", spec, inputs.cluster, **where)
         self._finish()
 

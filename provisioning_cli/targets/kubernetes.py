@@ -21,13 +21,16 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from infra import policies as policies_package
-from infra.cluster import ClusterSettings
+from infra.cluster import ClusterSettings, namespace_of
 from infra.ensure.database import drop_postgres_database, mask_url
 from infra.ensure.files import ensure_file, ensure_private_dir, remove_path
 from infra.ensure.keys import ensure_tenant_keys
+from infra.components.monitoring import PROMETHEUS_PORT
+from infra.components.registry import PORT as REGISTRY_PORT
 from infra.plan import plan as offline_plan
 from infra.stacks.inputs import StackInputs, database_name
 from infra.stacks.platform import program
+from monitoring.render import RegistryTarget, RenderOptions, fleet_files, tenant_files
 from provisioning_cli.targets import TargetError
 from tenants import Catalog, TenantSpec
 
@@ -51,6 +54,17 @@ def cluster_settings() -> ClusterSettings:
     except ValidationError as err:
         problem = err.errors()[0]
         raise TargetError(f"FSP_K8S_{str(problem['loc'][0]).upper()}: {problem['msg']}") from None
+
+
+def monitoring_files(spec: TenantSpec, catalog: Catalog) -> dict[str, dict[str, str]]:
+    """The tenant's Prometheus files and, for the ministry, the fleet's: the monitoring package's rendering, with
+    the in-cluster addresses of the registry and of every tenant's Prometheus."""
+    registry = RegistryTarget(address=f"registry.{namespace_of(spec.slug)}.svc:{REGISTRY_PORT}")
+    files = {"prometheus_files": tenant_files(spec, registry, RenderOptions())}
+    if spec.kind == "ministry":
+        sources = [(t, f"prometheus.{namespace_of(t.slug)}.svc:{PROMETHEUS_PORT}") for t in catalog.tenants]
+        files["fleet_files"] = fleet_files(sources, RenderOptions())
+    return files
 
 
 class KubernetesTarget:
@@ -156,7 +170,8 @@ class KubernetesTarget:
         return StackInputs(spec=spec, cluster=self.cluster, postgres_admin_url=admin_url, database_password=password,
                            key_files={p.name: p.read_bytes() for p in sorted(keys_dir.iterdir()) if p.is_file()},
                            keycloak_admin_username=keycloak[0], keycloak_admin_password=keycloak[1],
-                           peers_dir=str(peers), provinces=tuple(self.catalog.provinces), peers=known)
+                           peers_dir=str(peers), provinces=tuple(self.catalog.provinces), peers=known,
+                           **monitoring_files(spec, self.catalog))
 
     def _admin_url(self, postgres_url: str | None) -> str:
         if not postgres_url:

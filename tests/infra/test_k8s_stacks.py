@@ -1,5 +1,6 @@
 """What a province's and the ministry's Kubernetes stacks declare, read from Pulumi's mock runtime."""
 import json
+import subprocess
 
 import pulumi
 import pytest
@@ -11,6 +12,7 @@ from infra.cluster import ClusterSettings
 from infra.plan import plan
 from infra.policies.checks import pod_spec_of
 from infra.stacks.platform import TenantStack, program
+from monitoring.processes import binary
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -146,12 +148,18 @@ def test_backup_cronjob_and_exchange_worker():
     assert env_of(worker["containers"][0])["FSP_EXCHANGE_URL"]["value"].startswith("http://exchange-hub.fsp-ministry.")
 
 
-def test_provincial_prometheus_scrapes_the_registry_with_the_province_label():
-    config = yaml.safe_load(named(planned("beijing"), "beijing-prometheus-config")["props"]["data"]["prometheus.yml"])
+def test_provincial_prometheus_scrapes_the_registry_records_tenant_series_with_the_province_label():
+    result = planned("beijing")
+    data = named(result, "beijing-prometheus-config")["props"]["data"]
+    config = yaml.safe_load(data["prometheus.yml"])
     assert config["global"]["external_labels"]["province"] == "beijing"
     (job,) = config["scrape_configs"]
     assert job["static_configs"][0]["targets"] == ["registry.fsp-beijing.svc:8000"]
-    assert named(planned("beijing"), "beijing-prometheus-deployment")
+    assert config["rule_files"] == ["rules/tenant.rules.yml"]
+    assert "record: tenant:up" in data["rules_tenant.rules.yml"]
+    volume = next(v for v in named(result, "beijing-prometheus-deployment")["props"]["spec"]["template"]["spec"][
+        "volumes"] if v["name"] == "config")
+    assert {"key": "rules_tenant.rules.yml", "path": "rules/tenant.rules.yml"} in volume["configMap"]["items"]
 
 
 # --- network policies ----------------------------------------------------------------------------------------------
@@ -185,7 +193,9 @@ def test_ministry_accepts_provinces_exchange_and_federates_their_prometheus():
     assert policies["default-deny"]["podSelector"] == {}
     exchange_in = policies["allow-exchange-in"]["ingress"][0]["from"][0]
     assert exchange_in["namespaceSelector"]["matchLabels"] == {"fsp.mca.gov.cn/kind": "province"}
-    assert policies["allow-federation-out"]["egress"][0]["ports"] == [{"protocol": "TCP", "port": 9090}]
+    federation = policies["allow-federation-out"]
+    assert federation["podSelector"]["matchExpressions"][0]["values"] == ["fleet-prometheus"]
+    assert federation["egress"][0]["ports"] == [{"protocol": "TCP", "port": 9090}]
 
 
 # --- the ministry --------------------------------------------------------------------------------------------------
@@ -203,14 +213,17 @@ def test_ministry_runs_the_national_registry_the_exchange_hub_and_alertmanager()
         "image"] == IMAGES["alertmanager_image"]
 
 
-def test_fleet_prometheus_federates_every_province_of_the_catalog():
+def test_fleet_prometheus_federates_every_tenant_of_the_catalog_and_alerts():
     result = planned("ministry")
-    config = yaml.safe_load(named(result, "ministry-prometheus-config")["props"]["data"]["prometheus.yml"])
+    data = named(result, "ministry-fleet-prometheus-config")["props"]["data"]
+    config = yaml.safe_load(data["prometheus.yml"])
     federate = next(job for job in config["scrape_configs"] if job["job_name"] == "federate")
     assert federate["honor_labels"] is True and federate["metrics_path"] == "/federate"
-    assert federate["params"]["match[]"] == ['{__name__=~"tenant:.*"}']
+    assert '{__name__=~"tenant:.*"}' in federate["params"]["match[]"]
     provinces = {entry["labels"]["province"]: entry["targets"] for entry in federate["static_configs"]}
-    assert set(provinces) == {spec.slug for spec in catalog().provinces} and len(provinces) == 32
+    assert set(provinces) == {spec.slug for spec in catalog().tenants} and len(provinces) == 33
+    assert provinces["ministry"] == ["prometheus.fsp-ministry.svc:9090"]
+    assert "alert: FspProvinceDown" in data["rules_fleet.alerts.yml"]
     assert provinces["yunnan"] == ["prometheus.fsp-yunnan.svc:9090"]
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == [
         "alertmanager.fsp-ministry.svc:9093"]
@@ -280,3 +293,25 @@ def test_pods_and_the_control_plane_can_reach_the_servers_at_different_addresses
     realm = named(plan(program(inputs), stack="hainan"), "hainan-realm")["props"]
     assert realm["server_url"] == "https://kc.example.cn"
     assert inputs.token_issuer == "http://keycloak.keycloak.svc:8080/realms/fsp-hainan"
+
+
+@pytest.mark.parametrize("slug, component", [("beijing", "prometheus"), ("ministry", "fleet-prometheus"),
+                                             ("ministry", "alertmanager")])
+def test_configmaps_mounted_as_declared_are_valid_for_promtool(tmp_path, slug, component):
+    """The ConfigMap's items laid out as the kubelet mounts them, checked by the real promtool."""
+    result = planned(slug)
+    data = named(result, f"{slug}-{component}-config")["props"]["data"]
+    pod = named(result, f"{slug}-{component}-deployment")["props"]["spec"]["template"]["spec"]
+    volume = next(v for v in pod["volumes"] if v["name"] == "config")
+    for item in volume["configMap"]["items"]:
+        path = tmp_path / item["path"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(data[item["key"]])
+    config_flag = next(a for a in pod["containers"][0]["args"] if a.startswith("--config.file="))
+    config = tmp_path / config_flag.removeprefix("--config.file=/etc/config/")
+    if component == "alertmanager":
+        assert yaml.safe_load(config.read_text())["route"]["receiver"] == "fleet-sre"
+        return
+    checked = subprocess.run([binary("promtool"), "check", "config", str(config)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "SUCCESS" in checked.stdout + checked.stderr

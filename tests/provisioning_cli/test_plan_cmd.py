@@ -62,9 +62,9 @@ def test_plan_shows_secrets_masked_never_in_clear(fsp, images):
 def test_plan_ministry_federates_the_catalog(fsp, images):
     result = json.loads(fsp("plan", "ministry", "--target", "kubernetes", "--json").stdout)
     names = {r["name"] for r in result["resources"]}
-    assert {"ministry-exchange-hub-deployment", "ministry-prometheus-config",
-            "ministry-alertmanager-deployment"} <= names
-    config = next(r for r in result["resources"] if r["name"] == "ministry-prometheus-config")
+    assert {"ministry-exchange-hub-deployment", "ministry-fleet-prometheus-config",
+            "ministry-alertmanager-deployment", "ministry-prometheus-deployment"} <= names
+    config = next(r for r in result["resources"] if r["name"] == "ministry-fleet-prometheus-config")
     assert "prometheus.fsp-xinjiang.svc:9090" in config["props"]["data"]["prometheus.yml"]
 
 
