@@ -1,5 +1,6 @@
 """The dynamic providers' create/diff/update/delete over the ensure-functions: the database provider on the real
-PostgreSQL server, the registration provider on a real directory, the realm provider over injected functions."""
+PostgreSQL server, the registration provider on a real directory, the realm provider over injected functions and on the Keycloak
+double over real HTTP."""
 import asyncio
 import base64
 import json
@@ -10,6 +11,9 @@ import dill
 import psycopg
 import pytest
 from google.protobuf import json_format
+from kc_double.runner import BackgroundServer
+from kc_double.server import KeycloakDouble
+from keycloak import KeycloakAdmin
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 from sqlalchemy import make_url
@@ -176,3 +180,31 @@ def test_realm_provider_applies_the_desired_realm_and_keeps_no_credential(realm_
     assert provider.diff("fsp-shaanxi", updated.outs, moved).replaces == ["server_url"]
     provider.delete("fsp-shaanxi", updated.outs)
     assert len(realm_calls) == 2  # the realm and its accounts are kept
+
+
+@pytest.fixture(scope="module")
+def keycloak_double():
+    """The Keycloak double over real HTTP on loopback (admin requests checked against the admin API document)."""
+    double = KeycloakDouble()
+    with BackgroundServer(double.app) as url:
+        yield double, url
+
+
+def test_realm_provider_converges_the_realm_on_the_keycloak_double(keycloak_double):
+    double, url = keycloak_double
+    spec = load_catalog().resolve("gansu")
+    provider = KeycloakRealmProvider()
+    news = {"server_url": url, "tenant": spec.model_dump(mode="json"),
+            "admin_username": double.admin_username, "admin_password": double.admin_password}
+    created = provider.create(news)
+    assert created.id == "fsp-gansu"
+    assert created.outs["objects"][0] == ["realm", "created"]
+    assert ["role registrar", "created"] in created.outs["objects"]
+    assert double.admin_password not in json.dumps(created.outs)
+    admin = KeycloakAdmin(server_url=url, username=double.admin_username, password=double.admin_password,
+                          realm_name="fsp-gansu", user_realm_name="master")
+    assert admin.get_realm("fsp-gansu")["realm"] == "fsp-gansu"
+
+    assert provider.diff("fsp-gansu", created.outs, news).changes is False
+    again = provider.update("fsp-gansu", created.outs, news)
+    assert {outcome for _, outcome in again.outs["objects"]} == {"unchanged"}
