@@ -141,7 +141,7 @@ class KubernetesTarget:
         keycloak = _keycloak_admin()
         from pulumi import automation as auto
 
-        for path in (self.home, root, root / "secrets"):
+        for path in (self.home, root.parent, root, root / "secrets"):
             ensure_private_dir(path)
         ensure_tenant_keys(root / "keys")
         inputs = self._inputs(spec, admin_url=admin_url, password=self._password(root), keys_dir=root / "keys",
@@ -218,7 +218,8 @@ def _results(spec: TenantSpec, changes: dict[str, int]) -> list[Result]:
 
 
 def _last_line(err: Exception) -> str:
-    lines = [line.strip() for line in str(getattr(err, "stderr", "") or err).splitlines() if line.strip()]
+    lines = [line.strip().removeprefix("stderr:").strip() for line in str(err).splitlines()]
+    lines = [line for line in lines if line]
     return lines[-1] if lines else type(err).__name__
 
 

@@ -29,7 +29,9 @@ def fake_pulumi(monkeypatch, tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     tool = bin_dir / "pulumi"
-    tool.write_text("#!/bin/sh\nexit 3\n")
+    # answers `pulumi version` so the Automation API starts, then fails every operation like a broken backend
+    tool.write_text('#!/bin/sh\n[ "$1" = version ] && { echo v3.200.0; exit 0; }\n'
+                    'echo "error: no backend reachable for $1" >&2\nexit 3\n')
     tool.chmod(stat.S_IRWXU)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
 
@@ -114,3 +116,24 @@ def test_up_names_every_missing_precondition_before_writing(fsp, home, fake_pulu
                                                 ok=False).stderr
     assert not home.exists()
 
+
+
+def test_up_keeps_the_tenant_material_private_and_reports_an_engine_failure_in_one_line(fsp, home, images,
+                                                                                       fake_pulumi, monkeypatch):
+    monkeypatch.setenv("FSP_KEYCLOAK_ADMIN_PASSWORD", "kc-admin-pw")
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+    run = fsp("up", "beijing", "--target", "kubernetes", "--postgres", ADMIN_DSN, ok=False)
+    assert run.stderr.startswith("error: pulumi failed for beijing: error: no backend reachable")
+    assert run.stderr.count("\n") == 1
+    tenant = home / "kubernetes" / "beijing"
+    for private_dir in (home, home / "kubernetes", tenant, tenant / "keys", tenant / "secrets", home / "pulumi"):
+        assert stat.S_IMODE(private_dir.stat().st_mode) == 0o700, private_dir
+    for secret in (home / "pulumi-passphrase", tenant / "secrets" / "database-password",
+                   *(tenant / "keys").iterdir()):
+        assert stat.S_IMODE(secret.stat().st_mode) == 0o600, secret
+    password = (tenant / "secrets" / "database-password").read_text()
+    # a second run keeps the same password and passphrase: the stack's secrets stay readable
+    passphrase = (home / "pulumi-passphrase").read_text()
+    fsp("up", "beijing", "--target", "kubernetes", "--postgres", ADMIN_DSN, ok=False)
+    assert (tenant / "secrets" / "database-password").read_text() == password
+    assert (home / "pulumi-passphrase").read_text() == passphrase
