@@ -315,3 +315,26 @@ def test_configmaps_mounted_as_declared_are_valid_for_promtool(tmp_path, slug, c
     checked = subprocess.run([binary("promtool"), "check", "config", str(config)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "SUCCESS" in checked.stdout + checked.stderr
+
+
+def _quantity(text: str) -> float:
+    units = {"m": 1e-3, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
+    for suffix, factor in units.items():
+        if text.endswith(suffix):
+            return float(text.removesuffix(suffix)) * factor
+    return float(text)
+
+
+def test_every_workload_fits_the_namespace_quota_even_mid_rollout(result):
+    hard = of_type(result, "kubernetes:core/v1:ResourceQuota")[0]["props"]["spec"]["hard"]
+    totals = {"requests.cpu": 0.0, "requests.memory": 0.0, "limits.cpu": 0.0, "limits.memory": 0.0}
+    for resource, pod in workloads(result):
+        spec = resource["props"]["spec"]
+        # a Deployment's rolling update runs one pod more; a Job or CronJob runs one pod at a time
+        copies = spec.get("replicas", 1) + (1 if resource["type"].endswith("Deployment") else 0)
+        for container in pod["containers"]:
+            for kind in ("requests", "limits"):
+                for what in ("cpu", "memory"):
+                    totals[f"{kind}.{what}"] += copies * _quantity(container["resources"][kind][what])
+    for key, used in totals.items():
+        assert used <= _quantity(hard[key]), (key, used, hard[key])
