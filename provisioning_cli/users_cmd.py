@@ -45,7 +45,7 @@ def _show(users: list[User], json_: bool, **extra) -> None:
         return
     print_table(COLUMNS, [_row(user) for user in users])
     for key, value in extra.items():
-        typer.echo(f"{key}: {value}")
+        typer.echo(f"{key.replace('_', ' ')}: {value}")
 
 
 @app.command("add")
@@ -67,7 +67,7 @@ def add(
     outcome = "created" if password else "unchanged"
     extra = {"outcome": outcome}
     if password:
-        extra["temporary_password"] = password
+        extra["temporary_password"] = password  # shown this once; Keycloak makes the person replace it
     _show([user], json_, **extra)
 
 
