@@ -3,7 +3,9 @@
 The realm meets GB/T 22239-2019 grade 3: a strong password policy, brute-force lockout, a 15-minute idle timeout,
 TOTP for every administrative role, login and admin events kept at least 180 days, and no default or shared
 accounts (the realm declares no users at all). `apply_realm` creates what is missing and updates what differs,
-object by object; it never deletes anything, users least of all.
+object by object; it never deletes anything, users least of all. Besides the representation it declares the
+`institution_id` attribute in the realm's user profile (a separate admin endpoint), without which Keycloak 24+
+would drop a registrar's binding.
 """
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +40,13 @@ MINISTRY_ROLES = (*_SEPARATED, Role.ministry_operator, Role.auditor)
 # Keycloak's own policy syntax: 8+ characters of all four classes, not the username, 5 remembered, 90 days
 PASSWORD_POLICY = ("length(8) and upperCase(1) and lowerCase(1) and digits(1) and specialChars(1) and notUsername "
                    "and passwordHistory(5) and forceExpiredPasswordChange(90)")
+# declared in the user profile: Keycloak 24+ drops undeclared attributes; only administrators may see or set it
+INSTITUTION_PROFILE_ATTRIBUTE = {
+    "name": INSTITUTION_ATTRIBUTE, "displayName": "Institution",
+    "validations": {"pattern": {"pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+                                "error-message": "institution_id must be a UUID"}},
+    "permissions": {"view": ["admin"], "edit": ["admin"]},
+}
 # required actions the realm relies on: TOTP enrolment for administrators, and changing a temporary password
 REQUIRED_ACTIONS = {CONFIGURE_TOTP: "Configure OTP", "UPDATE_PASSWORD": "Update Password"}
 
@@ -175,6 +184,7 @@ def apply_realm(server_url: str, admin_username: str, admin_password: str,
         results = [("realm", _ensure_realm(admin, spec))]
         results += [(f"required-action {alias}", _ensure_required_action(admin, alias, name))
                     for alias, name in REQUIRED_ACTIONS.items()]
+        results.append((f"user-profile {INSTITUTION_ATTRIBUTE}", _ensure_profile_attribute(admin)))
         results += [(f"role {name}", _ensure_role(admin, name)) for name in realm_roles(spec)]
         results += [(f"client {client['clientId']}", _ensure_client(admin, client)) for client in realm_clients(spec)]
     return results
@@ -207,6 +217,17 @@ def _ensure_required_action(admin: KeycloakAdmin, alias: str, name: str) -> Outc
         return "unchanged"
     admin.update_required_action(alias, {**current, "enabled": True, "name": current.get("name", name)})
     return "updated"
+
+
+def _ensure_profile_attribute(admin: KeycloakAdmin) -> Outcome:
+    profile = admin.get_realm_users_profile()
+    attributes = profile.get("attributes") or []
+    current = next((a for a in attributes if a.get("name") == INSTITUTION_ATTRIBUTE), None)
+    if current is not None and not drift(INSTITUTION_PROFILE_ATTRIBUTE, current):
+        return "unchanged"
+    others = [a for a in attributes if a.get("name") != INSTITUTION_ATTRIBUTE]
+    admin.update_realm_users_profile({**profile, "attributes": [*others, INSTITUTION_PROFILE_ATTRIBUTE]})
+    return "created" if current is None else "updated"
 
 
 def _ensure_role(admin: KeycloakAdmin, name: str) -> Outcome:

@@ -69,6 +69,8 @@ def add_user(admin: KeycloakAdmin, spec: TenantSpec, username: str, *, roles: se
     existing = admin.get_user_id(username)
     if existing is not None:
         return find_user(admin, username), None
+    if institution:
+        _require_declared_institution(admin)
     representations = _role_representations(admin, roles)  # looked up before anything is written
     password = temporary_password()
     payload = {
@@ -144,6 +146,13 @@ def _required_actions(spec: TenantSpec, roles: set[str], current: list[str]) -> 
     if roles & set(administrative_roles(spec)) and CONFIGURE_TOTP not in current:
         return [*current, CONFIGURE_TOTP]
     return current
+
+
+def _require_declared_institution(admin: KeycloakAdmin) -> None:
+    declared = {attribute.get("name") for attribute in admin.get_realm_users_profile().get("attributes") or []}
+    if INSTITUTION_ATTRIBUTE not in declared:
+        raise ProvisioningError(f"realm {admin.connection.realm_name} does not declare the user attribute "
+                                f"{INSTITUTION_ATTRIBUTE} (Keycloak would drop it): run `fsp sso apply` first")
 
 
 def _role_representations(admin: KeycloakAdmin, names: set[str]) -> list[dict]:

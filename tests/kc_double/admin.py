@@ -50,6 +50,8 @@ class AdminEndpoints:
                 ("POST", r"/(?P<realm>[^/]+)/clients/(?P<id>[^/]+)/protocol-mappers/models", self._create_mapper),
                 ("PUT", r"/(?P<realm>[^/]+)/clients/(?P<id>[^/]+)/protocol-mappers/models/(?P<mapper>[^/]+)",
                  self._update_mapper),
+                ("GET", r"/(?P<realm>[^/]+)/users/profile", self._get_user_profile),
+                ("PUT", r"/(?P<realm>[^/]+)/users/profile", self._update_user_profile),
                 ("GET", r"/(?P<realm>[^/]+)/users", self._list_users),
                 ("POST", r"/(?P<realm>[^/]+)/users", self._create_user),
                 ("GET", r"/(?P<realm>[^/]+)/users/count", self._count_users),
@@ -234,6 +236,16 @@ class AdminEndpoints:
         first, most = int(query.get("first", 0)), int(query.get("max", 100))
         return JSONResponse([copy.deepcopy(u.rep) for u in users[first:first + most]])
 
+    def _get_user_profile(self, request, realm, body):
+        return JSONResponse(copy.deepcopy(realm.user_profile))
+
+    def _update_user_profile(self, request, realm, body):
+        names = [attribute.get("name") for attribute in body.get("attributes") or []]
+        if "username" not in names or "email" not in names:
+            return keycloak_error(400, "The attributes username and email can not be removed")
+        realm.user_profile = copy.deepcopy(body)
+        return JSONResponse(copy.deepcopy(body))
+
     def _count_users(self, request, realm, body):
         return JSONResponse(sum(1 for u in realm.users.values() if not u.rep.get("serviceAccountClientId")))
 
@@ -259,6 +271,8 @@ class AdminEndpoints:
         if user is None:
             return keycloak_error(404, "User not found")
         user.rep.update({k: v for k, v in body.items() if k not in ("id", "credentials", "username")})
+        if "attributes" in body:
+            user.rep["attributes"] = realm.managed_attributes(body["attributes"])
         return Response(status_code=204)
 
     def _reset_password(self, request, realm, body, id):

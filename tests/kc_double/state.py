@@ -1,4 +1,5 @@
 """What the Keycloak double remembers: realms with their keys, roles, clients, mappers, users and credentials."""
+import copy
 import re
 import secrets
 import time
@@ -14,6 +15,15 @@ REALM_DEFAULTS = {"enabled": True, "sslRequired": "external", "accessTokenLifesp
                   "ssoSessionIdleTimeout": 1800, "bruteForceProtected": False, "failureFactor": 30,
                   "permanentLockout": False, "eventsEnabled": False, "adminEventsEnabled": False,
                   "adminEventsDetailsEnabled": False, "passwordPolicy": None}
+# Keycloak 24+'s default user profile; attributes it does not declare are dropped (unmanaged attributes off)
+DEFAULT_USER_PROFILE = {"attributes": [
+    {"name": "username", "displayName": "${username}", "permissions": {"view": ["admin", "user"], "edit": ["admin"]}},
+    {"name": "email", "displayName": "${email}", "permissions": {"view": ["admin", "user"], "edit": ["admin", "user"]}},
+    {"name": "firstName", "displayName": "${firstName}", "permissions": {"view": ["admin", "user"],
+                                                                        "edit": ["admin", "user"]}},
+    {"name": "lastName", "displayName": "${lastName}", "permissions": {"view": ["admin", "user"],
+                                                                      "edit": ["admin", "user"]}},
+], "groups": [{"name": "user-metadata", "displayHeader": "User metadata"}]}
 DEFAULT_REQUIRED_ACTIONS = [("CONFIGURE_TOTP", "Configure OTP", 10),
                             ("TERMS_AND_CONDITIONS", "Terms and Conditions", 20),
                             ("UPDATE_PASSWORD", "Update Password", 30), ("UPDATE_PROFILE", "Update Profile", 40),
@@ -54,6 +64,7 @@ class Realm:
     users: dict[str, User] = field(default_factory=dict)
     required_actions: dict[str, dict] = field(default_factory=dict)
     admin_events: list[dict] = field(default_factory=list)
+    user_profile: dict = field(default_factory=lambda: copy.deepcopy(DEFAULT_USER_PROFILE))
 
     def __post_init__(self) -> None:
         self.settings = {**REALM_DEFAULTS, **self.settings, "realm": self.name,
@@ -98,9 +109,15 @@ class Realm:
         self.mappers[client_uuid][mapper["id"]] = mapper
         return mapper
 
+    def managed_attributes(self, attributes: dict | None) -> dict:
+        """The attributes the user profile declares; Keycloak silently drops the others."""
+        declared = {attribute["name"] for attribute in self.user_profile.get("attributes", [])}
+        return {name: values for name, values in (attributes or {}).items() if name in declared}
+
     def add_user(self, rep: dict) -> User:
         user_id = str(uuid.uuid4())
         credentials = rep.pop("credentials", None) or []
+        rep["attributes"] = self.managed_attributes(rep.get("attributes"))
         user = User(rep={"id": user_id, "createdTimestamp": int(time.time() * 1000), "enabled": False,
                          "emailVerified": False, "attributes": {}, "requiredActions": [], **rep, "id": user_id,
                          "username": rep["username"].lower()},

@@ -72,14 +72,20 @@ def test_apply_twice_then_repair_drift(keycloak, tenant):
                                                                          "included.client.audience": "account"}})
     admin.update_required_action("CONFIGURE_TOTP", {"alias": "CONFIGURE_TOTP", "name": "Configure OTP",
                                                     "providerId": "CONFIGURE_TOTP", "enabled": False})
+    profile = admin.get_realm_users_profile()
+    admin.update_realm_users_profile({**profile, "attributes": [
+        {**a, "permissions": {"view": ["admin", "user"], "edit": ["admin", "user"]}}
+        if a["name"] == "institution_id" else a for a in profile["attributes"]]})  # a user could rebind themselves
 
     third = dict(apply_realm(keycloak.url, keycloak.admin_username, keycloak.admin_password, tenant))
     assert (third["realm"], third["client registry-portal"], third["required-action CONFIGURE_TOTP"]) == (
         "updated", "updated", "updated")
-    assert third["client registry-api"] == "unchanged"
+    assert third["client registry-api"] == "unchanged" and third["user-profile institution_id"] == "updated"
     realm = admin.get_realm(tenant.realm_name)
     assert (realm["ssoSessionIdleTimeout"], realm["bruteForceProtected"]) == (900, True)
     assert admin.get_client(portal)["directAccessGrantsEnabled"] is False
+    assert next(a for a in admin.get_realm_users_profile()["attributes"]
+                if a["name"] == "institution_id")["permissions"]["edit"] == ["admin"]
     assert {m["config"]["included.client.audience"] for m in admin.get_mappers_from_client(portal)
             if m["protocolMapper"] == "oidc-audience-mapper"} == {"registry-api"}
     assert {name: outcome for name, outcome in apply_realm(

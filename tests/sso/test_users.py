@@ -99,3 +99,15 @@ def test_disabled_user_cannot_sign_in_and_is_kept(keycloak, tenant, admin):
     assert [u.username for u in list_users(admin)] == ["zhou.xin"]
     with pytest.raises(ProvisioningError, match="no user 'nobody'"):
         disable_user(admin, "nobody")
+
+
+@pytest.mark.double_only
+def test_a_registrar_is_refused_where_the_profile_does_not_declare_the_binding(admin, tenant):
+    profile = admin.get_realm_users_profile()
+    admin.update_realm_users_profile({**profile, "attributes": [
+        a for a in profile["attributes"] if a["name"] != "institution_id"]})
+    with pytest.raises(ProvisioningError, match="does not declare the user attribute institution_id"):
+        add_user(admin, tenant, "guo.qing", roles={"registrar"}, institution_id=uuid.uuid4())
+    assert list_users(admin) == []
+    admin.create_user({"username": "guo.qing", "enabled": True, "attributes": {"institution_id": [str(uuid.uuid4())]}})
+    assert find_user(admin, "guo.qing").institution_id is None  # what Keycloak 24+ does with undeclared attributes
