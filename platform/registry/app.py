@@ -12,8 +12,9 @@ from registry import __version__, db, errors, journal
 from registry.deps import API_PREFIX
 from registry.audit.api import router as audit_router
 from registry.cases.api import router as cases_router
-from registry.config import Settings
+from registry.config import Role, Settings
 from registry.context import TenantContext
+from registry.exchange import api as exchange_api
 from registry.cremations.api import router as cremations_router
 from registry.health import router as health_router
 from registry.institutions.api import router as institutions_router
@@ -48,6 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (institutions_router, cases_router, cremations_router, remains_router, audit_router,
                    outbox_router):
         app.include_router(router)
+    if settings.role == Role.ministry:  # only the national platform receives the provinces' batches
+        exchange_api.mount(app, engine=engine, peers_dir=settings.exchange_peers_dir, registry=ctx.metrics.registry,
+                           max_events=settings.exchange_max_batch_events)
     _install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,

@@ -32,6 +32,21 @@ class Settings(BaseSettings):
     db_pool_size: int = 5
     # where the control plane writes this tenant's backups; /metrics reports the newest one's time
     backup_dir: Path | None = None
+    # data exchange, province side: the hub's base URL and how the worker ships the outbox
+    exchange_url: str | None = None
+    exchange_batch_size: int = Field(default=500, ge=1, le=10000)
+    exchange_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # a batch's body stays under this, so it passes the receiver's max_body_bytes
+    exchange_max_batch_bytes: int = Field(default=60 * 1024, ge=1024)
+    exchange_timeout_seconds: float = Field(default=10.0, gt=0)
+    exchange_retry_attempts: int = Field(default=5, ge=1, le=20)
+    exchange_retry_base_seconds: float = Field(default=0.5, ge=0)
+    # data exchange, ministry side: one `<slug>.pem` Ed25519 public key per trusted province
+    exchange_peers_dir: Path | None = None
+    exchange_max_batch_events: int = Field(default=10000, ge=1)
+    # where the exchange-hub / exchange-worker processes listen (health, readiness, metrics, batches)
+    exchange_host: str = "0.0.0.0"
+    exchange_port: int = Field(default=8000, ge=1, le=65535)
 
     @field_validator("database_url")
     @classmethod

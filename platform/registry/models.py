@@ -2,10 +2,12 @@
 from registry.audit.models import AuditEntry
 from registry.cases.models import Case, CaseCorrection
 from registry.cremations.models import Certificate, Cremation
+from registry.exchange.models import ExchangeCursor, NationalEvent
 from registry.institutions.models import Institution, ServiceItem
 from registry.outbox.models import OutboxEvent
 from registry.remains.models import AshesDestination, Interment, Storage, Transport
 from registry.sequences import TenantSequences
 
-__all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "Institution",
-           "Interment", "OutboxEvent", "ServiceItem", "Storage", "TenantSequences", "Transport"]
+__all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor",
+           "Institution", "Interment", "NationalEvent", "OutboxEvent", "ServiceItem", "Storage", "TenantSequences",
+           "Transport"]

@@ -7,7 +7,7 @@ import base64
 import hmac as std_hmac
 import os
 
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -90,3 +90,27 @@ def new_exchange_signing_key() -> tuple[bytes, bytes]:
     )
     public_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     return private_pem, public_pem
+
+
+def ed25519_sign(private_pem: bytes, data: bytes) -> str:
+    """Base64 Ed25519 signature of `data` with a PKCS8 PEM private key."""
+    key = serialization.load_pem_private_key(private_pem, password=None)
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
+        raise ValueError("not an Ed25519 private key")
+    return base64.b64encode(key.sign(data)).decode()
+
+
+def ed25519_verify(public_pem: bytes, data: bytes, signature_b64: str) -> bool:
+    """True only when `signature_b64` is a valid Ed25519 signature of exactly `data` by the PEM public key."""
+    try:
+        key = serialization.load_pem_public_key(public_pem)
+        signature = base64.b64decode(signature_b64, validate=True)
+    except (ValueError, TypeError):
+        return False
+    if not isinstance(key, ed25519.Ed25519PublicKey):
+        return False
+    try:
+        key.verify(signature, data)
+    except InvalidSignature:
+        return False
+    return True

@@ -1,0 +1,36 @@
+"""`python -m registry.exchange exchange-hub|exchange-worker`: settings from FSP_* variables, served by uvicorn.
+
+uvicorn handles SIGTERM and SIGINT: it stops accepting requests, finishes those in flight, and the app's
+shutdown stops the worker's loop.
+"""
+import argparse
+import logging
+import sys
+
+import uvicorn
+
+from registry.config import Settings
+from registry.exchange.processes import ConfigurationError, create_hub_app, create_worker_app
+from registry.exchange.signing import SigningKeyError
+
+BUILDERS = {"exchange-hub": create_hub_app, "exchange-worker": create_worker_app}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m registry.exchange",
+                                     description="Run the ministry's exchange hub or a province's exchange worker.")
+    parser.add_argument("component", choices=sorted(BUILDERS), help="which exchange process to run")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        settings = Settings()
+        app = BUILDERS[args.component](settings)
+    except (ConfigurationError, SigningKeyError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    uvicorn.run(app, host=settings.exchange_host, port=settings.exchange_port, log_level="info")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

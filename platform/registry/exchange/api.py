@@ -1,0 +1,105 @@
+"""POST /api/v1/exchange/batches: only the ministry mounts it; the signature is checked before anything else.
+
+The router answers every refusal itself (and audits it), so it behaves the same inside the ministry's registry
+app and inside the exchange hub.
+"""
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from registry import errors, journal
+from registry.deps import API_PREFIX
+from registry.exchange import service
+from registry.exchange.metrics import HubMetrics
+from registry.exchange.models import Batch, BatchAck
+from registry.exchange.signing import SIGNATURE_HEADER, verified
+
+router = APIRouter(prefix=f"{API_PREFIX}/exchange", tags=["exchange"])
+
+
+@dataclass
+class Receiver:
+    """What the endpoint needs: the ministry's database, the trusted peers and the hub metrics."""
+
+    engine: Engine
+    peers_dir: Path | None
+    metrics: HubMetrics
+    max_events: int
+
+
+def mount(app: FastAPI, *, engine: Engine, peers_dir: Path | None, registry, max_events: int) -> None:
+    """Add the receiving endpoint to a ministry app."""
+    app.state.exchange = Receiver(engine=engine, peers_dir=peers_dir, metrics=HubMetrics(registry),
+                                  max_events=max_events)
+    app.include_router(router)
+
+
+@router.post("/batches", response_model=BatchAck,
+             responses={401: {"description": "unknown province or bad signature"},
+                        409: {"description": "gap before the batch, or a resent event that differs"},
+                        422: {"description": "malformed batch"}})
+async def receive_batch(request: Request) -> JSONResponse:
+    """Store a province's signed batch (idempotent) and acknowledge how far its outbox has been received.
+
+    Body: canonical JSON {province, province_code, first_seq, last_seq, events[...]}; header
+    X-FSP-Exchange-Signature: base64 Ed25519 signature of exactly those bytes.
+    """
+    body = await request.body()  # the exact bytes: the signature covers them, not a re-serialised model
+    signature = request.headers.get(SIGNATURE_HEADER)
+    return await anyio.to_thread.run_sync(_receive, request.app.state.exchange, body, signature)
+
+
+def _receive(receiver: Receiver, body: bytes, signature: str | None) -> JSONResponse:
+    try:
+        province = json.loads(body).get("province")
+    except (ValueError, AttributeError):
+        return _refuse(receiver, 422, "invalid", "body", "json", "the body is not a JSON object")
+    if not isinstance(province, str) or not verified(receiver.peers_dir, province, body, signature):
+        # one answer for "unknown province" and "bad signature": a caller learns nothing about the peers
+        return _refuse(receiver, 401, "unauthorized", "signature", "exchange_signature",
+                       f"no valid {SIGNATURE_HEADER} by a registered province key")
+    try:
+        batch = Batch.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "body"
+        return _refuse(receiver, 422, "invalid", field, first["type"], first["msg"], actor=province)
+    if len(batch.events) > receiver.max_events:
+        return _refuse(receiver, 422, "invalid", "events", "max_items",
+                       f"at most {receiver.max_events} events per batch", actor=province)
+    with Session(receiver.engine, expire_on_commit=False) as session:
+        try:
+            through, stored = service.receive_batch(session, batch)
+        except errors.DomainError as exc:
+            session.rollback()  # the write head and its locks go before the refusal is audited
+            reason = "gap" if exc.problems[0].rule == "no_gap" else "conflict"
+            problem = exc.problems[0]
+            return _refuse(receiver, exc.status, reason, problem.field, problem.rule, problem.message,
+                           actor=province, **problem.extra)
+        except IntegrityError:
+            session.rollback()  # another receiver stored the same events first; the sender resends
+            return _refuse(receiver, 409, "conflict", "events", "constraint",
+                           "conflicts with events received concurrently; send the batch again", actor=province)
+    receiver.metrics.batches.labels(province=province).inc()
+    receiver.metrics.events.labels(province=province).inc(stored)
+    return JSONResponse(BatchAck(acknowledged_through=through, stored=stored).model_dump())
+
+
+def _refuse(receiver: Receiver, status: int, reason: str, field: str, rule: str, message: str, *,
+            actor: str | None = None, **extra) -> JSONResponse:
+    """The one error shape, audited in its own transaction; nothing of the batch was written."""
+    problems = [errors.Problem(field, rule, message, extra).as_dict()]
+    receiver.metrics.refusals.labels(reason=reason).inc()
+    # the claimed province is named only once its signature verified: an unverified name is not an actor
+    journal.refused(receiver.engine, actor=f"exchange:{actor}" if actor else "anonymous",
+                    action=service.RECEIVE_ACTION, status=status, problems=problems)
+    title = {401: "unauthorized", 409: "conflict", 422: "invalid input"}[status]
+    return JSONResponse(errors.body(status, title, problems), status_code=status)

@@ -1,0 +1,37 @@
+"""Exchange metrics, registered on the registry the process (or app) exposes at /metrics."""
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+
+class HubMetrics:
+    """Ministry side. The province label only ever holds slugs whose signature verified (bounded by the peers)."""
+
+    def __init__(self, registry: CollectorRegistry):
+        self.batches = Counter("fsp_exchange_batches_received_total", "Exchange batches accepted, by province",
+                               ["province"], registry=registry)
+        self.events = Counter("fsp_exchange_events_received_total",
+                              "Events newly stored in the national table, by province", ["province"], registry=registry)
+        self.refusals = Counter("fsp_exchange_refusals_total",
+                                "Exchange batches refused, by reason (unauthorized, gap, conflict, invalid)",
+                                ["reason"], registry=registry)
+
+
+class WorkerMetrics:
+    """Province side: what the exchange worker shipped, and why it failed."""
+
+    def __init__(self, registry: CollectorRegistry):
+        self.batches = Counter("fsp_exchange_batches_shipped_total", "Batches the ministry acknowledged",
+                               registry=registry)
+        self.events = Counter("fsp_exchange_events_shipped_total", "Outbox events marked shipped",
+                              registry=registry)
+        self.failures = Counter("fsp_exchange_failures_total",
+                                "Shipping failures by reason (unavailable, unauthorized, gap, rejected, too_large)",
+                                ["reason"], registry=registry)
+        self.last_success = Gauge("fsp_exchange_last_success_timestamp_seconds",
+                                  "Unix time of the last shipping round that reached the ministry (0: none yet)",
+                                  registry=registry)
+        self.acknowledged = Gauge("fsp_exchange_acknowledged_seq", "Outbox seq the ministry acknowledged last",
+                                  registry=registry)
+        self.stopped = Gauge("fsp_exchange_worker_stopped",
+                             "1 when the worker stopped shipping on a refusal that needs an operator", registry=registry)
+        for reason in ("unavailable", "unauthorized", "gap", "rejected", "too_large"):
+            self.failures.labels(reason=reason)  # present at 0, so rate() and alerts see the first failure

@@ -1,0 +1,172 @@
+"""The two exchange processes as ASGI apps: the ministry's hub (receives batches) and a province's worker
+(ships them in a background thread). Both answer /healthz, /readyz and /metrics for their probes."""
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from sqlalchemy import Engine, text
+
+from registry import __version__, db
+from registry.config import Role, Settings
+from registry.exchange import api
+from registry.exchange.metrics import WorkerMetrics
+from registry.exchange.shipper import Shipper, ShipRefused, ShipUnavailable
+from registry.exchange.signing import BatchSigner
+from registry.limits import BodySizeLimit
+
+log = logging.getLogger(__name__)
+
+
+class ConfigurationError(Exception):
+    """The process was started without what it needs."""
+
+
+def create_hub_app(settings: Settings) -> FastAPI:
+    """The ministry's exchange hub: only the receiving endpoint, on the ministry's database."""
+    if settings.role != Role.ministry:
+        raise ConfigurationError("exchange-hub runs at the ministry: FSP_ROLE must be ministry")
+    if settings.exchange_peers_dir is None:
+        raise ConfigurationError("exchange-hub needs FSP_EXCHANGE_PEERS_DIR (one <slug>.pem per province)")
+    engine = db.make_engine(settings)
+    registry = CollectorRegistry(auto_describe=True)
+
+    def readiness() -> str | None:
+        if not settings.exchange_peers_dir.is_dir():
+            return f"peers directory {settings.exchange_peers_dir} is missing"
+        return None
+
+    app = _process_app("Exchange hub", engine, registry, readiness)
+    api.mount(app, engine=engine, peers_dir=settings.exchange_peers_dir, registry=registry,
+              max_events=settings.exchange_max_batch_events)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+class Worker:
+    """The shipping loop of one province: a round every interval until stopped, or until a refusal stops it."""
+
+    def __init__(self, settings: Settings, engine: Engine, registry: CollectorRegistry):
+        if settings.role != Role.province:
+            raise ConfigurationError("exchange-worker runs in a province: FSP_ROLE must be province")
+        if not settings.exchange_url:
+            raise ConfigurationError("exchange-worker needs FSP_EXCHANGE_URL (the ministry hub's base URL)")
+        self.settings, self.metrics = settings, WorkerMetrics(registry)
+        self.stop = threading.Event()
+        self.stopped_reason: str | None = None
+        self._client = httpx.Client(timeout=settings.exchange_timeout_seconds)
+        self._shipper = Shipper(
+            engine=engine, signer=BatchSigner(settings.keys_dir), url=settings.exchange_url,
+            province=settings.tenant_slug, province_code=settings.tenant_code, client=self._client,
+            batch_size=settings.exchange_batch_size, max_bytes=settings.exchange_max_batch_bytes,
+            retry_attempts=settings.exchange_retry_attempts, retry_base_seconds=settings.exchange_retry_base_seconds,
+            metrics=self.metrics, stop=self.stop)
+        self._thread = threading.Thread(target=self._run, name="exchange-worker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop after the current request (bounded by the HTTP timeout) and release the client."""
+        self.stop.set()
+        self._thread.join(timeout=self.settings.exchange_timeout_seconds + 5)
+        self._client.close()
+
+    def run_once(self) -> None:
+        """One shipping round; a refusal stops the loop for good and says why."""
+        try:
+            report = self._shipper.ship_pending()
+        except ShipUnavailable as exc:
+            log.warning("exchange: ministry unavailable, next round in %ss: %s",
+                        self.settings.exchange_interval_seconds, exc)
+            return
+        except ShipRefused as exc:
+            self.stopped_reason = f"{exc.reason}: {exc}"
+            self.metrics.stopped.set(1)
+            self.stop.set()
+            log.error("exchange: worker stopped shipping, an operator must act (%s): %s", exc.reason, exc)
+            return
+        if report.batches:
+            log.info("exchange: shipped %d events in %d batches, acknowledged through %s", report.shipped,
+                     report.batches, report.acknowledged_through)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # a database hiccup must not end the loop; the next round tries again
+                log.exception("exchange: shipping round failed")
+                self.metrics.failures.labels(reason="unavailable").inc()
+            self.stop.wait(self.settings.exchange_interval_seconds)
+
+
+def create_worker_app(settings: Settings, *, start: bool = True) -> FastAPI:
+    """A province's exchange worker: ships in a background thread while the app serves its probes."""
+    engine = db.make_engine(settings)
+    registry = CollectorRegistry(auto_describe=True)
+    worker = Worker(settings, engine, registry)
+
+    def readiness() -> str | None:
+        return f"stopped shipping: {worker.stopped_reason}" if worker.stopped_reason else None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if start:
+            worker.start()
+        yield
+        worker.close()
+
+    app = _process_app("Exchange worker", engine, registry, readiness, lifespan=lifespan)
+    app.state.worker = worker
+    return app
+
+
+def _process_app(title: str, engine: Engine, registry: CollectorRegistry, readiness: Callable[[], str | None],
+                 lifespan=None) -> FastAPI:
+    """An app with the probes: healthz (alive), readyz (database at the migration head, and `readiness`), metrics."""
+    heads = db.migration_heads()
+
+    @asynccontextmanager
+    async def dispose(app: FastAPI) -> AsyncIterator[None]:
+        if lifespan is None:
+            yield
+        else:
+            async with lifespan(app):
+                yield
+        engine.dispose()
+
+    app = FastAPI(title=title, version=__version__, lifespan=dispose, docs_url=None, redoc_url=None,
+                  openapi_url="/api/v1/openapi.json")
+
+    @app.get("/healthz")
+    def healthz() -> dict:
+        """The process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        """The database is reachable at the migration head, and the process can do its work."""
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            current = db.current_revisions(engine)
+        except Exception as exc:
+            return JSONResponse({"status": "unavailable", "reason": f"database unreachable: {type(exc).__name__}"},
+                                503)
+        if current != heads:
+            return JSONResponse({"status": "unavailable", "reason": "schema not at migration head"}, 503)
+        problem = readiness()
+        if problem:
+            return JSONResponse({"status": "unavailable", "reason": problem}, 503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        """Prometheus exposition of this process."""
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,85 @@
+"""Ministry side: store a verified batch once, behind the province's cursor, with its audit entry."""
+import json
+import uuid
+
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
+
+from registry import journal
+from registry.db_types import utcnow
+from registry.errors import Conflict
+from registry.exchange.models import Batch, CursorPublic, ExchangeCursor, NationalEvent
+
+RECEIVE_ACTION = "POST /api/v1/exchange/batches"
+_INSERT = insert(NationalEvent.__table__)
+
+
+def receive_batch(session: Session, batch: Batch) -> tuple[int, int]:
+    """Store the events after the province's cursor and advance it; (acknowledged_through, newly stored).
+
+    A batch that starts past cursor+1 would leave a gap: 409 naming the expected seq. Events at or below the
+    cursor were stored before (a resend): they must carry the same event_id, and are not stored again.
+    """
+    head = journal.begin(session)  # serialises receivers (also across hub replicas) before the cursor is read
+    cursor = session.get(ExchangeCursor, batch.province)
+    acknowledged = cursor.acknowledged_seq if cursor else 0
+    if cursor is not None and cursor.province_code != batch.province_code:
+        raise Conflict("province_code", "matches_registration",
+                       f"{batch.province} sends as {cursor.province_code}, not {batch.province_code}")
+    if batch.first_seq > acknowledged + 1:
+        raise Conflict("first_seq", "no_gap", f"batch starts at {batch.first_seq}, expected {acknowledged + 1}",
+                       expected_seq=acknowledged + 1)
+    _check_resent(session, batch, acknowledged)
+    now = utcnow()
+    fresh = [event for event in batch.events if event.seq > acknowledged]
+    if fresh:
+        _check_new_ids(session, [event.event_id for event in fresh])
+        session.connection().execute(_INSERT, [{
+            "province_slug": batch.province, "province_seq": event.seq, "province_code": batch.province_code,
+            "event_id": event.event_id, "event_type": event.event_type, "aggregate_type": event.aggregate_type,
+            "aggregate_id": event.aggregate_id, "occurred_at": event.at, "received_at": now,
+            "payload": json.dumps(event.payload, ensure_ascii=False, sort_keys=True)} for event in fresh])
+        if cursor is None:
+            cursor = ExchangeCursor(province_slug=batch.province, province_code=batch.province_code,
+                                    acknowledged_seq=0, updated_at=now)
+        cursor.acknowledged_seq, cursor.updated_at = batch.last_seq, now
+        session.add(cursor)
+    through = max(acknowledged, batch.last_seq)
+    journal.written(session, head, actor=f"exchange:{batch.province}", action=RECEIVE_ACTION,
+                    object_type="exchange_batch", object_id=f"{batch.province}:{batch.first_seq}-{batch.last_seq}",
+                    event_type=None, payload=None,
+                    detail={"province": batch.province, "first_seq": batch.first_seq, "last_seq": batch.last_seq,
+                            "stored": len(fresh), "acknowledged_through": through})
+    session.commit()
+    return through, len(fresh)
+
+
+def _check_resent(session: Session, batch: Batch, acknowledged: int) -> None:
+    """A resent event must be the one stored under its seq: another id means the province's outbox was rebuilt."""
+    resent = {event.seq: event.event_id for event in batch.events if event.seq <= acknowledged}
+    if not resent:
+        return
+    stored = dict(session.exec(select(NationalEvent.province_seq, NationalEvent.event_id).where(
+        NationalEvent.province_slug == batch.province, col(NationalEvent.province_seq).in_(resent))).all())
+    for seq, event_id in sorted(resent.items()):
+        if stored.get(seq) != event_id:
+            raise Conflict(f"events.{seq}.event_id", "matches_received",
+                           f"seq {seq} was received with another event_id", seq=seq)
+
+
+def _check_new_ids(session: Session, ids: list[uuid.UUID]) -> None:
+    taken = session.exec(select(NationalEvent.province_slug, NationalEvent.province_seq).where(
+        col(NationalEvent.event_id).in_(ids))).first()
+    if taken is not None:
+        raise Conflict("events.event_id", "unique", f"an event_id was already received as {taken[0]} seq {taken[1]}")
+
+
+def list_cursors(session: Session) -> list[CursorPublic]:
+    """Every province's acknowledged position, by slug."""
+    rows = session.exec(select(ExchangeCursor).order_by(col(ExchangeCursor.province_slug)))
+    return [CursorPublic.model_validate(row, from_attributes=True) for row in rows]
+
+
+def acknowledged_seq(session: Session, province: str) -> int:
+    cursor = session.get(ExchangeCursor, province)
+    return cursor.acknowledged_seq if cursor else 0

@@ -1,0 +1,151 @@
+"""Province side: ship the outbox to the ministry's hub over HTTP, batch by batch, until nothing is pending.
+
+Network errors, timeouts and 5xx answers are retried with exponential backoff. A refusal (401 key not
+registered, 409 gap or differing resend, 4xx malformed) is not: it needs an operator, and `ShipRefused` says why.
+The outbox is marked shipped only after the hub acknowledged; a crash in between makes the next round resend
+events the hub already holds, which it acknowledges again without storing them twice.
+"""
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy import Engine
+
+from registry.exchange import outbound
+from registry.exchange.metrics import WorkerMetrics
+from registry.exchange.signing import SIGNATURE_HEADER, BatchSigner
+
+log = logging.getLogger(__name__)
+BATCHES_PATH = "/api/v1/exchange/batches"
+
+
+class ShipRefused(Exception):
+    """The hub refused a batch; retrying the same batch cannot help."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+class ShipUnavailable(Exception):
+    """The hub could not be reached (or kept failing) after every retry."""
+
+
+@dataclass
+class ShipReport:
+    shipped: int = 0
+    batches: int = 0
+    acknowledged_through: int | None = None
+
+
+@dataclass
+class Shipper:
+    """Ships one province's outbox to the hub at `url` (its base URL; the batches path is appended)."""
+
+    engine: Engine
+    signer: BatchSigner
+    url: str
+    province: str
+    province_code: str
+    client: httpx.Client
+    batch_size: int = 500
+    max_bytes: int = 60 * 1024
+    retry_attempts: int = 5
+    retry_base_seconds: float = 0.5
+    metrics: WorkerMetrics | None = None
+    stop: threading.Event | None = None
+
+    def ship_pending(self) -> ShipReport:
+        """Ship until nothing is pending; raises ShipRefused or ShipUnavailable (what was acknowledged stays marked)."""
+        report = ShipReport()
+        while not self._stopping():
+            events = outbound.unshipped(self.engine, limit=self.batch_size)
+            if not events:
+                break
+            try:
+                body, taken = outbound.batch_body(events, province=self.province, province_code=self.province_code,
+                                                  max_bytes=self.max_bytes)
+            except outbound.EventTooLarge as exc:
+                self._failed("too_large")
+                raise ShipRefused("too_large", str(exc)) from None
+            last_seq = events[taken - 1].seq
+            acknowledged = self._post(body)
+            # only what this batch carried: events past it are resent, so the hub checks their ids itself
+            marked = outbound.mark_shipped(self.engine, through=min(acknowledged, last_seq))
+            report.shipped += marked
+            report.batches += 1
+            report.acknowledged_through = acknowledged
+            if self.metrics:
+                self.metrics.batches.inc()
+                self.metrics.events.inc(marked)
+                self.metrics.acknowledged.set(acknowledged)
+            if acknowledged < last_seq:
+                self._failed("rejected")
+                raise ShipRefused("rejected", f"the hub acknowledged through {acknowledged}, not {last_seq}")
+        if self.metrics:
+            self.metrics.last_success.set(time.time())
+        return report
+
+    def _post(self, body: bytes) -> int:
+        """The hub's acknowledged seq for this body; retries what may succeed later."""
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: self.signer.sign(body)}
+        target = self.url.rstrip("/") + BATCHES_PATH
+        problem = ""
+        for attempt in range(self.retry_attempts):
+            if attempt:
+                delay = self.retry_base_seconds * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)  # jitter
+                log.warning("exchange: %s; retrying in %.1fs (attempt %d of %d)", problem, delay, attempt + 1,
+                            self.retry_attempts)
+                if self.stop is not None and self.stop.wait(delay):
+                    break
+                if self.stop is None:
+                    time.sleep(delay)
+            try:
+                response = self.client.post(target, content=body, headers=headers)
+            except httpx.HTTPError as exc:
+                problem = f"hub unreachable at {target}: {type(exc).__name__}"
+                continue
+            if response.status_code >= 500 or response.status_code == 429:
+                problem = f"hub answered {response.status_code}"
+                continue
+            return self._acknowledged(response)
+        self._failed("unavailable")
+        raise ShipUnavailable(problem or "stopped before the hub answered")
+
+    def _acknowledged(self, response: httpx.Response) -> int:
+        if response.status_code == 200:
+            try:
+                return int(response.json()["acknowledged_through"])
+            except (ValueError, KeyError, TypeError):
+                self._failed("rejected")
+                raise ShipRefused("rejected", "the hub's answer has no acknowledged_through") from None
+        detail, rule = _first_problem(response)
+        if response.status_code == 401:
+            self._failed("unauthorized")
+            raise ShipRefused("unauthorized", f"the ministry refused {self.province}'s signature (401): is its "
+                                              f"exchange key registered with the ministry? {detail}")
+        if response.status_code == 409:
+            reason = "gap" if rule == "no_gap" else "rejected"
+            self._failed(reason)
+            raise ShipRefused(reason, f"the ministry refused the batch (409): {detail}")
+        self._failed("rejected")
+        raise ShipRefused("rejected", f"the ministry refused the batch ({response.status_code}): {detail}")
+
+    def _failed(self, reason: str) -> None:
+        if self.metrics:
+            self.metrics.failures.labels(reason=reason).inc()
+
+    def _stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+
+def _first_problem(response: httpx.Response) -> tuple[str, str]:
+    """(readable detail, rule) of the error answer's first problem."""
+    try:
+        problem = response.json()["errors"][0]
+        return f"{problem['field']}: {problem['message']}", str(problem["rule"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return response.text[:200], ""
