@@ -1,5 +1,5 @@
 """Liveness, readiness and metrics endpoints (outside /api/v1, for probes and Prometheus)."""
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, HTTPException, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
@@ -41,4 +41,7 @@ def metrics(ctx: ContextDep) -> Response:
 @router.get("/.well-known/jwks.json")
 def jwks(ctx: ContextDep) -> dict:
     """Public keys of the development issuer, so other services can check this tenant's tokens."""
+    if ctx.issuer is None:  # a Keycloak tenant: its realm publishes the keys, this service holds none
+        raise HTTPException(status_code=404, detail="this tenant's tokens come from its Keycloak realm; "
+                                                    "its keys are at the realm's certs endpoint")
     return ctx.issuer.jwks

@@ -184,3 +184,11 @@ def test_without_the_realms_keys_every_token_is_refused(keycloak, tenant, tenant
         response = client.get("/api/v1/audit", headers=bearer(token))
         assert_problem(response, 401, "authorization", "bearer_token")
         assert "cannot fetch the issuer's signing keys" in response.text
+
+
+def test_a_realm_tenant_publishes_no_keys_of_its_own(keycloak, tenant, make_registry):
+    app = make_registry(tenant)
+    with TestClient(app) as client:
+        response = client.get("/.well-known/jwks.json")
+    assert response.status_code == 404
+    assert "realm" in response.json()["errors"][0]["message"]
