@@ -5,6 +5,7 @@ import typer
 from provisioning_cli import (
     backup_cmd,
     down_cmd,
+    exchange_cmd,
     fleet_cmd,
     monitoring_cmd,
     plan_cmd,
@@ -35,6 +36,7 @@ app.command("preview")(preview_cmd.preview)
 app.command("backup")(backup_cmd.backup)
 app.add_typer(monitoring_cmd.app, name="monitoring")
 app.add_typer(fleet_cmd.app, name="fleet")
+app.add_typer(exchange_cmd.app, name="exchange")
 
 if __name__ == "__main__":
     app()

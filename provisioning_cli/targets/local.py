@@ -300,7 +300,9 @@ def _runtime_settings(spec: TenantSpec, paths: TenantPaths, url: str) -> dict[st
     return {**defaults, "tenant_code": spec.code, "tenant_slug": spec.slug, "role": spec.kind,
             "database_url": url_without_password(url) if not url.startswith("sqlite") else url,
             "keys_dir": str(paths.keys), "token_issuer": _issuer(spec), "environment": "development",
-            "db_pool_size": spec.database.pool_size, "backup_dir": str(paths.root / "backups")}
+            "db_pool_size": spec.database.pool_size, "backup_dir": str(paths.root / "backups"),
+            # the ministry accepts exchange batches signed by the provinces registered there
+            "exchange_peers_dir": str(paths.peers) if spec.kind == "ministry" else None}
 
 
 def _ensure_realm(spec: TenantSpec) -> str:

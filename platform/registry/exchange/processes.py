@@ -73,7 +73,8 @@ class Worker:
     def close(self) -> None:
         """Stop after the current request (bounded by the HTTP timeout) and release the client."""
         self.stop.set()
-        self._thread.join(timeout=self.settings.exchange_timeout_seconds + 5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=self.settings.exchange_timeout_seconds + 5)
         self._client.close()
 
     def run_once(self) -> None:

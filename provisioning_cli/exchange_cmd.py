@@ -1,0 +1,139 @@
+"""`fsp exchange`: ship provinces' outbox events to the ministry over HTTP, and compare where each one stands."""
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import httpx
+import typer
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, open_target
+from provisioning_cli.output import CatalogOpt, JsonOpt, fail, print_json, print_table, resolve_tenant
+from provisioning_cli.targets.local import LocalTarget
+from registry import db
+from registry.exchange import outbound
+from registry.exchange import service as exchange
+from registry.exchange.shipper import Shipper, ShipRefused, ShipUnavailable
+from registry.exchange.signing import BatchSigner, SigningKeyError
+from tenants import TenantSpec
+
+app = typer.Typer(no_args_is_help=True, help="Data exchange: provinces' outbox events into the national database.")
+
+SHIP_COLUMNS = ("tenant", "shipped", "acknowledged through", "pending", "problem")
+STATUS_COLUMNS = ("tenant", "code", "outbox head", "shipped", "pending", "acknowledged at ministry", "behind")
+
+
+@app.command("ship")
+def ship(
+    tenants: Annotated[list[str] | None, typer.Argument(
+        metavar="TENANT", show_default=False, help="Provinces to ship (slug or code).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Ship every provisioned province whose exchange is on.")] = False,
+    ministry_url: Annotated[str | None, typer.Option(
+        "--ministry-url", metavar="URL", show_default=False,
+        help="Base URL of the ministry's registry (default: where `fsp serve` answers, under /<ministry>).")] = None,
+    json_: JsonOpt = False,
+    home: HomeOpt = DEFAULT_HOME,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Send each province's pending outbox to the ministry in signed batches; safe to re-run (idempotent)."""
+    local = open_target(home, catalog)
+    specs = _chosen(local, tenants or [], all_)
+    url = (ministry_url or f"{local.base_url()}/{local.catalog.ministry.slug}").rstrip("/")
+    rows = []
+    with boundary(), httpx.Client(timeout=10) as client:
+        for spec in specs:
+            rows.append(_ship_one(local, spec, url, client))
+    if json_:
+        print_json(rows)
+    else:
+        print_table(SHIP_COLUMNS, ([r["tenant"], r["shipped"], _dash(r["acknowledged_through"]), r["pending"],
+                                    _dash(r["problem"])] for r in rows), title=f"shipped to {url}")
+    failed = [row for row in rows if row["problem"]]
+    for row in failed:
+        typer.echo(f"error: {row['tenant']}: {row['problem']}", err=True)
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@app.command("status")
+def status(
+    json_: JsonOpt = False,
+    home: HomeOpt = DEFAULT_HOME,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Per provisioned province: its outbox head and what is shipped, against what the ministry acknowledged."""
+    local = open_target(home, catalog)
+    with boundary():
+        with _engine(local, local.catalog.ministry) as ministry, Session(ministry) as session:
+            acknowledged = {c.province_slug: c.acknowledged_seq for c in exchange.list_cursors(session)}
+        rows = []
+        for spec in local.catalog.provinces:
+            if not local.is_provisioned(spec):
+                continue
+            with _engine(local, spec) as engine:
+                position = outbound.outbox_position(engine)
+            at_ministry = acknowledged.get(spec.slug, 0)
+            rows.append({"tenant": spec.slug, "code": spec.code, "exchange": spec.exchange.enabled,
+                         "outbox_head": position["head"], "shipped": position["shipped"],
+                         "pending": position["pending"], "acknowledged_at_ministry": at_ministry,
+                         "behind": position["head"] - at_ministry})
+    if json_:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo("no province is provisioned here: `fsp up <province>` first")
+        return
+    print_table(STATUS_COLUMNS, ([r["tenant"], r["code"], r["outbox_head"], r["shipped"], r["pending"],
+                                  r["acknowledged_at_ministry"], r["behind"]] for r in rows))
+
+
+def _chosen(local: LocalTarget, refs: list[str], all_: bool) -> list[TenantSpec]:
+    """The provinces to ship: those named, or with --all every provisioned one whose exchange is on."""
+    if all_ == bool(refs):
+        fail("name the provinces to ship, or pass --all (not both)")
+    if all_:
+        specs = [s for s in local.catalog.provinces if s.exchange.enabled and local.is_provisioned(s)]
+        if not specs:
+            fail("no provisioned province has its exchange on: `fsp up <province>` first")
+        return specs
+    specs = [resolve_tenant(local.catalog, ref) for ref in refs]
+    for spec in specs:
+        if spec.kind != "province":
+            fail(f"{spec.slug} is the ministry: it receives batches, name provinces")
+        if not spec.exchange.enabled:
+            fail(f"{spec.slug}'s exchange is switched off in the catalog (exchange.enabled: false)")
+        if not local.is_provisioned(spec):
+            fail(f"{spec.slug} is not provisioned here: run `fsp up {spec.slug}` first")
+    return list(dict.fromkeys(specs))
+
+
+def _ship_one(local: LocalTarget, spec: TenantSpec, url: str, client: httpx.Client) -> dict[str, Any]:
+    settings = local.settings(spec)
+    with _engine(local, spec) as engine:
+        before = outbound.outbox_position(engine)
+        problem, acknowledged = None, None
+        try:
+            shipper = Shipper(engine=engine, signer=BatchSigner(settings.keys_dir), url=url, province=spec.slug,
+                              province_code=spec.code, client=client, batch_size=spec.exchange.batch_size,
+                              max_bytes=settings.exchange_max_batch_bytes, retry_attempts=3, retry_base_seconds=0.5)
+            acknowledged = shipper.ship_pending().acknowledged_through
+        except (ShipRefused, ShipUnavailable, SigningKeyError) as exc:
+            problem = str(exc)
+        after = outbound.outbox_position(engine)
+    return {"tenant": spec.slug, "shipped": before["pending"] - after["pending"],
+            "acknowledged_through": acknowledged if acknowledged is not None else after["shipped"],
+            "pending": after["pending"], "problem": problem}
+
+
+@contextmanager
+def _engine(local: LocalTarget, spec: TenantSpec) -> Iterator[Engine]:
+    engine = db.make_engine(local.settings(spec))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _dash(value: object) -> object:
+    return "-" if value is None else value

@@ -1,0 +1,145 @@
+"""A province's outbox shipped to the ministry over loopback HTTP: everything arrives once, a crash between the
+ack and the local mark is harmless, and a refusal stops the worker with a clear reason."""
+import json
+import logging
+import socket
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from assertions import last_audit
+from registry.exchange import outbound
+from registry.exchange.models import NationalEvent
+from registry.exchange.processes import create_worker_app
+from registry.exchange.shipper import ShipRefused, ShipUnavailable
+from registry.outbox.models import OutboxEvent
+
+
+def _outbox(app) -> list[OutboxEvent]:
+    with Session(app.state.ctx.engine) as session:
+        return list(session.exec(select(OutboxEvent).order_by(OutboxEvent.seq)))
+
+
+def test_declared_cases_arrive_in_the_national_table_under_their_province(app, declare, make_shipper, ministry_url,
+                                                                          ministry_session):
+    declare(3)  # one institution.created, three case.declared
+
+    report = make_shipper(ministry_url, batch_size=2).ship_pending()
+
+    assert (report.shipped, report.batches, report.acknowledged_through) == (4, 2, 4)
+    ministry_session.rollback()
+    national = ministry_session.exec(select(NationalEvent).order_by(NationalEvent.province_seq)).all()
+    local = _outbox(app)
+    assert [(n.province_slug, n.province_code, n.province_seq, n.event_id, n.event_type) for n in national] == [
+        ("beijing", "110000", e.seq, e.event_id, e.event_type) for e in local]
+    assert [e.event_type for e in local] == ["institution.created"] + ["case.declared"] * 3
+    assert json.loads(national[1].payload) == json.loads(local[1].payload)
+    assert all(e.shipped_at is not None for e in local)
+    assert outbound.outbox_position(app.state.ctx.engine) == {"head": 4, "shipped": 4, "pending": 0}
+
+
+def test_batches_stay_under_the_byte_limit(app, declare, make_shipper, ministry_url, national_count):
+    declare(3)
+    largest = max(len(outbound.batch_body([event], province="beijing", province_code="110000", max_bytes=10**6)[0])
+                  for event in outbound.unshipped(app.state.ctx.engine, limit=10))
+
+    report = make_shipper(ministry_url, max_bytes=largest + 100).ship_pending()  # room for one event, not two
+
+    assert report.batches == 4 and report.shipped == 4
+    assert national_count(province_slug="beijing") == 4
+
+
+def test_an_event_too_large_for_any_batch_stops_with_a_clear_error(app, declare, make_shipper, ministry_url):
+    declare(1)
+
+    with pytest.raises(ShipRefused, match="outbox event 1 alone is .* bytes") as refused:
+        make_shipper(ministry_url, max_bytes=300).ship_pending()
+
+    assert refused.value.reason == "too_large"
+    assert outbound.outbox_position(app.state.ctx.engine)["pending"] == 2
+
+
+def test_a_crash_after_the_ack_before_the_mark_is_harmless(app, declare, make_shipper, ministry_url,
+                                                         ministry_session, national_count, monkeypatch):
+    declare(2)
+
+    def crash(*_args, **_kwargs):
+        raise KeyboardInterrupt("process killed after the hub acknowledged")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(outbound, "mark_shipped", crash)
+        with pytest.raises(KeyboardInterrupt):
+            make_shipper(ministry_url).ship_pending()
+    assert national_count() == 3
+    assert outbound.outbox_position(app.state.ctx.engine)["pending"] == 3  # the hub has them, the outbox does not know
+
+    report = make_shipper(ministry_url).ship_pending()
+
+    assert (report.shipped, report.acknowledged_through) == (3, 3)
+    assert national_count() == 3  # nothing stored twice
+    assert json.loads(last_audit(ministry_session).detail)["stored"] == 0
+    assert outbound.outbox_position(app.state.ctx.engine)["pending"] == 0
+
+
+def test_nothing_pending_ships_nothing(make_shipper, ministry_url, national_count):
+    report = make_shipper(ministry_url).ship_pending()
+
+    assert (report.shipped, report.batches, report.acknowledged_through) == (0, 0, None)
+    assert national_count() == 0
+
+
+def test_an_unreachable_hub_is_retried_then_reported_and_nothing_is_marked(app, declare, make_shipper):
+    declare(1)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"  # bound, never listening: connection refused
+
+        with pytest.raises(ShipUnavailable, match="unreachable"):
+            make_shipper(url, retry_attempts=3).ship_pending()
+
+    assert outbound.outbox_position(app.state.ctx.engine)["pending"] == 2
+
+
+@pytest.fixture
+def worker_app(settings, ministry_url, peers_dir):
+    """The province's exchange-worker app (loop not started: each test runs its rounds)."""
+    app = create_worker_app(settings.model_copy(update={"exchange_url": ministry_url, "exchange_retry_attempts": 1}),
+                            start=False)
+    with TestClient(app) as client:
+        yield app, client
+
+
+def test_the_worker_ships_and_reports_it_in_its_metrics(declare, worker_app, national_count):
+    app, client = worker_app
+    declare(2)
+
+    app.state.worker.run_once()
+
+    assert national_count() == 3
+    assert app.state.worker.stopped_reason is None
+    assert client.get("/readyz").status_code == 200
+    metrics = client.get("/metrics").text
+    assert "fsp_exchange_events_shipped_total 3.0" in metrics
+    assert "fsp_exchange_batches_shipped_total 1.0" in metrics
+    assert "fsp_exchange_acknowledged_seq 3.0" in metrics
+    assert "fsp_exchange_last_success_timestamp_seconds 0.0" not in metrics
+
+
+def test_the_worker_stops_on_401_with_a_clear_message(declare, worker_app, peers_dir, national_count, caplog):
+    app, client = worker_app
+    declare(1)
+    (peers_dir / "beijing.pem").unlink()  # the ministry no longer trusts beijing's key
+
+    with caplog.at_level(logging.ERROR, logger="registry.exchange"):
+        app.state.worker.run_once()
+
+    assert "worker stopped shipping" in caplog.text and "exchange key registered" in caplog.text
+    assert app.state.worker.stop.is_set()
+    assert national_count() == 0
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and "unauthorized" in ready.json()["reason"]
+    metrics = client.get("/metrics").text
+    assert 'fsp_exchange_failures_total{reason="unauthorized"} 1.0' in metrics
+    assert "fsp_exchange_worker_stopped 1.0" in metrics
+    assert client.get("/healthz").status_code == 200  # alive: a restart would only be refused again
