@@ -151,6 +151,21 @@ def test_key_rotation_is_followed(keycloak, tenant, make_registry):
 
 
 @pytest.mark.double_only
+def test_a_token_accepted_before_is_refused_once_its_key_is_withdrawn(keycloak, tenant, make_registry):
+    admin = realm_admin(keycloak, tenant)
+    old_token = person(keycloak, tenant, admin, "song.li", ["auditor"])
+    app = make_registry(tenant, refetch_seconds=0)
+    with TestClient(app) as client:
+        assert client.get("/api/v1/audit", headers=bearer(old_token)).status_code == 200  # verified and remembered
+        keycloak.double.rotate_keys(tenant.realm_name)
+        keycloak.double.realms[tenant.realm_name].keys.pop(0)  # the old key is no longer published
+        new_token = KeycloakOpenID(server_url=keycloak.url, realm_name=tenant.realm_name,
+                                   client_id="fsp-cli").token("song.li", PASSWORD)["access_token"]
+        assert client.get("/api/v1/audit", headers=bearer(new_token)).status_code == 200  # refetches the keys
+        assert_problem(client.get("/api/v1/audit", headers=bearer(old_token)), 401, "authorization", "bearer_token")
+
+
+@pytest.mark.double_only
 def test_unknown_key_ids_do_not_flood_the_issuer(keycloak, tenant, make_registry):
     admin = realm_admin(keycloak, tenant)
     token = person(keycloak, tenant, admin, "yang.fan", ["auditor"])

@@ -4,9 +4,11 @@ A `TokenVerifier` checks signature, issuer, audience and expiry against a key so
 Keycloak realm fetched over HTTP (`RemoteJWKS`), or the development issuer's own key (`StaticKeys`). Both go
 through the same `TokenVerifier.verify`.
 """
+import hashlib
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import httpx
@@ -81,10 +83,19 @@ KeySource = StaticKeys | RemoteJWKS
 
 
 class TokenVerifier:
-    """Checks bearer tokens of one issuer and audience; anything wrong is a 401."""
+    """Checks bearer tokens of one issuer and audience; anything wrong is a 401.
+
+    A token that passed is remembered until it expires (by digest, never the token itself), so a client that
+    sends the same token with every request pays for the RSA check once; it is dropped as soon as its signing
+    key is no longer published.
+    """
+
+    CACHE_SIZE = 4096
 
     def __init__(self, keys: KeySource, *, issuer: str, audience: str):
         self.keys, self.issuer, self.audience = keys, issuer, audience
+        self._verified: OrderedDict[bytes, tuple[Principal, str | None, float]] = OrderedDict()
+        self._verified_lock = threading.Lock()
 
     def needs_fetch(self, token: str) -> bool:
         """True when the token's signing key is not cached yet (the caller may fetch off the event loop)."""
@@ -96,6 +107,23 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Principal:
         """Check signature, issuer, audience and expiry; return who the token speaks for."""
+        digest = hashlib.blake2b(token.encode(), digest_size=20).digest()
+        with self._verified_lock:
+            remembered = self._verified.get(digest)
+        if remembered is not None:
+            principal, kid, expires = remembered
+            if time.time() <= expires + LEEWAY_SECONDS and self.keys.cached(kid) is not None:
+                return principal
+            with self._verified_lock:
+                self._verified.pop(digest, None)
+        principal, kid, expires = self._verify(token)
+        with self._verified_lock:
+            self._verified[digest] = (principal, kid, expires)
+            if len(self._verified) > self.CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, str | None, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -120,7 +148,7 @@ class TokenVerifier:
             raise Unauthorized(f"invalid token: {exc}") from None
         if claims.get("typ", "Bearer") != "Bearer":
             raise Unauthorized("not an access token")  # Keycloak's ID and refresh tokens are signed alike
-        return principal_from_claims(claims)
+        return principal_from_claims(claims), header.get("kid"), float(claims["exp"])
 
 
 class DevelopmentIssuer:
