@@ -1,10 +1,11 @@
 """`python -m registry.exchange exchange-hub|exchange-worker`: settings from FSP_* variables, served by uvicorn.
 
-uvicorn handles SIGTERM and SIGINT: it stops accepting requests, finishes those in flight, and the app's
-shutdown stops the worker's loop.
+On SIGTERM (or SIGINT) uvicorn stops accepting requests and finishes those in flight; the app's shutdown stops the
+worker's loop after its current request; the process then exits with status 0.
 """
 import argparse
 import logging
+import signal
 import sys
 
 import uvicorn
@@ -28,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigurationError, SigningKeyError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the handler found at start: make that
+    # handler a no-op, so a requested stop ends with status 0 rather than "killed by SIGTERM"
+    signal.signal(signal.SIGTERM, lambda *_: None)
     uvicorn.run(app, host=settings.exchange_host, port=settings.exchange_port, log_level="info")
     return 0
 

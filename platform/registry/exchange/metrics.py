@@ -32,6 +32,7 @@ class WorkerMetrics:
         self.acknowledged = Gauge("fsp_exchange_acknowledged_seq", "Outbox seq the ministry acknowledged last",
                                   registry=registry)
         self.stopped = Gauge("fsp_exchange_worker_stopped",
-                             "1 when the worker stopped shipping on a refusal that needs an operator", registry=registry)
+                             "1 when the worker stopped shipping on a refusal that needs an operator",
+                             registry=registry)
         for reason in ("unavailable", "unauthorized", "gap", "rejected", "too_large"):
             self.failures.labels(reason=reason)  # present at 0, so rate() and alerts see the first failure
