@@ -2,6 +2,7 @@
 half-written."""
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import httpx
@@ -175,3 +176,13 @@ def test_accepted_batches_are_counted_per_province(post, ministry_url):
 
     assert 'fsp_exchange_batches_received_total{province="beijing"} 2.0' in metrics
     assert 'fsp_exchange_events_received_total{province="beijing"} 2.0' in metrics
+
+
+def test_the_same_batch_sent_concurrently_is_stored_once(post, national_count):
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: post(_batch(1, 3)), range(4)))
+
+    assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
+    assert {a.json()["acknowledged_through"] for a in answers} == {3}
+    assert sum(a.json()["stored"] for a in answers) == 3
+    assert national_count() == 3

@@ -6,9 +6,12 @@ import socket
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.responses import PlainTextResponse
 from sqlmodel import Session, select
 
 from assertions import last_audit
+from kc_double.runner import BackgroundServer
+from registry.app import create_app
 from registry.exchange import outbound
 from registry.exchange.models import NationalEvent
 from registry.exchange.processes import create_worker_app
@@ -99,6 +102,28 @@ def test_an_unreachable_hub_is_retried_then_reported_and_nothing_is_marked(app, 
             make_shipper(url, retry_attempts=3).ship_pending()
 
     assert outbound.outbox_position(app.state.ctx.engine)["pending"] == 2
+
+
+def test_a_hub_failing_with_5xx_is_retried_until_it_acknowledges(app, declare, make_shipper, ministry_settings,
+                                                                  national_count):
+    declare(1)
+    ministry_app, answered = create_app(ministry_settings), []
+
+    async def failing_twice(scope, receive, send):
+        if scope["type"] == "http":
+            answered.append(scope["path"])
+            if len(answered) <= 2:
+                await PlainTextResponse("overloaded", status_code=503)(scope, receive, send)
+                return
+        await ministry_app(scope, receive, send)
+
+    with BackgroundServer(failing_twice) as url:
+        report = make_shipper(url, retry_attempts=3).ship_pending()
+    ministry_app.state.ctx.engine.dispose()
+
+    assert answered == ["/api/v1/exchange/batches"] * 3
+    assert (report.shipped, report.acknowledged_through) == (2, 2)
+    assert national_count() == 2
 
 
 @pytest.fixture
