@@ -17,13 +17,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func
 from sqlmodel import Session, select
 
+from assertions import last_audit
 from factories import create_institution, declare_case
 from infra.ensure.keys import ensure_tenant_keys
 from infra.ensure.registration import ensure_exchange_registration
 from registry.app import create_app
 from registry.config import Settings
 from registry.exchange.models import NationalEvent
-from registry.exchange.signing import PUBLIC_KEY_FILE
+from registry.exchange.processes import create_hub_app
+from registry.exchange.signing import PUBLIC_KEY_FILE, SIGNATURE_HEADER
 
 
 def _free_port() -> int:
@@ -124,3 +126,28 @@ def test_a_process_started_without_what_it_needs_says_so(start, tmp_path):
 
     assert hub.wait(timeout=30) == 1 and "FSP_ROLE must be ministry" in hub.stderr.read()
     assert worker.wait(timeout=30) == 1 and "FSP_EXCHANGE_URL" in worker.stderr.read()
+
+
+def test_the_hub_serves_only_the_exchange_and_audits_oversized_batches(ministry_settings, ministry_session):
+    app = create_hub_app(ministry_settings.model_copy(update={"max_body_bytes": 2048}))
+    with TestClient(app) as client:
+        oversized = client.post("/api/v1/exchange/batches", content=b"{" + b" " * 4096 + b"}",
+                                headers={SIGNATURE_HEADER: "x"})
+        registry_route = client.get("/api/v1/institutions")
+        ready = client.get("/readyz")
+        metrics = client.get("/metrics").text
+
+    assert oversized.status_code == 413
+    refused = last_audit(ministry_session)
+    assert (refused.result, refused.action) == ("refused", "POST /api/v1/exchange/batches")
+    assert registry_route.status_code == 404  # the hub exposes nothing of the ministry's registry API
+    assert ready.status_code == 200
+    assert 'fsp_exchange_refusals_total{reason="too_large"} 1.0' in metrics
+
+
+def test_the_hub_is_not_ready_without_its_peers_directory(ministry_settings, tmp_path):
+    app = create_hub_app(ministry_settings.model_copy(update={"exchange_peers_dir": tmp_path / "absent"}))
+    with TestClient(app) as client:
+        ready = client.get("/readyz")
+
+    assert ready.status_code == 503 and "peers directory" in ready.json()["reason"]

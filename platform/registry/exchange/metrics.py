@@ -10,9 +10,10 @@ class HubMetrics:
                                ["province"], registry=registry)
         self.events = Counter("fsp_exchange_events_received_total",
                               "Events newly stored in the national table, by province", ["province"], registry=registry)
-        self.refusals = Counter("fsp_exchange_refusals_total",
-                                "Exchange batches refused, by reason (unauthorized, gap, conflict, invalid)",
-                                ["reason"], registry=registry)
+        self.refusals = Counter(
+            "fsp_exchange_refusals_total",
+            "Exchange batches refused, by reason (unauthorized, gap, conflict, invalid, too_large)", ["reason"],
+            registry=registry)
 
 
 class WorkerMetrics:

@@ -5,13 +5,14 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import anyio
 import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from sqlalchemy import Engine, text
 
-from registry import __version__, db
+from registry import __version__, db, journal
 from registry.config import Role, Settings
 from registry.exchange import api
 from registry.exchange.metrics import WorkerMetrics
@@ -43,8 +44,16 @@ def create_hub_app(settings: Settings) -> FastAPI:
     app = _process_app("Exchange hub", engine, registry, readiness)
     api.mount(app, engine=engine, peers_dir=settings.exchange_peers_dir, registry=registry,
               max_events=settings.exchange_max_batch_events)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       on_refuse=lambda scope: _audit_oversized(engine, scope, app.state.exchange))
     return app
+
+
+async def _audit_oversized(engine: Engine, scope, receiver: api.Receiver) -> None:
+    receiver.metrics.refusals.labels(reason="too_large").inc()
+    problems = [{"field": "body", "rule": "max_size", "message": "request body too large"}]
+    await anyio.to_thread.run_sync(lambda: journal.refused(
+        engine, actor="anonymous", action=f"{scope['method']} {scope['path']}", status=413, problems=problems))
 
 
 class Worker:
