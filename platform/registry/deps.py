@@ -1,5 +1,5 @@
 """Request dependencies as Annotated aliases; handlers never reach for globals."""
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import anyio
@@ -23,24 +23,34 @@ async def get_context(request: Request) -> TenantContext:
     return request.app.state.ctx
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.ctx.engine, expire_on_commit=False) as session:
-        # the error handlers roll it back before auditing a refusal, so no lock outlives the request
-        request.state.db_session = session
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    # async, so a request does not hop to a worker thread and back just to open and close its session:
+    # opening connects lazily, and closing after a commit is a return to the pool
+    session = Session(request.app.state.ctx.engine, expire_on_commit=False)
+    # the error handlers roll it back before auditing a refusal, so no lock outlives the request
+    request.state.db_session = session
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await anyio.to_thread.run_sync(session.close)  # a rollback is a database round trip: off the loop
+        else:
+            session.close()
 
 
 async def get_principal(request: Request,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+                        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
     if credentials is None:
         raise Unauthorized("a bearer token is required")
     verifier = request.app.state.ctx.verifier
     token = credentials.credentials
-    if verifier.needs_fetch(token):
-        # fetching the realm's keys is network I/O: off the event loop; once cached, verifying is CPU only
-        principal = await anyio.to_thread.run_sync(verifier.verify, token)
-    else:
-        principal = verifier.verify(token)
+    principal = verifier.remembered(token)
+    if principal is None:
+        if verifier.needs_fetch(token):
+            # fetching the realm's keys is network I/O: off the event loop; once cached, verifying is CPU only
+            principal = await anyio.to_thread.run_sync(verifier.verify, token)
+        else:
+            principal = verifier.verify(token)
     request.state.principal = principal
     check_separation(principal)
     return principal

@@ -105,20 +105,28 @@ class TokenVerifier:
             return False
         return self.keys.cached(kid) is None
 
-    def verify(self, token: str) -> Principal:
-        """Check signature, issuer, audience and expiry; return who the token speaks for."""
-        digest = hashlib.blake2b(token.encode(), digest_size=20).digest()
+    def remembered(self, token: str) -> Principal | None:
+        """Who the token speaks for, if it passed before, has not expired and its key is still published."""
+        digest = _digest(token)
         with self._verified_lock:
             remembered = self._verified.get(digest)
-        if remembered is not None:
-            principal, kid, expires = remembered
-            if time.time() <= expires + LEEWAY_SECONDS and self.keys.cached(kid) is not None:
-                return principal
-            with self._verified_lock:
-                self._verified.pop(digest, None)
+        if remembered is None:
+            return None
+        principal, kid, expires = remembered
+        if time.time() <= expires + LEEWAY_SECONDS and self.keys.cached(kid) is not None:
+            return principal
+        with self._verified_lock:
+            self._verified.pop(digest, None)
+        return None
+
+    def verify(self, token: str) -> Principal:
+        """Check signature, issuer, audience and expiry; return who the token speaks for."""
+        principal = self.remembered(token)
+        if principal is not None:
+            return principal
         principal, kid, expires = self._verify(token)
         with self._verified_lock:
-            self._verified[digest] = (principal, kid, expires)
+            self._verified[_digest(token)] = (principal, kid, expires)
             if len(self._verified) > self.CACHE_SIZE:
                 self._verified.popitem(last=False)
         return principal
@@ -176,6 +184,10 @@ class DevelopmentIssuer:
 
     def verify(self, token: str) -> Principal:
         return self.verifier.verify(token)
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.blake2b(token.encode(), digest_size=20).digest()
 
 
 def principal_from_claims(claims: dict) -> Principal:
