@@ -29,8 +29,10 @@ def test_declared_cases_arrive_in_the_national_table_under_their_province(app, d
     declare(3)  # one institution.created, three case.declared
 
     report = make_shipper(ministry_url, batch_size=2).ship_pending()
+    again = make_shipper(ministry_url).ship_pending()
 
     assert (report.shipped, report.batches, report.acknowledged_through) == (4, 2, 4)
+    assert (again.shipped, again.batches, again.acknowledged_through) == (0, 0, None)  # nothing left to send
     ministry_session.rollback()
     national = ministry_session.exec(select(NationalEvent).order_by(NationalEvent.province_seq)).all()
     local = _outbox(app)
@@ -83,13 +85,6 @@ def test_a_crash_after_the_ack_before_the_mark_is_harmless(app, declare, make_sh
     assert national_count() == 3  # nothing stored twice
     assert json.loads(last_audit(ministry_session).detail)["stored"] == 0
     assert outbound.outbox_position(app.state.ctx.engine)["pending"] == 0
-
-
-def test_nothing_pending_ships_nothing(make_shipper, ministry_url, national_count):
-    report = make_shipper(ministry_url).ship_pending()
-
-    assert (report.shipped, report.batches, report.acknowledged_through) == (0, 0, None)
-    assert national_count() == 0
 
 
 def test_an_unreachable_hub_is_retried_then_reported_and_nothing_is_marked(app, declare, make_shipper):
