@@ -1,6 +1,7 @@
-"""Data exchange: provinces ship their outbox in signed, sequenced batches; the ministry stores them once each.
+"""Data exchange: provinces ship their outbox in signed, sequenced batches; the ministry stores each event once.
 
-Province: `worker` reads unshipped outbox events, signs each batch with the tenant's Ed25519 exchange key and
-POSTs it to the hub. Ministry: `api` verifies the signature against the registered peer key and `service` stores
-the events in the national table, idempotently, behind a per-province cursor.
+Province: `outbound` reads unshipped outbox events and builds canonical batch bodies, `shipper` signs them with
+the tenant's Ed25519 exchange key (`signing`) and POSTs them to the hub. Ministry: `api` verifies the signature
+against the registered peer key and `service` stores the events in the national table behind a per-province
+cursor. `processes` runs either side as its own process (`python -m registry.exchange ...`).
 """
