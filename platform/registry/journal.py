@@ -15,7 +15,7 @@ import threading
 import weakref
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, event, insert, text, update
+from sqlalchemy import Engine, bindparam, event, func, insert, select, text, update
 from sqlmodel import Session
 
 from registry import sequences
@@ -26,24 +26,56 @@ from registry.outbox.models import OutboxEvent
 
 log = logging.getLogger(__name__)
 
-_MUTEX, _HEAD = "registry.journal.mutex", "registry.journal.head"
-_mutexes: "weakref.WeakKeyDictionary[Engine, threading.Lock]" = weakref.WeakKeyDictionary()
-_mutexes_guard = threading.Lock()
+_WRITER, _HEAD = "registry.journal.writer", "registry.journal.head"
 
 
-def _mutex(engine: Engine) -> threading.Lock:
-    with _mutexes_guard:
-        return _mutexes.setdefault(engine, threading.Lock())
+class _Writer:
+    """One per database in this process: the mutex its writers queue on, and the head the last commit left."""
+
+    def __init__(self) -> None:
+        self.mutex = threading.Lock()
+        self.head: sequences.Head | None = None  # read and written only by the mutex holder
+
+
+_writers: "weakref.WeakKeyDictionary[Engine, _Writer]" = weakref.WeakKeyDictionary()
+_writers_guard = threading.Lock()
+
+
+def _writer(engine: Engine) -> _Writer:
+    with _writers_guard:
+        return _writers.setdefault(engine, _Writer())
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_head(session: Session) -> None:
+    # what this commit left is where the next writer of this process starts (checked, never trusted blindly)
+    writer, head = session.info.get(_WRITER), session.info.get(_HEAD)
+    if writer is not None and head is not None:
+        writer.head = dataclasses.replace(head)
+        session.info[_HEAD] = None
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _release(session: Session, transaction) -> None:
     # commit, rollback or close of the outermost transaction ends the write: let the next writer in
     if transaction.parent is None:
-        session.info.pop(_HEAD, None)
-        mutex = session.info.pop(_MUTEX, None)
-        if mutex is not None:
-            mutex.release()
+        head = session.info.pop(_HEAD, None)
+        writer = session.info.pop(_WRITER, None)
+        if writer is not None:
+            if head is not None:
+                writer.head = None  # rolled back: what the head holds now is unknown here
+            writer.mutex.release()
+
+
+def _enter(session: Session) -> _Writer:
+    """This process's turn to write to the session's database; held until the transaction ends."""
+    writer = session.info.get(_WRITER)
+    if writer is None:
+        connection = session.connection()  # the transaction starts here, so the turn is given back at its end
+        writer = _writer(connection.engine)
+        writer.mutex.acquire()
+        session.info[_WRITER] = writer
+    return writer
 
 
 def begin(session: Session) -> sequences.Head:
@@ -53,10 +85,7 @@ def begin(session: Session) -> sequences.Head:
     """
     head = session.info.get(_HEAD)
     if head is None:
-        connection = session.connection()  # the transaction starts here, so the mutex is released at its end
-        mutex = _mutex(connection.engine)
-        mutex.acquire()
-        session.info[_MUTEX] = mutex
+        _enter(session)
         head = session.info[_HEAD] = sequences.lock(session)
     return head
 
@@ -85,15 +114,24 @@ def written(session: Session, head: sequences.Head | None, *, actor: str, action
             object_id: Any, event_type: str | None, payload: dict | None, detail: dict | None = None) -> None:
     """Audit the write and queue its event; the caller commits all three together.
 
-    `head` is what `begin` returned, or None after `claim`: the head is taken now.
+    `head` is what `begin` returned, or None after `claim`: the head is taken now. On PostgreSQL, when this
+    process wrote last, the head it left is checked and advanced in the same statement that writes the entry
+    and the event; if another writer came in between, nothing is written and the head is locked and read.
     """
-    head = head or begin(session)
-    entry = audit.new_entry(head, actor=actor, action=action, object_type=object_type, object_id=str(object_id),
-                            detail=detail)
-    row = None if event_type is None else outbox.new_event(
-        head, event_type=event_type, aggregate_type=object_type, aggregate_id=str(object_id), payload=payload or {})
+    log_entry = {"actor": actor, "action": action, "object_type": object_type, "object_id": str(object_id),
+                 "detail": detail}
+    event_fields = None if event_type is None else {
+        "event_type": event_type, "aggregate_type": object_type, "aggregate_id": str(object_id),
+        "payload": payload or {}}
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
+    postgres = connection.dialect.name == "postgresql"
+    if head is None and session.info.get(_HEAD) is None and postgres:
+        writer = _enter(session)
+        if writer.head is not None and _write_if_head_unchanged(session, writer.head, log_entry, event_fields):
+            return
+    head = head or begin(session)
+    entry, row = _next_rows(head, log_entry, event_fields)
+    if postgres:
         # one round trip instead of three, while the head is held
         params = {**_prefixed("a_", entry), **_prefixed("h_", _head_values(head))}
         if row is None:
@@ -105,6 +143,30 @@ def written(session: Session, head: sequences.Head | None, *, actor: str, action
     if row is not None:
         connection.execute(outbox.INSERT, row)
     head.save(session)
+
+
+def _next_rows(head: sequences.Head, log_entry: dict, event_fields: dict | None) -> tuple[dict, dict | None]:
+    entry = audit.new_entry(head, **log_entry)
+    return entry, None if event_fields is None else outbox.new_event(head, **event_fields)
+
+
+def _write_if_head_unchanged(session: Session, expected: sequences.Head, log_entry: dict,
+                             event_fields: dict | None) -> bool:
+    """Write entry, event and head in one statement if the head is still `expected`; False (nothing written)
+    when another writer moved it."""
+    head = dataclasses.replace(expected)
+    entry, row = _next_rows(head, log_entry, event_fields)
+    params = {**_prefixed("a_", entry), **_prefixed("h_", _head_values(head)),
+              **_prefixed("x_", _head_values(expected))}
+    if row is None:
+        written_heads = session.connection().execute(_WRITE_AUDIT_IF_UNCHANGED, params).scalar_one()
+    else:
+        written_heads = session.connection().execute(_WRITE_AUDIT_AND_EVENT_IF_UNCHANGED,
+                                                     {**params, **_prefixed("o_", row)}).scalar_one()
+    if written_heads != 1:
+        return False
+    session.info[_HEAD] = head
+    return True
 
 
 def refused(engine: Engine, *, actor: str, action: str, status: int, problems: list[dict]) -> None:
@@ -133,16 +195,38 @@ def _bound_insert(table, prefix: str):
                                  for column in table.columns})
 
 
+_HEADS = sequences.TenantSequences.__table__
+_HEAD_FIELDS = [field.name for field in dataclasses.fields(sequences.Head)]
+
+
+def _head_update():
+    return update(_HEADS).where(_HEADS.c.id == 1).values(
+        {name: bindparam("h_" + name, type_=_HEADS.c[name].type) for name in _HEAD_FIELDS})
+
+
 def _write_statement(*tables_and_prefixes):
-    heads = sequences.TenantSequences.__table__
-    statement = update(heads).where(heads.c.id == 1).values(
-        {field.name: bindparam("h_" + field.name, type_=heads.c[field.name].type)
-         for field in dataclasses.fields(sequences.Head)})
+    statement = _head_update()
     for table, prefix in tables_and_prefixes:
         statement = statement.add_cte(_bound_insert(table, prefix).cte(f"{table.name}_row"))
     return statement
 
 
+def _write_if_unchanged_statement(*tables_and_prefixes):
+    """Advance the head only if it is still what the caller expects; the rows are inserted only if it was."""
+    moved = _head_update().where(*(_HEADS.c[name] == bindparam("x_" + name, type_=_HEADS.c[name].type)
+                                   for name in _HEAD_FIELDS)).returning(_HEADS.c.id).cte("head_row")
+    statement = select(func.count()).select_from(moved)
+    for table, prefix in tables_and_prefixes:
+        values = select(*(bindparam(prefix + column.name, type_=column.type).label(column.name)
+                          for column in table.columns)).select_from(moved)
+        statement = statement.add_cte(insert(table).from_select([c.name for c in table.columns], values)
+                                      .cte(f"{table.name}_row"))
+    return statement
+
+
 _WRITE_AUDIT = _write_statement((AuditEntry.__table__, "a_"))
 _WRITE_AUDIT_AND_EVENT = _write_statement((AuditEntry.__table__, "a_"), (OutboxEvent.__table__, "o_"))
+_WRITE_AUDIT_IF_UNCHANGED = _write_if_unchanged_statement((AuditEntry.__table__, "a_"))
+_WRITE_AUDIT_AND_EVENT_IF_UNCHANGED = _write_if_unchanged_statement((AuditEntry.__table__, "a_"),
+                                                                    (OutboxEvent.__table__, "o_"))
 _ADVISORY_LOCKS = text("SELECT pg_advisory_xact_lock(:first), pg_advisory_xact_lock(:second)")

@@ -126,3 +126,34 @@ def test_a_correction_racing_declarations_cannot_create_a_duplicate(app, client,
                                  .where(Case.id_number_index == ctx.blind_index(wanted)))
         assert holders == 1
         assert audit.verify(session).ok
+
+
+def test_two_servers_on_one_database_interleave_without_breaking_the_chain(app, settings, registrar, funeral_home):
+    # a second app on the same database stands for a second server process: its own engine and writer turn
+    from registry.app import create_app
+
+    other = create_app(settings)
+    principal, institution = _principal(app, registrar), uuid.UUID(funeral_home["id"])
+    try:
+        for i in range(6):  # alternate, so each server finds the head moved by the other every time
+            server = app if i % 2 else other
+            _declare(server, principal, case_payload(
+                institution, deceased_name=f"交替逝者{i}", birth_date=f"1945-02-{i + 1:02d}",
+                id_number=resident_id(birth=date(1945, 2, i + 1)), death_certificate_no=f"H-{i:04d}"))
+        results = _race(lambda i: _declare(app if i % 2 else other, principal, case_payload(
+            institution, deceased_name=f"并行逝者{i}", birth_date=f"1946-03-{i + 1:02d}",
+            id_number=resident_id(birth=date(1946, 3, i + 1)), death_certificate_no=f"J-{i:04d}")))
+        assert all(not isinstance(result, Exception) for result in results), results
+    finally:
+        other.state.ctx.engine.dispose()
+    with Session(app.state.ctx.engine) as session:
+        events = session.scalars(select(OutboxEvent.seq).order_by(OutboxEvent.seq)).all()
+        assert events == list(range(1, len(events) + 1)), "outbox numbers have a gap"
+        declared = session.scalar(select(func.count()).select_from(Case))
+        # every case has its audit entry and its event: none was lost when a server found the head moved
+        assert session.scalar(select(func.count()).select_from(AuditEntry)
+                              .where(AuditEntry.action == "case.declare")) == declared == 6 + WRITERS
+        assert session.scalar(select(func.count()).select_from(OutboxEvent)
+                              .where(OutboxEvent.event_type == "case.declared")) == declared
+        verdict = audit.verify(session)
+    assert verdict.ok, verdict
