@@ -1,12 +1,14 @@
 """The tail of every write: audit entry + outbox event in the writer's transaction, and refusals on their own.
 
 Writers are serialised by the tenant's write head (`sequences.lock`), which keeps the audit chain linear and the
-outbox gap-free. Two things keep that lock short under load:
+outbox gap-free. Three things keep that lock short under load:
 - an in-process mutex per database is taken first, so the threads of one server queue on a cheap lock instead
   of on the database row, where each of them would also fight for the interpreter after every round trip;
 - a write whose checks concern only its own natural keys (a case declaration and its duplicate checks) `claim`s
   those keys instead, does its reads and its insert, and takes the head only in `written`. On PostgreSQL the
-  audit entry, the outbox event and the head are then written in one statement.
+  audit entry, the outbox event and the head are then written in one statement;
+- that statement starts from the head this process's last commit left, and writes only if the head is still
+  that (another server may have moved it: then the head is locked and read, and the write done again).
 """
 import dataclasses
 import hashlib
