@@ -70,7 +70,8 @@ def ceiling_app():
     from fastapi import Body, FastAPI
     from sqlalchemy import MetaData, create_engine
 
-    engine = create_engine(os.environ[CEILING_URL_ENV], pool_size=5, max_overflow=5, pool_pre_ping=True)
+    # the registry's own pool settings (registry.db.make_engine): no pre-ping, recycled after 30 minutes
+    engine = create_engine(os.environ[CEILING_URL_ENV], pool_size=5, max_overflow=5, pool_recycle=1800)
     insert = _ceiling_table(MetaData()).insert()
     app = FastAPI()
 
