@@ -1,5 +1,8 @@
-"""One ASGI app for `fsp serve`: each served tenant's own registry app mounted under `/<slug>`, an index at `/`."""
+"""One ASGI app for `fsp serve`: each served tenant's own registry app mounted under `/<slug>`, an index at `/`;
+it follows `fsp up` and `fsp down` without a restart."""
 import contextlib
+import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,7 +14,10 @@ from starlette.routing import Mount, Route
 from infra.ensure.monitoring import ensure_scrape_target
 from provisioning_cli.targets.local import LocalTarget, Result
 from registry.app import create_app
+from registry.config import Settings
 from tenants import TenantSpec
+
+log = logging.getLogger(__name__)
 
 
 def tenant_urls(base: str, spec: TenantSpec) -> dict[str, Any]:
@@ -22,24 +28,61 @@ def tenant_urls(base: str, spec: TenantSpec) -> dict[str, Any]:
             "ready": f"{root}/readyz", "metrics": f"{root}/metrics"}
 
 
-def build_gateway(target: LocalTarget, only: list[TenantSpec] | None = None) -> tuple[Starlette, list[TenantSpec]]:
-    """The combined app and the tenants it serves (all served ones, or those of `only` that are); each tenant
-    keeps its own settings, engine, keys and issuer."""
-    specs = [spec for spec in target.served() if only is None or spec in only]
-    apps = {spec.slug: create_app(target.settings(spec)) for spec in specs}
+class Gateway:
+    """The combined ASGI app. It follows `fsp up` and `fsp down` while it runs: at most every `refresh_seconds`,
+    on a request, it re-reads which tenants are served and with what settings, mounts the new ones, rebuilds
+    those whose settings changed and unmounts those taken down (their paths answer 404 from then on)."""
 
-    def index(request: Request) -> JSONResponse:
+    def __init__(self, target: LocalTarget, only: list[TenantSpec] | None = None, *, refresh_seconds: float = 2.0):
+        self._target, self._only, self._refresh_seconds = target, only, refresh_seconds
+        self._apps: dict[str, tuple[Settings, Any]] = {}
+        self._checked = float("-inf")
+        self.specs: list[TenantSpec] = []
+        self._app = Starlette(routes=[], lifespan=self._lifespan)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Mount exactly the tenants served now; an unchanged tenant keeps its app (and its connections)."""
+        self._checked = time.monotonic()
+        specs = [spec for spec in self._target.served() if self._only is None or spec in self._only]
+        apps: dict[str, tuple[Settings, Any]] = {}
+        for spec in specs:
+            settings = self._target.settings(spec)
+            current = self._apps.get(spec.slug)
+            apps[spec.slug] = current if current and current[0] == settings else (settings, create_app(settings))
+        for slug, (settings, app) in self._apps.items():
+            if apps.get(slug, (None, None))[1] is not app:
+                app.state.ctx.engine.dispose()  # taken down or rebuilt: its pool goes
+        self._apps, self.specs = apps, specs
+        # one assignment: a request being routed sees the old list or the new one, never half of it
+        self._app.router.routes = [Route("/", self._index),
+                                   *(Mount(f"/{slug}", app=app) for slug, (_, app) in apps.items())]
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and time.monotonic() - self._checked >= self._refresh_seconds:
+            try:
+                self.refresh()
+            except Exception:  # a half-written state file must not take the served tenants down with it
+                log.exception("could not re-read the served tenants; serving the ones already mounted")
+        await self._app(scope, receive, send)
+
+    def _index(self, request: Request) -> JSONResponse:
         base = str(request.base_url)
-        return JSONResponse({"tenants": [tenant_urls(base, spec) for spec in specs]})
+        return JSONResponse({"tenants": [tenant_urls(base, spec) for spec in self.specs]})
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+    async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         yield
-        for app in apps.values():
+        for _, app in self._apps.values():
             app.state.ctx.engine.dispose()
 
-    routes = [Route("/", index), *(Mount(f"/{slug}", app=app) for slug, app in apps.items())]
-    return Starlette(routes=routes, lifespan=lifespan), specs
+
+def build_gateway(target: LocalTarget, only: list[TenantSpec] | None = None, *,
+                  refresh_seconds: float = 2.0) -> tuple[Gateway, list[TenantSpec]]:
+    """The combined app and the tenants it serves now (all served ones, or those of `only` that are); each
+    tenant keeps its own settings, engine, keys and issuer."""
+    gateway = Gateway(target, only, refresh_seconds=refresh_seconds)
+    return gateway, gateway.specs
 
 
 def publish_some(target: LocalTarget, specs: list[TenantSpec], host: str, port: int) -> list[Result]:

@@ -38,3 +38,21 @@ def test_gateway_mounts_each_served_tenant(fsp, home):
     info = [line for line in metrics.text.splitlines() if line.startswith("fsp_build_info{")]
     assert len(info) == 1 and 'tenant="beijing"' in info[0]
     assert down.status_code == 404
+
+
+def test_gateway_follows_up_and_down_without_a_restart(fsp, home):
+    fsp("up", "beijing")
+    gateway, _ = build_gateway(LocalTarget(home, load_catalog()), refresh_seconds=0)
+
+    with TestClient(gateway) as client:
+        before = client.get("/tianjin/healthz").status_code
+        fsp("up", "tianjin")
+        after_up = client.get("/tianjin/healthz").status_code
+        listed = [t["tenant"] for t in client.get("/").json()["tenants"]]
+        fsp("down", "beijing")
+        after_down = client.get("/beijing/healthz").status_code
+        fsp("up", "beijing")
+        back = client.get("/beijing/healthz").status_code
+
+    assert (before, after_up, after_down, back) == (404, 200, 404, 200)
+    assert listed == ["ministry", "beijing", "tianjin"]
