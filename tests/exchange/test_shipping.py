@@ -7,13 +7,13 @@ import socket
 import pytest
 from fastapi.testclient import TestClient
 from starlette.responses import PlainTextResponse
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, select, update
 
 from assertions import last_audit
 from kc_double.runner import BackgroundServer
 from registry.app import create_app
 from registry.exchange import outbound
-from registry.exchange.models import NationalEvent
+from registry.exchange.models import ExchangeCursor, NationalEvent
 from registry.exchange.processes import create_worker_app
 from registry.exchange.shipper import ShipRefused, ShipUnavailable
 from registry.outbox.models import OutboxEvent
@@ -53,6 +53,27 @@ def test_batches_stay_under_the_byte_limit(app, declare, make_shipper, ministry_
 
     assert report.batches == 4 and report.shipped == 4
     assert national_count(province_slug="beijing") == 4
+
+
+def test_a_ministry_restored_from_a_backup_gets_what_it_lost_again(app, declare, make_shipper, ministry_url,
+                                                                   ministry_session, national_count):
+    declare(3)
+    make_shipper(ministry_url).ship_pending()
+    # the ministry's database goes back to a backup taken when it had received events 1 and 2 only
+    ministry_session.rollback()
+    ministry_session.exec(delete(NationalEvent).where(NationalEvent.province_seq > 2))
+    ministry_session.exec(update(ExchangeCursor).values(acknowledged_seq=2))
+    ministry_session.commit()
+    declare(1)  # event 5, the only one the province has not shipped yet
+
+    report = make_shipper(ministry_url).ship_pending()
+
+    assert report.acknowledged_through == 5
+    assert national_count(province_slug="beijing") == 5
+    ministry_session.rollback()
+    seqs = ministry_session.exec(select(NationalEvent.province_seq).order_by(NationalEvent.province_seq)).all()
+    assert seqs == [1, 2, 3, 4, 5]
+    assert outbound.outbox_position(app.state.ctx.engine) == {"head": 5, "shipped": 5, "pending": 0}
 
 
 def test_an_event_too_large_for_any_batch_stops_with_a_clear_error(app, declare, make_shipper, ministry_url):

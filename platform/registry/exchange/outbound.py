@@ -20,6 +20,13 @@ def unshipped(engine: Engine, *, limit: int) -> list[OutboxEvent]:
                                  .order_by(col(OutboxEvent.seq)).limit(limit)))
 
 
+def from_seq(engine: Engine, *, start: int, limit: int) -> list[OutboxEvent]:
+    """Events from `start` on in seq order, shipped or not: for resending what the ministry lost."""
+    with Session(engine, expire_on_commit=False) as session:
+        return list(session.exec(select(OutboxEvent).where(col(OutboxEvent.seq) >= start)
+                                 .order_by(col(OutboxEvent.seq)).limit(limit)))
+
+
 def batch_body(events: list[OutboxEvent], *, province: str, province_code: str, max_bytes: int) -> tuple[bytes, int]:
     """The canonical body of the longest prefix of `events` that stays under `max_bytes`; (body, events taken)."""
     wire = [_on_wire(event) for event in events]

@@ -1,7 +1,9 @@
 """Province side: ship the outbox to the ministry's hub over HTTP, batch by batch, until nothing is pending.
 
-Network errors, timeouts and 5xx answers are retried with exponential backoff. A refusal (401 key not
-registered, 409 gap or differing resend, 4xx malformed) is not: it needs an operator, and `ShipRefused` says why.
+Network errors, timeouts and 5xx answers are retried with exponential backoff. When the ministry answers that it
+expects an earlier seq than the batch starts with (its database was restored from a backup), the worker resends
+from there, shipped events included. Any other refusal (401 key not registered, 409 differing resend, 4xx
+malformed) needs an operator, and `ShipRefused` says why.
 The outbox is marked shipped only after the hub acknowledged; a crash in between makes the next round resend
 events the hub already holds, which it acknowledges again without storing them twice.
 """
@@ -25,9 +27,9 @@ BATCHES_PATH = "/api/v1/exchange/batches"
 class ShipRefused(Exception):
     """The hub refused a batch; retrying the same batch cannot help."""
 
-    def __init__(self, reason: str, message: str):
+    def __init__(self, reason: str, message: str, *, expected_seq: int | None = None):
         super().__init__(message)
-        self.reason = reason
+        self.reason, self.expected_seq = reason, expected_seq
 
 
 class ShipUnavailable(Exception):
@@ -61,8 +63,12 @@ class Shipper:
     def ship_pending(self) -> ShipReport:
         """Ship until nothing is pending; raises ShipRefused or ShipUnavailable (what was acknowledged stays marked)."""
         report = ShipReport()
+        resend_from: int | None = None  # set when the ministry lost events it had acknowledged
         while not self._stopping():
-            events = outbound.unshipped(self.engine, limit=self.batch_size)
+            if resend_from is None:
+                events = outbound.unshipped(self.engine, limit=self.batch_size)
+            else:
+                events = outbound.from_seq(self.engine, start=resend_from, limit=self.batch_size)
             if not events:
                 break
             try:
@@ -72,7 +78,17 @@ class Shipper:
                 self._failed("too_large")
                 raise ShipRefused("too_large", str(exc)) from None
             last_seq = events[taken - 1].seq
-            acknowledged = self._post(body)
+            try:
+                acknowledged = self._post(body)
+            except ShipRefused as refused:
+                expected = refused.expected_seq
+                if refused.reason != "gap" or expected is None or resend_from is not None \
+                        or not 1 <= expected < events[0].seq:
+                    raise
+                log.warning("exchange: the ministry expects seq %d, not %d (restored from a backup?): resending "
+                            "from %d", expected, events[0].seq, expected)
+                resend_from = expected
+                continue
             # only what this batch carried: events past it are resent, so the hub checks their ids itself
             marked = outbound.mark_shipped(self.engine, through=min(acknowledged, last_seq))
             report.shipped += marked
@@ -85,6 +101,8 @@ class Shipper:
             if acknowledged < last_seq:
                 self._failed("rejected")
                 raise ShipRefused("rejected", f"the hub acknowledged through {acknowledged}, not {last_seq}")
+            if resend_from is not None:
+                resend_from = acknowledged + 1
         if self.metrics:
             self.metrics.last_success.set(time.time())
         return report
@@ -122,7 +140,7 @@ class Shipper:
             except (ValueError, KeyError, TypeError):
                 self._failed("rejected")
                 raise ShipRefused("rejected", "the hub's answer has no acknowledged_through") from None
-        detail, rule = _first_problem(response)
+        detail, rule, problem = _first_problem(response)
         if response.status_code == 401:
             self._failed("unauthorized")
             raise ShipRefused("unauthorized", f"the ministry refused {self.province}'s signature (401): is its "
@@ -130,7 +148,9 @@ class Shipper:
         if response.status_code == 409:
             reason = "gap" if rule == "no_gap" else "rejected"
             self._failed(reason)
-            raise ShipRefused(reason, f"the ministry refused the batch (409): {detail}")
+            expected = problem.get("expected_seq")
+            raise ShipRefused(reason, f"the ministry refused the batch (409): {detail}",
+                              expected_seq=expected if isinstance(expected, int) else None)
         self._failed("rejected")
         raise ShipRefused("rejected", f"the ministry refused the batch ({response.status_code}): {detail}")
 
@@ -142,10 +162,10 @@ class Shipper:
         return self.stop is not None and self.stop.is_set()
 
 
-def _first_problem(response: httpx.Response) -> tuple[str, str]:
-    """(readable detail, rule) of the error answer's first problem."""
+def _first_problem(response: httpx.Response) -> tuple[str, str, dict]:
+    """(readable detail, rule, the whole problem) of the error answer's first problem."""
     try:
         problem = response.json()["errors"][0]
-        return f"{problem['field']}: {problem['message']}", str(problem["rule"])
+        return f"{problem['field']}: {problem['message']}", str(problem["rule"]), problem
     except (ValueError, KeyError, IndexError, TypeError):
-        return response.text[:200], ""
+        return response.text[:200], "", {}
