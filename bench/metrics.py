@@ -70,7 +70,7 @@ def _app(workdir: Path, slug: str, code: str, role: str):
     upgrade_to_head(url)
     settings = Settings(tenant_code=code, tenant_slug=slug, role=role, database_url=url,
                         keys_dir=workdir / f"{slug}-keys", backup_dir=workdir / f"{slug}-backups")
-    return create_app(settings), settings
+    return create_app(settings)
 
 
 def _traffic(app) -> None:
@@ -133,16 +133,16 @@ def bench_render(renders: int) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for slug, code, role, busy in (("beijing", "110000", "province", True), ("ministry", "100000", "ministry", False)):
-            app, settings = _app(Path(tmp), slug, code, role)
+            app = _app(Path(tmp), slug, code, role)
             try:
                 if busy:
                     _traffic(app)
                 metrics = app.state.ctx.metrics
                 _verify_audit_chain(app)  # as a scrape would: the verdict's series are part of every exposition
-                text = metrics.exposition(settings)
+                text = metrics.exposition()
                 bare = _bare_copy(text.decode())
                 series = sum(1 for line in text.decode().splitlines() if line and not line.startswith("#"))
-                app_ms, bare_ms = timed_pair(lambda: metrics.exposition(settings), lambda: generate_latest(bare),
+                app_ms, bare_ms = timed_pair(metrics.exposition, lambda: generate_latest(bare),
                                              renders)
                 rows.append({"app": slug, "traffic": busy, "series": series, "bytes": len(text),
                              "render_ms": round(app_ms, 3), "bare_ms": round(bare_ms, 3),

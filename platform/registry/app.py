@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     issuer, verifier = _token_checks(settings, keys.token_private_pem)
     ctx = TenantContext(
         settings=settings, engine=engine, keys=keys, issuer=issuer, verifier=verifier,
-        metrics=AppMetrics(tenant=settings.tenant_slug, version=__version__, engine=engine),
+        metrics=AppMetrics(settings, version=__version__, engine=engine),
         migration_heads=db.migration_heads(),
     )
     app = FastAPI(title=f"Funeral registry — {settings.tenant_slug}", version=__version__,

@@ -35,7 +35,7 @@ def readyz(ctx: ContextDep) -> JSONResponse:
 @router.get("/metrics")
 def metrics(ctx: ContextDep) -> Response:
     """Prometheus exposition of this tenant's app."""
-    return Response(ctx.metrics.exposition(ctx.settings), media_type=CONTENT_TYPE_LATEST)
+    return Response(ctx.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/.well-known/jwks.json")

@@ -122,7 +122,7 @@ class AuditChainStatus:
 
 
 class AppMetrics:
-    def __init__(self, *, tenant: str, version: str, engine: Engine):
+    def __init__(self, settings: Settings, *, version: str, engine: Engine):
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter("fsp_http_requests_total", "HTTP requests by route template and status",
                                 ["method", "route", "status"], registry=self.registry)
@@ -135,28 +135,18 @@ class AppMetrics:
         self.certificates_cancelled = Counter("fsp_certificates_cancelled_total", "Cremation certificates cancelled",
                                               registry=self.registry)
         info = Gauge("fsp_build_info", "Build and tenant", ["version", "tenant"], registry=self.registry)
-        info.labels(version=version, tenant=tenant).set(1)
+        info.labels(version=version, tenant=settings.tenant_slug).set(1)
+        tenant = Gauge("fsp_tenant_info", "The tenant this app serves", ["tenant", "code", "role"],
+                       registry=self.registry)
+        tenant.labels(tenant=settings.tenant_slug, code=settings.tenant_code, role=settings.role.value).set(1)
+        if settings.backup_dir is not None:
+            self.registry.register(_BackupCollector(settings.backup_dir))
         self.registry.register(_OutboxCollector(engine))
         self.audit_chain = AuditChainStatus(engine)
         self.registry.register(self.audit_chain)
-        self._described = threading.Lock()
-        self._tenant_described = False
 
-    def describe_tenant(self, settings: Settings) -> None:
-        """Add what only the settings know (tenant info, backup time); once, whoever scrapes first."""
-        with self._described:
-            if self._tenant_described:
-                return
-            info = Gauge("fsp_tenant_info", "The tenant this app serves", ["tenant", "code", "role"],
-                         registry=self.registry)
-            info.labels(tenant=settings.tenant_slug, code=settings.tenant_code, role=settings.role.value).set(1)
-            if settings.backup_dir is not None:
-                self.registry.register(_BackupCollector(settings.backup_dir))
-            self._tenant_described = True
-
-    def exposition(self, settings: Settings) -> bytes:
+    def exposition(self) -> bytes:
         """The text a scrape gets; starts a periodic audit verification when one is due."""
-        self.describe_tenant(settings)
         self.audit_chain.refresh_if_due()
         return generate_latest(self.registry)
 
