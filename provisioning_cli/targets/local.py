@@ -242,8 +242,8 @@ class LocalTarget:
 
     def served(self) -> list[TenantSpec]:
         """Provisioned tenants not taken down, the ministry first."""
-        return [spec for spec in self.catalog.tenants
-                if (read_json(self.home.tenant(spec.slug).state) or {}).get("served") and self.is_provisioned(spec)]
+        states = ((spec, read_json(self.home.tenant(spec.slug).state) or {}) for spec in self.catalog.tenants)
+        return [spec for spec, state in states if state.get("served") and "converged_at" in state]
 
     def settings(self, spec: TenantSpec) -> Settings:
         """The tenant's runtime settings, as `fsp serve` and `fsp token` use them (secrets included)."""

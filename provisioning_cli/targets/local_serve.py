@@ -36,14 +36,15 @@ class Gateway:
     def __init__(self, target: LocalTarget, only: list[TenantSpec] | None = None, *, refresh_seconds: float = 2.0):
         self._target, self._only, self._refresh_seconds = target, only, refresh_seconds
         self._apps: dict[str, tuple[Settings, Any]] = {}
-        self._checked = float("-inf")
+        self._checked = time.monotonic()
+        self._seen: tuple[int | None, ...] = ()
         self.specs: list[TenantSpec] = []
         self._app = Starlette(routes=[], lifespan=self._lifespan)
         self.refresh()
 
     def refresh(self) -> None:
         """Mount exactly the tenants served now; an unchanged tenant keeps its app (and its connections)."""
-        self._checked = time.monotonic()
+        seen = self._fingerprint()  # taken first: a change made while this runs is picked up next time
         specs = [spec for spec in self._target.served() if self._only is None or spec in self._only]
         apps: dict[str, tuple[Settings, Any]] = {}
         for spec in specs:
@@ -53,18 +54,35 @@ class Gateway:
         for slug, (settings, app) in self._apps.items():
             if apps.get(slug, (None, None))[1] is not app:
                 app.state.ctx.engine.dispose()  # taken down or rebuilt: its pool goes
-        self._apps, self.specs = apps, specs
+        self._apps, self.specs, self._seen = apps, specs, seen
         # one assignment: a request being routed sees the old list or the new one, never half of it
         self._app.router.routes = [Route("/", self._index),
                                    *(Mount(f"/{slug}", app=app) for slug, (_, app) in apps.items())]
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and time.monotonic() - self._checked >= self._refresh_seconds:
-            try:
-                self.refresh()
-            except Exception:  # a half-written state file must not take the served tenants down with it
-                log.exception("could not re-read the served tenants; serving the ones already mounted")
+            self._checked = time.monotonic()
+            # a few stat calls; the files are read (and apps built) only when one of them changed
+            if self._fingerprint() != self._seen:
+                try:
+                    self.refresh()
+                except Exception:  # a half-written state file must not take the served tenants down with it
+                    log.exception("could not re-read the served tenants; serving the ones already mounted")
         await self._app(scope, receive, send)
+
+    def _fingerprint(self) -> tuple[int | None, ...]:
+        """When each candidate tenant's state, settings and database secret last changed."""
+        stamps: list[int | None] = []
+        for spec in self._target.catalog.tenants:
+            if self._only is not None and spec not in self._only:
+                continue
+            paths = self._target.home.tenant(spec.slug)
+            for path in (paths.state, paths.settings, paths.database_url_secret):
+                try:
+                    stamps.append(path.stat().st_mtime_ns)
+                except FileNotFoundError:
+                    stamps.append(None)
+        return tuple(stamps)
 
     def _index(self, request: Request) -> JSONResponse:
         base = str(request.base_url)
