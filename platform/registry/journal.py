@@ -11,6 +11,7 @@ outbox gap-free. Three things keep that lock short under load:
   that (another server may have moved it: then the head is locked and read, and the write done again).
 """
 import dataclasses
+import functools
 import hashlib
 import logging
 import threading
@@ -105,7 +106,7 @@ def claim(session: Session, *keys: str) -> None:
     ids = sorted({_lock_id(key) for key in keys})
     if ids:
         # the select list is evaluated left to right: the locks are taken in sorted order
-        connection.execute(_ADVISORY_LOCKS, {"first": ids[0], "second": ids[-1]})
+        connection.execute(_advisory_locks(len(ids)), {f"k{i}": lock_id for i, lock_id in enumerate(ids)})
 
 
 def _lock_id(key: str) -> int:
@@ -231,4 +232,6 @@ _WRITE_AUDIT_AND_EVENT = _write_statement((AuditEntry.__table__, "a_"), (OutboxE
 _WRITE_AUDIT_IF_UNCHANGED = _write_if_unchanged_statement((AuditEntry.__table__, "a_"))
 _WRITE_AUDIT_AND_EVENT_IF_UNCHANGED = _write_if_unchanged_statement((AuditEntry.__table__, "a_"),
                                                                     (OutboxEvent.__table__, "o_"))
-_ADVISORY_LOCKS = text("SELECT pg_advisory_xact_lock(:first), pg_advisory_xact_lock(:second)")
+@functools.cache
+def _advisory_locks(count: int):
+    return text("SELECT " + ", ".join(f"pg_advisory_xact_lock(:k{i})" for i in range(count)))
