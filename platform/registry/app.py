@@ -1,4 +1,5 @@
 """Build one tenant's registry app: create_app(settings) can be called many times in one process."""
+import functools
 import logging
 
 import anyio
@@ -11,11 +12,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from registry import __version__, db, errors, journal
 from registry.deps import API_PREFIX
 from registry.audit.api import router as audit_router
+from registry.cases import service as cases_service
 from registry.cases.api import router as cases_router
 from registry.config import Role, Settings
 from registry.context import TenantContext
 from registry.exchange import api as exchange_api
 from registry.cremations.api import router as cremations_router
+from registry.group_commit import GroupCommit
 from registry.health import router as health_router
 from registry.institutions.api import router as institutions_router
 from registry.limits import BodySizeLimit
@@ -45,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title=f"Funeral registry — {settings.tenant_slug}", version=__version__,
                   openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None)
     app.state.ctx = ctx
+    app.state.case_declarations = GroupCommit(functools.partial(cases_service.declare_batch, ctx),
+                                              max_batch=settings.group_commit_max)
     app.include_router(health_router)
     for router in (institutions_router, cases_router, cremations_router, remains_router, audit_router,
                    outbox_router):

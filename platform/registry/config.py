@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     environment: str = "development"
     max_body_bytes: int = 64 * 1024
     db_pool_size: int = 5
+    # case declarations written together in one transaction at most (1: each alone)
+    group_commit_max: int = Field(default=32, ge=1, le=1000)
     # where the control plane writes this tenant's backups; /metrics reports the newest one's time
     backup_dir: Path | None = None
     # data exchange, province side: the hub's base URL and how the worker ships the outbox

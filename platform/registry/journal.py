@@ -121,11 +121,8 @@ def written(session: Session, head: sequences.Head | None, *, actor: str, action
     process wrote last, the head it left is checked and advanced in the same statement that writes the entry
     and the event; if another writer came in between, nothing is written and the head is locked and read.
     """
-    log_entry = {"actor": actor, "action": action, "object_type": object_type, "object_id": str(object_id),
-                 "detail": detail}
-    event_fields = None if event_type is None else {
-        "event_type": event_type, "aggregate_type": object_type, "aggregate_id": str(object_id),
-        "payload": payload or {}}
+    log_entry, event_fields = _record(actor=actor, action=action, object_type=object_type, object_id=object_id,
+                                      event_type=event_type, payload=payload, detail=detail)
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
     if head is None and session.info.get(_HEAD) is None and postgres:
@@ -146,6 +143,39 @@ def written(session: Session, head: sequences.Head | None, *, actor: str, action
     if row is not None:
         connection.execute(outbox.INSERT, row)
     head.save(session)
+
+
+def written_many(session: Session, records: list[dict]) -> None:
+    """`written` for several writes of one transaction (a group commit), chained in the order given.
+
+    Each record holds `written`'s keyword arguments. The head is taken now (or was, by `claim` on SQLite);
+    all entries, all events and the head then take one statement each.
+    """
+    if len(records) == 1:
+        written(session, None, **records[0])
+        return
+    head = begin(session)
+    entries, rows = [], []
+    for record in records:
+        entry, row = _next_rows(head, *_record(**record))
+        entries.append(entry)
+        if row is not None:
+            rows.append(row)
+    connection = session.connection()
+    connection.execute(audit.INSERT, entries)
+    if rows:
+        connection.execute(outbox.INSERT, rows)
+    head.save(session)
+
+
+def _record(*, actor: str, action: str, object_type: str, object_id: Any, event_type: str | None,
+            payload: dict | None, detail: dict | None = None) -> tuple[dict, dict | None]:
+    log_entry = {"actor": actor, "action": action, "object_type": object_type, "object_id": str(object_id),
+                 "detail": detail}
+    event_fields = None if event_type is None else {
+        "event_type": event_type, "aggregate_type": object_type, "aggregate_id": str(object_id),
+        "payload": payload or {}}
+    return log_entry, event_fields
 
 
 def _next_rows(head: sequences.Head, log_entry: dict, event_fields: dict | None) -> tuple[dict, dict | None]:

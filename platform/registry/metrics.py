@@ -129,6 +129,9 @@ class AppMetrics:
         self.latency = Histogram("fsp_http_request_duration_seconds", "HTTP request latency by route template",
                                  ["method", "route"], buckets=LATENCY_BUCKETS, registry=self.registry)
         self.cases_registered = Counter("fsp_cases_registered_total", "Cases declared", registry=self.registry)
+        self.declaration_batch = Histogram(
+            "fsp_case_declaration_batch_size", "Case declarations written together in one transaction",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128), registry=self.registry)
         self.cremations = Counter("fsp_cremations_total", "Cremations recorded", registry=self.registry)
         self.certificates_issued = Counter("fsp_certificates_issued_total", "Cremation certificates issued",
                                            registry=self.registry)

@@ -2,7 +2,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from registry.cases import service
 from registry.cases.models import (
@@ -16,10 +16,11 @@ PersonalDataReader = require(Permission.personal_data_read)
 
 
 @router.post("", response_model=CasePublic, status_code=status.HTTP_201_CREATED)
-def declare_case(body: CaseCreate, session: SessionDep, ctx: ContextDep, principal: CasesWriter) -> Response:
+async def declare_case(body: CaseCreate, request: Request, ctx: ContextDep, principal: CasesWriter) -> Response:
     """Declare a death; likely duplicates are refused with 409 naming the existing case."""
-    case = service.declare_case(session, ctx=ctx, principal=principal, data=body)
-    # the busiest write: the service built the answer from the validated row, so it is serialised once here
+    # the busiest write: declarations arriving together are written in one transaction (registry.group_commit)
+    case = await request.app.state.case_declarations.submit(service.prepare_declaration(ctx, principal, body))
+    # the answer was built from the validated row, so it is serialised once here
     return Response(case.model_dump_json(), status_code=status.HTTP_201_CREATED, media_type="application/json")
 
 

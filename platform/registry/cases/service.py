@@ -1,5 +1,7 @@
 """Declare, look up, correct and move cases through their status flow."""
+import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
@@ -13,11 +15,13 @@ from registry.cases.models import (
 )
 from registry.context import TenantContext
 from registry.db_types import new_id, utcnow
-from registry.errors import Conflict, Forbidden, Invalid, NotFound
+from registry.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from registry.institutions.models import Institution
 from registry.security.auth import Principal
 from registry.security.masking import mask_id_number, mask_phone
 from registry.security.permissions import INSTITUTION_BOUND
+
+log = logging.getLogger(__name__)
 
 DUPLICATE_DEATH_WINDOW = timedelta(days=5)
 ID_CONTEXT = "cases.id_number"
@@ -80,10 +84,11 @@ def list_cases(session: Session, *, ctx: TenantContext, principal: Principal, st
     return list(session.exec(query.order_by(col(Case.created_at).desc()).offset(offset).limit(limit)))
 
 
-def _find_duplicate(session: Session, *, ctx: TenantContext, facts: CaseFacts,
-                    exclude: uuid.UUID | None = None) -> tuple[uuid.UUID, str] | None:
+def _find_duplicate(session: Session, *, ctx: TenantContext, facts: CaseFacts, exclude: uuid.UUID | None = None,
+                    index: str | None = None) -> tuple[uuid.UUID, str] | None:
     """Same ID number; or same name and birth date with deaths within five days. One indexed query."""
-    index = ctx.blind_index(facts.id_number) if facts.id_number else None
+    if index is None and facts.id_number:
+        index = ctx.blind_index(facts.id_number)
     params = {"name": facts.deceased_name, "birth": facts.birth_date, "exclude": exclude or _NO_CASE,
               "death_from": facts.death_at - DUPLICATE_DEATH_WINDOW,
               "death_to": facts.death_at + DUPLICATE_DEATH_WINDOW}
@@ -112,16 +117,20 @@ def _fact_columns(facts: CaseFacts, ctx: TenantContext) -> dict:
     return columns
 
 
-def _duplicate_keys(ctx: TenantContext, facts: CaseFacts) -> list[str]:
+def _duplicate_keys(ctx: TenantContext, facts: CaseFacts, index: str | None = None) -> list[str]:
     """What two writers must not check for duplicates at the same time: the same ID number, the same person."""
     keys = [f"case-person:{facts.deceased_name}|{facts.birth_date.isoformat()}"]
     if facts.id_number:
-        keys.append(f"case-id-number:{ctx.blind_index(facts.id_number)}")
+        keys.append(f"case-id-number:{index or ctx.blind_index(facts.id_number)}")
     return keys
 
 
-def _refuse_duplicate(session: Session, ctx: TenantContext, facts: CaseFacts, exclude: uuid.UUID | None = None):
-    found = _find_duplicate(session, ctx=ctx, facts=facts, exclude=exclude)
+def _refuse_duplicate(session: Session, ctx: TenantContext, facts: CaseFacts, exclude: uuid.UUID | None = None,
+                      index: str | None = None) -> None:
+    _raise_duplicate(_find_duplicate(session, ctx=ctx, facts=facts, exclude=exclude, index=index))
+
+
+def _raise_duplicate(found: tuple[uuid.UUID, str] | None) -> None:
     if found:
         existing_id, rule = found
         field = "id_number" if rule == "id_number" else "deceased_name"
@@ -129,28 +138,110 @@ def _refuse_duplicate(session: Session, ctx: TenantContext, facts: CaseFacts, ex
                        existing_case_id=str(existing_id))
 
 
-def declare_case(session: Session, *, ctx: TenantContext, principal: Principal, data: CaseCreate) -> CasePublic:
-    """Declare a death (status declared), refusing likely duplicates with 409 naming the existing case."""
+@dataclass
+class Declaration:
+    """A validated declaration with its personal data encrypted, indexed and masked: ready to be written."""
+
+    principal: Principal
+    data: CaseCreate
+    row: dict
+    public: CasePublic
+    index: str | None
+
+    def duplicates(self, other: "Declaration") -> tuple[uuid.UUID, str] | None:
+        """`other`, if this declaration would be its likely duplicate (the rules of `_find_duplicate`)."""
+        if self.index and self.index == other.index:
+            return other.row["id"], "id_number"
+        mine, theirs = self.data, other.data
+        if (mine.deceased_name == theirs.deceased_name and mine.birth_date == theirs.birth_date
+                and abs(mine.death_at - theirs.death_at) <= DUPLICATE_DEATH_WINDOW):
+            return other.row["id"], "name_birth_death"
+        return None
+
+
+def prepare_declaration(ctx: TenantContext, principal: Principal, data: CaseCreate) -> Declaration:
+    """Everything about a declaration that needs no database: done before any lock is taken."""
     now = utcnow()
-    # encryption and masking happen before the write head is taken, so the lock is held only for I/O
     row = dict(_fact_columns(data, ctx), id=new_id(), status=CaseStatus.declared, institution_id=data.institution_id,
                created_at=now, updated_at=now, archived_at=None)
-    public = CasePublic.of_row(row)
-    # the write head is taken only at the end (journal.written): until then, only declarations of the same
-    # person or ID number wait for each other
-    journal.claim(session, *_duplicate_keys(ctx, data))
+    return Declaration(principal=principal, data=data, row=row, public=CasePublic.of_row(row),
+                       index=row["id_number_index"])
+
+
+def declare_case(session: Session, *, ctx: TenantContext, principal: Principal, data: CaseCreate) -> CasePublic:
+    """Declare a death (status declared), refusing likely duplicates with 409 naming the existing case."""
+    (result,) = declare_together(session, ctx=ctx, declarations=[prepare_declaration(ctx, principal, data)])
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def declare_together(session: Session, *, ctx: TenantContext,
+                     declarations: list[Declaration]) -> list[CasePublic | DomainError]:
+    """Write declarations in one transaction and commit it; per declaration, its case or its refusal.
+
+    Each is checked as if it came alone, and also against those accepted before it in the same call. Until
+    the write head is taken for the audit entries and events at the very end, only declarations of the same
+    people or ID numbers wait for each other.
+    """
+    journal.claim(session, *{key for d in declarations for key in _duplicate_keys(ctx, d.data, d.index)})
     connection = session.connection()
-    if connection.execute(_INSTITUTION_EXISTS, {"institution_id": data.institution_id}).first() is None:
-        raise Invalid("institution_id", "exists", f"institution {data.institution_id} does not exist")
-    check_institution_binding(principal, data.institution_id)
-    _refuse_duplicate(session, ctx, data)
-    # Core insert: the busiest write of the registry skips the ORM unit of work
-    connection.execute(_INSERT_CASE, row)
-    journal.written(session, None, actor=principal.subject, action="case.declare", object_type="case",
-                    object_id=row["id"], event_type="case.declared", payload=public.model_dump(mode="json"))
+    institutions: dict[uuid.UUID, bool] = {}
+    accepted: list[Declaration] = []
+    results: list[CasePublic | DomainError] = []
+    for declaration in declarations:
+        institution_id = declaration.data.institution_id
+        try:
+            if institution_id not in institutions:
+                institutions[institution_id] = connection.execute(
+                    _INSTITUTION_EXISTS, {"institution_id": institution_id}).first() is not None
+            if not institutions[institution_id]:
+                raise Invalid("institution_id", "exists", f"institution {institution_id} does not exist")
+            check_institution_binding(declaration.principal, institution_id)
+            _refuse_duplicate(session, ctx, declaration.data, index=declaration.index)
+            _raise_duplicate(next(filter(None, map(declaration.duplicates, accepted)), None))
+        except DomainError as refusal:
+            results.append(refusal)
+            continue
+        accepted.append(declaration)
+        results.append(declaration.public)
+    if accepted:
+        # Core insert: the busiest write of the registry skips the ORM unit of work
+        connection.execute(_INSERT_CASE, [d.row for d in accepted])
+        journal.written_many(session, [
+            dict(actor=d.principal.subject, action="case.declare", object_type="case", object_id=d.row["id"],
+                 event_type="case.declared", payload=d.public.model_dump(mode="json")) for d in accepted])
     session.commit()
-    ctx.metrics.cases_registered.inc()
-    return public
+    ctx.metrics.cases_registered.inc(len(accepted))
+    return results
+
+
+def declare_batch(ctx: TenantContext, declarations: list[Declaration]) -> list[CasePublic | Exception]:
+    """`declare_together` in a session of its own, for the group commit of the API.
+
+    When the transaction as a whole fails (a value the database refuses, a lost connection), each declaration
+    is written again alone: one bad declaration never fails the others.
+    """
+    ctx.metrics.declaration_batch.observe(len(declarations))
+    try:
+        return _declare_in_own_session(ctx, declarations)
+    except Exception as exc:
+        if len(declarations) == 1:
+            return [exc]
+        log.info("a batch of %d declarations failed (%s); writing them one by one", len(declarations),
+                 type(exc).__name__)
+    results: list[CasePublic | Exception] = []
+    for declaration in declarations:
+        try:
+            results.extend(_declare_in_own_session(ctx, [declaration]))
+        except Exception as exc:
+            results.append(exc)
+    return results
+
+
+def _declare_in_own_session(ctx: TenantContext, declarations: list[Declaration]) -> list[CasePublic | DomainError]:
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        return declare_together(session, ctx=ctx, declarations=declarations)
 
 
 def _current_facts(case: Case, ctx: TenantContext) -> dict:
