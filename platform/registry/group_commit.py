@@ -33,6 +33,11 @@ class GroupCommit(Generic[Item, Result]):
         # one queue per event loop: test clients and servers each run their own loop
         self._queues: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue]" = weakref.WeakKeyDictionary()
 
+    def waiting(self) -> int:
+        """Items of the running event loop queued for the next transaction (not those being written)."""
+        queue = self._queues.get(asyncio.get_running_loop())
+        return len(queue.waiting) if queue else 0
+
     async def submit(self, item: Item) -> Result:
         loop = asyncio.get_running_loop()
         queue = self._queues.get(loop)
