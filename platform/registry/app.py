@@ -49,7 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None)
     app.state.ctx = ctx
     app.state.case_declarations = GroupCommit(functools.partial(cases_service.declare_batch, ctx),
-                                              max_batch=settings.group_commit_max)
+                                              max_batch=settings.group_commit_max,
+                                              linger=settings.group_commit_linger_seconds)
     app.include_router(health_router)
     for router in (institutions_router, cases_router, cremations_router, remains_router, audit_router,
                    outbox_router):

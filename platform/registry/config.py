@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     db_pool_size: int = 5
     # case declarations written together in one transaction at most (1: each alone)
     group_commit_max: int = Field(default=32, ge=1, le=1000)
+    # under load, how long the next transaction may wait for the requests of the last one's clients (0: never)
+    group_commit_linger_seconds: float = Field(default=0.003, ge=0, le=0.05)
     # where the control plane writes this tenant's backups; /metrics reports the newest one's time
     backup_dir: Path | None = None
     # data exchange, province side: the hub's base URL and how the worker ships the outbox

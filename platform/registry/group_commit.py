@@ -2,8 +2,12 @@
 
 A busy registry spends most of a write on per-transaction costs: locks, round trips, the commit. Each request
 hands its prepared item to `submit` and awaits its own result; one drainer per event loop takes everything
-queued (up to `max_batch`), runs the blocking `work` on a worker thread, and answers every waiter. An idle
-server writes each request at once (a batch of one): there is no timer and no added wait.
+queued (up to `max_batch`), runs the blocking `work` on a worker thread, and answers every waiter.
+
+An idle server writes each request at once (a batch of one). Under load, the clients just answered send their
+next requests within a few milliseconds; without a pause the next transaction would leave with the one or two
+requests that happened to be queued, and the rest would trail it. So after a batch of several, the drainer
+waits up to `linger` seconds for as many requests as that batch had (PostgreSQL's commit_delay, for requests).
 """
 import asyncio
 import weakref
@@ -26,10 +30,13 @@ class GroupCommit(Generic[Item, Result]):
     """`work(items)` writes items in one transaction and returns, per item in order, its result or the
     exception to raise to its waiter; if it raises instead, every waiter of that batch gets the exception."""
 
-    def __init__(self, work: Callable[[Sequence[Item]], Sequence[Result | BaseException]], *, max_batch: int = 32):
+    def __init__(self, work: Callable[[Sequence[Item]], Sequence[Result | BaseException]], *, max_batch: int = 32,
+                 linger: float = 0.003):
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
-        self._work, self.max_batch = work, max_batch
+        if linger < 0:
+            raise ValueError("linger must not be negative")
+        self._work, self.max_batch, self.linger = work, max_batch, linger
         # one queue per event loop: test clients and servers each run their own loop
         self._queues: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue]" = weakref.WeakKeyDictionary()
 
@@ -63,7 +70,13 @@ class GroupCommit(Generic[Item, Result]):
                 except Exception as exc:  # the whole batch failed: every waiter of it hears why
                     results = [exc] * len(batch)
                 _answer(batch, results)
-                batch = []
+                written, batch = len(batch), []
+                if self.linger and 1 < written > len(queue.waiting):
+                    # under load, the waiters just answered are about to send their next requests: a moment's
+                    # wait lets them join the next transaction instead of trailing it one by one
+                    deadline = asyncio.get_running_loop().time() + self.linger
+                    while len(queue.waiting) < written and asyncio.get_running_loop().time() < deadline:
+                        await asyncio.sleep(self.linger / 10)
         except BaseException as exc:  # cancelled with its loop: nobody is left waiting forever
             stranded, queue.waiting = batch + queue.waiting, []
             _answer(stranded, [exc] * len(stranded))

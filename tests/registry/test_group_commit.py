@@ -5,6 +5,7 @@ concurrent HTTP requests on one event loop (as uvicorn serves them).
 """
 import asyncio
 import threading
+import time
 import uuid
 from datetime import date
 
@@ -127,9 +128,47 @@ def test_a_work_that_answers_the_wrong_number_of_items_is_an_error_not_a_hang():
         asyncio.run(asyncio.wait_for(group.submit(1), timeout=10))
 
 
+def test_under_load_the_next_transaction_waits_for_the_clients_just_answered():
+    batches: list[int] = []
+
+    def work(items):
+        batches.append(len(items))
+        time.sleep(0.005)  # a transaction takes a while
+        return list(items)
+
+    group = GroupCommit(work, linger=0.2)
+
+    async def client(n: int):
+        for round_ in range(5):
+            await group.submit((n, round_))
+            await asyncio.sleep(0.001 * (n + 1))  # each client reads its answer and sends its next request
+
+    async def four_clients():
+        await asyncio.gather(*(client(n) for n in range(4)))
+
+    asyncio.run(four_clients())
+
+    assert sum(batches) == 20
+    assert batches[-4:] == [4, 4, 4, 4], batches  # without the wait: alternating partial batches
+
+
+def test_an_idle_queue_never_lingers():
+    group = GroupCommit(lambda items: list(items), linger=0.5)
+
+    async def one_by_one():
+        started = asyncio.get_running_loop().time()
+        for item in range(3):
+            await group.submit(item)
+        return asyncio.get_running_loop().time() - started
+
+    assert asyncio.run(one_by_one()) < 0.5
+
+
 def test_max_batch_must_be_positive():
     with pytest.raises(ValueError, match="max_batch"):
         GroupCommit(lambda items: items, max_batch=0)
+    with pytest.raises(ValueError, match="linger"):
+        GroupCommit(lambda items: items, linger=-1)
 
 
 # --- declarations written together ----------------------------------------------------------------------------------
