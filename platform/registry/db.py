@@ -19,9 +19,12 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(settings.database_url, connect_args={"check_same_thread": False, "timeout": 30})
         _serialise_sqlite_writers(engine)
         return engine
-    # no pre-ping: it costs a round trip per request; a dropped connection invalidates the pool on first use
+    # no pre-ping: it costs a round trip per request; a dropped connection invalidates the pool on first use.
+    # Custom plans only: a generic plan cached while `cases` was small (a new tenant) or before an archive backfill
+    # scans the whole table on every duplicate check until autovacuum re-analyses it
     return create_engine(
-        settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size, pool_recycle=1800
+        settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size, pool_recycle=1800,
+        connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
     )
 
 
