@@ -49,6 +49,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgresql_only: runs on the PostgreSQL backend only")
     for name in [name for name in os.environ if name.startswith("FSP_") and not name.startswith("FSP_TEST_")]:
         del os.environ[name]
 
@@ -60,7 +61,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     keep, drop = [], []
     for item in items:
         needs_postgres = "pg_admin_url" in getattr(item, "fixturenames", ()) and "db_backend" not in getattr(
-            item, "fixturenames", ())
+            item, "fixturenames", ()) or item.get_closest_marker("postgresql_only") is not None
         (drop if needs_postgres else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
@@ -70,7 +71,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "db_backend" in metafunc.fixturenames:
         chosen = metafunc.config.getoption("backend")
-        metafunc.parametrize("db_backend", BACKENDS if chosen == "all" else (chosen,), indirect=True)
+        backends = BACKENDS if chosen == "all" else (chosen,)
+        if metafunc.definition.get_closest_marker("postgresql_only"):  # a PostgreSQL behaviour, e.g. its planner
+            backends = tuple(backend for backend in backends if backend == "postgresql") or ("postgresql",)
+        metafunc.parametrize("db_backend", backends, indirect=True)
 
 
 def _run_alembic(url: str, action: Callable[..., object], *args: object) -> None:
@@ -118,6 +122,12 @@ def _pg_admin(pg_admin_url: str) -> Iterator[psycopg.Connection]:
         yield connection
 
 
+def drop_database(admin: psycopg.Connection, name: str) -> None:
+    from infra.ensure.database import drop_database as drop  # imported when used, like registry
+
+    drop(admin, name)
+
+
 def _drop_databases_of_dead_sessions(admin: psycopg.Connection) -> None:
     # a killed run (timeout, second Ctrl-C) skips its teardown; its databases carry its pid
     if not str(admin.info.host).startswith("/"):
@@ -125,7 +135,7 @@ def _drop_databases_of_dead_sessions(admin: psycopg.Connection) -> None:
     rows = admin.execute(r"SELECT datname FROM pg_database WHERE datname ~ '^fsp_(t|e|template)_[0-9]+_[0-9a-f]{12}$'")
     for (name,) in rows.fetchall():
         if not Path(f"/proc/{name.split('_')[2]}").exists():
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            drop_database(admin, name)
 
 
 def _pg_url(admin_url: str, database: str) -> str:
@@ -144,7 +154,7 @@ def _pg_database(request: pytest.FixtureRequest, prefix: str, template: str | No
     try:
         yield _pg_url(request.getfixturevalue("pg_admin_url"), name)
     finally:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        drop_database(admin, name)
 
 
 @pytest.fixture(scope="session")
