@@ -72,7 +72,9 @@ class ScratchDatabases:
                 self._drop(name)
 
     def _drop(self, name: str) -> None:
-        self._admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        from infra.ensure.database import drop_database
+
+        drop_database(self._admin, name)
 
     def create(self) -> str:
         name = f"{DB_PREFIX}_{os.getpid()}_{secrets.token_hex(6)}"

@@ -1,5 +1,6 @@
 """A tenant's registry database: an SQLite file, or a PostgreSQL database owned by the tenant's own login role."""
 import os
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -123,13 +124,32 @@ def ensure_postgres_database(admin_url: str, *, database: str, role: str, passwo
     return "created" if created else "updated" if changed else "unchanged"
 
 
+def drop_database(admin: psycopg.Connection, database: str, *, patience_seconds: float = 10.0) -> None:
+    """DROP DATABASE IF EXISTS ... WITH (FORCE), on an autocommit connection.
+
+    A role without superuser cannot force out an autovacuum worker (a process of no role): PostgreSQL refuses
+    with InsufficientPrivilege while one is busy in the database. The worker is done or gone within moments, so
+    the drop is tried again until `patience_seconds` have passed.
+    """
+    statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+    deadline = time.monotonic() + patience_seconds
+    while True:
+        try:
+            admin.execute(statement)
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
+
+
 def drop_postgres_database(admin_url: str, *, database: str, role: str) -> Removal:
     """Drop the tenant's database (even with clients connected) and then its role."""
     with _admin(admin_url) as admin:
         try:
             found = admin.execute("SELECT (SELECT count(*) FROM pg_database WHERE datname = %s)"
                                   " + (SELECT count(*) FROM pg_roles WHERE rolname = %s)", (database, role)).fetchone()[0]
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+            drop_database(admin, database)
             admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
         except psycopg.Error as err:
             raise ProvisioningError(f"dropping database {database} (role {role}): {err}") from None

@@ -14,6 +14,7 @@ from sqlalchemy import func, make_url
 from sqlmodel import Session, select
 
 from factories import create_institution, declare_case
+from infra.ensure.database import drop_database
 from infra.ensure.keys import ensure_tenant_keys
 from infra.ensure.registration import ensure_exchange_registration
 from kc_double.runner import BackgroundServer
@@ -40,7 +41,7 @@ def ministry_database_url(db_backend: str, request: pytest.FixtureRequest, tmp_p
         yield make_url(request.getfixturevalue("pg_admin_url")).set(database=name).render_as_string(
             hide_password=False)
     finally:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        drop_database(admin, name)
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
 """Tenant databases on SQLite and on the real PostgreSQL server, and their migrations."""
 import shutil
+import threading
 import time
 from pathlib import Path
 
 import psycopg
+import psycopg.sql
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, make_url
@@ -154,6 +156,41 @@ def test_postgres_drop_removes_database_and_role(pg_admin_url, pg_names):
     with _admin(pg_admin_url) as admin:
         assert admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone() is None
         assert admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
+
+
+def _outsider_connected(pg_admin_url: str, pg_names, database: str) -> psycopg.Connection:
+    """A session in `database` of a role the admin is no member of: like an autovacuum worker, which has no role,
+    it is a process that DROP DATABASE ... WITH (FORCE) may not end."""
+    outsider = pg_names("o")
+    with _admin(pg_admin_url) as admin:
+        admin.execute(psycopg.sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'pw'").format(psycopg.sql.Identifier(outsider)))
+        admin.execute(psycopg.sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+            psycopg.sql.Identifier(database), psycopg.sql.Identifier(outsider)))
+    return _login(pg_admin_url, database=database, role=outsider, password="pw")
+
+
+def test_postgres_drop_waits_for_a_process_it_may_not_end(pg_admin_url, pg_names):
+    name = pg_names("a")
+    _ensure(pg_admin_url, name, "pw")
+    held = _outsider_connected(pg_admin_url, pg_names, name)
+    threading.Timer(0.5, held.close).start()  # the process goes away on its own, as autovacuum does
+
+    assert dbe.drop_postgres_database(pg_admin_url, database=name, role=name) == "deleted"
+    with _admin(pg_admin_url) as admin:
+        assert admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
+
+
+def test_postgres_drop_gives_up_with_a_clear_error_when_the_process_stays(pg_admin_url, pg_names):
+    name = pg_names("a")
+    _ensure(pg_admin_url, name, "pw")
+    held = _outsider_connected(pg_admin_url, pg_names, name)
+    try:
+        with _admin(pg_admin_url) as admin, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            dbe.drop_database(admin, name, patience_seconds=0.3)
+        with _admin(pg_admin_url) as admin:  # nothing half-done: the database is still there, whole
+            assert admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+    finally:
+        held.close()
 
 
 def test_postgres_unreachable_server_is_a_clear_error_without_the_password():
