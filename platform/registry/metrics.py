@@ -25,6 +25,8 @@ disable_created_metrics()
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 # a scrape starts a background re-verification of the audit chain when the last one is older than this
 AUDIT_VERIFY_EVERY_SECONDS = 300.0
+# between full walks, the periodic check hashes only the entries written since the last intact verdict
+AUDIT_FULL_VERIFY_EVERY_SECONDS = 86400.0
 # backups are named `<slug>-<UTC stamp>.<ext>`; a file still being written carries another suffix
 BACKUP_STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 _BACKUP_NAME = re.compile(r"^[a-z][a-z0-9-]*-(\d{8}T\d{6}Z)\.(sqlite3|dump)$")
@@ -86,11 +88,15 @@ class AuditChainStatus:
         self._engine = engine
         self._verdict: ChainVerdict | None = None
         self._at = 0.0
+        self._full_at = 0.0
         self._running = threading.Lock()
 
     def record(self, verdict: ChainVerdict) -> None:
         """Publish a verdict; every verification reports here."""
-        self._verdict, self._at = verdict, time.time()
+        now = time.time()
+        self._verdict, self._at = verdict, now
+        if verdict.full:
+            self._full_at = now
 
     def collect(self):
         verdict, at = self._verdict, self._at
@@ -100,8 +106,15 @@ class AuditChainStatus:
                                 value=1 if verdict.ok else 0)
         yield GaugeMetricFamily("fsp_audit_chain_verified_timestamp_seconds",
                                 "Unix time of the last audit-chain verification", value=at)
-        yield GaugeMetricFamily("fsp_audit_chain_checked_entries", "Entries the last verification checked",
+        yield GaugeMetricFamily("fsp_audit_chain_checked_entries", "Entries the last verification hashed",
                                 value=verdict.checked)
+        yield GaugeMetricFamily("fsp_audit_chain_verified_through_seq",
+                                "Last entry of the chain found intact (0 when broken or empty)",
+                                value=verdict.through_seq)
+        if self._full_at:
+            yield GaugeMetricFamily("fsp_audit_chain_full_verified_timestamp_seconds",
+                                    "Unix time of the last verification that walked the whole chain",
+                                    value=self._full_at)
 
     def refresh_if_due(self) -> threading.Thread | None:
         """Re-verify in the background when the last verdict is old; a scrape never waits for the walk."""
@@ -113,8 +126,11 @@ class AuditChainStatus:
 
     def _verify(self) -> None:
         try:
+            # a full walk daily (and after a broken verdict); otherwise only what was written since the last one
+            due_full = time.time() - self._full_at >= AUDIT_FULL_VERIFY_EVERY_SECONDS
+            since = None if due_full else self._verdict
             with Session(self._engine) as session:
-                self.record(audit.verify(session))
+                self.record(audit.verify(session, since=since))
         except Exception:  # the database may be gone (shutdown); the next scrape tries again
             log.warning("periodic audit-chain verification failed", exc_info=True)
         finally:

@@ -41,6 +41,11 @@ class AuditEntriesPublic(SQLModel):
 
 class ChainVerdict(SQLModel):
     ok: bool
+    # entries hashed by this verification (after `since`, for an incremental one)
     checked: int
     first_broken_seq: int | None = None
     reason: str | None = None
+    # an intact chain: its last entry, where the next incremental verification starts
+    through_seq: int = 0
+    through_hash: str | None = None
+    full: bool = True

@@ -2,7 +2,7 @@
 import json
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
 from registry import sequences
@@ -56,31 +56,61 @@ def list_entries(session: Session, *, after: int = 0, limit: int = 100, result: 
     return list(session.exec(query.order_by(col(AuditEntry.seq)).limit(limit)))
 
 
-def verify(session: Session, *, batch: int = 1000) -> ChainVerdict:
-    """Walk the whole chain and name the first entry that was edited, removed or reordered."""
-    expected_prev, expected_seq, checked = sequences.GENESIS_HASH, 1, 0
+def verify(session: Session, *, batch: int = 1000, since: ChainVerdict | None = None) -> ChainVerdict:
+    """Walk the chain and name the first entry that was edited, removed or reordered.
+
+    `since`, an earlier intact verdict, makes it incremental: only the entries written after it are hashed, once
+    its last entry still holds its hash and no entry up to it is missing (a count, cheap). Edits to older
+    entries that keep their hashes are left to the next full walk. When the quick checks fail, the whole chain
+    is walked, so that the verdict names the first broken entry.
+    """
+    # the head first: every entry up to it was committed with it, so writers racing the walk cannot make the
+    # chain look cut short; entries written meanwhile are left to the next verification
+    head = session.get(sequences.TenantSequences, 1)
+    written = head.audit_seq if head is not None else None
+    expected_prev, expected_seq = sequences.GENESIS_HASH, 1
+    incremental = since is not None and since.ok and since.through_seq > 0 and since.through_hash is not None
+    if incremental:
+        anchor = session.get(AuditEntry, since.through_seq)
+        present = session.exec(select(func.count()).select_from(AuditEntry)
+                               .where(AuditEntry.seq <= since.through_seq)).one()
+        if anchor is None or present != since.through_seq or not _intact(anchor, since.through_hash):
+            return verify(session, batch=batch)
+        expected_prev, expected_seq = since.through_hash, since.through_seq + 1
+    checked = 0
     while True:
-        rows = session.exec(
-            select(AuditEntry).where(AuditEntry.seq >= expected_seq).order_by(col(AuditEntry.seq)).limit(batch)
-        ).all()
+        query = select(AuditEntry).where(AuditEntry.seq >= expected_seq)
+        if written is not None:
+            query = query.where(AuditEntry.seq <= written)
+        rows = session.exec(query.order_by(col(AuditEntry.seq)).limit(batch)).all()
         for entry in rows:
             if entry.seq != expected_seq:
-                return ChainVerdict(ok=False, checked=checked, first_broken_seq=expected_seq,
-                                    reason=f"entry {expected_seq} is missing")
+                return _broken(incremental, session, batch, checked, expected_seq, f"entry {expected_seq} is missing")
             if entry.prev_hash != expected_prev:
-                return ChainVerdict(ok=False, checked=checked, first_broken_seq=entry.seq,
-                                    reason="prev_hash does not match the previous entry")
-            recomputed = _digest(prev_hash=entry.prev_hash, seq=entry.seq, at=entry.at, actor=entry.actor,
-                                 action=entry.action, object_type=entry.object_type, object_id=entry.object_id,
-                                 result=entry.result, detail=entry.detail)
-            if recomputed != entry.hash:
-                return ChainVerdict(ok=False, checked=checked, first_broken_seq=entry.seq,
-                                    reason="content does not match its hash")
+                return _broken(incremental, session, batch, checked, entry.seq,
+                               "prev_hash does not match the previous entry")
+            if not _intact(entry, entry.hash):
+                return _broken(incremental, session, batch, checked, entry.seq, "content does not match its hash")
             expected_prev, expected_seq, checked = entry.hash, entry.seq + 1, checked + 1
         if len(rows) < batch:
             break
-    head = session.get(sequences.TenantSequences, 1)  # the counter, read without a lock
-    if head is not None and head.audit_seq != checked:
-        return ChainVerdict(ok=False, checked=checked, first_broken_seq=checked + 1,
-                            reason=f"chain ends at {checked} but {head.audit_seq} entries were written")
-    return ChainVerdict(ok=True, checked=checked)
+    last = expected_seq - 1
+    if written is not None and last != written:
+        return _broken(incremental, session, batch, checked, last + 1,
+                       f"chain ends at {last} but {written} entries were written")
+    return ChainVerdict(ok=True, checked=checked, through_seq=last,
+                        through_hash=expected_prev if last else None, full=not incremental)
+
+
+def _intact(entry: AuditEntry, expected_hash: str) -> bool:
+    """The entry's content still hashes to what it says, and that is the hash expected of it."""
+    recomputed = _digest(prev_hash=entry.prev_hash, seq=entry.seq, at=entry.at, actor=entry.actor,
+                         action=entry.action, object_type=entry.object_type, object_id=entry.object_id,
+                         result=entry.result, detail=entry.detail)
+    return recomputed == entry.hash == expected_hash
+
+
+def _broken(incremental: bool, session: Session, batch: int, checked: int, seq: int, reason: str) -> ChainVerdict:
+    if incremental:  # the whole walk names the first broken entry, which may lie before the checkpoint
+        return verify(session, batch=batch)
+    return ChainVerdict(ok=False, checked=checked, first_broken_seq=seq, reason=reason)
