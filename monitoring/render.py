@@ -1,6 +1,7 @@
 """Prometheus configuration of the fleet, as files: one Prometheus per tenant and the ministry's, which federates them.
 
-A tenant's Prometheus scrapes its registry (job `registry`) and records the `tenant:*` series; its external label
+A tenant's Prometheus scrapes its registry (job `registry`), its exchange process where that runs apart (job
+`exchange`, on Kubernetes) and records the `tenant:*` series; its external label
 `province` is the tenant's slug (`beijing`; the ministry's own tenant is `ministry`), and its scrape target carries
 the same `province` label, so every series says whose it is. The ministry Prometheus (`fleet`) federates only
 `tenant:*` and `up` from each (job `federate`, `honor_labels: true`) and evaluates the fleet alerts.
@@ -37,11 +38,13 @@ class RenderOptions:
 
 @dataclass(frozen=True)
 class RegistryTarget:
-    """Where a tenant's Prometheus finds the registry: a static address and path, or a file_sd file."""
+    """Where a tenant's Prometheus finds the registry: a static address and path, or a file_sd file; and, where
+    the tenant runs one as a process of its own, its exchange process (a province's worker, the ministry's hub)."""
 
     address: str | None = None
     metrics_path: str = "/metrics"
     file_sd: Path | None = None
+    exchange_address: str | None = None
 
 
 def tenant_config(spec: TenantSpec, target: RegistryTarget, options: RenderOptions) -> dict:
@@ -55,10 +58,15 @@ def tenant_config(spec: TenantSpec, target: RegistryTarget, options: RenderOptio
     else:
         job["metrics_path"] = target.metrics_path
         job["static_configs"] = [{"targets": [target.address], "labels": {"province": spec.slug, "code": spec.code}}]
+    jobs = [job]
+    if target.exchange_address is not None:
+        # the worker's own metrics: whether it stopped on a refusal that needs an operator, and why
+        jobs.append({"job_name": "exchange", "scrape_interval": scrape, "static_configs": [
+            {"targets": [target.exchange_address], "labels": {"province": spec.slug, "code": spec.code}}]})
     return {"global": {"scrape_interval": scrape, "evaluation_interval": evaluation,
                        "external_labels": {"province": spec.slug}},
             "rule_files": [f"rules/{TENANT_RULES}"],
-            "scrape_configs": [job]}
+            "scrape_configs": jobs}
 
 
 def fleet_config(sources: Iterable[tuple[TenantSpec, str]], options: RenderOptions) -> dict:

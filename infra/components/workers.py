@@ -70,9 +70,10 @@ class ExchangeProcess(pulumi.ComponentResource):
                                          resources_=resources("100m", "256Mi", cpu_limit="500m"),
                                          probes=http_probes(PORT))],
                                          service_account=service_account, volumes=volumes)}})
-        if component == "exchange-hub":
-            k8s.core.v1.Service(f"{name}-service", opts=pulumi.ResourceOptions(parent=self),
-                                metadata={"name": component, "namespace": namespace, "labels": own_labels},
-                                spec={"type": "ClusterIP", "selector": own_labels,
-                                      "ports": [{"name": "http", "port": PORT, "targetPort": "http"}]})
+        # the hub's Service receives the provinces' batches; the worker's is where its Prometheus scrapes it (the
+        # network policies let nothing else in)
+        k8s.core.v1.Service(f"{name}-service", opts=pulumi.ResourceOptions(parent=self),
+                            metadata={"name": component, "namespace": namespace, "labels": own_labels},
+                            spec={"type": "ClusterIP", "selector": own_labels,
+                                  "ports": [{"name": "http", "port": PORT, "targetPort": "http"}]})
         self.register_outputs({})

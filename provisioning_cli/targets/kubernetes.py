@@ -27,6 +27,7 @@ from infra.ensure.files import ensure_file, ensure_private_dir, remove_path
 from infra.ensure.keys import ensure_tenant_keys
 from infra.components.monitoring import PROMETHEUS_PORT
 from infra.components.registry import PORT as REGISTRY_PORT
+from infra.components.workers import PORT as EXCHANGE_PORT
 from infra.plan import plan as offline_plan
 from infra.stacks.inputs import StackInputs, database_name
 from infra.stacks.platform import program
@@ -59,7 +60,10 @@ def cluster_settings() -> ClusterSettings:
 def monitoring_files(spec: TenantSpec, catalog: Catalog) -> dict[str, dict[str, str]]:
     """The tenant's Prometheus files and, for the ministry, the fleet's: the monitoring package's rendering, with
     the in-cluster addresses of the registry and of every tenant's Prometheus."""
-    registry = RegistryTarget(address=f"registry.{namespace_of(spec.slug)}.svc:{REGISTRY_PORT}")
+    namespace = namespace_of(spec.slug)
+    exchange = "exchange-hub" if spec.kind == "ministry" else "exchange-worker" if spec.exchange.enabled else None
+    registry = RegistryTarget(address=f"registry.{namespace}.svc:{REGISTRY_PORT}",
+                              exchange_address=f"{exchange}.{namespace}.svc:{EXCHANGE_PORT}" if exchange else None)
     files = {"prometheus_files": tenant_files(spec, registry, RenderOptions())}
     if spec.kind == "ministry":
         sources = [(t, f"prometheus.{namespace_of(t.slug)}.svc:{PROMETHEUS_PORT}") for t in catalog.tenants]

@@ -153,8 +153,14 @@ def test_provincial_prometheus_scrapes_the_registry_records_tenant_series_with_t
     data = named(result, "beijing-prometheus-config")["props"]["data"]
     config = yaml.safe_load(data["prometheus.yml"])
     assert config["global"]["external_labels"]["province"] == "beijing"
-    (job,) = config["scrape_configs"]
-    assert job["static_configs"][0]["targets"] == ["registry.fsp-beijing.svc:8000"]
+    registry, exchange = config["scrape_configs"]
+    assert registry["static_configs"][0]["targets"] == ["registry.fsp-beijing.svc:8000"]
+    # the exchange worker, through its own Service, which selects the worker's pods only
+    assert exchange["static_configs"] == [{"targets": ["exchange-worker.fsp-beijing.svc:8000"],
+                                           "labels": {"province": "beijing", "code": "110000"}}]
+    service = named(result, "beijing-exchange-worker-service")["props"]["spec"]
+    worker = named(result, "beijing-exchange-worker-deployment")["props"]["spec"]
+    assert service["selector"] == worker["selector"]["matchLabels"] == worker["template"]["metadata"]["labels"]
     assert config["rule_files"] == ["rules/tenant.rules.yml"]
     assert "record: tenant:up" in data["rules_tenant.rules.yml"]
     volume = next(v for v in named(result, "beijing-prometheus-deployment")["props"]["spec"]["template"]["spec"][
@@ -209,6 +215,9 @@ def test_ministry_runs_the_national_registry_the_exchange_hub_and_alertmanager()
     peers = named(result, "ministry-exchange-peers")["props"]["data"]
     assert peers == {"beijing.pem": PUBLIC_PEM}
     assert named(result, "ministry-exchange-hub-service")["props"]["spec"]["type"] == "ClusterIP"
+    own = yaml.safe_load(named(result, "ministry-prometheus-config")["props"]["data"]["prometheus.yml"])
+    exchange = next(job for job in own["scrape_configs"] if job["job_name"] == "exchange")
+    assert exchange["static_configs"][0]["targets"] == ["exchange-hub.fsp-ministry.svc:8000"]
     assert named(result, "ministry-alertmanager-deployment")["props"]["spec"]["template"]["spec"]["containers"][0][
         "image"] == IMAGES["alertmanager_image"]
 
@@ -251,9 +260,12 @@ def test_no_secret_value_appears_anywhere_in_either_plan(result):
 def test_a_province_without_exchange_has_no_worker_and_no_registration():
     spec = catalog().resolve("tianjin")
     spec = spec.model_copy(update={"exchange": spec.exchange.model_copy(update={"enabled": False})})
-    names = {r["name"] for r in plan(program(stack_inputs(spec)), stack="tianjin")["resources"]}
+    result = plan(program(stack_inputs(spec)), stack="tianjin")
+    names = {r["name"] for r in result["resources"]}
     assert "tianjin-registry-deployment" in names
-    assert not {"tianjin-exchange-worker-deployment", "tianjin-registration"} & names
+    assert not {"tianjin-exchange-worker-deployment", "tianjin-exchange-worker-service", "tianjin-registration"} & names
+    config = yaml.safe_load(named(result, "tianjin-prometheus-config")["props"]["data"]["prometheus.yml"])
+    assert [job["job_name"] for job in config["scrape_configs"]] == ["registry"]  # nothing to scrape for
 
 
 # --- the component's outputs, as Pulumi unit tests --------------------------------------------------------------------
