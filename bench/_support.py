@@ -160,6 +160,7 @@ class RunResult:
     error_samples: list[str] = field(default_factory=list)
     server_cpu: float = float("nan")  # server CPU seconds / wall seconds (1.0 = one core busy)
     client_cpu: float = float("nan")  # load generator process CPU seconds / wall seconds
+    mean_batch: float | None = None  # writes per transaction, where the app reports it (group commit)
 
     @property
     def rps(self) -> float:

@@ -195,22 +195,42 @@ def run(args) -> dict:
                         warm = _support.post_load(server, path, chunk[:args.warmup], hdrs,
                                                   concurrency=args.concurrency, timeout_s=args.timeout,
                                                   client=args.client)
+                        batches_before = declaration_batches(server) if name == "api" else None
                         measured = _support.post_load(server, path, chunk[args.warmup:], hdrs,
                                                       concurrency=args.concurrency, timeout_s=args.timeout,
                                                       client=args.client)
                         measured.errors.update(warm.errors)
                         measured.error_samples.extend(warm.error_samples)
+                        if batches_before is not None:
+                            transactions = declaration_batches(server)[0] - batches_before[0]
+                            measured.mean_batch = measured.ok / transactions if transactions else float("nan")
                         this_round[name] = measured
                         if not args.json:
                             print(f"  round {r + 1} {name:<8} {measured.rps:8.1f} req/s  "
                                   f"p50 {measured.pct(.5):6.2f} ms  p95 {measured.pct(.95):6.2f} ms  "
-                                  f"server cpu {measured.server_cpu:4.2f}  client cpu {measured.client_cpu:4.2f}"
+                                  f"server cpu {measured.server_cpu:4.2f} ({cpu_ms_per_request(measured):4.2f} ms/req)"
+                                  f"  client cpu {measured.client_cpu:4.2f}"
+                                  + (f"  {measured.mean_batch:4.1f} per transaction" if measured.mean_batch else "")
                                   + (f"  ERRORS {dict(measured.errors)}" if measured.errors else ""),
                                   file=sys.stderr, flush=True)
                     rounds.append(this_round)
     finally:
         dbs.close()
     return report(args, rounds)
+
+
+def declaration_batches(server) -> tuple[float, float]:
+    """The registry's group-commit histogram so far: (transactions, declarations)."""
+    import httpx
+
+    text = httpx.get(server.base_url + "/metrics", timeout=30).text
+    values = {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
+              if line.startswith("fsp_case_declaration_batch_size_")}
+    return values.get("fsp_case_declaration_batch_size_count", 0.0), values.get("fsp_case_declaration_batch_size_sum", 0.0)
+
+
+def cpu_ms_per_request(run) -> float:
+    return run.server_cpu * run.seconds / run.ok * 1000 if run.ok else float("nan")
 
 
 def report(args, rounds: list[dict]) -> dict:
@@ -229,9 +249,12 @@ def report(args, rounds: list[dict]) -> dict:
             "p95_ms": round(median([x.pct(.95) for x in runs]), 2),
             "server_cpu": round(median([x.server_cpu for x in runs]), 2),
             "client_cpu": round(median([x.client_cpu for x in runs]), 2),
+            "server_cpu_ms_per_request": round(median([cpu_ms_per_request(x) for x in runs]), 3),
             "errors": sum(sum(x.errors.values()) for x in runs),
             "per_round": [x.summary() for x in runs],
         }
+    out["api"]["declarations_per_transaction"] = round(median([r["api"].mean_batch or float("nan")
+                                                               for r in rounds]), 2)
     ratio = out["api"]["rps"] / out["ceiling"]["rps"] if out["ceiling"]["rps"] else 0.0
     out["ratio"] = round(ratio, 3)
     out["errors"] = errors
@@ -244,11 +267,14 @@ def report(args, rounds: list[dict]) -> dict:
 def print_table(out: dict) -> None:
     print(f"registry write benchmark: {out['requests']} requests x {out['rounds']} rounds (+{out['warmup']} warm-up), "
           f"concurrency {out['concurrency']}, {out['client']} client, {out['cpus']} CPUs, medians over rounds")
-    print(f"{'':<30}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'srv cpu':>9}{'cli cpu':>9}{'errors':>8}")
+    print(f"{'':<30}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'srv cpu':>9}{'cpu ms/req':>11}{'cli cpu':>9}"
+          f"{'errors':>8}")
     for name, label in (("api", "POST /api/v1/cases (registry)"), ("ceiling", "bare FastAPI one INSERT")):
         row = out[name]
         print(f"{label:<30}{row['rps']:>9.1f}{row['p50_ms']:>9.2f}{row['p95_ms']:>9.2f}"
-              f"{row['server_cpu']:>9.2f}{row['client_cpu']:>9.2f}{row['errors']:>8}")
+              f"{row['server_cpu']:>9.2f}{row['server_cpu_ms_per_request']:>11.3f}{row['client_cpu']:>9.2f}"
+              f"{row['errors']:>8}")
+    print(f"declarations per transaction (group commit): {out['api']['declarations_per_transaction']}")
     print(f"ratio api/ceiling: {out['ratio']:.3f}   target >= {out['target_ratio']}   {out['verdict']}")
     for sample in out["error_samples"]:
         print(f"  error: {sample}")
