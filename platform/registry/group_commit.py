@@ -23,7 +23,7 @@ Result = TypeVar("Result")
 class _Queue:
     def __init__(self) -> None:
         self.waiting: list[tuple[object, asyncio.Future]] = []
-        self.draining = False
+        self.draining: asyncio.Task | None = None  # held here: the loop keeps only a weak reference to tasks
 
 
 class GroupCommit(Generic[Item, Result]):
@@ -52,11 +52,14 @@ class GroupCommit(Generic[Item, Result]):
             queue = self._queues[loop] = _Queue()
         future = loop.create_future()
         queue.waiting.append((item, future))
-        if not queue.draining:
-            queue.draining = True
-            loop.create_task(self._drain(queue))
-        # shielded: a client that hangs up does not pull its item out of a batch already being written
-        return await asyncio.shield(future)
+        if queue.draining is None:
+            queue.draining = loop.create_task(self._drain(queue))
+        try:
+            # shielded: a client that hangs up does not pull its item out of a batch already being written
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            future.add_done_callback(_nobody_listens)
+            raise
 
     async def _drain(self, queue: _Queue) -> None:
         batch: list[tuple[object, asyncio.Future]] = []
@@ -71,7 +74,7 @@ class GroupCommit(Generic[Item, Result]):
                     results = [exc] * len(batch)
                 _answer(batch, results)
                 written, batch = len(batch), []
-                if self.linger and 1 < written > len(queue.waiting):
+                if self.linger and written > 1 and written > len(queue.waiting):
                     # under load, the waiters just answered are about to send their next requests: a moment's
                     # wait lets them join the next transaction instead of trailing it one by one
                     deadline = asyncio.get_running_loop().time() + self.linger
@@ -82,7 +85,7 @@ class GroupCommit(Generic[Item, Result]):
             _answer(stranded, [exc] * len(stranded))
             raise
         finally:
-            queue.draining = False
+            queue.draining = None
 
 
 def _answer(batch: list[tuple[object, asyncio.Future]], results: Sequence[object]) -> None:
@@ -95,3 +98,9 @@ def _answer(batch: list[tuple[object, asyncio.Future]], results: Sequence[object
             future.set_exception(result)
         else:
             future.set_result(result)
+
+
+def _nobody_listens(future: asyncio.Future) -> None:
+    # the waiter went away: its outcome is read here, so that asyncio does not log it as never retrieved
+    if not future.cancelled():
+        future.exception()

@@ -128,6 +128,26 @@ def test_a_work_that_answers_the_wrong_number_of_items_is_an_error_not_a_hang():
         asyncio.run(asyncio.wait_for(group.submit(1), timeout=10))
 
 
+def test_a_client_that_hangs_up_does_not_take_its_item_out_of_the_batch(caplog):
+    work = _Recorder(answer=lambda item: ValueError("refused") if item == 3 else item)
+    group = GroupCommit(work)
+
+    async def scenario():
+        first = asyncio.ensure_future(group.submit(1))
+        await _until(work.started.is_set)
+        kept, gone = asyncio.ensure_future(group.submit(2)), asyncio.ensure_future(group.submit(3))
+        await _until(lambda: group.waiting() == 2)
+        gone.cancel()  # the client hung up while its declaration waited
+        work.release.set()
+        return await first, await kept, await asyncio.gather(gone, return_exceptions=True)
+
+    first, kept, (gone,) = asyncio.run(scenario())
+
+    assert (first, kept, isinstance(gone, asyncio.CancelledError)) == (1, 2, True)
+    assert work.batches == [[1], [2, 3]]  # written all the same: the answer, not the write, is what got lost
+    assert "never retrieved" not in caplog.text
+
+
 def test_under_load_the_next_transaction_waits_for_the_clients_just_answered():
     batches: list[int] = []
 
