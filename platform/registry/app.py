@@ -103,7 +103,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [_problem_from_pydantic(e) for e in exc.errors()]
+        problems = [errors.problem_from_pydantic(e) for e in exc.errors()]
         return _refuse(request, 422, "invalid input", problems)
 
     @app.exception_handler(DataError)
@@ -133,17 +133,6 @@ def _install_error_handlers(app: FastAPI) -> None:
             session.rollback()
         return JSONResponse(errors.body(500, "internal error", [
             {"field": "server", "rule": "internal", "message": "internal error; it has been logged"}]), 500)
-
-
-def _problem_from_pydantic(error: dict) -> dict:
-    location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
-    if error.get("type") == "json_invalid":
-        location = []  # the location is a character offset, not a field
-    field = ".".join(location + [str(error.get("ctx", {}).get("field", ""))]).strip(".") or "body"
-    message = error.get("msg", "invalid value")
-    if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
-    return {"field": field, "rule": error.get("type", "invalid"), "message": message}
 
 
 async def _audit_oversized(ctx: TenantContext, scope) -> None:

@@ -53,3 +53,15 @@ class Forbidden(DomainError):
 
 def body(status: int, title: str, problems: list[dict[str, Any]]) -> dict[str, Any]:
     return {"status": status, "title": title, "errors": problems}
+
+
+def problem_from_pydantic(error: dict) -> dict:
+    """One pydantic error in the one error shape: the field path (without body/query/path), the rule, the message."""
+    location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    if error.get("type") == "json_invalid":
+        location = []  # the location is a character offset, not a field
+    field = ".".join(location + [str(error.get("ctx", {}).get("field", ""))]).strip(".") or "body"
+    message = error.get("msg", "invalid value")
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    return {"field": field, "rule": error.get("type", "invalid"), "message": message}

@@ -114,7 +114,8 @@ def _lock_id(key: str) -> int:
 
 
 def written(session: Session, head: sequences.Head | None, *, actor: str, action: str, object_type: str,
-            object_id: Any, event_type: str | None, payload: dict | None, detail: dict | None = None) -> None:
+            object_id: Any, event_type: str | None, payload: dict | None, detail: dict | None = None,
+            result: str = audit.OK) -> None:
     """Audit the write and queue its event; the caller commits all three together.
 
     `head` is what `begin` returned, or None after `claim`: the head is taken now. On PostgreSQL, when this
@@ -122,7 +123,7 @@ def written(session: Session, head: sequences.Head | None, *, actor: str, action
     and the event; if another writer came in between, nothing is written and the head is locked and read.
     """
     log_entry, event_fields = _record(actor=actor, action=action, object_type=object_type, object_id=object_id,
-                                      event_type=event_type, payload=payload, detail=detail)
+                                      event_type=event_type, payload=payload, detail=detail, result=result)
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
     if head is None and session.info.get(_HEAD) is None and postgres:
@@ -148,7 +149,7 @@ def written(session: Session, head: sequences.Head | None, *, actor: str, action
 def written_many(session: Session, records: list[dict]) -> None:
     """`written` for several writes of one transaction (a group commit), chained in the order given.
 
-    Each record holds `written`'s keyword arguments. The head is taken now (or was, by `claim` on SQLite);
+    Each record holds `written`'s keyword arguments (a refused item: result=audit.REFUSED, no event). The head is taken now (or was, by `claim` on SQLite);
     all entries, all events and the head then take one statement each.
     """
     if len(records) == 1:
@@ -169,9 +170,9 @@ def written_many(session: Session, records: list[dict]) -> None:
 
 
 def _record(*, actor: str, action: str, object_type: str, object_id: Any, event_type: str | None,
-            payload: dict | None, detail: dict | None = None) -> tuple[dict, dict | None]:
+            payload: dict | None, detail: dict | None = None, result: str = audit.OK) -> tuple[dict, dict | None]:
     log_entry = {"actor": actor, "action": action, "object_type": object_type, "object_id": str(object_id),
-                 "detail": detail}
+                 "detail": detail, "result": result}
     event_fields = None if event_type is None else {
         "event_type": event_type, "aggregate_type": object_type, "aggregate_id": str(object_id),
         "payload": payload or {}}

@@ -145,6 +145,8 @@ class AppMetrics:
         self.latency = Histogram("fsp_http_request_duration_seconds", "HTTP request latency by route template",
                                  ["method", "route"], buckets=LATENCY_BUCKETS, registry=self.registry)
         self.cases_registered = Counter("fsp_cases_registered_total", "Cases declared", registry=self.registry)
+        self.cases_imported = Counter("fsp_cases_imported_total", "Archived cases imported (历史数据补录)",
+                                      registry=self.registry)
         self.declaration_batch = Histogram(
             "fsp_case_declaration_batch_size", "Case declarations written together in one transaction",
             buckets=(1, 2, 4, 8, 16, 32, 64, 128), registry=self.registry)

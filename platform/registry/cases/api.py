@@ -4,11 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from registry.cases import service
+from registry.cases import archive, service
 from registry.cases.models import (
-    CaseCorrectionPublic, CaseCorrectionRequest, CaseCreate, CasePublic, CasesPublic, CaseStatus, IdNumberDisclosure,
+    ArchiveImport, ArchiveImportResult, CaseCorrectionPublic, CaseCorrectionRequest, CaseCreate, CasePublic,
+    CasesPublic, CaseStatus, IdNumberDisclosure,
 )
-from registry.deps import API_PREFIX, CasesReader, CasesReviewer, CasesWriter, ContextDep, SessionDep, require
+from registry.deps import (
+    API_PREFIX, CasesImporter, CasesReader, CasesReviewer, CasesWriter, ContextDep, SessionDep, require,
+)
 from registry.security.permissions import Permission
 
 router = APIRouter(prefix=f"{API_PREFIX}/cases", tags=["cases"])
@@ -22,6 +25,14 @@ async def declare_case(body: CaseCreate, request: Request, ctx: ContextDep, prin
     case = await request.app.state.case_declarations.submit(service.prepare_declaration(ctx, principal, body))
     # the answer was built from the validated row, so it is serialised once here
     return Response(case.model_dump_json(), status_code=status.HTTP_201_CREATED, media_type="application/json")
+
+
+@router.post("/imports", response_model=ArchiveImportResult)
+def import_archived_cases(body: ArchiveImport, session: SessionDep, ctx: ContextDep, principal: CasesImporter,
+                          dry_run: bool = False) -> ArchiveImportResult:
+    """Backfill archived cases (历史数据补录), up to 100 per request: each record is answered on its own
+    (created, already_present, refused with its errors); `dry_run=true` checks them and writes nothing."""
+    return archive.import_archive(session, ctx=ctx, principal=principal, records=body.records, dry_run=dry_run)
 
 
 @router.get("", response_model=CasesPublic)

@@ -132,6 +132,46 @@ class CaseCreate(CaseFacts):
     institution_id: uuid.UUID
 
 
+# an archive's own record number: letters, digits and . _ / - (e.g. BJ-HZ-2012/000318)
+ARCHIVE_REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"
+MAX_IMPORT_RECORDS = 100
+
+
+class ArchivedCase(CaseCreate):
+    """A case from a paper or legacy archive (历史数据补录): its facts, its institution and its record number."""
+    archive_ref: str = Check(pattern=ARCHIVE_REF_PATTERN)
+
+
+class ArchiveImport(BaseModel):
+    """Up to MAX_IMPORT_RECORDS archived cases; each is checked and answered on its own."""
+    model_config = ConfigDict(extra="forbid")
+
+    records: list[dict] = Check(min_length=1, max_length=MAX_IMPORT_RECORDS)
+
+
+class ImportOutcome(StrEnum):
+    created = "created"
+    already_present = "already_present"  # the same archive record, imported before: nothing changes
+    refused = "refused"
+    valid = "valid"  # a dry run: it would be created
+
+
+class ArchiveRecordResult(BaseModel):
+    index: int  # position in `records`
+    archive_ref: str | None
+    outcome: ImportOutcome
+    case_id: uuid.UUID | None = None
+    errors: list[dict] = []
+
+
+class ArchiveImportResult(BaseModel):
+    dry_run: bool
+    created: int
+    already_present: int
+    refused: int
+    results: list[ArchiveRecordResult]
+
+
 class CaseCorrectionRequest(BaseModel):
     """Change declared facts; every correction states why (更正原因)."""
     model_config = ConfigDict(extra="forbid")
@@ -167,6 +207,9 @@ class Case(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the record number in the paper or legacy archive a backfilled case came from (历史数据补录); None for
+    # cases declared here
+    archive_ref: str | None = Field(default=None, max_length=64, unique=True)
 
 
 class CasePublic(BaseModel):

@@ -147,6 +147,8 @@ class Declaration:
     row: dict
     public: CasePublic
     index: str | None
+    action: str = "case.declare"
+    event_type: str = "case.declared"
 
     def duplicates(self, other: "Declaration") -> tuple[uuid.UUID, str] | None:
         """`other`, if this declaration would be its likely duplicate (the rules of `_find_duplicate`)."""
@@ -158,12 +160,19 @@ class Declaration:
             return other.row["id"], "name_birth_death"
         return None
 
+    def journal_record(self, **extra) -> dict:
+        payload = self.public.model_dump(mode="json")
+        if self.row["archive_ref"] is not None:
+            payload["archive_ref"] = self.row["archive_ref"]
+        return dict(actor=self.principal.subject, action=self.action, object_type="case", object_id=self.row["id"],
+                    event_type=self.event_type, payload=payload, **extra)
+
 
 def prepare_declaration(ctx: TenantContext, principal: Principal, data: CaseCreate) -> Declaration:
     """Everything about a declaration that needs no database: done before any lock is taken."""
     now = utcnow()
     row = dict(_fact_columns(data, ctx), id=new_id(), status=CaseStatus.declared, institution_id=data.institution_id,
-               created_at=now, updated_at=now, archived_at=None)
+               created_at=now, updated_at=now, archived_at=None, archive_ref=None)
     return Declaration(principal=principal, data=data, row=row, public=CasePublic.of_row(row),
                        index=row["id_number_index"])
 
@@ -184,7 +193,22 @@ def declare_together(session: Session, *, ctx: TenantContext,
     the write head is taken for the audit entries and events at the very end, only declarations of the same
     people or ID numbers wait for each other.
     """
-    journal.claim(session, *{key for d in declarations for key in _duplicate_keys(ctx, d.data, d.index)})
+    claim_declarations(session, ctx, declarations)
+    results = screen(session, ctx, declarations)
+    write(session, [d for d, result in zip(declarations, results) if not isinstance(result, DomainError)])
+    session.commit()
+    ctx.metrics.cases_registered.inc(sum(not isinstance(result, DomainError) for result in results))
+    return results
+
+
+def claim_declarations(session: Session, ctx: TenantContext, declarations: list[Declaration], *extra: str) -> None:
+    """Serialise with every writer of the same people or ID numbers (and `extra` keys) until the commit."""
+    journal.claim(session, *{key for d in declarations for key in _duplicate_keys(ctx, d.data, d.index)}, *extra)
+
+
+def screen(session: Session, ctx: TenantContext, declarations: list[Declaration]) -> list[CasePublic | DomainError]:
+    """Per declaration, in order: its case as it would be written, or why it is refused (its institution, the
+    principal's binding, a likely duplicate in the registry or earlier in the list). Writes nothing."""
     connection = session.connection()
     institutions: dict[uuid.UUID, bool] = {}
     accepted: list[Declaration] = []
@@ -205,15 +229,18 @@ def declare_together(session: Session, *, ctx: TenantContext,
             continue
         accepted.append(declaration)
         results.append(declaration.public)
-    if accepted:
-        # Core insert: the busiest write of the registry skips the ORM unit of work
-        connection.execute(_INSERT_CASE, [d.row for d in accepted])
-        journal.written_many(session, [
-            dict(actor=d.principal.subject, action="case.declare", object_type="case", object_id=d.row["id"],
-                 event_type="case.declared", payload=d.public.model_dump(mode="json")) for d in accepted])
-    session.commit()
-    ctx.metrics.cases_registered.inc(len(accepted))
     return results
+
+
+def write(session: Session, declarations: list[Declaration], refusals: list[dict] | None = None) -> None:
+    """Insert the screened declarations with their audit entries and events (and audit `refusals`, journal
+    records of refused items); the caller commits."""
+    if declarations:
+        # Core insert: the busiest write of the registry skips the ORM unit of work
+        session.connection().execute(_INSERT_CASE, [d.row for d in declarations])
+    records = [d.journal_record() for d in declarations] + (refusals or [])
+    if records:
+        journal.written_many(session, records)
 
 
 def declare_batch(ctx: TenantContext, declarations: list[Declaration]) -> list[CasePublic | Exception]:

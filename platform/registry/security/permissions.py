@@ -7,6 +7,7 @@ class Permission(StrEnum):
     cases_read = "cases:read"
     cases_write = "cases:write"
     cases_review = "cases:review"
+    cases_import = "cases:import"  # backfill of archived cases
     personal_data_read = "personal-data:read"
     cremations_write = "cremations:write"
     remains_write = "remains:write"
@@ -30,7 +31,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.system_admin: frozenset({P.outbox_read}),
     Role.security_admin: frozenset(),
     Role.audit_admin: frozenset({P.audit_read}),
-    Role.provincial_admin: frozenset({P.institutions_write, P.cases_read}),
+    Role.provincial_admin: frozenset({P.institutions_write, P.cases_read, P.cases_import}),
     Role.registrar: frozenset({P.cases_read, P.cases_write, P.cremations_write, P.remains_write}),
     Role.reviewer: frozenset({P.cases_read, P.cases_review, P.personal_data_read}),
     Role.auditor: frozenset({P.audit_read}),

@@ -1,0 +1,119 @@
+"""Backfill of archived cases (历史数据补录): paper and legacy records since 2010, imported in batches.
+
+Each record is checked on its own with the rules of a declaration and answered on its own: created, already
+present (the same archive record imported before, so re-running an import changes nothing), or refused with
+its errors. The created ones are closed and archived at once, and each gets its audit entry and a
+`case.imported` event, which ships to the national database like any other; each refused one gets a refused
+audit entry. All of one batch is one transaction.
+"""
+import re
+from dataclasses import replace
+
+from pydantic import ValidationError
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
+from sqlmodel import Session
+
+from registry.audit import service as audit
+from registry.cases import service as cases
+from registry.cases.models import (
+    ARCHIVE_REF_PATTERN, ArchivedCase, ArchiveImportResult, ArchiveRecordResult, Case, CasePublic, CaseStatus, ImportOutcome,
+)
+from registry.context import TenantContext
+from registry.db_types import utcnow
+from registry.errors import DomainError, problem_from_pydantic
+from registry.security.auth import Principal
+
+ACTION = "case.import"
+_BY_ARCHIVE_REF = (sa_select(Case.archive_ref, Case.id, Case.id_number_index, Case.deceased_name, Case.birth_date)
+                   .where(Case.archive_ref.in_(bindparam("refs", expanding=True))))
+
+
+def import_archive(session: Session, *, ctx: TenantContext, principal: Principal, records: list[dict],
+                   dry_run: bool = False) -> ArchiveImportResult:
+    """Check every record, write those that pass (unless `dry_run`), and answer each; the session is committed
+    (rolled back for a dry run)."""
+    results: dict[int, ArchiveRecordResult] = {}
+    candidates: list[tuple[int, cases.Declaration]] = []
+    for index, record in enumerate(records):
+        ref = record.get("archive_ref") if isinstance(record, dict) else None
+        try:
+            data = ArchivedCase.model_validate(record)
+        except ValidationError as exc:
+            # an archive_ref that is not one is not repeated back (nor written to the audit trail)
+            shown = ref if isinstance(ref, str) and re.fullmatch(ARCHIVE_REF_PATTERN, ref) else None
+            results[index] = _refused(index, shown, [problem_from_pydantic(e) for e in exc.errors()])
+            continue
+        candidates.append((index, _archived(ctx, principal, data)))
+
+    refs = [d.row["archive_ref"] for _, d in candidates]
+    cases.claim_declarations(session, ctx, [d for _, d in candidates], *(f"case-archive:{ref}" for ref in refs))
+    stored = {row.archive_ref: row for row in session.connection().execute(_BY_ARCHIVE_REF, {"refs": refs or [""]})}
+    fresh: list[tuple[int, cases.Declaration]] = []
+    first_of: dict[str, int] = {}
+    for index, declaration in candidates:
+        ref = declaration.row["archive_ref"]
+        if ref in first_of:
+            results[index] = _refused(index, ref, [{
+                "field": "archive_ref", "rule": "archive_ref_repeated",
+                "message": f"record {first_of[ref]} of this import has the same archive_ref"}])
+        elif ref in stored:
+            results[index] = _already_imported(index, declaration, stored[ref])
+        else:
+            first_of[ref] = index
+            fresh.append((index, declaration))
+
+    accepted = []
+    for (index, declaration), outcome in zip(fresh, cases.screen(session, ctx, [d for _, d in fresh])):
+        ref = declaration.row["archive_ref"]
+        if isinstance(outcome, DomainError):
+            results[index] = _refused(index, ref, [p.as_dict() for p in outcome.problems])
+        else:
+            accepted.append(declaration)
+            results[index] = ArchiveRecordResult(index=index, archive_ref=ref, case_id=outcome.id,
+                                                 outcome=ImportOutcome.valid if dry_run else ImportOutcome.created)
+    answer = [results[index] for index in range(len(records))]
+    if dry_run:
+        session.rollback()
+    else:
+        cases.write(session, accepted, refusals=[_refusal_record(principal, r) for r in answer
+                                                 if r.outcome == ImportOutcome.refused])
+        session.commit()
+        ctx.metrics.cases_imported.inc(len(accepted))
+    count = {outcome: sum(r.outcome == outcome for r in answer) for outcome in ImportOutcome}
+    return ArchiveImportResult(dry_run=dry_run, created=count[ImportOutcome.created] + count[ImportOutcome.valid],
+                               already_present=count[ImportOutcome.already_present],
+                               refused=count[ImportOutcome.refused], results=answer)
+
+
+def _archived(ctx: TenantContext, principal: Principal, data: ArchivedCase) -> cases.Declaration:
+    """A declaration whose case is closed and archived from the start, carrying its archive number."""
+    declaration = cases.prepare_declaration(ctx, principal, data)
+    row = {**declaration.row, "status": CaseStatus.closed, "archived_at": utcnow(), "archive_ref": data.archive_ref}
+    return replace(declaration, row=row, public=CasePublic.of_row(row), action=ACTION, event_type="case.imported")
+
+
+def _already_imported(index: int, declaration: cases.Declaration, stored) -> ArchiveRecordResult:
+    """The same archive record again (same person and ID index): nothing to do. Another person under the same
+    archive number is an error in one of the two imports."""
+    ref = declaration.row["archive_ref"]
+    same = (stored.id_number_index == declaration.index and stored.deceased_name == declaration.data.deceased_name
+            and stored.birth_date == declaration.data.birth_date)
+    if same:
+        return ArchiveRecordResult(index=index, archive_ref=ref, outcome=ImportOutcome.already_present,
+                                   case_id=stored.id)
+    return _refused(index, ref, [{"field": "archive_ref", "rule": "archive_ref_conflict",
+                                  "message": f"archive_ref {ref} was imported as case {stored.id}, "
+                                             "a different person", "existing_case_id": str(stored.id)}])
+
+
+def _refused(index: int, ref: str | None, problems: list[dict]) -> ArchiveRecordResult:
+    return ArchiveRecordResult(index=index, archive_ref=ref, outcome=ImportOutcome.refused, errors=problems)
+
+
+def _refusal_record(principal: Principal, result: ArchiveRecordResult) -> dict:
+    # no personal data in the audit trail: the archive number and the rules broken
+    return dict(actor=principal.subject, action=ACTION, object_type="archive_record",
+                object_id=result.archive_ref or f"#{result.index}", event_type=None, payload=None,
+                result=audit.REFUSED, detail={"errors": [{k: e.get(k) for k in ("field", "rule")}
+                                                         for e in result.errors]})
