@@ -3,6 +3,7 @@
 import typer
 
 from provisioning_cli import (
+    backfill_cmd,
     backup_cmd,
     down_cmd,
     exchange_cmd,
@@ -34,6 +35,7 @@ app.command("token")(token_cmd.token)
 app.command("plan")(plan_cmd.plan)
 app.command("preview")(preview_cmd.preview)
 app.command("backup")(backup_cmd.backup)
+app.command("backfill")(backfill_cmd.backfill)
 app.add_typer(monitoring_cmd.app, name="monitoring")
 app.add_typer(fleet_cmd.app, name="fleet")
 app.add_typer(exchange_cmd.app, name="exchange")
