@@ -38,10 +38,12 @@ def import_archived_cases(body: ArchiveImport, session: SessionDep, ctx: Context
 @router.get("", response_model=CasesPublic)
 def list_cases(session: SessionDep, ctx: ContextDep, principal: CasesReader, status: CaseStatus | None = None,
                id_number: Annotated[str | None, Query(max_length=40)] = None,
-               institution_id: uuid.UUID | None = None, offset: Annotated[int, Query(ge=0)] = 0,
+               institution_id: uuid.UUID | None = None,
+               archive_ref: Annotated[str | None, Query(max_length=64)] = None,
+               offset: Annotated[int, Query(ge=0)] = 0,
                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> CasesPublic:
     rows = service.list_cases(session, ctx=ctx, principal=principal, status=status, id_number=id_number,
-                              institution_id=institution_id, offset=offset, limit=limit)
+                              institution_id=institution_id, archive_ref=archive_ref, offset=offset, limit=limit)
     return CasesPublic(data=[CasePublic.of(c) for c in rows], count=len(rows))
 
 

@@ -232,6 +232,7 @@ class CasePublic(BaseModel):
     created_at: datetime
     updated_at: datetime
     archived_at: datetime | None
+    archive_ref: str | None = None  # a backfilled case's number in its archive
 
     @classmethod
     def of(cls, case: Case) -> "CasePublic":

@@ -70,7 +70,7 @@ def get_visible_case(session: Session, *, principal: Principal, case_id: uuid.UU
 
 def list_cases(session: Session, *, ctx: TenantContext, principal: Principal, status: CaseStatus | None = None,
                id_number: str | None = None, institution_id: uuid.UUID | None = None,
-               offset: int = 0, limit: int = 100) -> list[Case]:
+               archive_ref: str | None = None, offset: int = 0, limit: int = 100) -> list[Case]:
     """Cases, newest first; an ID number is looked up through its blind index, never decrypted."""
     query = select(Case)
     if principal.roles & INSTITUTION_BOUND:
@@ -81,6 +81,8 @@ def list_cases(session: Session, *, ctx: TenantContext, principal: Principal, st
         query = query.where(Case.status == status)
     if id_number:
         query = query.where(Case.id_number_index == ctx.blind_index(id_number.strip()))
+    if archive_ref:
+        query = query.where(Case.archive_ref == archive_ref)
     return list(session.exec(query.order_by(col(Case.created_at).desc()).offset(offset).limit(limit)))
 
 
@@ -160,12 +162,10 @@ class Declaration:
             return other.row["id"], "name_birth_death"
         return None
 
-    def journal_record(self, **extra) -> dict:
-        payload = self.public.model_dump(mode="json")
-        if self.row["archive_ref"] is not None:
-            payload["archive_ref"] = self.row["archive_ref"]
+    def journal_record(self) -> dict:
+        """What `journal.written` records of it: the audit entry's fields and its event (the public case)."""
         return dict(actor=self.principal.subject, action=self.action, object_type="case", object_id=self.row["id"],
-                    event_type=self.event_type, payload=payload, **extra)
+                    event_type=self.event_type, payload=self.public.model_dump(mode="json"))
 
 
 def prepare_declaration(ctx: TenantContext, principal: Principal, data: CaseCreate) -> Declaration:

@@ -49,6 +49,9 @@ def test_records_are_imported_closed_archived_audited_and_shipped(client, sessio
     assert [r["outcome"] for r in answer["results"]] == ["created"] * 3
     case = session.get(Case, uuid.UUID(answer["results"][1]["case_id"]))
     assert (case.status, case.archive_ref, case.archived_at is not None) == (CaseStatus.closed, "BJ-2012/000001", True)
+    found = client.get("/api/v1/cases", params={"archive_ref": "BJ-2012/000001"}, headers=admin).json()
+    assert [(c["id"], c["archive_ref"], c["status"]) for c in found["data"]] == [(str(case.id), "BJ-2012/000001",
+                                                                                  "closed")]
     assert case.id_number_cipher and records[1]["id_number"] not in case.id_number_cipher  # encrypted like any case
     events = session.exec(select(OutboxEvent).where(OutboxEvent.event_type == "case.imported")).all()
     assert len(events) == 3 and '"archive_ref": "BJ-2012/000000"' in events[0].payload
