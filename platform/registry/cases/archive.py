@@ -70,8 +70,9 @@ def import_archive(session: Session, *, ctx: TenantContext, principal: Principal
             results[index] = _refused(index, ref, [p.as_dict() for p in outcome.problems])
         else:
             accepted.append(declaration)
-            results[index] = ArchiveRecordResult(index=index, archive_ref=ref, case_id=outcome.id,
-                                                 outcome=ImportOutcome.valid if dry_run else ImportOutcome.created)
+            results[index] = ArchiveRecordResult(
+                index=index, archive_ref=ref, case_id=None if dry_run else outcome.id,  # a dry run creates no case
+                outcome=ImportOutcome.valid if dry_run else ImportOutcome.created)
     answer = [results[index] for index in range(len(records))]
     if dry_run:
         session.rollback()

@@ -133,6 +133,7 @@ def test_a_dry_run_checks_everything_and_writes_nothing(client, session, admin, 
 
     assert answer["dry_run"] is True
     assert [r["outcome"] for r in answer["results"]] == ["valid", "valid", "valid", "refused"]
+    assert all(r["case_id"] is None for r in answer["results"])
     session.rollback()
     assert (count(session, Case), count(session, OutboxEvent), count(session, AuditEntry)) == before
 
