@@ -226,7 +226,8 @@ def declaration_batches(server) -> tuple[float, float]:
     text = httpx.get(server.base_url + "/metrics", timeout=30).text
     values = {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
               if line.startswith("fsp_case_declaration_batch_size_")}
-    return values.get("fsp_case_declaration_batch_size_count", 0.0), values.get("fsp_case_declaration_batch_size_sum", 0.0)
+    return (values.get("fsp_case_declaration_batch_size_count", 0.0),
+            values.get("fsp_case_declaration_batch_size_sum", 0.0))
 
 
 def cpu_ms_per_request(run) -> float:

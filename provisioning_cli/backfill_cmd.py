@@ -30,7 +30,8 @@ def backfill(
                                        help="Records per request (one transaction each).")] = 50,
     rejects: Annotated[Path | None, typer.Option(
         "--rejects", metavar="FILE", show_default=False,
-        help="Write each refused or unreadable line here (JSON Lines: line, record, errors), to fix and re-run.")] = None,
+        help="Write each refused or unreadable line here (JSON Lines: line, record, errors), to fix and re-run.")
+    ] = None,
     url: Annotated[str | None, typer.Option(
         "--url", metavar="URL", show_default=False,
         help="The tenant's API root (default: where `fsp serve` answers, /<tenant>/api/v1).")] = None,

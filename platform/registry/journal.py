@@ -149,7 +149,8 @@ def written(session: Session, head: sequences.Head | None, *, actor: str, action
 def written_many(session: Session, records: list[dict]) -> None:
     """`written` for several writes of one transaction (a group commit), chained in the order given.
 
-    Each record holds `written`'s keyword arguments (a refused item: result=audit.REFUSED, no event). The head is taken now (or was, by `claim` on SQLite);
+    Each record holds `written`'s keyword arguments (a refused item: result=audit.REFUSED, no event). The head
+    is taken now (or was, by `claim` on SQLite);
     all entries, all events and the head then take one statement each.
     """
     if len(records) == 1:

@@ -17,7 +17,8 @@ from sqlmodel import Session
 from registry.audit import service as audit
 from registry.cases import service as cases
 from registry.cases.models import (
-    ARCHIVE_REF_PATTERN, ArchivedCase, ArchiveImportResult, ArchiveRecordResult, Case, CasePublic, CaseStatus, ImportOutcome,
+    ARCHIVE_REF_PATTERN, ArchivedCase, ArchiveImportResult, ArchiveRecordResult, Case, CasePublic, CaseStatus,
+    ImportOutcome,
 )
 from registry.context import TenantContext
 from registry.db_types import utcnow
