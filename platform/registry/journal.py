@@ -150,8 +150,8 @@ def written_many(session: Session, records: list[dict]) -> None:
     """`written` for several writes of one transaction (a group commit), chained in the order given.
 
     Each record holds `written`'s keyword arguments (a refused item: result=audit.REFUSED, no event). The head
-    is taken now (or was, by `claim` on SQLite);
-    all entries, all events and the head then take one statement each.
+    is taken now (or was, by `claim` on SQLite); all entries, all events and the head then take one statement
+    each.
     """
     if len(records) == 1:
         written(session, None, **records[0])
