@@ -51,6 +51,26 @@ class ExchangeSettings(_Settings):
     interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 5
 
 
+# the departments a province shares confirmed deaths with (registry.sharing.departments holds their fields)
+Department = Literal["public_security", "social_security", "minimum_living", "marriage", "health"]
+_LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+class SharingSettings(_Settings):
+    """Data sharing with other departments (部门数据共享): each department's receiving endpoint."""
+
+    departments: dict[Department, AnyHttpUrl] = {}
+
+    @field_validator("departments")
+    @classmethod
+    def _personal_data_over_https(cls, departments: dict[str, AnyHttpUrl]) -> dict[str, AnyHttpUrl]:
+        for name, url in departments.items():
+            if url.scheme != "https" and url.host not in _LOOPBACK:
+                raise _rule("{department}: notices carry personal data, so only https (or loopback for tests)",
+                            department=name)
+        return departments
+
+
 class MonitoringSettings(_Settings):
     """The tenant's Prometheus."""
 
@@ -77,6 +97,7 @@ class TenantSpec(BaseModel):
     # validate_default so the realm is filled in when sso is omitted
     sso: Annotated[SsoSettings, Field(validate_default=True)] = SsoSettings()
     exchange: ExchangeSettings = ExchangeSettings()
+    sharing: SharingSettings = SharingSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
 
     @property
@@ -141,3 +162,10 @@ class TenantSpec(BaseModel):
         if sso.realm is None and slug:
             return sso.model_copy(update={"realm": f"fsp-{slug}"})
         return sso
+
+    @field_validator("sharing")
+    @classmethod
+    def _only_provinces_share(cls, sharing: SharingSettings, info: ValidationInfo) -> SharingSettings:
+        if sharing.departments and info.data.get("kind") != "province":
+            raise _rule("only provinces share with departments; the ministry receives through the exchange")
+        return sharing

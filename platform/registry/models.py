@@ -7,7 +7,8 @@ from registry.institutions.models import Institution, ServiceItem
 from registry.outbox.models import OutboxEvent
 from registry.remains.models import AshesDestination, Interment, Storage, Transport
 from registry.sequences import TenantSequences
+from registry.sharing.models import SharingCursor
 
 __all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor",
-           "Institution", "Interment", "NationalEvent", "OutboxEvent", "ServiceItem", "Storage", "TenantSequences",
-           "Transport"]
+           "Institution", "Interment", "NationalEvent", "OutboxEvent", "ServiceItem", "SharingCursor", "Storage",
+           "TenantSequences", "Transport"]
