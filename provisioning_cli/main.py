@@ -12,6 +12,7 @@ from provisioning_cli import (
     plan_cmd,
     preview_cmd,
     serve_cmd,
+    sharing_cmd,
     sso_cmd,
     status_cmd,
     tenants_cmd,
@@ -39,6 +40,7 @@ app.command("backfill")(backfill_cmd.backfill)
 app.add_typer(monitoring_cmd.app, name="monitoring")
 app.add_typer(fleet_cmd.app, name="fleet")
 app.add_typer(exchange_cmd.app, name="exchange")
+app.add_typer(sharing_cmd.app, name="sharing")
 
 if __name__ == "__main__":
     app()

@@ -61,6 +61,9 @@ class SharingSettings(_Settings):
 
     departments: dict[Department, AnyHttpUrl] = {}
 
+    def __hash__(self) -> int:  # a TenantSpec is hashable (sets, dict keys): so is its mapping of departments
+        return hash(tuple(sorted((name, str(url)) for name, url in self.departments.items())))
+
     @field_validator("departments")
     @classmethod
     def _personal_data_over_https(cls, departments: dict[str, AnyHttpUrl]) -> dict[str, AnyHttpUrl]:

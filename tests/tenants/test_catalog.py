@@ -171,6 +171,24 @@ def test_keycloak_with_url_is_valid(small):
     assert tianjin.realm_name == "fsp-tianjin"
 
 
+def test_departments_are_reached_over_https_only_and_by_provinces_only(small):
+    write(small, "tianjin.yaml", TIANJIN + "sharing:\n  departments:\n    marriage: http://10.1.2.3/n\n")
+    assert "only https" in find(problems_of(small), "tianjin.yaml", "sharing.departments").reason
+    write(small, "tianjin.yaml", TIANJIN + "sharing:\n  departments:\n    police: https://gat.tj.example.cn\n")
+    assert "public_security" in find(problems_of(small), "tianjin.yaml", "sharing.departments.police.[key]").reason
+    write(small, "tianjin.yaml", TIANJIN)
+    ministry = (small / "ministry.yaml").read_text(encoding="utf-8")
+    write(small, "ministry.yaml", ministry + "sharing:\n  departments:\n    health: https://nhc.example.cn\n")
+    assert "only provinces" in find(problems_of(small), "ministry.yaml", "sharing").reason
+
+
+def test_a_province_with_departments_is_a_usable_spec(small):
+    write(small, "tianjin.yaml", TIANJIN + "sharing:\n  departments:\n    public_security: https://gat.tj.example.cn\n")
+    tianjin = load_catalog(small).resolve("tianjin")
+    assert str(tianjin.sharing.departments["public_security"]).startswith("https://gat.tj.example.cn")
+    assert len({tianjin, load_catalog(small).resolve("tianjin")}) == 1  # hashable, equal specs hash alike
+
+
 def test_yaml_syntax_error_gives_position(small):
     write(small, "tianjin.yaml", TIANJIN + "exchange: [1, 2\n")
     [problem] = problems_of(small)

@@ -1,0 +1,140 @@
+"""`fsp sharing`: deliver provinces' confirmed deaths to the departments in their catalog entries, and show where
+each department stands."""
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import httpx
+import typer
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, open_target
+from provisioning_cli.output import CatalogOpt, JsonOpt, fail, print_json, print_table, resolve_tenant
+from provisioning_cli.targets.local import LocalTarget
+from registry import db
+from registry.exchange.signing import BatchSigner, SigningKeyError
+from registry.security.keys import load_keys
+from registry.sharing import service as sharing
+from registry.sharing.departments import DEPARTMENTS
+from tenants import TenantSpec
+
+app = typer.Typer(no_args_is_help=True,
+                  help="Data sharing with other departments (部门数据共享): confirmed deaths, each department its "
+                       "own fields.")
+
+ACTOR = "fsp-sharing"  # the audit trail's actor of deliveries run from here
+DELIVER_COLUMNS = ("tenant", "department", "delivered", "through", "problem")
+STATUS_COLUMNS = ("tenant", "department", "endpoint", "delivered through", "waiting")
+
+
+@app.command("deliver")
+def deliver(
+    tenants: Annotated[list[str] | None, typer.Argument(
+        metavar="TENANT", show_default=False, help="Provinces to deliver for (slug or code).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every provisioned province with departments.")] = False,
+    department: Annotated[list[str] | None, typer.Option(
+        "--department", show_default=False,
+        help=f"Only these departments (repeatable): {', '.join(DEPARTMENTS)}.")] = None,
+    json_: JsonOpt = False,
+    home: HomeOpt = DEFAULT_HOME,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Send each department the notices it has not received; safe to re-run. Exits 1 if any delivery failed."""
+    local = open_target(home, catalog)
+    unknown = sorted(set(department or ()) - set(DEPARTMENTS))
+    if unknown:
+        fail(f"unknown department {', '.join(unknown)}; known: {', '.join(DEPARTMENTS)}")
+    rows = []
+    with boundary(), httpx.Client(timeout=30) as client:
+        for spec in _chosen(local, tenants or [], all_):
+            rows.extend(_deliver_one(local, spec, client, only=set(department or ())))
+    if json_:
+        print_json(rows)
+    else:
+        print_table(DELIVER_COLUMNS, ([r["tenant"], r["department"], r["delivered"], r["through"],
+                                      r["problem"] or "-"] for r in rows))
+    failed = [row for row in rows if row["problem"]]
+    for row in failed:
+        typer.echo(f"error: {row['tenant']} → {row['department']}: {row['problem']}", err=True)
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@app.command("status")
+def status(
+    json_: JsonOpt = False,
+    home: HomeOpt = DEFAULT_HOME,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Per provisioned province and department: how far it has received, and how many notices wait."""
+    local = open_target(home, catalog)
+    rows = []
+    with boundary():
+        for spec in local.catalog.provinces:
+            if not spec.sharing.departments or not local.is_provisioned(spec):
+                continue
+            with _engine(local, spec) as engine, Session(engine) as session:
+                for key, url in spec.sharing.departments.items():
+                    through, waiting = sharing.pending(session, key)
+                    rows.append({"tenant": spec.slug, "department": key, "endpoint": str(url),
+                                 "delivered_through": through, "waiting": waiting})
+    if json_:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo("no provisioned province shares with a department (catalog: sharing.departments)")
+        return
+    print_table(STATUS_COLUMNS, ([r["tenant"], r["department"], r["endpoint"], r["delivered_through"],
+                                  r["waiting"]] for r in rows))
+
+
+def _chosen(local: LocalTarget, refs: list[str], all_: bool) -> list[TenantSpec]:
+    if all_ == bool(refs):
+        fail("name the provinces to deliver for, or pass --all (not both)")
+    if all_:
+        specs = [s for s in local.catalog.provinces if s.sharing.departments and local.is_provisioned(s)]
+        if not specs:
+            fail("no provisioned province shares with a department (catalog: sharing.departments)")
+        return specs
+    specs = [resolve_tenant(local.catalog, ref) for ref in refs]
+    for spec in specs:
+        if not spec.sharing.departments:
+            fail(f"{spec.slug} shares with no department: add them to its catalog entry (sharing.departments)")
+        if not local.is_provisioned(spec):
+            fail(f"{spec.slug} is not provisioned here: run `fsp up {spec.slug}` first")
+    return list(dict.fromkeys(specs))
+
+
+def _deliver_one(local: LocalTarget, spec: TenantSpec, client: httpx.Client, *, only: set[str]) -> list[dict]:
+    settings = local.settings(spec)
+    keys = load_keys(settings.keys_dir)
+    rows: list[dict[str, Any]] = []
+    with _engine(local, spec) as engine:
+        for key, url in spec.sharing.departments.items():
+            if only and key not in only:
+                continue
+            problem, report = None, sharing.DeliveryReport(key)
+            try:
+                report = sharing.deliver(engine, keys, DEPARTMENTS[key], url=str(url),
+                                         signer=BatchSigner(settings.keys_dir), client=client,
+                                         province=sharing.Province(spec.slug, spec.code), actor=ACTOR)
+            except sharing.DeliveryError as exc:
+                problem, report = str(exc), exc.report or report
+            except SigningKeyError as exc:
+                problem = str(exc)
+            if problem is not None:
+                with Session(engine) as session:
+                    report.through = sharing.delivered_seq(session, key)
+            rows.append({"tenant": spec.slug, "department": key, "delivered": report.notices,
+                         "through": report.through, "problem": problem})
+    return rows
+
+
+@contextmanager
+def _engine(local: LocalTarget, spec: TenantSpec) -> Iterator[Engine]:
+    engine = db.make_engine(local.settings(spec))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
