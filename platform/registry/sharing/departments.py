@@ -7,8 +7,10 @@ ID number; marriage registration never gets the cause of death.
 """
 from dataclasses import dataclass
 
-# a case is shared once a reviewer registered it (a declaration may still be wrong), or when it was backfilled
-SHARED_EVENTS = ("case.registered", "case.imported")
+# a case is shared once a reviewer registered it (a declaration may still be wrong), or when it was backfilled;
+# a correction of a case already shared is shared again (a wrong ID number must not stay with public security)
+SHARED_EVENTS = ("case.registered", "case.imported", "case.corrected")
+CONFIRMING_EVENTS = ("case.registered", "case.imported")
 
 IDENTITY = ("id_type", "id_number", "name", "sex", "birth_date")
 

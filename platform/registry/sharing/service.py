@@ -1,7 +1,8 @@
 """Deliver death notices to a department: the outbox after its cursor, signed, posted, acknowledged, audited.
 
 A department reads the same outbox as the exchange, with its own cursor. Only confirmed deaths are shared
-(`SHARED_EVENTS`), each with the fields of that department alone; the ID number is decrypted only for those that
+(`SHARED_EVENTS`: registered or backfilled cases, and later corrections of them), each with the fields of that
+department alone, as the case stands when it is delivered; the ID number is decrypted only for those that
 need it. A batch is signed like an exchange batch (Ed25519, the province's exchange key; header
 `X-FSP-Exchange-Signature`) and posted to `<url>/notices`; the department answers `{"received_through": seq}`.
 Only then does the cursor move, in the transaction that audits the disclosure (who, which department, which
@@ -12,20 +13,20 @@ import uuid
 from dataclasses import dataclass, field
 
 import httpx
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from registry import journal
-from registry.cases.models import Case
+from registry.cases.models import Case, CaseStatus
 from registry.cases.service import ID_CONTEXT
 from registry.db_types import utcnow
 from registry.exchange.signing import SIGNATURE_HEADER, BatchSigner, canonical
 from registry.outbox.models import OutboxEvent
 from registry.security import crypto
 from registry.security.keys import TenantKeys
-from registry.sharing.departments import SHARED_EVENTS, Department
+from registry.sharing.departments import CONFIRMING_EVENTS, SHARED_EVENTS, Department
 from registry.sharing.models import SharingCursor
 
 NOTICES_PATH = "/notices"
@@ -69,16 +70,26 @@ def notices_after(session: Session, keys: TenantKeys, department: Department, *,
     if not events:
         return [], None
     shared = [event for event in events if event.event_type in SHARED_EVENTS]
-    ids = {uuid.UUID(event.aggregate_id) for event in shared}
-    cases = {case.id: case for case in session.exec(select(Case).where(col(Case.id).in_(ids)))} if ids else {}
+    cases = _cases(session, shared)
     notices = []
     for event in shared:
         case = cases.get(uuid.UUID(event.aggregate_id))
-        if case is not None:  # cases are never deleted; a missing one is not shared rather than guessed
+        # cases are never deleted (a missing one is not shared rather than guessed); a correction is shared only
+        # for a case that was, and an unconfirmed one gets its facts when a reviewer registers it
+        if case is not None and _shared(event.event_type, case):
             facts = _facts(case, keys, with_id_number="id_number" in department.fields)
             notices.append({"seq": event.seq, "event": event.event_type, "case_id": str(case.id),
                             **{name: facts[name] for name in department.fields}})
     return notices, events[-1].seq
+
+
+def _cases(session: Session, events: list[OutboxEvent]) -> dict[uuid.UUID, Case]:
+    ids = {uuid.UUID(event.aggregate_id) for event in events}
+    return {case.id: case for case in session.exec(select(Case).where(col(Case.id).in_(ids)))} if ids else {}
+
+
+def _shared(event_type: str, case: Case) -> bool:
+    return event_type in CONFIRMING_EVENTS or case.status != CaseStatus.declared
 
 
 def _facts(case: Case, keys: TenantKeys, *, with_id_number: bool) -> dict:
@@ -164,8 +175,11 @@ def _advance(engine: Engine, department: Department, *, after: int, through: int
 
 
 def pending(session: Session, department: str) -> tuple[int, int]:
-    """(delivered through, notices waiting): shared events after the department's cursor."""
+    """(delivered through, notices waiting): the shared events after the department's cursor."""
     after = delivered_seq(session, department)
-    waiting = session.exec(select(func.count()).select_from(OutboxEvent).where(
-        OutboxEvent.seq > after, col(OutboxEvent.event_type).in_(SHARED_EVENTS))).one()
+    events = session.exec(select(OutboxEvent).where(OutboxEvent.seq > after,
+                                                    col(OutboxEvent.event_type).in_(SHARED_EVENTS))).all()
+    cases = _cases(session, events)
+    waiting = sum(1 for event in events if (case := cases.get(uuid.UUID(event.aggregate_id))) is not None
+                  and _shared(event.event_type, case))
     return after, waiting

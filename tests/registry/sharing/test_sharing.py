@@ -168,3 +168,21 @@ def test_a_department_that_does_not_trust_the_key_refuses_and_nothing_moves(app,
 
 def test_the_catalog_knows_the_same_departments():
     assert set(CatalogDepartment.__args__) == set(DEPARTMENTS)
+
+
+def test_a_correction_of_a_shared_case_is_shared_again_but_not_one_of_an_unconfirmed_case(app, client, mint,
+                                                                                        keys_dir, receiver, deaths):
+    _deliver(app, keys_dir, receiver, "public_security")
+    home = client.get(f"/api/v1/cases/{deaths['registered'][0][0]}", headers=mint("reviewer")).json()
+    registrar = mint("registrar", institution_id=uuid.UUID(home["institution_id"]))
+    for case_id, _ in (deaths["registered"][0], deaths["unconfirmed"]):
+        response = client.post(f"/api/v1/cases/{case_id}/corrections", headers=registrar,
+                               json={"changes": {"deceased_name": "更正后姓名"}, "reason": "姓名录入错误"})
+        assert response.status_code == 200, response.text
+
+    report = _deliver(app, keys_dir, receiver, "public_security")
+
+    assert report.notices == 1
+    notice = receiver.batches[-1]["notices"][0]
+    assert (notice["event"], notice["case_id"], notice["name"]) == ("case.corrected", deaths["registered"][0][0],
+                                                                    "更正后姓名")
