@@ -1,17 +1,13 @@
 """`fsp exchange`: ship provinces' outbox events to the ministry over HTTP, and compare where each one stands."""
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 import httpx
 import typer
-from sqlalchemy import Engine
 from sqlmodel import Session
 
 from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, open_target
 from provisioning_cli.output import CatalogOpt, JsonOpt, fail, print_json, print_table, resolve_tenant
 from provisioning_cli.targets.local import LocalTarget
-from registry import db
 from registry.exchange import outbound
 from registry.exchange import service as exchange
 from registry.exchange.shipper import Shipper, ShipRefused, ShipUnavailable
@@ -65,13 +61,13 @@ def status(
     """Per provisioned province: its outbox head and what is shipped, against what the ministry acknowledged."""
     local = open_target(home, catalog)
     with boundary():
-        with _engine(local, local.catalog.ministry) as ministry, Session(ministry) as session:
+        with local.engine(local.catalog.ministry) as ministry, Session(ministry) as session:
             acknowledged = {c.province_slug: c.acknowledged_seq for c in exchange.list_cursors(session)}
         rows = []
         for spec in local.catalog.provinces:
             if not local.is_provisioned(spec):
                 continue
-            with _engine(local, spec) as engine:
+            with local.engine(spec) as engine:
                 position = outbound.outbox_position(engine)
             at_ministry = acknowledged.get(spec.slug, 0)
             rows.append({"tenant": spec.slug, "code": spec.code, "exchange": spec.exchange.enabled,
@@ -110,7 +106,7 @@ def _chosen(local: LocalTarget, refs: list[str], all_: bool) -> list[TenantSpec]
 
 def _ship_one(local: LocalTarget, spec: TenantSpec, url: str, client: httpx.Client) -> dict[str, Any]:
     settings = local.settings(spec)
-    with _engine(local, spec) as engine:
+    with local.engine(spec) as engine:
         before = outbound.outbox_position(engine)
         problem, acknowledged = None, None
         try:
@@ -125,14 +121,6 @@ def _ship_one(local: LocalTarget, spec: TenantSpec, url: str, client: httpx.Clie
             "acknowledged_through": acknowledged if acknowledged is not None else after["shipped"],
             "pending": after["pending"], "problem": problem}
 
-
-@contextmanager
-def _engine(local: LocalTarget, spec: TenantSpec) -> Iterator[Engine]:
-    engine = db.make_engine(local.settings(spec))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def _dash(value: object) -> object:

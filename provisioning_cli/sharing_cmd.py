@@ -1,18 +1,14 @@
 """`fsp sharing`: deliver provinces' confirmed deaths to the departments in their catalog entries, and show where
 each department stands."""
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 import httpx
 import typer
-from sqlalchemy import Engine
 from sqlmodel import Session
 
 from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, open_target
 from provisioning_cli.output import CatalogOpt, JsonOpt, fail, print_json, print_table, resolve_tenant
 from provisioning_cli.targets.local import LocalTarget
-from registry import db
 from registry.exchange.signing import BatchSigner, SigningKeyError
 from registry.security.keys import load_keys
 from registry.sharing import service as sharing
@@ -74,7 +70,7 @@ def status(
         for spec in local.catalog.provinces:
             if not spec.sharing.departments or not local.is_provisioned(spec):
                 continue
-            with _engine(local, spec) as engine, Session(engine) as session:
+            with local.engine(spec) as engine, Session(engine) as session:
                 for key, url in spec.sharing.departments.items():
                     through, waiting = sharing.pending(session, key)
                     rows.append({"tenant": spec.slug, "department": key, "endpoint": str(url),
@@ -109,32 +105,21 @@ def _chosen(local: LocalTarget, refs: list[str], all_: bool) -> list[TenantSpec]
 def _deliver_one(local: LocalTarget, spec: TenantSpec, client: httpx.Client, *, only: set[str]) -> list[dict]:
     settings = local.settings(spec)
     keys = load_keys(settings.keys_dir)
+    chosen = [(key, url) for key, url in spec.sharing.departments.items() if not only or key in only]
+    try:
+        signer = BatchSigner(settings.keys_dir)  # one key read for all of the province's departments
+    except SigningKeyError as exc:
+        return [{"tenant": spec.slug, "department": key, "delivered": 0, "through": None, "problem": str(exc)}
+                for key, _ in chosen]
     rows: list[dict[str, Any]] = []
-    with _engine(local, spec) as engine:
-        for key, url in spec.sharing.departments.items():
-            if only and key not in only:
-                continue
+    with local.engine(spec) as engine:
+        for key, url in chosen:
             problem, report = None, sharing.DeliveryReport(key)
             try:
-                report = sharing.deliver(engine, keys, DEPARTMENTS[key], url=str(url),
-                                         signer=BatchSigner(settings.keys_dir), client=client,
+                report = sharing.deliver(engine, keys, DEPARTMENTS[key], url=str(url), signer=signer, client=client,
                                          province=sharing.Province(spec.slug, spec.code), actor=ACTOR)
-            except sharing.DeliveryError as exc:
+            except sharing.DeliveryError as exc:  # what was delivered before the failure stays delivered
                 problem, report = str(exc), exc.report or report
-            except SigningKeyError as exc:
-                problem = str(exc)
-            if problem is not None:
-                with Session(engine) as session:
-                    report.through = sharing.delivered_seq(session, key)
             rows.append({"tenant": spec.slug, "department": key, "delivered": report.notices,
                          "through": report.through, "problem": problem})
     return rows
-
-
-@contextmanager
-def _engine(local: LocalTarget, spec: TenantSpec) -> Iterator[Engine]:
-    engine = db.make_engine(local.settings(spec))
-    try:
-        yield engine
-    finally:
-        engine.dispose()

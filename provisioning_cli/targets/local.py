@@ -7,11 +7,12 @@ tenant's state.json. Secrets live only in the tenant's `secrets/` directory.
 import os
 import secrets as random_secrets
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import make_url
+from sqlalchemy import Engine, make_url
 
 from infra.ensure import ProvisioningError
 from infra.ensure.database import (
@@ -46,7 +47,7 @@ from provisioning_cli.targets.local_state import (
     record,
     write_state,
 )
-from registry import __version__
+from registry import __version__, db
 from registry.config import Settings
 from tenants import Catalog, TenantSpec
 
@@ -244,6 +245,15 @@ class LocalTarget:
         """Provisioned tenants not taken down, the ministry first."""
         states = ((spec, read_json(self.home.tenant(spec.slug).state) or {}) for spec in self.catalog.tenants)
         return [spec for spec, state in states if state.get("served") and "converged_at" in state]
+
+    @contextmanager
+    def engine(self, spec: TenantSpec) -> Iterator[Engine]:
+        """An engine on the tenant's database, disposed of on exit (for commands that read or write it)."""
+        engine = db.make_engine(self.settings(spec))
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
     def settings(self, spec: TenantSpec) -> Settings:
         """The tenant's runtime settings, as `fsp serve` and `fsp token` use them (secrets included)."""
