@@ -83,7 +83,8 @@ def notices_after(session: Session, keys: TenantKeys, department: Department, *,
     return notices, events[-1].seq
 
 
-def _cases(session: Session, events: list[OutboxEvent]) -> dict[uuid.UUID, Case]:
+def _cases(session: Session, events) -> dict[uuid.UUID, Case]:
+    """The cases the events (anything with an aggregate_id) are about, by id."""
     ids = {uuid.UUID(event.aggregate_id) for event in events}
     return {case.id: case for case in session.exec(select(Case).where(col(Case.id).in_(ids)))} if ids else {}
 
@@ -177,8 +178,8 @@ def _advance(engine: Engine, department: Department, *, after: int, through: int
 def pending(session: Session, department: str) -> tuple[int, int]:
     """(delivered through, notices waiting): the shared events after the department's cursor."""
     after = delivered_seq(session, department)
-    events = session.exec(select(OutboxEvent).where(OutboxEvent.seq > after,
-                                                    col(OutboxEvent.event_type).in_(SHARED_EVENTS))).all()
+    events = session.exec(select(OutboxEvent.event_type, OutboxEvent.aggregate_id).where(  # not the payloads
+        OutboxEvent.seq > after, col(OutboxEvent.event_type).in_(SHARED_EVENTS))).all()
     cases = _cases(session, events)
     waiting = sum(1 for event in events if (case := cases.get(uuid.UUID(event.aggregate_id))) is not None
                   and _shared(event.event_type, case))
