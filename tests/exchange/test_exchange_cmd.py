@@ -10,11 +10,10 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from factories import create_institution, declare_case
-from kc_double.runner import BackgroundServer
 from provisioning_cli.main import app as fsp_app
 from provisioning_cli.targets.local import LocalTarget
-from provisioning_cli.targets.local_serve import build_gateway
 from registry.app import create_app
+from served import serving_locally
 from tenants import load_catalog
 
 runner = CliRunner()
@@ -49,11 +48,7 @@ def fsp(home: Path) -> Callable[..., Result]:
 @pytest.fixture
 def served(home: Path) -> Iterator[str]:
     """`fsp serve`'s combined app on a loopback port, recorded as the address `fsp serve` uses."""
-    target = LocalTarget(home, load_catalog())
-    gateway, _ = build_gateway(target)
-    with BackgroundServer(gateway) as url:
-        host, port = url.removeprefix("http://").split(":")
-        target.home.record_serve_address(host, int(port))
+    with serving_locally(home) as url:
         yield url
 
 

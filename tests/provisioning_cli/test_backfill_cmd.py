@@ -12,12 +12,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from factories import case_payload, create_institution, resident_id
-from kc_double.runner import BackgroundServer
 from provisioning_cli.targets.local import LocalTarget
-from provisioning_cli.targets.local_serve import build_gateway
 from registry.app import create_app
 from registry.audit.models import AuditEntry
 from registry.cases.models import Case
+from served import serving_locally
 from tenants import load_catalog
 
 
@@ -25,11 +24,7 @@ from tenants import load_catalog
 def served(fsp, home: Path) -> Iterator[str]:
     """beijing provisioned and served by `fsp serve`'s app on a loopback port, recorded as its address."""
     fsp("up", "beijing")
-    target = LocalTarget(home, load_catalog())
-    gateway, _ = build_gateway(target)
-    with BackgroundServer(gateway) as url:
-        host, port = url.removeprefix("http://").split(":")
-        target.home.record_serve_address(host, int(port))
+    with serving_locally(home) as url:
         yield url
 
 
