@@ -148,9 +148,13 @@ class Declaration:
     data: CaseCreate
     row: dict
     public: CasePublic
-    index: str | None
     action: str = "case.declare"
     event_type: str = "case.declared"
+
+    @property
+    def index(self) -> str | None:
+        """The ID number's blind index, as stored."""
+        return self.row["id_number_index"]
 
     def duplicates(self, other: "Declaration") -> tuple[uuid.UUID, str] | None:
         """`other`, if this declaration would be its likely duplicate (the rules of `_find_duplicate`)."""
@@ -173,8 +177,7 @@ def prepare_declaration(ctx: TenantContext, principal: Principal, data: CaseCrea
     now = utcnow()
     row = dict(_fact_columns(data, ctx), id=new_id(), status=CaseStatus.declared, institution_id=data.institution_id,
                created_at=now, updated_at=now, archived_at=None, archive_ref=None)
-    return Declaration(principal=principal, data=data, row=row, public=CasePublic.of_row(row),
-                       index=row["id_number_index"])
+    return Declaration(principal=principal, data=data, row=row, public=CasePublic.of_row(row))
 
 
 def declare_case(session: Session, *, ctx: TenantContext, principal: Principal, data: CaseCreate) -> CasePublic:
