@@ -156,7 +156,6 @@ def _advance(engine: Engine, department: Department, *, after: int, through: int
     moved it meanwhile."""
     table = SharingCursor.__table__
     with Session(engine) as session:
-        head = journal.begin(session)
         connection = session.connection()
         seed = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(table)
         connection.execute(seed.values(department=department.key, delivered_seq=0, updated_at=utcnow())
@@ -167,8 +166,8 @@ def _advance(engine: Engine, department: Department, *, after: int, through: int
         if moved != 1:
             session.rollback()
             raise DeliveryError("concurrent", f"another delivery to {department.key} moved its cursor past {after}")
-        if notices:
-            journal.written(session, head, actor=actor, action="sharing.deliver", object_type="department",
+        if notices:  # a move past events of no interest to the department discloses nothing: no entry
+            journal.written(session, journal.begin(session), actor=actor, action="sharing.deliver", object_type="department",
                             object_id=department.key, event_type=None, payload=None,
                             detail={"first_seq": after + 1, "last_seq": through, "people": len(notices),
                                     "fields": list(department.fields)})
