@@ -54,6 +54,15 @@ def tenant_progress(total: int, what: str) -> Iterator[Callable[[object], None]]
         yield lambda _done: progress.advance(task)
 
 
+def exit_on_problems(rows: Sequence[dict], name: Callable[[dict], str]) -> None:
+    """`error: <name>: <problem>` on stderr for every row with a problem, then exit 1 if there was one."""
+    failed = [row for row in rows if row["problem"]]
+    for row in failed:
+        typer.echo(f"error: {name(row)}: {row['problem']}", err=True)
+    if failed:
+        raise typer.Exit(code=1)
+
+
 def print_results(results: Sequence[Result], json_: bool) -> None:
     """JSON `[{"tenant", "resource", "outcome"}]`, or for people one line per tenant saying what changed."""
     if json_:

@@ -5,7 +5,7 @@ import httpx
 import typer
 from sqlmodel import Session
 
-from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, open_target
+from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, exit_on_problems, open_target
 from provisioning_cli.output import CatalogOpt, JsonOpt, fail, print_json, print_table, resolve_tenant
 from provisioning_cli.targets.local import LocalTarget
 from registry.exchange import outbound
@@ -45,11 +45,7 @@ def ship(
     else:
         print_table(SHIP_COLUMNS, ([r["tenant"], r["shipped"], _dash(r["acknowledged_through"]), r["pending"],
                                     _dash(r["problem"])] for r in rows), title=f"shipped to {url}")
-    failed = [row for row in rows if row["problem"]]
-    for row in failed:
-        typer.echo(f"error: {row['tenant']}: {row['problem']}", err=True)
-    if failed:
-        raise typer.Exit(code=1)
+    exit_on_problems(rows, lambda row: row["tenant"])
 
 
 @app.command("status")

@@ -6,7 +6,7 @@ import httpx
 import typer
 from sqlmodel import Session
 
-from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, open_target
+from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, exit_on_problems, open_target
 from provisioning_cli.output import CatalogOpt, JsonOpt, fail, print_json, print_table, resolve_tenant
 from provisioning_cli.targets.local import LocalTarget
 from registry.exchange.signing import BatchSigner, SigningKeyError
@@ -50,11 +50,7 @@ def deliver(
     else:
         print_table(DELIVER_COLUMNS, ([r["tenant"], r["department"], r["delivered"], r["through"],
                                       r["problem"] or "-"] for r in rows))
-    failed = [row for row in rows if row["problem"]]
-    for row in failed:
-        typer.echo(f"error: {row['tenant']} → {row['department']}: {row['problem']}", err=True)
-    if failed:
-        raise typer.Exit(code=1)
+    exit_on_problems(rows, lambda row: f"{row['tenant']} → {row['department']}")
 
 
 @app.command("status")
