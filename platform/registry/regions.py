@@ -24,6 +24,12 @@ def is_known(code: str) -> bool:
     return describe(code) is not None
 
 
+def is_county(code: str) -> bool:
+    """A county-level code (or a prefecture's own districts code) that existed at some time: an ID number's prefix."""
+    described = describe(code)
+    return described is not None and "county" in described
+
+
 # 新疆生产建设兵团 has no GB/T 2260 province code; its cities are the 6590xx county-level cities of Xinjiang
 _REGION_PREFIXES = {"660000": ("6590",)}
 
