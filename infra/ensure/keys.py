@@ -4,22 +4,44 @@ from pathlib import Path
 from infra.ensure import Outcome, combine
 from infra.ensure.files import ensure_private_dir, write_atomic
 from registry.security import crypto
-from registry.security.keys import KeyMaterialError, ensure_keys
+from registry.security.keys import PERSON_MATCH_KEY, KeyMaterialError, ensure_keys
 
 EXCHANGE_PRIVATE_KEY = "exchange-ed25519.pem"
 EXCHANGE_PUBLIC_KEY = "exchange-ed25519.pub.pem"
 
 
-def ensure_tenant_keys(keys_dir: Path) -> Outcome:
-    """Every key file present, each 0600 in a 0700 directory; existing keys are never replaced."""
+def ensure_tenant_keys(keys_dir: Path, *, fleet_keys: Path | None = None) -> Outcome:
+    """Every key file present, each 0600 in a 0700 directory; existing keys are never replaced.
+
+    `fleet_keys`, for a province: the control plane's folder of keys shared by all provinces, from which the
+    person-matching key is copied (made there the first time).
+    """
     outcomes: list[Outcome] = [ensure_private_dir(keys_dir)]
     outcomes += ensure_keys(keys_dir).values()
     outcomes.append(_ensure_exchange_pair(keys_dir))
+    if fleet_keys is not None:
+        outcomes.append(_ensure_person_match_key(fleet_keys, keys_dir))
     for path in sorted(keys_dir.iterdir()):
         if path.is_file() and path.stat().st_mode & 0o777 != 0o600:
             path.chmod(0o600)
             outcomes.append("updated")
     return combine(outcomes)
+
+
+def _ensure_person_match_key(fleet_keys: Path, keys_dir: Path) -> Outcome:
+    """The provinces' shared person-matching key, copied into this province's keys; never silently replaced."""
+    ensure_private_dir(fleet_keys)
+    source = fleet_keys / PERSON_MATCH_KEY
+    if not source.exists():
+        write_atomic(source, crypto.new_index_key(), mode=0o600)
+    shared, target = source.read_bytes(), keys_dir / PERSON_MATCH_KEY
+    if not target.exists():
+        write_atomic(target, shared, mode=0o600)
+        return "created"
+    if target.read_bytes() != shared:
+        # another key would break every match the ministry made with this province's earlier records
+        raise KeyMaterialError(f"{target} differs from the fleet's {source}: restore one of them, never both")
+    return "unchanged"
 
 
 def _ensure_exchange_pair(keys_dir: Path) -> Outcome:

@@ -30,3 +30,10 @@ class TenantContext:
 
     def blind_index(self, value: str) -> str:
         return crypto.hmac_sm3(self.keys.index_key, value.upper())
+
+    def person_ref(self, id_type: str, number: str | None) -> str | None:
+        """What the ministry matches one person by across provinces, never the number: a blind index under the
+        provinces' shared key. None without a number, or where provisioning gave no such key (the ministry)."""
+        if not number or self.keys.person_match_key is None:
+            return None
+        return crypto.hmac_sm3(self.keys.person_match_key, f"{id_type}:{number.upper()}")

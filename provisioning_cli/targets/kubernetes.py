@@ -96,7 +96,7 @@ class KubernetesTarget:
         """What the stack declares and the policy verdicts, from the mock runtime; writes nothing."""
         with tempfile.TemporaryDirectory(prefix="fsp-plan-") as scratch:
             keys = Path(scratch) / "keys"
-            ensure_tenant_keys(keys)
+            ensure_tenant_keys(keys, fleet_keys=Path(scratch) / "fleet" if spec.kind == "province" else None)
             inputs = self._inputs(spec, admin_url=postgres_url or EXAMPLE_ADMIN_URL,
                                   password=random_secrets.token_urlsafe(32), keys_dir=keys,
                                   keycloak=("admin", random_secrets.token_urlsafe(16)))
@@ -147,7 +147,8 @@ class KubernetesTarget:
 
         for path in (self.home, root.parent, root, root / "secrets"):
             ensure_private_dir(path)
-        ensure_tenant_keys(root / "keys")
+        ensure_tenant_keys(root / "keys", fleet_keys=self.home / "kubernetes" / "fleet-keys"
+                           if spec.kind == "province" else None)
         inputs = self._inputs(spec, admin_url=admin_url, password=self._password(root), keys_dir=root / "keys",
                               keycloak=keycloak)
         if self.backend_url.startswith("file://"):

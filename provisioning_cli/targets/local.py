@@ -117,7 +117,8 @@ class LocalTarget:
             url = self._ensure_database(spec, paths, state, postgres_url, step)
             step("migrations", ensure_migrations(url))
             state["migration"] = head_revision()
-            step("keys", ensure_tenant_keys(paths.keys))
+            fleet_keys = self.home.fleet_keys if spec.kind == "province" else None
+            step("keys", ensure_tenant_keys(paths.keys, fleet_keys=fleet_keys))
             if spec.sso.provider == "keycloak":
                 step("realm", _ensure_realm(spec))
             step("settings", ensure_file(paths.settings, json_bytes(_runtime_settings(spec, paths, url))))

@@ -88,6 +88,11 @@ class Home:
         return TenantPaths(self.root / "tenants" / slug)
 
     @property
+    def fleet_keys(self) -> Path:
+        """Keys the control plane shares with every province (the person-matching key)."""
+        return self.root / "fleet" / "keys"
+
+    @property
     def scrape_targets(self) -> Path:
         return self.root / "monitoring" / "targets"
 

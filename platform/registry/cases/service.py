@@ -148,6 +148,7 @@ class Declaration:
     data: CaseCreate
     row: dict
     public: CasePublic
+    person_ref: str | None = None
     action: str = "case.declare"
     event_type: str = "case.declared"
 
@@ -169,7 +170,13 @@ class Declaration:
     def journal_record(self) -> dict:
         """What `journal.written` records of it: the audit entry's fields and its event (the public case)."""
         return dict(actor=self.principal.subject, action=self.action, object_type="case", object_id=self.row["id"],
-                    event_type=self.event_type, payload=self.public.model_dump(mode="json"))
+                    event_type=self.event_type, payload=event_payload(self.public, self.person_ref))
+
+
+def event_payload(public: CasePublic, person_ref: str | None) -> dict:
+    """A case event as the outbox keeps it and the ministry receives it: the masked case and the person's
+    cross-province blind index, never the number."""
+    return {**public.model_dump(mode="json"), "person_ref": person_ref}
 
 
 def prepare_declaration(ctx: TenantContext, principal: Principal, data: CaseCreate) -> Declaration:
@@ -177,7 +184,8 @@ def prepare_declaration(ctx: TenantContext, principal: Principal, data: CaseCrea
     now = utcnow()
     row = dict(_fact_columns(data, ctx), id=new_id(), status=CaseStatus.declared, institution_id=data.institution_id,
                created_at=now, updated_at=now, archived_at=None, archive_ref=None)
-    return Declaration(principal=principal, data=data, row=row, public=CasePublic.of_row(row))
+    return Declaration(principal=principal, data=data, row=row, public=CasePublic.of_row(row),
+                       person_ref=ctx.person_ref(data.id_type, data.id_number))
 
 
 def declare_case(session: Session, *, ctx: TenantContext, principal: Principal, data: CaseCreate) -> CasePublic:
@@ -325,7 +333,8 @@ def correct_case(session: Session, *, ctx: TenantContext, principal: Principal, 
                                 actor=principal.subject)
     session.add(correction)
     journal.written(session, head, actor=principal.subject, action="case.correct", object_type="case",
-                    object_id=case.id, event_type="case.corrected", payload=CasePublic.of(case).model_dump(mode="json"),
+                    object_id=case.id, event_type="case.corrected",
+                    payload=event_payload(CasePublic.of(case), ctx.person_ref(facts.id_type, facts.id_number)),
                     detail={"fields": sorted(changes), "reason": reason})
     session.commit()
     return case

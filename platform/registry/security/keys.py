@@ -8,6 +8,9 @@ from registry.security import crypto
 FIELD_KEY = "field-sm4.key"
 INDEX_KEY = "index-hmac-sm3.key"
 TOKEN_KEY = "dev-issuer-rsa.pem"
+# one key for every province, never held by the ministry: the ministry matches people across provinces by
+# the blind index it makes, and cannot turn that index back into numbers by trying them
+PERSON_MATCH_KEY = "person-match-hmac-sm3.key"
 
 
 class KeyMaterialError(Exception):
@@ -19,6 +22,8 @@ class TenantKeys:
     field_key: bytes = field(repr=False)
     index_key: bytes = field(repr=False)
     token_private_pem: bytes = field(repr=False)
+    # provinces only (see PERSON_MATCH_KEY); None where provisioning gave none
+    person_match_key: bytes | None = field(default=None, repr=False)
 
 
 def _write_secret(path: Path, data: bytes) -> None:
@@ -51,6 +56,10 @@ def load_keys(keys_dir: Path) -> TenantKeys:
         token_pem = (keys_dir / TOKEN_KEY).read_bytes()
     except FileNotFoundError as exc:
         raise KeyMaterialError(f"key file missing: {exc.filename} (run provisioning for this tenant)") from None
-    if len(field_key) != crypto.SM4_KEY_BYTES or len(index_key) != crypto.INDEX_KEY_BYTES:
+    match_path = keys_dir / PERSON_MATCH_KEY
+    person_match_key = match_path.read_bytes() if match_path.exists() else None
+    if len(field_key) != crypto.SM4_KEY_BYTES or len(index_key) != crypto.INDEX_KEY_BYTES or (
+            person_match_key is not None and len(person_match_key) != crypto.INDEX_KEY_BYTES):
         raise KeyMaterialError(f"key files in {keys_dir} have the wrong length")
-    return TenantKeys(field_key=field_key, index_key=index_key, token_private_pem=token_pem)
+    return TenantKeys(field_key=field_key, index_key=index_key, token_private_pem=token_pem,
+                      person_match_key=person_match_key)

@@ -42,7 +42,8 @@ def test_blind_index_is_keyed_and_deterministic():
 
 
 def test_masks():
-    assert mask_id_number("11010519491231002X") == "110105********002X"
+    assert mask_id_number("11010519491231002X") == "110105************"
+    assert mask_id_number("E12345678") == "*******78" and mask_id_number("H123456") == "*******"
     assert mask_phone("13812345678") == "138****5678"
 
 
