@@ -170,7 +170,7 @@ def _alembic_config(url: str, migrations_dir: Path):
 
 def current_revision(url: str) -> frozenset[str]:
     """The revisions the database at `url` is at (empty when it has no schema yet)."""
-    engine = create_engine(url, poolclass=NullPool)
+    engine = create_engine(url, poolclass=NullPool, hide_parameters=True)
     try:
         return frozenset(db.current_revisions(engine))
     except SQLAlchemyError as err:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from registry import __version__, db, errors, journal
+from registry import __version__, access_log, db, errors, journal
 from registry.deps import API_PREFIX
 from registry.audit.api import router as audit_router
 from registry.cases import service as cases_service
@@ -35,6 +35,7 @@ _MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The registry of one tenant, with its own engine, keys, issuer and metrics."""
     settings = settings or Settings()
+    access_log.redact_access_log_queries()
     if settings.environment == "development":
         ensure_keys(settings.keys_dir)  # production keys come from provisioning, never made on the fly
     keys = load_keys(settings.keys_dir)

@@ -14,9 +14,13 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def make_engine(settings: Settings) -> Engine:
-    """An engine for the tenant's database; SQLite gets WAL and explicit transactions."""
+    """An engine for the tenant's database; SQLite gets WAL and explicit transactions.
+
+    Statement parameters never appear in error messages (and so in logs): they hold names and ID numbers.
+    """
     if settings.is_sqlite:
-        engine = create_engine(settings.database_url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(settings.database_url, connect_args={"check_same_thread": False, "timeout": 30},
+                               hide_parameters=True)
         _serialise_sqlite_writers(engine)
         return engine
     # no pre-ping: it costs a round trip per request; a dropped connection invalidates the pool on first use.
@@ -25,6 +29,7 @@ def make_engine(settings: Settings) -> Engine:
     return create_engine(
         settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size, pool_recycle=1800,
         connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
+        hide_parameters=True,  # an error's message must never carry personal data into a log
     )
 
 

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from registry.cases import archive, service
 from registry.cases.models import (
-    ArchiveImport, ArchiveImportResult, CaseCorrectionPublic, CaseCorrectionRequest, CaseCreate, CasePublic,
-    CasesPublic, CaseStatus, IdNumberDisclosure,
+    ArchiveImport, ArchiveImportResult, CaseCorrectionPublic, CaseCorrectionRequest, CaseCreate, CaseFilters,
+    CasePublic, CaseSearch, CasesPublic, IdNumberDisclosure,
 )
 from registry.deps import (
     API_PREFIX, CasesImporter, CasesReader, CasesReviewer, CasesWriter, ContextDep, SessionDep, require,
@@ -36,15 +36,22 @@ def import_archived_cases(body: ArchiveImport, session: SessionDep, ctx: Context
 
 
 @router.get("", response_model=CasesPublic)
-def list_cases(session: SessionDep, ctx: ContextDep, principal: CasesReader, status: CaseStatus | None = None,
-               id_number: Annotated[str | None, Query(max_length=40)] = None,
-               institution_id: uuid.UUID | None = None,
-               archive_ref: Annotated[str | None, Query(max_length=64)] = None,
-               offset: Annotated[int, Query(ge=0)] = 0,
-               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> CasesPublic:
-    rows = service.list_cases(session, ctx=ctx, principal=principal, status=status, id_number=id_number,
-                              institution_id=institution_id, archive_ref=archive_ref, offset=offset, limit=limit)
-    return CasesPublic(data=[CasePublic.of(c) for c in rows], count=len(rows))
+def list_cases(filters: Annotated[CaseFilters, Query()], session: SessionDep, ctx: ContextDep,
+               principal: CasesReader) -> CasesPublic:
+    """Cases, newest first, narrowed by status, institution, name, death date range or archive number; `count`
+    is the number of matches over all pages. An ID number is searched with `POST /cases/search`."""
+    return _page(*service.search_cases(session, ctx=ctx, principal=principal, search=CaseSearch(**dict(filters))))
+
+
+@router.post("/search", response_model=CasesPublic)
+def search_cases(search: CaseSearch, session: SessionDep, ctx: ContextDep, principal: CasesReader) -> CasesPublic:
+    """The filters of `GET /cases`, plus `id_number`: in the body, so no URL or access log holds the number.
+    A lookup by ID number is audited."""
+    return _page(*service.search_cases(session, ctx=ctx, principal=principal, search=search))
+
+
+def _page(rows: list, total: int) -> CasesPublic:
+    return CasesPublic(data=[CasePublic.of(c) for c in rows], count=total)
 
 
 @router.get("/{case_id}", response_model=CasePublic)

@@ -249,7 +249,36 @@ class CasePublic(BaseModel):
 
 class CasesPublic(BaseModel):
     data: list[CasePublic]
-    count: int
+    count: int = Check(description="how many cases match, over all pages")
+
+
+MAX_PAGE = 500
+
+
+class CaseFilters(BaseModel):
+    """What a case list may be narrowed by; anything else is refused, never ignored."""
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    status: CaseStatus | None = None
+    institution_id: uuid.UUID | None = None
+    deceased_name: str | None = Check(default=None, min_length=1, max_length=100)
+    died_from: date | None = Check(default=None, description="deaths on or after this day (China Standard Time)")
+    died_to: date | None = Check(default=None, description="deaths on or before this day (China Standard Time)")
+    archive_ref: str | None = Check(default=None, max_length=64)
+    offset: int = Check(default=0, ge=0, le=2**31 - 1)
+    limit: int = Check(default=100, ge=1, le=MAX_PAGE)
+
+    @model_validator(mode="after")
+    def _range(self):
+        if self.died_from and self.died_to and self.died_from > self.died_to:
+            raise rule_error("died_to", "date_order", "died_to is before died_from")
+        return self
+
+
+class CaseSearch(CaseFilters):
+    """A search that may name an ID number: sent in the body, so the number never reaches a URL or access log."""
+
+    id_number: str | None = Check(default=None, min_length=1, max_length=40)
 
 
 class IdNumberDisclosure(BaseModel):

@@ -2,16 +2,17 @@
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy import and_, bindparam, insert, or_
+from sqlalchemy import and_, bindparam, func, insert, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from registry import journal
 from registry.cases.models import (
-    Case, CaseCorrection, CaseCreate, CaseFacts, CasePublic, CaseStatus, IdNumberDisclosure,
+    Case, CaseCorrection, CaseCreate, CaseFacts, CasePublic, CaseSearch, CaseStatus, IdNumberDisclosure,
 )
 from registry.context import TenantContext
 from registry.db_types import new_id, utcnow
@@ -24,6 +25,7 @@ from registry.security.permissions import INSTITUTION_BOUND
 log = logging.getLogger(__name__)
 
 DUPLICATE_DEATH_WINDOW = timedelta(days=5)
+CHINA_TIME = ZoneInfo("Asia/Shanghai")
 ID_CONTEXT = "cases.id_number"
 PHONE_CONTEXT = "cases.informant_phone"
 
@@ -68,22 +70,42 @@ def get_visible_case(session: Session, *, principal: Principal, case_id: uuid.UU
     return case
 
 
-def list_cases(session: Session, *, ctx: TenantContext, principal: Principal, status: CaseStatus | None = None,
-               id_number: str | None = None, institution_id: uuid.UUID | None = None,
-               archive_ref: str | None = None, offset: int = 0, limit: int = 100) -> list[Case]:
-    """Cases, newest first; an ID number is looked up through its blind index, never decrypted."""
+def search_cases(session: Session, *, ctx: TenantContext, principal: Principal,
+                 search: CaseSearch) -> tuple[list[Case], int]:
+    """One page of the cases matching `search`, newest first, and how many match in all.
+
+    An ID number is looked up through its blind index, never decrypted; such a lookup is audited (without the
+    number), so trying numbers one by one shows in the audit log.
+    """
     query = select(Case)
     if principal.roles & INSTITUTION_BOUND:
         query = query.where(Case.institution_id == principal.institution_id)
-    if institution_id:
-        query = query.where(Case.institution_id == institution_id)
-    if status:
-        query = query.where(Case.status == status)
-    if id_number:
-        query = query.where(Case.id_number_index == ctx.blind_index(id_number.strip()))
-    if archive_ref:
-        query = query.where(Case.archive_ref == archive_ref)
-    return list(session.exec(query.order_by(col(Case.created_at).desc()).offset(offset).limit(limit)))
+    for column, value in ((Case.institution_id, search.institution_id), (Case.status, search.status),
+                          (Case.deceased_name, search.deceased_name), (Case.archive_ref, search.archive_ref)):
+        if value is not None:
+            query = query.where(column == value)
+    if search.died_from:
+        query = query.where(col(Case.death_at) >= _start_of_day(search.died_from))
+    if search.died_to:
+        query = query.where(col(Case.death_at) < _start_of_day(search.died_to + timedelta(days=1)))
+    if search.id_number:
+        query = query.where(Case.id_number_index == ctx.blind_index(search.id_number.strip()))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    page = list(session.exec(query.order_by(col(Case.created_at).desc(), col(Case.id))
+                             .offset(search.offset).limit(search.limit)))
+    if search.id_number:
+        session.rollback()  # the write that audits the lookup starts its own transaction
+        head = journal.begin(session)
+        journal.written(session, head, actor=principal.subject, action="case.lookup_id_number", object_type="case",
+                        object_id=page[0].id if page else "-", event_type=None, payload=None,
+                        detail={"found": total})
+        session.commit()
+    return page, total
+
+
+def _start_of_day(day: date) -> datetime:
+    """Midnight of a day in China Standard Time, the calendar people mean."""
+    return datetime.combine(day, time(), tzinfo=CHINA_TIME)
 
 
 def _find_duplicate(session: Session, *, ctx: TenantContext, facts: CaseFacts, exclude: uuid.UUID | None = None,

@@ -44,7 +44,7 @@ def test_lookup_by_id_number_uses_the_blind_index(client, registrar, institution
     payload = case_payload(institution["id"])
     created = client.post("/api/v1/cases", json=payload, headers=registrar).json()
     client.post("/api/v1/cases", json=case_payload(institution["id"]), headers=registrar)
-    found = client.get("/api/v1/cases", params={"id_number": payload["id_number"]}, headers=registrar).json()
+    found = client.post("/api/v1/cases/search", json={"id_number": payload["id_number"]}, headers=registrar).json()
     assert [c["id"] for c in found["data"]] == [created["id"]]
 
 
