@@ -1,6 +1,7 @@
 """Build one tenant's registry app: create_app(settings) can be called many times in one process."""
 import functools
 import logging
+from http import HTTPStatus
 
 import anyio
 from fastapi import FastAPI, Request
@@ -9,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from registry import __version__, access_log, db, errors, journal
+from registry import __version__, access_log, db, errors, journal, messages
 from registry.deps import API_PREFIX
 from registry.audit.api import router as audit_router
 from registry.cases import service as cases_service
@@ -86,7 +87,10 @@ def _action(request: Request) -> str:
 
 
 def _refuse(request: Request, status: int, title: str, problems: list[dict]) -> JSONResponse:
-    """Answer with the one error shape; audit refused writes and every denied access."""
+    """Answer with the one error shape, in the reader's language; audit refused writes and every denied access."""
+    language = messages.language_of(request.headers.get("accept-language"))
+    title = messages.title(status, language, title)
+    problems = [errors.localize(problem, language) for problem in problems]
     session = getattr(request.state, "db_session", None)
     if session is not None:
         session.rollback()  # nothing of the refused request may be written, and its locks must go
@@ -122,8 +126,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         rule = {404: "route", 405: "method"}.get(exc.status_code, "http")
-        return JSONResponse(errors.body(exc.status_code, str(exc.detail).lower(),
-                                        [{"field": "path", "rule": rule, "message": str(exc.detail)}]),
+        language = messages.language_of(request.headers.get("accept-language"))
+        problem = {"field": "path", "rule": rule, "message": str(exc.detail)}
+        if exc.detail == HTTPStatus(exc.status_code).phrase:  # a route's own explanation stays as it was written
+            problem = errors.localize(problem, language)
+        return JSONResponse(errors.body(exc.status_code, messages.title(exc.status_code, language,
+                                                                        str(exc.detail).lower()), [problem]),
                             status_code=exc.status_code)
 
     @app.exception_handler(Exception)

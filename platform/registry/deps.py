@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from registry import messages
 from registry.context import TenantContext
 from registry.errors import Forbidden, Unauthorized
 from registry.security.auth import Principal, check_separation
@@ -16,6 +17,11 @@ from registry.security.permissions import Permission
 API_PREFIX = "/api/v1"
 
 _bearer = HTTPBearer(auto_error=False, description="A token from the tenant's issuer")
+
+
+async def get_language(request: Request) -> str:
+    """The reader's language for messages built in a 200 answer (refusals are worded by the error handlers)."""
+    return messages.language_of(request.headers.get("accept-language"))
 
 
 # cheap, non-blocking dependencies are async: a sync one costs a threadpool hop on every request
@@ -58,6 +64,7 @@ async def get_principal(request: Request,
 
 ContextDep = Annotated[TenantContext, Depends(get_context)]
 SessionDep = Annotated[Session, Depends(get_session)]
+LanguageDep = Annotated[str, Depends(get_language)]
 CurrentUser = Annotated[Principal, Depends(get_principal)]
 
 

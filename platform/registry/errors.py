@@ -2,6 +2,8 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from registry import messages
+
 
 @dataclass
 class Problem:
@@ -64,4 +66,16 @@ def problem_from_pydantic(error: dict) -> dict:
     message = error.get("msg", "invalid value")
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
-    return {"field": field, "rule": error.get("type", "invalid"), "message": message}
+    # the rule's parameters (a length, the allowed values) word the message; `localize` drops them
+    return {"field": field, "rule": error.get("type", "invalid"), "message": message,
+            "_params": {k: v for k, v in error.get("ctx", {}).items() if k != "field"}}
+
+
+def localize(problem: dict[str, Any], language: str) -> dict[str, Any]:
+    """The problem with its message in the reader's language (registry.messages); field and rule unchanged."""
+    problem = dict(problem)
+    params = {**problem.pop("_params", {}),
+              **{k: v for k, v in problem.items() if k not in ("field", "rule", "message")}}
+    problem["message"] = messages.message(str(problem["rule"]), str(problem["field"]), language=language,
+                                          fallback=str(problem["message"]), params=params)
+    return problem

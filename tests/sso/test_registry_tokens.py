@@ -196,7 +196,7 @@ def test_without_the_realms_keys_every_token_is_refused(keycloak, tenant, tenant
     token = person(keycloak, tenant, realm_admin(keycloak, tenant), "song.jia", ["auditor"])
     app = make_registry(tenant_for("hebei"))  # its realm was never applied: no JWKS to fetch
     with TestClient(app) as client:
-        response = client.get("/api/v1/audit", headers=bearer(token))
+        response = client.get("/api/v1/audit", headers={**bearer(token), "Accept-Language": "en"})
         assert_problem(response, 401, "authorization", "bearer_token")
         assert "cannot fetch the issuer's signing keys" in response.text
 

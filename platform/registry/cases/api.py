@@ -10,7 +10,8 @@ from registry.cases.models import (
     CasePublic, CaseSearch, CasesPublic, IdNumberDisclosure,
 )
 from registry.deps import (
-    API_PREFIX, CasesImporter, CasesReader, CasesReviewer, CasesWriter, ContextDep, SessionDep, require,
+    API_PREFIX, CasesImporter, CasesReader, CasesReviewer, CasesWriter, ContextDep, LanguageDep, SessionDep,
+    require,
 )
 from registry.security.permissions import Permission
 
@@ -29,10 +30,11 @@ async def declare_case(body: CaseCreate, request: Request, ctx: ContextDep, prin
 
 @router.post("/imports", response_model=ArchiveImportResult)
 def import_archived_cases(body: ArchiveImport, session: SessionDep, ctx: ContextDep, principal: CasesImporter,
-                          dry_run: bool = False) -> ArchiveImportResult:
+                          language: LanguageDep, dry_run: bool = False) -> ArchiveImportResult:
     """Backfill archived cases (历史数据补录), up to 100 per request: each record is answered on its own
     (created, already_present, refused with its errors); `dry_run=true` checks them and writes nothing."""
-    return archive.import_archive(session, ctx=ctx, principal=principal, records=body.records, dry_run=dry_run)
+    return archive.import_archive(session, ctx=ctx, principal=principal, records=body.records, dry_run=dry_run,
+                                  language=language)
 
 
 @router.get("", response_model=CasesPublic)

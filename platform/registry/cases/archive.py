@@ -22,7 +22,8 @@ from registry.cases.models import (
 )
 from registry.context import TenantContext
 from registry.db_types import utcnow
-from registry.errors import DomainError, problem_from_pydantic
+from registry import messages
+from registry.errors import DomainError, localize, problem_from_pydantic
 from registry.security.auth import Principal
 
 ACTION = "case.import"
@@ -31,9 +32,9 @@ _BY_ARCHIVE_REF = (sa_select(Case.archive_ref, Case.id, Case.id_number_index, Ca
 
 
 def import_archive(session: Session, *, ctx: TenantContext, principal: Principal, records: list[dict],
-                   dry_run: bool = False) -> ArchiveImportResult:
-    """Check every record, write those that pass (unless `dry_run`), and answer each; the session is committed
-    (rolled back for a dry run)."""
+                   dry_run: bool = False, language: str = messages.ZH) -> ArchiveImportResult:
+    """Check every record, write those that pass (unless `dry_run`), and answer each, its refusals worded in
+    `language`; the session is committed (rolled back for a dry run)."""
     results: dict[int, ArchiveRecordResult] = {}
     candidates: list[tuple[int, cases.Declaration]] = []
     for index, record in enumerate(records):
@@ -74,7 +75,7 @@ def import_archive(session: Session, *, ctx: TenantContext, principal: Principal
             results[index] = ArchiveRecordResult(
                 index=index, archive_ref=ref, case_id=None if dry_run else outcome.id,  # a dry run creates no case
                 outcome=ImportOutcome.valid if dry_run else ImportOutcome.created)
-    answer = [results[index] for index in range(len(records))]
+    answer = [_worded(results[index], language) for index in range(len(records))]
     if dry_run:
         session.rollback()
     else:
@@ -111,6 +112,12 @@ def _already_imported(index: int, declaration: cases.Declaration, stored) -> Arc
 
 def _refused(index: int, ref: str | None, problems: list[dict]) -> ArchiveRecordResult:
     return ArchiveRecordResult(index=index, archive_ref=ref, outcome=ImportOutcome.refused, errors=problems)
+
+
+def _worded(result: ArchiveRecordResult, language: str) -> ArchiveRecordResult:
+    if not result.errors:
+        return result
+    return result.model_copy(update={"errors": [localize(problem, language) for problem in result.errors]})
 
 
 def _refusal_record(principal: Principal, result: ArchiveRecordResult) -> dict:

@@ -118,7 +118,8 @@ def test_registrar_cannot_declare_for_another_institution(client, session, mint,
 
 
 def test_unbound_registrar_cannot_declare(client, mint, institution):
-    response = client.post("/api/v1/cases", json=case_payload(institution["id"]), headers=mint("registrar"))
+    response = client.post("/api/v1/cases", json=case_payload(institution["id"]),
+                           headers={**mint("registrar"), "Accept-Language": "en"})
     assert_problem(response, 403, "institution_id", "institution_binding")
     assert "not bound" in response.json()["errors"][0]["message"]
 

@@ -1,0 +1,218 @@
+"""What refusals say to people, in Chinese by default and in English on request: one catalog for the registry.
+
+A refusal keeps its machine-readable `field` and `rule`; the message is looked up here by rule, with the
+field's name in the reader's language and the rule's parameters (a length, the allowed values). Rules the
+catalog does not know keep the English sentence the service wrote; a test makes sure every rule raised in the
+registry has its Chinese sentence.
+"""
+import re
+import string
+from collections.abc import Mapping
+
+ZH, EN = "zh", "en"
+LANGUAGES = (ZH, EN)
+
+# the names staff know fields by; a dotted field is named by its last word part (`informant.phone`)
+FIELD_NAMES: dict[str, tuple[str, str]] = {
+    "address": ("地址", "address"), "after": ("起始序号", "after"), "archive_ref": ("档案号", "archive number"),
+    "arrived_at": ("到达时间", "arrival time"), "authorization": ("身份凭证", "credentials"),
+    "birth_date": ("出生日期", "date of birth"), "body": ("请求内容", "request body"),
+    "cabinet_no": ("冷藏柜号", "cabinet number"), "case_id": ("业务编号", "case"), "category": ("类别", "category"),
+    "cause_category": ("死亡原因类别", "cause of death"), "changes": ("更正内容", "changes"),
+    "contact_name": ("联系人", "contact name"), "contact_phone": ("联系电话", "contact phone"),
+    "credit_code": ("统一社会信用代码", "unified social credit code"), "death_at": ("死亡时间", "time of death"),
+    "death_certificate_no": ("死亡医学证明编号", "death medical certificate number"),
+    "death_manner": ("死亡方式", "manner of death"), "death_place_type": ("死亡地点类型", "place of death"),
+    "deceased_name": ("逝者姓名", "name of the deceased"), "departed_at": ("出发时间", "departure time"),
+    "description": ("说明", "description"), "destination": ("去向", "destination"),
+    "died_from": ("死亡日期（起）", "died from"), "died_to": ("死亡日期（止）", "died to"),
+    "effective_from": ("生效日期", "effective from"), "effective_to": ("截止日期", "effective to"),
+    "ended_at": ("结束时间", "end time"), "ethnicity": ("民族", "ethnicity"), "from_address": ("起运地址", "from"),
+    "furnace_no": ("火化炉号", "furnace number"), "household_region": ("户籍地", "household region"),
+    "id_number": ("证件号码", "ID number"), "id_type": ("证件类型", "ID type"),
+    "informant": ("经办人", "informant"), "institution_id": ("殡葬服务机构", "institution"),
+    "interred_at": ("安葬时间", "interment time"), "kind": ("去向类型", "kind"),
+    "licence_no": ("许可证号", "licence number"), "limit": ("每页条数", "limit"), "name": ("名称", "name"),
+    "note": ("备注", "note"), "offset": ("跳过条数", "offset"), "on": ("日期", "date"),
+    "operator_name": ("操作人员", "operator"), "path": ("地址", "path"), "phone": ("电话", "phone"),
+    "plot_or_niche": ("墓位或格位", "plot or niche"), "price_fen": ("价格（分）", "price (fen)"),
+    "pricing_basis": ("定价方式", "pricing basis"), "reason": ("原因", "reason"), "records": ("记录", "records"),
+    "region_code": ("行政区划代码", "region code"), "relation": ("与逝者关系", "relation"),
+    "released_at": ("出柜时间", "release time"), "remains_form": ("遗体或骨灰", "remains form"),
+    "sex": ("性别", "sex"), "started_at": ("开始时间", "start time"), "status": ("状态", "status"),
+    "storage_id": ("存放记录", "storage"), "stored_at": ("入柜时间", "storage time"),
+    "to_address": ("目的地址", "to"), "type": ("类型", "type"), "unit": ("计价单位", "unit"),
+    "vehicle_plate": ("车牌号", "vehicle plate"),
+}
+
+# rule → (Chinese, plain English or None to keep the service's own English sentence)
+RULES: dict[str, tuple[str, str | None]] = {
+    # the validation library's rules
+    "missing": ("请填写{name}。", "{name} is required."),
+    "extra_forbidden": ("不接受“{field}”，请删除此项。", "{field} is not accepted here; remove it."),
+    "string_too_short": ("{name}至少需要 {min_length} 个字符。", "{name} needs at least {min_length} characters."),
+    "string_too_long": ("{name}最多 {max_length} 个字符。", "{name} can have at most {max_length} characters."),
+    "string_pattern_mismatch": ("{name}的格式不正确{hint_zh}。", "{name} is not in the expected form{hint_en}."),
+    "string_type": ("{name}应为文字。", "{name} must be text."),
+    "int_parsing": ("{name}应为整数。", "{name} must be a whole number."),
+    "int_type": ("{name}应为整数。", "{name} must be a whole number."),
+    "int_from_float": ("{name}应为整数。", "{name} must be a whole number."),
+    "float_parsing": ("{name}应为数字。", "{name} must be a number."),
+    "float_type": ("{name}应为数字。", "{name} must be a number."),
+    "bool_parsing": ("{name}应为 true 或 false。", "{name} must be true or false."),
+    "bool_type": ("{name}应为 true 或 false。", "{name} must be true or false."),
+    "greater_than_equal": ("{name}不能小于 {ge}。", "{name} must be at least {ge}."),
+    "less_than_equal": ("{name}不能大于 {le}。", "{name} must be at most {le}."),
+    "greater_than": ("{name}必须大于 {gt}。", "{name} must be greater than {gt}."),
+    "less_than": ("{name}必须小于 {lt}。", "{name} must be less than {lt}."),
+    "date_parsing": ("{name}应为日期，例如 2024-05-06。", "{name} must be a date such as 2024-05-06."),
+    "date_type": ("{name}应为日期，例如 2024-05-06。", "{name} must be a date such as 2024-05-06."),
+    "date_from_datetime_parsing": ("{name}应为日期，例如 2024-05-06。", "{name} must be a date such as 2024-05-06."),
+    "date_from_datetime_inexact": ("{name}应为日期，不带时刻。", "{name} must be a date without a time."),
+    "datetime_parsing": ("{name}应为时间，例如 2024-05-06T10:00:00+08:00。",
+                         "{name} must be a time such as 2024-05-06T10:00:00+08:00."),
+    "datetime_type": ("{name}应为时间，例如 2024-05-06T10:00:00+08:00。",
+                      "{name} must be a time such as 2024-05-06T10:00:00+08:00."),
+    "datetime_from_date_parsing": ("{name}应为时间，例如 2024-05-06T10:00:00+08:00。",
+                                   "{name} must be a time such as 2024-05-06T10:00:00+08:00."),
+    "timezone_aware": ("{name}须注明时区，例如 +08:00。", "{name} must state its time zone, e.g. +08:00."),
+    "enum": ("{name}只能是以下之一：{expected}。", "{name} must be one of {expected}."),
+    "literal_error": ("{name}只能是以下之一：{expected}。", "{name} must be one of {expected}."),
+    "uuid_parsing": ("{name}应为编号（UUID）。", "{name} must be an identifier (UUID)."),
+    "uuid_type": ("{name}应为编号（UUID）。", "{name} must be an identifier (UUID)."),
+    "json_invalid": ("请求内容不是有效的 JSON。", "The request body is not valid JSON."),
+    "model_type": ("{name}应为一个对象（{{…}}）。", "{name} must be an object ({{…}})."),
+    "model_attributes_type": ("{name}应为一个对象（{{…}}）。", "{name} must be an object ({{…}})."),
+    "dict_type": ("{name}应为一个对象（{{…}}）。", "{name} must be an object ({{…}})."),
+    "list_type": ("{name}应为列表（[…]）。", "{name} must be a list ([…])."),
+    "too_short": ("{name}至少需要 {min_length} 项。", "{name} needs at least {min_length} items."),
+    "too_long": ("{name}最多 {max_length} 项。", "{name} can have at most {max_length} items."),
+    "value_error": ("{name}的值不正确。", None),
+    "exists": ("{name}不存在，或您无权查看。", None),
+    # people and documents
+    "id_checksum": ("身份证号码不正确：应为 18 位，末位校验码须与前 17 位相符（GB 11643）。", None),
+    "id_birth_date": ("身份证号码中的出生日期无效，或与填写的出生日期不一致。", None),
+    "id_region": ("身份证号码前 6 位不是任何时期的县级行政区划代码（GB/T 2260）。", None),
+    "id_number_absent": ("证件类型为“无”（身份不明）时，请不要填写证件号码。", None),
+    "credit_code": ("{name}不是有效的统一社会信用代码（GB 32100）。", None),
+    "ethnicity_code": ("{name}不是有效的民族代码（GB/T 3304）。", None),
+    "region_code_known": ("{name}不是有效的行政区划代码（GB/T 2260）。", None),
+    "region_in_province": ("{name}不在本省（区、市）范围内。", None),
+    "correctable_field": ("“{field}”不能通过更正修改。", None),
+    # dates and times
+    "date_order": ("{name}与相关日期的先后顺序不对，请检查。", None),
+    "not_future": ("{name}不能晚于当前时间。", None),
+    "after_death": ("{name}不能早于逝者的死亡时间。", None),
+    # the work's own rules
+    "not_applicable": ("此种去向没有{name}，请删除此项。", None),
+    "basic_service_pricing": ("基本殡葬服务只能实行政府定价或政府指导价，不能市场调节价。", None),
+    "placement_of_ashes": ("格位只能安放骨灰；遗体请选择安葬。", None),
+    "death_certificate_required": ("该业务没有死亡医学证明编号，请先更正业务信息。", None),
+    "status_flow": ("该业务当前的状态不允许此项操作。", None),
+    "archived": ("该业务已归档，不能再修改。", None),
+    "concurrent_change": ("该业务在您操作期间被他人修改，请重新打开后再试。", None),
+    "unique": ("已有相同的记录，不能重复登记。", None),
+    "duplicate_id_number": ("已有相同证件号码的逝者业务，可能是重复申报。", None),
+    "duplicate_name_birth_death": ("已有姓名、出生日期相同且死亡时间相近的业务，可能是重复申报。", None),
+    "archive_ref_repeated": ("本次导入中已有相同档案号的记录。", None),
+    "archive_ref_conflict": ("该档案号已导入为另一人的业务。", None),
+    "already_stored": ("遗体仍在冷藏柜中，请先办理出柜。", None),
+    "cabinet_occupied": ("该冷藏柜已被占用。", None),
+    "already_released": ("该存放记录已办理出柜。", None),
+    "cremation_required": ("该业务还没有火化记录。", None),
+    "one_valid_certificate": ("该业务已有有效的火化证明；如需重新出具，请办理补发。", None),
+    "valid_certificate_required": ("该业务没有有效的火化证明。", None),
+    "institution_type": ("此项业务需要另一类型的殡葬服务机构。", None),
+    # who may do what
+    "institution_binding": ("您的账号只能办理本机构的业务。", None),
+    "permission": ("您的角色没有此项操作的权限。", None),
+    "separation_of_duties": ("系统管理员、安全管理员和审计管理员不能由同一人兼任（三员分立）。", None),
+    "bearer_token": ("请先登录：缺少有效的身份凭证，或凭证已过期。", None),
+    # requests
+    "max_size": ("请求内容过大。", None),
+    "route": ("没有这个地址。", None),
+    "method": ("此地址不支持这种请求方法。", None),
+    "storable": ("内容中有无法保存的字符（例如控制字符）。", None),
+    "constraint": ("与同时提交的另一条记录冲突，请重试。", None),
+    "internal": ("服务器内部错误，已记录，请稍后再试。", None),
+    # the exchange between provinces and the ministry (machines read the rule)
+    "matches_registration": ("省份编码与登记信息不符。", None),
+    "no_gap": ("批次序号不连续。", None),
+    "matches_received": ("该序号已以另一事件编号接收。", None),
+}
+
+# what a pattern expects, for fields people type
+FORMATS: dict[str, tuple[str, str]] = {
+    "phone": ("数字，可含“+”和“-”，6 至 20 位", "digits, with + or - allowed, 6 to 20 long"),
+    "contact_phone": ("数字，可含“+”和“-”，6 至 20 位", "digits, with + or - allowed, 6 to 20 long"),
+    "death_certificate_no": ("4 至 32 位字母、数字或“-”", "4 to 32 letters, digits or -"),
+    "archive_ref": ("字母或数字开头，可含“. _ / -”，最多 64 位", "a letter or digit, then letters, digits or . _ / -"),
+    "region_code": ("6 位数字", "6 digits"), "household_region": ("6 位数字", "6 digits"),
+}
+
+TITLES: dict[int, tuple[str, str]] = {
+    400: ("请求有误", "bad request"), 401: ("未登录或凭证无效", "unauthorized"), 403: ("无权操作", "forbidden"),
+    404: ("未找到", "not found"), 405: ("请求方法不允许", "method not allowed"), 409: ("冲突", "conflict"),
+    413: ("请求内容过大", "request body too large"), 422: ("输入有误", "invalid input"),
+    500: ("服务器内部错误", "internal error"),
+}
+
+_TAG = re.compile(r"^\s*([A-Za-z]{1,8})(?:-[A-Za-z0-9]{1,8})*\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")
+
+
+def language_of(accept_language: str | None) -> str:
+    """The reader's language from Accept-Language: English only when it is preferred to Chinese."""
+    best, best_q = ZH, -1.0
+    for part in (accept_language or "").split(","):
+        match = _TAG.match(part)
+        if not match:
+            continue
+        language, q = match.group(1).lower(), match.group(2)
+        try:
+            weight = float(q) if q is not None else 1.0
+        except ValueError:
+            continue
+        if language in LANGUAGES and weight > best_q:
+            best, best_q = language, weight
+    return best
+
+
+def field_name(field: str, language: str) -> str:
+    """The field as its readers call it: `informant.phone` → 电话."""
+    words = [w for w in field.split(".") if w and not w.isdigit()]
+    for word in reversed(words):
+        if word in FIELD_NAMES:
+            return FIELD_NAMES[word][LANGUAGES.index(language)]
+    return field
+
+
+class _Params(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def message(rule: str, field: str, *, language: str, fallback: str, params: Mapping | None = None) -> str:
+    """The sentence for one refusal: the catalog's, or the service's own English one."""
+    templates = RULES.get(rule)
+    template = templates[LANGUAGES.index(language)] if templates else None
+    if template is None:
+        return fallback
+    leaf = field.rsplit(".", 1)[-1]
+    hint = FORMATS.get(leaf)
+    values = _Params({key: _text(value) for key, value in (params or {}).items()})
+    if language == ZH and "expected" in values:  # the library lists choices in English: '1', '2' or '9'
+        values["expected"] = values["expected"].replace(" or ", "、").replace(", ", "、")
+    values.update(name=field_name(field, language), field=field,
+                  hint_zh=f"（应为{hint[0]}）" if hint else "", hint_en=f" ({hint[1]})" if hint else "")
+    return string.Formatter().vformat(template, (), values)
+
+
+def title(status: int, language: str, fallback: str) -> str:
+    titles = TITLES.get(status)
+    return titles[LANGUAGES.index(language)] if titles else fallback
+
+
+def _text(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return "、".join(map(str, value))
+    return str(value)
