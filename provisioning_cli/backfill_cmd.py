@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from provisioning_cli.common import DEFAULT_HOME, HomeOpt, TenantArg, boundary, open_target
-from provisioning_cli.output import CatalogOpt, JsonOpt, fail, print_json, print_table, resolve_tenant
+from provisioning_cli.common import boundary, open_target
+from provisioning_cli.options import DEFAULT_HOME, CatalogOpt, HomeOpt, JsonOpt, TenantArg
+from provisioning_cli.output import fail, print_json, print_table, resolve_tenant
 from registry.cases.models import MAX_IMPORT_RECORDS
 from registry.security.auth import DevelopmentIssuer
 from registry.security.keys import load_keys

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import make_url
 
 from infra.ensure.files import ensure_private_dir
-from provisioning_cli.common import DEFAULT_HOME, HomeOpt, TenantArg, boundary, open_target
-from provisioning_cli.output import CatalogOpt, JsonOpt, print_json, print_table, resolve_tenant
+from provisioning_cli.common import boundary, open_target
+from provisioning_cli.options import DEFAULT_HOME, CatalogOpt, HomeOpt, JsonOpt, TenantArg
+from provisioning_cli.output import print_json, print_table, resolve_tenant
 from provisioning_cli.targets import TargetError
 from registry.config import Settings
 from registry.metrics import BACKUP_STAMP_FORMAT

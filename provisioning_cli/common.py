@@ -1,36 +1,74 @@
-"""Options and helpers the local-target commands share: $FSP_HOME, the PostgreSQL DSN, the error boundary."""
+"""Helpers the commands share: opening a target, choosing tenants, the error boundary, progress and results."""
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from infra.ensure import ProvisioningError
-from provisioning_cli.output import fail, open_catalog, print_json, print_table
-from provisioning_cli.targets import TargetError
+from provisioning_cli.output import fail, open_catalog, print_json, print_table, resolve_tenant
+from provisioning_cli.targets import TARGETS, TargetError
 from provisioning_cli.targets.local import LocalTarget, Result
 from registry.security.keys import KeyMaterialError
+from tenants import Catalog, TenantSpec
 
-HomeOpt = Annotated[
-    Path,
-    typer.Option("--home", envvar="FSP_HOME", metavar="DIR", help="State directory of the local target."),
-]
-PostgresOpt = Annotated[
-    str | None,
-    typer.Option("--postgres", envvar="FSP_POSTGRES_URL", metavar="DSN", show_envvar=True,
-                 help="Admin DSN of a PostgreSQL server (CREATEDB CREATEROLE): a database and role per tenant "
-                      "instead of SQLite files."),
-]
-TenantArg = Annotated[str, typer.Argument(help="Tenant slug (beijing) or GB/T 2260 code (110000).")]
-DEFAULT_HOME = Path(".fsp")
-
+if TYPE_CHECKING:
+    from provisioning_cli.targets.kubernetes import KubernetesTarget
 
 def open_target(home: Path, catalog: Path | None) -> LocalTarget:
     """The local target over the catalog at `catalog` (default: packaged)."""
     return LocalTarget(home, open_catalog(catalog))
+
+
+def kubernetes_target(home: Path, catalog: Path | None, backend_url: str | None = None) -> "KubernetesTarget":
+    """The Kubernetes target over the catalog at `catalog` (default: packaged)."""
+    # imported here: Pulumi and its Kubernetes SDK would slow every other fsp command's start
+    from provisioning_cli.targets.kubernetes import KubernetesTarget
+
+    return KubernetesTarget(home, open_catalog(catalog), backend_url=backend_url)
+
+
+def check_target(target: str) -> None:
+    if target not in TARGETS:
+        fail(f"unknown target {target!r}; choose one of: {', '.join(TARGETS)}")
+
+
+def require_kubernetes(target: str, command: str) -> None:
+    if target != "kubernetes":
+        fail(f"`fsp {command}` is for --target kubernetes; the local target reports its changes with `fsp up`")
+
+
+def named_tenants(catalog: Catalog, refs: Sequence[str] | None, *, pilots: bool = False, all_: bool = False,
+                  verb: str = "provision") -> list[TenantSpec]:
+    """Those named, then the pilots, then every tenant, each once; choosing none is an error."""
+    specs = [resolve_tenant(catalog, ref) for ref in refs or ()]
+    specs += catalog.pilots if pilots else ()
+    specs += catalog.tenants if all_ else ()
+    if not specs:
+        fail(f"name the tenants to {verb} (slug or code), or pass --pilots or --all")
+    return list(dict.fromkeys(specs))
+
+
+def provinces_taking_part(local: LocalTarget, refs: Sequence[str] | None, all_: bool, *, verb: str,
+                          refusal: Callable[[TenantSpec], str | None], none_left: str) -> list[TenantSpec]:
+    """The provinces named, or with --all every provisioned one that takes part; `refusal` says why one cannot."""
+    if all_ == bool(refs):
+        fail(f"name the provinces to {verb}, or pass --all (not both)")
+    if all_:
+        specs = [s for s in local.catalog.provinces if local.is_provisioned(s) and refusal(s) is None]
+        if not specs:
+            fail(none_left)
+        return specs
+    specs = [resolve_tenant(local.catalog, ref) for ref in refs or ()]
+    for spec in specs:
+        reason = refusal(spec) or (None if local.is_provisioned(spec)
+                                   else f"{spec.slug} is not provisioned here: run `fsp up {spec.slug}` first")
+        if reason:
+            fail(reason)
+    return list(dict.fromkeys(specs))
 
 
 @contextmanager

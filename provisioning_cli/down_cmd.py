@@ -4,10 +4,18 @@ from typing import Annotated
 
 import typer
 
-from provisioning_cli.common import DEFAULT_HOME, HomeOpt, PostgresOpt, TenantArg, boundary, open_target, print_results
-from provisioning_cli.output import CatalogOpt, JsonOpt, fail, resolve_tenant
-from provisioning_cli.preview_cmd import BackendOpt, kubernetes_target
-from provisioning_cli.targets import TARGETS
+from provisioning_cli.common import boundary, check_target, kubernetes_target, open_target, print_results
+from provisioning_cli.options import (
+    DEFAULT_HOME,
+    BackendOpt,
+    CatalogOpt,
+    HomeOpt,
+    JsonOpt,
+    PostgresOpt,
+    TargetOpt,
+    TenantArg,
+)
+from provisioning_cli.output import fail, resolve_tenant
 
 
 def _interactive() -> bool:
@@ -19,7 +27,7 @@ def down(
     purge: Annotated[bool, typer.Option("--purge", help="Also delete its database, keys, state and registration.")]
     = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Purge without asking.")] = False,
-    target: Annotated[str, typer.Option("--target", help=f"Where it runs: {' or '.join(TARGETS)}.")] = "local",
+    target: TargetOpt = "local",
     postgres: PostgresOpt = None,
     backend_url: BackendOpt = None,
     json_: JsonOpt = False,
@@ -27,8 +35,7 @@ def down(
     catalog: CatalogOpt = None,
 ) -> None:
     """Take a tenant down: not served any more, its data kept; `--purge` deletes it for good."""
-    if target not in TARGETS:
-        fail(f"unknown target {target!r}; choose one of: {', '.join(TARGETS)}")
+    check_target(target)
     local = open_target(home, catalog) if target == "local" else kubernetes_target(home, catalog, backend_url)
     spec = resolve_tenant(local.catalog, tenant)
     if purge and not yes:

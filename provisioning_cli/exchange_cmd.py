@@ -5,8 +5,9 @@ import httpx
 import typer
 from sqlmodel import Session
 
-from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, exit_on_problems, open_target
-from provisioning_cli.output import CatalogOpt, JsonOpt, fail, print_json, print_table, resolve_tenant
+from provisioning_cli.common import boundary, exit_on_problems, open_target, provinces_taking_part
+from provisioning_cli.options import DEFAULT_HOME, AllOpt, CatalogOpt, HomeOpt, JsonOpt, TenantsArg
+from provisioning_cli.output import print_json, print_table
 from provisioning_cli.targets.local import LocalTarget
 from registry.exchange import outbound
 from registry.exchange import service as exchange
@@ -22,9 +23,8 @@ STATUS_COLUMNS = ("tenant", "code", "outbox head", "shipped", "pending", "acknow
 
 @app.command("ship")
 def ship(
-    tenants: Annotated[list[str] | None, typer.Argument(
-        metavar="TENANT", show_default=False, help="Provinces to ship (slug or code).")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Ship every provisioned province whose exchange is on.")] = False,
+    tenants: TenantsArg = None,
+    all_: AllOpt = False,
     ministry_url: Annotated[str | None, typer.Option(
         "--ministry-url", metavar="URL", show_default=False,
         help="Base URL of the ministry's registry (default: where `fsp serve` answers, under /<ministry>).")] = None,
@@ -32,9 +32,10 @@ def ship(
     home: HomeOpt = DEFAULT_HOME,
     catalog: CatalogOpt = None,
 ) -> None:
-    """Send each province's pending outbox to the ministry in signed batches; safe to re-run (idempotent)."""
+    """Send each province's pending outbox to the ministry in signed batches; safe to re-run (idempotent).
+    `--all`: every provisioned province whose exchange is on."""
     local = open_target(home, catalog)
-    specs = _chosen(local, tenants or [], all_)
+    specs = _chosen(local, tenants, all_)
     url = (ministry_url or f"{local.base_url()}/{local.catalog.ministry.slug}").rstrip("/")
     rows = []
     with boundary(), httpx.Client(timeout=10) as client:
@@ -80,24 +81,18 @@ def status(
                                   r["acknowledged_at_ministry"], r["behind"]] for r in rows))
 
 
-def _chosen(local: LocalTarget, refs: list[str], all_: bool) -> list[TenantSpec]:
+def _chosen(local: LocalTarget, refs: list[str] | None, all_: bool) -> list[TenantSpec]:
     """The provinces to ship: those named, or with --all every provisioned one whose exchange is on."""
-    if all_ == bool(refs):
-        fail("name the provinces to ship, or pass --all (not both)")
-    if all_:
-        specs = [s for s in local.catalog.provinces if s.exchange.enabled and local.is_provisioned(s)]
-        if not specs:
-            fail("no provisioned province has its exchange on: `fsp up <province>` first")
-        return specs
-    specs = [resolve_tenant(local.catalog, ref) for ref in refs]
-    for spec in specs:
-        if spec.kind != "province":
-            fail(f"{spec.slug} is the ministry: it receives batches, name provinces")
-        if not spec.exchange.enabled:
-            fail(f"{spec.slug}'s exchange is switched off in the catalog (exchange.enabled: false)")
-        if not local.is_provisioned(spec):
-            fail(f"{spec.slug} is not provisioned here: run `fsp up {spec.slug}` first")
-    return list(dict.fromkeys(specs))
+    return provinces_taking_part(local, refs, all_, verb="ship", refusal=_cannot_ship,
+                                 none_left="no provisioned province has its exchange on: `fsp up <province>` first")
+
+
+def _cannot_ship(spec: TenantSpec) -> str | None:
+    if spec.kind != "province":
+        return f"{spec.slug} is the ministry: it receives batches, name provinces"
+    if not spec.exchange.enabled:
+        return f"{spec.slug}'s exchange is switched off in the catalog (exchange.enabled: false)"
+    return None
 
 
 def _ship_one(local: LocalTarget, spec: TenantSpec, url: str, client: httpx.Client) -> dict[str, Any]:

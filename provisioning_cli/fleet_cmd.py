@@ -6,8 +6,8 @@ import typer
 from monitoring.fleet import PrometheusUnreachable, fleet_status
 from monitoring.processes import Instance
 from monitoring.render import FLEET
-from provisioning_cli.common import DEFAULT_HOME, HomeOpt
-from provisioning_cli.output import CatalogOpt, JsonOpt, fail, open_catalog, print_json, print_table
+from provisioning_cli.options import DEFAULT_HOME, CatalogOpt, HomeOpt, JsonOpt
+from provisioning_cli.output import fail, open_catalog, print_json, print_table
 
 app = typer.Typer(no_args_is_help=True, help="The fleet of tenants, read from the ministry Prometheus.")
 
@@ -16,7 +16,8 @@ app = typer.Typer(no_args_is_help=True, help="The fleet of tenants, read from th
 def status(
     prometheus_url: Annotated[str | None, typer.Option(
         "--prometheus-url", envvar="FSP_PROMETHEUS_URL", metavar="URL",
-        help="The ministry Prometheus (default: the one `fsp monitoring up` runs, else http://127.0.0.1:9090).")] = None,
+        help="The ministry Prometheus (default: the one `fsp monitoring up` runs, else http://127.0.0.1:9090).",
+    )] = None,
     json_: JsonOpt = False,
     home: HomeOpt = DEFAULT_HOME,
     catalog: CatalogOpt = None,

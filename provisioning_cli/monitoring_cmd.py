@@ -10,8 +10,9 @@ import typer
 
 from monitoring.processes import Instance, MonitoringError, ensure_running, stop
 from monitoring.render import FLEET, RegistryTarget, RenderOptions, fleet_files, render_fleet, tenant_files, write_files
-from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, open_target
-from provisioning_cli.output import CatalogOpt, JsonOpt, fail, open_catalog, print_json, print_table, resolve_tenant
+from provisioning_cli.common import boundary, open_target
+from provisioning_cli.options import DEFAULT_HOME, CatalogOpt, HomeOpt, JsonOpt, TenantsArg
+from provisioning_cli.output import fail, open_catalog, print_json, print_table, resolve_tenant
 from provisioning_cli.targets.local import LocalTarget
 from tenants import TenantSpec
 
@@ -32,7 +33,8 @@ AlertForOpt = Annotated[str | None, typer.Option(
     help="Replace every alert's `for` (e.g. 0s for a trial run); default: as shipped.")]
 
 
-def _options(scrape: str | None, evaluation: str | None, alert_for: str | None, runbook_base: str | None) -> RenderOptions:
+def _options(scrape: str | None, evaluation: str | None, alert_for: str | None,
+             runbook_base: str | None) -> RenderOptions:
     for option, value in (("--scrape-interval", scrape), ("--evaluation-interval", evaluation),
                           ("--alert-for", alert_for)):
         if value is not None and not _is_duration(value):
@@ -119,8 +121,7 @@ def _port(instance: Instance, base_port: int, offset: int) -> int:
 
 @app.command()
 def up(
-    tenants: Annotated[list[str] | None, typer.Argument(
-        help="Tenants to watch (slug or code); default: every provisioned tenant.", show_default=False)] = None,
+    tenants: TenantsArg = None,
     base_port: Annotated[int, typer.Option(
         "--base-port", min=0, max=65000,
         help="The ministry Prometheus listens here, tenant N of the catalog on base+1+N; 0 picks free ports. "
@@ -133,7 +134,8 @@ def up(
     home: HomeOpt = DEFAULT_HOME,
     catalog: CatalogOpt = None,
 ) -> None:
-    """Run a Prometheus per provisioned tenant and the ministry Prometheus federating them, on 127.0.0.1."""
+    """Run a Prometheus per provisioned tenant and the ministry Prometheus federating them, on 127.0.0.1.
+    Without TENANT: every provisioned tenant."""
     options = _options(scrape_interval, evaluation_interval, alert_for, runbook_base)
     local = open_target(home, catalog)
     wanted = [resolve_tenant(local.catalog, ref) for ref in tenants or []]

@@ -3,24 +3,13 @@
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from tenants import Catalog, CatalogError, TenantSpec, UnknownTenantError, load_catalog
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-CatalogOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--catalog",
-        envvar="FSP_CATALOG",
-        metavar="DIR",
-        help="Tenant catalog directory (default: the packaged catalog).",
-    ),
-]
 
 
 def print_json(data: Any) -> None:

@@ -1,9 +1,17 @@
 """`fsp plan`: every resource a tenant's Kubernetes stack declares and the policy verdicts, offline."""
 import typer
 
-from provisioning_cli.common import DEFAULT_HOME, HomeOpt, PostgresOpt, TenantArg, boundary
-from provisioning_cli.output import CatalogOpt, JsonOpt, fail, print_json, print_table, resolve_tenant
-from provisioning_cli.preview_cmd import KubernetesOnlyOpt, kubernetes_target, require_kubernetes
+from provisioning_cli.common import boundary, kubernetes_target, require_kubernetes
+from provisioning_cli.options import (
+    DEFAULT_HOME,
+    CatalogOpt,
+    HomeOpt,
+    JsonOpt,
+    KubernetesOnlyOpt,
+    PostgresOpt,
+    TenantArg,
+)
+from provisioning_cli.output import fail, print_json, print_table, resolve_tenant
 
 
 def plan(

@@ -3,8 +3,9 @@ from typing import Annotated
 
 import typer
 
-from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, open_target
-from provisioning_cli.output import CatalogOpt, JsonOpt, fail, print_json, resolve_tenant
+from provisioning_cli.common import boundary, open_target
+from provisioning_cli.options import DEFAULT_HOME, CatalogOpt, HomeOpt, JsonOpt
+from provisioning_cli.output import fail, print_json, resolve_tenant
 
 
 def serve(

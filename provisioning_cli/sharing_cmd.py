@@ -6,8 +6,9 @@ import httpx
 import typer
 from sqlmodel import Session
 
-from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, exit_on_problems, open_target
-from provisioning_cli.output import CatalogOpt, JsonOpt, fail, print_json, print_table, resolve_tenant
+from provisioning_cli.common import boundary, exit_on_problems, open_target, provinces_taking_part
+from provisioning_cli.options import DEFAULT_HOME, AllOpt, CatalogOpt, HomeOpt, JsonOpt, TenantsArg
+from provisioning_cli.output import fail, print_json, print_table
 from provisioning_cli.targets.local import LocalTarget
 from registry.exchange.signing import BatchSigner, SigningKeyError
 from registry.security.keys import load_keys
@@ -26,9 +27,8 @@ STATUS_COLUMNS = ("tenant", "department", "endpoint", "delivered through", "wait
 
 @app.command("deliver")
 def deliver(
-    tenants: Annotated[list[str] | None, typer.Argument(
-        metavar="TENANT", show_default=False, help="Provinces to deliver for (slug or code).")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Every provisioned province with departments.")] = False,
+    tenants: TenantsArg = None,
+    all_: AllOpt = False,
     department: Annotated[list[str] | None, typer.Option(
         "--department", show_default=False,
         help=f"Only these departments (repeatable): {', '.join(DEPARTMENTS)}.")] = None,
@@ -36,14 +36,15 @@ def deliver(
     home: HomeOpt = DEFAULT_HOME,
     catalog: CatalogOpt = None,
 ) -> None:
-    """Send each department the notices it has not received; safe to re-run. Exits 1 if any delivery failed."""
+    """Send each department the notices it has not received; safe to re-run. Exits 1 if any delivery failed.
+    `--all`: every provisioned province with departments."""
     local = open_target(home, catalog)
     unknown = sorted(set(department or ()) - set(DEPARTMENTS))
     if unknown:
         fail(f"unknown department {', '.join(unknown)}; known: {', '.join(DEPARTMENTS)}")
     rows = []
     with boundary(), httpx.Client(timeout=30) as client:
-        for spec in _chosen(local, tenants or [], all_):
+        for spec in _chosen(local, tenants, all_):
             rows.extend(_deliver_one(local, spec, client, only=set(department or ())))
     if json_:
         print_json(rows)
@@ -81,21 +82,13 @@ def status(
                                   r["waiting"]] for r in rows))
 
 
-def _chosen(local: LocalTarget, refs: list[str], all_: bool) -> list[TenantSpec]:
-    if all_ == bool(refs):
-        fail("name the provinces to deliver for, or pass --all (not both)")
-    if all_:
-        specs = [s for s in local.catalog.provinces if s.sharing.departments and local.is_provisioned(s)]
-        if not specs:
-            fail("no provisioned province shares with a department (catalog: sharing.departments)")
-        return specs
-    specs = [resolve_tenant(local.catalog, ref) for ref in refs]
-    for spec in specs:
-        if not spec.sharing.departments:
-            fail(f"{spec.slug} shares with no department: add them to its catalog entry (sharing.departments)")
-        if not local.is_provisioned(spec):
-            fail(f"{spec.slug} is not provisioned here: run `fsp up {spec.slug}` first")
-    return list(dict.fromkeys(specs))
+def _chosen(local: LocalTarget, refs: list[str] | None, all_: bool) -> list[TenantSpec]:
+    """The provinces to deliver for: those named, or with --all every provisioned one with departments."""
+    return provinces_taking_part(
+        local, refs, all_, verb="deliver for",
+        refusal=lambda spec: None if spec.sharing.departments else (
+            f"{spec.slug} shares with no department: add them to its catalog entry (sharing.departments)"),
+        none_left="no provisioned province shares with a department (catalog: sharing.departments)")
 
 
 def _deliver_one(local: LocalTarget, spec: TenantSpec, client: httpx.Client, *, only: set[str]) -> list[dict]:

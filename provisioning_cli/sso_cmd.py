@@ -1,50 +1,15 @@
 """`fsp sso`: a tenant's Keycloak realm as code — print the representation, apply it to a server."""
-import os
-import sys
-from typing import Annotated
 
 import typer
 
 from infra.ensure import ProvisioningError
 from infra.ensure.realm import apply_realm, desired_realm
-from provisioning_cli.common import TenantArg, boundary
-from provisioning_cli.output import CatalogOpt, JsonOpt, fail, open_catalog, print_json, print_table, resolve_tenant
-from tenants import TenantSpec
+from provisioning_cli.common import boundary
+from provisioning_cli.keycloak_admin import admin_credentials, keycloak_url
+from provisioning_cli.options import AdminUserOpt, CatalogOpt, JsonOpt, KeycloakUrlOpt, TenantArg
+from provisioning_cli.output import fail, open_catalog, print_json, print_table, resolve_tenant
 
 app = typer.Typer(no_args_is_help=True, help="The tenant's Keycloak realm: roles, clients and grade-3 settings.")
-
-ADMIN_USER_ENV, ADMIN_PASSWORD_ENV = "FSP_KEYCLOAK_ADMIN_USER", "FSP_KEYCLOAK_ADMIN_PASSWORD"
-KeycloakUrlOpt = Annotated[
-    str | None,
-    typer.Option("--keycloak-url", envvar="FSP_KEYCLOAK_URL", metavar="URL",
-                 help="Keycloak server (default: the tenant's sso.keycloak_url in the catalog)."),
-]
-AdminUserOpt = Annotated[
-    str | None,
-    typer.Option("--admin-user", envvar=ADMIN_USER_ENV, show_envvar=True,
-                 help=f"Master-realm administrator; the password comes from ${ADMIN_PASSWORD_ENV} or a prompt."),
-]
-
-
-def admin_credentials(user: str | None) -> tuple[str, str]:
-    """The Keycloak administrator: from the environment, else asked at a terminal (never as an option)."""
-    password = os.environ.get(ADMIN_PASSWORD_ENV)
-    if user and password:
-        return user, password
-    if not sys.stdin.isatty():
-        fail(f"Keycloak admin credentials needed: set {ADMIN_USER_ENV} and {ADMIN_PASSWORD_ENV}")
-    user = user or typer.prompt("Keycloak admin user")
-    return user, password or typer.prompt("Keycloak admin password", hide_input=True)
-
-
-def keycloak_url(spec: TenantSpec, url: str | None) -> str:
-    """The server to talk to: the option, else the catalog's; a development tenant needs the option."""
-    if url:
-        return url.rstrip("/")
-    if spec.sso.keycloak_url is None:
-        fail(f"{spec.slug} uses the development issuer (no sso.keycloak_url in the catalog): pass --keycloak-url")
-    return str(spec.sso.keycloak_url).rstrip("/")
-
 
 @app.command("realm")
 def realm(tenant: TenantArg, json_: JsonOpt = False, catalog: CatalogOpt = None) -> None:

@@ -3,8 +3,9 @@ from typing import Annotated
 
 import typer
 
-from provisioning_cli.common import DEFAULT_HOME, HomeOpt, boundary, open_target
-from provisioning_cli.output import CatalogOpt, JsonOpt, print_json, print_table, resolve_tenant
+from provisioning_cli.common import boundary, open_target
+from provisioning_cli.options import DEFAULT_HOME, CatalogOpt, HomeOpt, JsonOpt
+from provisioning_cli.output import print_json, print_table, resolve_tenant
 
 COLUMNS = ("tenant", "code", "state", "migration", "backend", "api")
 

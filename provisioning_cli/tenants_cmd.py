@@ -5,15 +5,8 @@ from typing import Annotated, Any
 
 import typer
 
-from provisioning_cli.output import (
-    CatalogOpt,
-    JsonOpt,
-    fail_catalog,
-    open_catalog,
-    print_json,
-    print_table,
-    resolve_tenant,
-)
+from provisioning_cli.options import CatalogOpt, JsonOpt, PilotsOpt
+from provisioning_cli.output import fail_catalog, open_catalog, print_json, print_table, resolve_tenant
 from tenants import CatalogError, TenantSpec, load_catalog
 
 app = typer.Typer(no_args_is_help=True, help="Inspect and validate the tenant catalog.")
@@ -46,7 +39,7 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
 
 @app.command("list")
 def list_tenants(
-    pilots: Annotated[bool, typer.Option("--pilots", help="Only the pilot provinces.")] = False,
+    pilots: PilotsOpt = False,
     json_: JsonOpt = False,
     catalog: CatalogOpt = None,
 ) -> None:

@@ -4,8 +4,9 @@ from typing import Annotated
 
 import typer
 
-from provisioning_cli.common import DEFAULT_HOME, HomeOpt, TenantArg, boundary, open_target
-from provisioning_cli.output import CatalogOpt, JsonOpt, fail, print_json, resolve_tenant
+from provisioning_cli.common import boundary, open_target
+from provisioning_cli.options import DEFAULT_HOME, CatalogOpt, HomeOpt, JsonOpt, TenantArg
+from provisioning_cli.output import fail, print_json, resolve_tenant
 from registry.security.auth import DevelopmentIssuer
 from registry.security.keys import load_keys
 from registry.security.permissions import Role

@@ -10,8 +10,9 @@ from keycloak import KeycloakAdmin
 from infra.ensure.realm import connect
 from infra.ensure.realm_users import User, add_user, disable_user, find_user, list_users, set_roles
 from provisioning_cli.common import boundary
-from provisioning_cli.output import CatalogOpt, JsonOpt, open_catalog, print_json, print_table, resolve_tenant
-from provisioning_cli.sso_cmd import AdminUserOpt, KeycloakUrlOpt, admin_credentials, keycloak_url
+from provisioning_cli.keycloak_admin import admin_credentials, keycloak_url
+from provisioning_cli.options import AdminUserOpt, CatalogOpt, JsonOpt, KeycloakUrlOpt
+from provisioning_cli.output import open_catalog, print_json, print_table, resolve_tenant
 from registry.security.permissions import Role
 from tenants import TenantSpec
 

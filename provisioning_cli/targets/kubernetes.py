@@ -22,12 +22,12 @@ from pydantic import ValidationError
 
 from infra import policies as policies_package
 from infra.cluster import ClusterSettings, namespace_of
-from infra.ensure.database import drop_postgres_database, mask_url
-from infra.ensure.files import ensure_file, ensure_private_dir, remove_path
-from infra.ensure.keys import ensure_tenant_keys
 from infra.components.monitoring import PROMETHEUS_PORT
 from infra.components.registry import PORT as REGISTRY_PORT
 from infra.components.workers import PORT as EXCHANGE_PORT
+from infra.ensure.database import drop_postgres_database, mask_url
+from infra.ensure.files import ensure_file, ensure_private_dir, remove_path
+from infra.ensure.keys import ensure_tenant_keys
 from infra.plan import plan as offline_plan
 from infra.stacks.inputs import StackInputs, database_name
 from infra.stacks.platform import program

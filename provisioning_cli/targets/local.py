@@ -174,7 +174,8 @@ class LocalTarget:
         step("database", ensure_postgres_database(admin_url, database=name, role=name, password=password,
                                                   known_fingerprint=recorded.get("password_fingerprint")))
         state["database"] = {"backend": "postgresql", "url": url_without_password(url), "name": name, "role": name,
-                             "server": mask_url(admin_url), "password_fingerprint": password_fingerprint(name, password)}
+                             "server": mask_url(admin_url),
+                             "password_fingerprint": password_fingerprint(name, password)}
         return url
 
     def _postgres_name(self, slug: str) -> str:

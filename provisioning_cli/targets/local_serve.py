@@ -51,7 +51,7 @@ class Gateway:
             settings = self._target.settings(spec)
             current = self._apps.get(spec.slug)
             apps[spec.slug] = current if current and current[0] == settings else (settings, create_app(settings))
-        for slug, (settings, app) in self._apps.items():
+        for slug, (_settings, app) in self._apps.items():
             if apps.get(slug, (None, None))[1] is not app:
                 app.state.ctx.engine.dispose()  # taken down or rebuilt: its pool goes
         self._apps, self.specs, self._seen = apps, specs, seen
