@@ -24,6 +24,7 @@ from registry.health import router as health_router
 from registry.institutions.api import router as institutions_router
 from registry.limits import BodySizeLimit
 from registry.metrics import AppMetrics, MetricsMiddleware
+from registry.national import api as national_api
 from registry.outbox.api import router as outbox_router
 from registry.remains.api import router as remains_router
 from registry.security.auth import DevelopmentIssuer, RemoteJWKS, TokenVerifier
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.role == Role.ministry:  # only the national platform receives the provinces' batches
         exchange_api.mount(app, engine=engine, peers_dir=settings.exchange_peers_dir, registry=ctx.metrics.registry,
                            max_events=settings.exchange_max_batch_events)
+        national_api.mount(app)
     _install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,

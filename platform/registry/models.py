@@ -4,11 +4,12 @@ from registry.cases.models import Case, CaseCorrection
 from registry.cremations.models import Certificate, Cremation
 from registry.exchange.models import ExchangeCursor, NationalEvent
 from registry.institutions.models import Institution, ServiceItem
+from registry.national.models import NationalCase, PersonMatch
 from registry.outbox.models import OutboxEvent
 from registry.remains.models import AshesDestination, Interment, Storage, Transport
 from registry.sequences import TenantSequences
 from registry.sharing.models import SharingCursor
 
 __all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor",
-           "Institution", "Interment", "NationalEvent", "OutboxEvent", "ServiceItem", "SharingCursor", "Storage",
+           "Institution", "Interment", "NationalCase", "NationalEvent", "OutboxEvent", "PersonMatch", "ServiceItem", "SharingCursor", "Storage",
            "TenantSequences", "Transport"]

@@ -9,6 +9,7 @@ from registry import journal
 from registry.db_types import utcnow
 from registry.errors import Conflict
 from registry.exchange.models import Batch, CursorPublic, ExchangeCursor, NationalEvent
+from registry.national import projection as national
 
 RECEIVE_ACTION = "POST /api/v1/exchange/batches"
 _INSERT = insert(NationalEvent.__table__)
@@ -34,6 +35,8 @@ def receive_batch(session: Session, batch: Batch) -> tuple[int, int]:
     fresh = [event for event in batch.events if event.seq > acknowledged]
     if fresh:
         _check_new_ids(session, [event.event_id for event in fresh])
+        national.apply_events(session, province=batch.province, province_code=batch.province_code, events=fresh,
+                              now=now)
         session.connection().execute(_INSERT, [{
             "province_slug": batch.province, "province_seq": event.seq, "province_code": batch.province_code,
             "event_id": event.event_id, "event_type": event.event_type, "aggregate_type": event.aggregate_type,

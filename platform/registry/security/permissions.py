@@ -13,6 +13,7 @@ class Permission(StrEnum):
     remains_write = "remains:write"
     audit_read = "audit:read"
     outbox_read = "outbox:read"
+    national_read = "national:read"  # the ministry's national database
 
 
 class Role(StrEnum):
@@ -35,7 +36,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.registrar: frozenset({P.cases_read, P.cases_write, P.cremations_write, P.remains_write}),
     Role.reviewer: frozenset({P.cases_read, P.cases_review, P.personal_data_read}),
     Role.auditor: frozenset({P.audit_read}),
-    Role.ministry_operator: frozenset({P.outbox_read, P.cases_read}),
+    Role.ministry_operator: frozenset({P.outbox_read, P.cases_read, P.national_read}),
 }
 
 # roles whose work is tied to one institution: writes are limited to it

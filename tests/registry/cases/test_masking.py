@@ -140,7 +140,11 @@ def test_the_migration_remasks_stored_cases_and_queued_events(client, mint, decl
             connection.execute(text("UPDATE cases SET id_number_masked = :old"), {"old": old})
             connection.execute(text("UPDATE outbox_events SET payload = :p WHERE event_type = 'case.declared'"),
                                {"p": json.dumps({**created, "id_number": old})})
-        run_alembic(database_url, command.downgrade, "-1")
+        from alembic.script import ScriptDirectory
+
+        from registry.db import alembic_config
+        before = ScriptDirectory.from_config(alembic_config(database_url)).get_revision("0009").down_revision
+        run_alembic(database_url, command.downgrade, before)
         run_alembic(database_url, command.upgrade, "head")
         with engine.connect() as connection:
             masks = connection.execute(text("SELECT id_number_masked FROM cases")).scalars().all()

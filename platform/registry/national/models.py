@@ -1,0 +1,119 @@
+"""The national basic funeral database (国家基础殡葬信息数据库): current records built from the provinces' events.
+
+The event log (`national_events`) stays the evidence; these tables are its current state, one row per case of
+each province, kept up to date in the transaction that stores a batch. The ministry holds no ID numbers and no
+names here: a person is `person_ref`, the provinces' shared blind index.
+"""
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import Field as Check
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from registry.db_types import UTCDateTime
+from registry.validators import rule_error
+
+PERSON_REF_PATTERN = r"^[0-9a-f]{64}$"
+
+
+class NationalCase(SQLModel, table=True):
+    """A province's case as the ministry knows it now: at its latest correction and status."""
+
+    __tablename__ = "national_cases"
+
+    province_slug: str = Field(primary_key=True, max_length=32)
+    case_id: uuid.UUID = Field(primary_key=True)
+    province_code: str = Field(max_length=6, index=True)
+    person_ref: str | None = Field(default=None, max_length=64, index=True)
+    status: str = Field(max_length=16, index=True)
+    institution_id: uuid.UUID
+    sex: str = Field(max_length=1)
+    ethnicity: str = Field(max_length=2)
+    id_type: str = Field(max_length=32)
+    birth_date: date
+    household_region: str = Field(max_length=6, index=True)
+    death_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    death_place_type: str = Field(max_length=32)
+    death_manner: str = Field(max_length=16)
+    cause_category: str = Field(max_length=16)
+    archive_ref: str | None = Field(default=None, max_length=64)
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the province's seq of the last event applied: an older or replayed event never overwrites a newer one
+    last_seq: int
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PersonMatch(SQLModel, table=True):
+    """One person (the same `person_ref`) with cases in two provinces: for the provinces to check."""
+
+    __tablename__ = "national_person_matches"
+    __table_args__ = (UniqueConstraint("province_a", "case_a", "province_b", "case_b"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_ref: str = Field(max_length=64, index=True)
+    province_a: str = Field(max_length=32, index=True)
+    case_a: uuid.UUID
+    province_b: str = Field(max_length=32, index=True)
+    case_b: uuid.UUID
+    found_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class NationalCasePublic(BaseModel):
+    province_slug: str
+    province_code: str
+    case_id: uuid.UUID
+    person_ref: str | None
+    status: str
+    institution_id: uuid.UUID
+    sex: str
+    ethnicity: str
+    id_type: str
+    birth_date: date
+    household_region: str
+    death_at: datetime
+    death_place_type: str
+    death_manner: str
+    cause_category: str
+    archive_ref: str | None
+    archived_at: datetime | None
+    updated_at: datetime
+
+
+class NationalCasesPublic(BaseModel):
+    data: list[NationalCasePublic]
+    count: int = Check(description="how many records match, over all pages")
+
+
+class NationalCaseFilters(BaseModel):
+    """What a national search may be narrowed by; anything else is refused."""
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    province: str | None = Check(default=None, pattern=r"^[a-z][a-z0-9-]{1,30}$")
+    person_ref: str | None = Check(default=None, pattern=PERSON_REF_PATTERN)
+    status: str | None = Check(default=None, max_length=16)
+    died_from: date | None = Check(default=None, description="deaths on or after this day (China Standard Time)")
+    died_to: date | None = Check(default=None, description="deaths on or before this day (China Standard Time)")
+    offset: int = Check(default=0, ge=0, le=2**31 - 1)
+    limit: int = Check(default=100, ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _range(self):
+        if self.died_from and self.died_to and self.died_from > self.died_to:
+            raise rule_error("died_to", "date_order", "died_to is before died_from")
+        return self
+
+
+class PersonMatchPublic(BaseModel):
+    person_ref: str
+    province_a: str
+    case_a: uuid.UUID
+    province_b: str
+    case_b: uuid.UUID
+    found_at: datetime
+
+
+class PersonMatchesPublic(BaseModel):
+    data: list[PersonMatchPublic]
+    count: int

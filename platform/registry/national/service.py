@@ -1,0 +1,67 @@
+"""Read the national database: for ministry operators, every read audited (what was asked, never the data)."""
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from registry import journal
+from registry.national.models import (
+    NationalCase,
+    NationalCaseFilters,
+    NationalCasePublic,
+    NationalCasesPublic,
+    PersonMatch,
+    PersonMatchesPublic,
+    PersonMatchPublic,
+)
+from registry.security.auth import Principal
+
+CHINA_TIME = ZoneInfo("Asia/Shanghai")
+
+
+def search_cases(session: Session, *, principal: Principal, filters: NationalCaseFilters) -> NationalCasesPublic:
+    """One page of national records matching `filters`, newest deaths first, and how many match in all."""
+    query = select(NationalCase)
+    for column, value in ((NationalCase.province_slug, filters.province), (NationalCase.person_ref, filters.person_ref),
+                          (NationalCase.status, filters.status)):
+        if value is not None:
+            query = query.where(column == value)
+    if filters.died_from:
+        query = query.where(col(NationalCase.death_at) >= _start_of_day(filters.died_from))
+    if filters.died_to:
+        query = query.where(col(NationalCase.death_at) < _start_of_day(filters.died_to + timedelta(days=1)))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(NationalCase.death_at).desc(), col(NationalCase.case_id))
+                        .offset(filters.offset).limit(filters.limit)).all()
+    page = NationalCasesPublic(data=[NationalCasePublic.model_validate(r, from_attributes=True) for r in rows],
+                               count=total)
+    _audit_read(session, principal, "national.search_cases", filters.model_dump(mode="json", exclude_none=True),
+                total)
+    return page
+
+
+def list_matches(session: Session, *, principal: Principal, province: str | None, offset: int,
+                 limit: int) -> PersonMatchesPublic:
+    """People with cases in two provinces, newest first; `province` narrows to the pairs it is part of."""
+    query = select(PersonMatch)
+    if province:
+        query = query.where(or_(PersonMatch.province_a == province, PersonMatch.province_b == province))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(PersonMatch.id).desc()).offset(offset).limit(limit)).all()
+    page = PersonMatchesPublic(data=[PersonMatchPublic.model_validate(r, from_attributes=True) for r in rows],
+                               count=total)
+    _audit_read(session, principal, "national.list_matches", {"province": province}, total)
+    return page
+
+
+def _audit_read(session: Session, principal: Principal, action: str, asked: dict, found: int) -> None:
+    session.rollback()  # the audit write starts its own transaction, after the reads
+    head = journal.begin(session)
+    journal.written(session, head, actor=principal.subject, action=action, object_type="national_database",
+                    object_id="-", event_type=None, payload=None, detail={"asked": asked, "found": found})
+    session.commit()
+
+
+def _start_of_day(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=CHINA_TIME)
