@@ -103,9 +103,10 @@ class AuditAnchor:
             self.advance(mark)
 
     def advance(self, mark: Mark) -> None:
-        """Move the head checkpoint forward to `mark` (never back)."""
-        self._update(lambda current: current if current and current.head.seq >= mark.seq else Checkpoints(
-            baseline=current.baseline if current else mark, head=mark))
+        """Move the head checkpoint forward to `mark` (never back). A lost file is not started again here: the
+        verification reports it, and only a new process's first seal starts one (and logs it)."""
+        self._update(lambda current: current if current is None or current.head.seq >= mark.seq else Checkpoints(
+            baseline=current.baseline, head=mark))
 
     def start_if_absent(self, mark: Mark) -> None:
         """The first checkpoint of a chain written before sealing began: it covers those entries."""
@@ -135,7 +136,7 @@ class AuditAnchor:
     def _mark_seal(self, role: str, mark: Mark) -> str:
         return crypto.hmac_sm3(self.key, f"audit-checkpoint:{role}:{mark.seq}:{mark.hash}")
 
-    def _update(self, change: Callable[[Checkpoints | None], Checkpoints]) -> None:
+    def _update(self, change: Callable[[Checkpoints | None], Checkpoints | None]) -> None:
         """Read, change and replace the file under an exclusive lock (several processes may write it)."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         lock_path = self.path.with_name(self.path.name + ".lock")
@@ -143,7 +144,7 @@ class AuditAnchor:
             fcntl.flock(lock, fcntl.LOCK_EX)
             current = self._read()
             changed = change(current)
-            if changed != current:
+            if changed is not None and changed != current:
                 self._write(changed)
 
     def _read(self) -> Checkpoints | None:

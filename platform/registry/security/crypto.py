@@ -1,7 +1,8 @@
 """All cryptography of the registry, in one place so a certified product can replace it.
 
 SM4-GCM for personal data at rest, HMAC-SM3 for blind indexes and for sealing the audit chain, SM3 for the audit
-chain's links (GB/T 32907, GB/T 32905), RSA key pairs for the development token issuer, Ed25519 for signing exchange batches.
+chain's links (GB/T 32907, GB/T 32905), RSA key pairs for the development token issuer, Ed25519 for signing
+exchange batches.
 """
 import base64
 import hmac as std_hmac
