@@ -71,10 +71,14 @@ class AuditAnchor:
 
     def seal(self, entry_hash: str, *, after: Mark) -> str:
         """The seal of a new entry that follows `after`; the first one records where sealing began."""
+        seal = self._seal_of(entry_hash)  # no key, no write: an unsealed entry would read as forged
         if not self._baseline_known:
-            self._update(lambda current: current or self._start(after))
             self._baseline_known = True
-        return self._seal_of(entry_hash)
+            try:
+                self._update(lambda current: current or self._start(after))
+            except (OSError, AnchorError):  # the write goes on; verification reports the missing checkpoint
+                log.exception("could not start the audit checkpoint file %s", self.path)
+        return seal
 
     def sealed(self, entry_hash: str, mac: str | None) -> bool:
         return mac is not None and crypto.constant_time_equal(self._seal_of(entry_hash), mac)
