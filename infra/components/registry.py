@@ -11,6 +11,7 @@ from tenants import TenantSpec
 
 PORT = 8000
 KEYS_DIR = "/var/run/fsp/keys"
+AUDIT_CHECKPOINT_FILE = "/tmp/fsp-audit-checkpoint.json"
 APP_DIR = "/app"
 
 
@@ -23,6 +24,8 @@ def registry_env(spec: TenantSpec, token_issuer: str, database_secret: pulumi.In
         {"name": "FSP_ENVIRONMENT", "value": "production"},
         {"name": "FSP_TOKEN_ISSUER", "value": token_issuer},
         {"name": "FSP_KEYS_DIR", "value": KEYS_DIR},
+        # the keys are a read-only Secret; the pod's own emptyDir holds the audit checkpoint while the pod lives
+        {"name": "FSP_AUDIT_CHECKPOINT_FILE", "value": AUDIT_CHECKPOINT_FILE},
         {"name": "FSP_DB_POOL_SIZE", "value": str(spec.database.pool_size)},
         secret_env("FSP_DATABASE_URL", database_secret, "url"),
     ]

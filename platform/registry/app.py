@@ -1,6 +1,8 @@
 """Build one tenant's registry app: create_app(settings) can be called many times in one process."""
 import functools
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 
 import anyio
@@ -11,6 +13,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import __version__, access_log, db, errors, journal, messages
+from registry.audit import anchor as audit_anchor
 from registry.deps import API_PREFIX
 from registry.audit.api import router as audit_router
 from registry.cases import service as cases_service
@@ -49,7 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migration_heads=db.migration_heads(),
     )
     app = FastAPI(title=f"Funeral registry — {settings.tenant_slug}", version=__version__,
-                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None)
+                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None,
+                  lifespan=_audit_flushed_at_shutdown(ctx))
     app.state.ctx = ctx
     app.state.case_declarations = GroupCommit(functools.partial(cases_service.declare_batch, ctx),
                                               max_batch=settings.group_commit_max,
@@ -67,6 +71,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        on_refuse=lambda scope: _audit_oversized(ctx, scope))
     return app
+
+
+def _audit_flushed_at_shutdown(ctx: TenantContext):
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        # counted 401s and the newest checkpoint of the audit chain must not leave with the process
+        await anyio.to_thread.run_sync(ctx.metrics.unauthenticated.flush)
+        await anyio.to_thread.run_sync(audit_anchor.of(ctx.engine).flush)
+
+    return lifespan
 
 
 def _token_checks(settings: Settings, dev_private_pem: bytes) -> tuple[DevelopmentIssuer | None, TokenVerifier]:
@@ -96,7 +111,10 @@ def _refuse(request: Request, status: int, title: str, problems: list[dict]) -> 
     session = getattr(request.state, "db_session", None)
     if session is not None:
         session.rollback()  # nothing of the refused request may be written, and its locks must go
-    if request.method in _MUTATING or status in (401, 403):
+    if status == 401:  # anyone can send these: audited by count per client and window (audit/refusals.py)
+        client = request.client.host if request.client else "unknown"
+        request.app.state.ctx.metrics.unauthenticated.refused(client=client, action=_action(request), problems=problems)
+    elif request.method in _MUTATING or status == 403:
         journal.refused(request.app.state.ctx.engine, actor=_actor(request), action=_action(request),
                         status=status, problems=problems)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None

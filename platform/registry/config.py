@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     role: Role = Role.province
     database_url: str = "sqlite:///./.fsp/registry.db"
     keys_dir: Path = Path("./.fsp/keys")
+    # checkpoints of the audit chain's head, outside the database (None: `audit-checkpoint.json` beside keys_dir);
+    # must be writable, persistent and out of reach of the database's administrators
+    audit_checkpoint_file: Path | None = None
     token_issuer: str | None = None
     token_audience: str = "registry-api"
     # the issuer's signing keys; None means Keycloak's own path under the issuer (realm) URL
@@ -70,6 +73,10 @@ class Settings(BaseSettings):
     def issuer(self) -> str:
         """The token issuer this tenant trusts."""
         return self.token_issuer or f"fsp-dev:{self.tenant_slug}"
+
+    @property
+    def audit_checkpoint_path(self) -> Path:
+        return self.audit_checkpoint_file or self.keys_dir.parent / "audit-checkpoint.json"
 
     @property
     def uses_development_issuer(self) -> bool:

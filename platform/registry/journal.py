@@ -56,6 +56,7 @@ def _remember_head(session: Session) -> None:
     if writer is not None and head is not None:
         writer.head = dataclasses.replace(head)
         session.info[_HEAD] = None
+        audit.committed(head)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -222,7 +223,7 @@ def _prefixed(prefix: str, values: dict) -> dict:
 
 
 def _head_values(head: sequences.Head) -> dict:
-    return dataclasses.asdict(head)
+    return head.values()
 
 
 def _bound_insert(table, prefix: str):
@@ -231,7 +232,7 @@ def _bound_insert(table, prefix: str):
 
 
 _HEADS = sequences.TenantSequences.__table__
-_HEAD_FIELDS = [field.name for field in dataclasses.fields(sequences.Head)]
+_HEAD_FIELDS = sequences.COLUMNS
 
 
 def _head_update():

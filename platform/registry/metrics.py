@@ -3,6 +3,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from registry.audit import service as audit
 from registry.audit.models import ChainVerdict
+from registry.audit.refusals import UnauthenticatedRefusals
 from registry.config import Settings
 from registry.outbox import service as outbox
 from registry.outbox.models import OutboxEvent
@@ -84,8 +86,9 @@ class AuditChainStatus:
 
     No series until a first verification has run: "not checked yet" must not read as "broken"."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, *, before: Callable[[], None] = lambda: None):
         self._engine = engine
+        self._before = before  # what must reach the chain before it is verified (counted refusals)
         self._verdict: ChainVerdict | None = None
         self._at = 0.0
         self._full_at = 0.0
@@ -129,6 +132,7 @@ class AuditChainStatus:
             # a full walk daily (and after a broken verdict); otherwise only what was written since the last one
             due_full = time.time() - self._full_at >= AUDIT_FULL_VERIFY_EVERY_SECONDS
             since = None if due_full else self._verdict
+            self._before()
             with Session(self._engine) as session:
                 self.record(audit.verify(session, since=since))
         except Exception:  # the database may be gone (shutdown); the next scrape tries again
@@ -163,7 +167,9 @@ class AppMetrics:
         if settings.backup_dir is not None:
             self.registry.register(_BackupCollector(settings.backup_dir))
         self.registry.register(_OutboxCollector(engine))
-        self.audit_chain = AuditChainStatus(engine)
+        # 401s are audited by count (anyone can send them); the counts reach the chain before it is verified
+        self.unauthenticated = UnauthenticatedRefusals(engine, self.registry)
+        self.audit_chain = AuditChainStatus(engine, before=self.unauthenticated.flush)
         self.registry.register(self.audit_chain)
 
     def exposition(self) -> bytes:

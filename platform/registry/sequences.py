@@ -5,10 +5,12 @@ linear and the outbox gap-free when requests run concurrently.
 """
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 from sqlmodel import Field, Session, SQLModel
+
+from registry.audit import anchor as audit_anchor
 
 GENESIS_HASH = "0" * 64
 
@@ -31,17 +33,21 @@ class Head:
     audit_last_hash: str
     outbox_seq: int
     certificate_seq: int
+    # seals the audit entries written from this head (the tenant's key, never in the database)
+    anchor: audit_anchor.AuditAnchor | None = field(default=None, repr=False, compare=False)
+
+    def values(self) -> dict:
+        """The counters as the table's columns."""
+        return {name: getattr(self, name) for name in COLUMNS}
 
     def save(self, session: Session) -> None:
-        session.connection().execute(_SAVE, {
-            "audit_seq": self.audit_seq, "audit_last_hash": self.audit_last_hash, "outbox_seq": self.outbox_seq,
-            "certificate_seq": self.certificate_seq})
+        session.connection().execute(_SAVE, self.values())
 
 
 _table = TenantSequences.__table__
-_COLUMNS = (_table.c.audit_seq, _table.c.audit_last_hash, _table.c.outbox_seq, _table.c.certificate_seq)
+COLUMNS = ("audit_seq", "audit_last_hash", "outbox_seq", "certificate_seq")
 # built once: every write runs these, and a statement rebuilt per call costs more than its round trip
-_LOCK = select(*_COLUMNS).where(_table.c.id == 1).with_for_update()
+_LOCK = select(*(_table.c[name] for name in COLUMNS)).where(_table.c.id == 1).with_for_update()
 _SAVE = update(_table).where(_table.c.id == 1)
 _SQLITE_SEED = sqlite_insert(_table).values(id=1).on_conflict_do_nothing()
 _PG_SEED = pg_insert(_table).values(id=1).on_conflict_do_nothing()
@@ -54,10 +60,10 @@ def lock(session: Session) -> Head:
         # SQLite has no row locks: a first statement that writes takes the database write lock, and a
         # transaction that has not read yet cannot hold a stale snapshot
         connection.execute(_SQLITE_SEED)
-        return Head(*connection.execute(_LOCK).one())
+        return Head(*connection.execute(_LOCK).one(), anchor=audit_anchor.find(connection.engine))
     row = connection.execute(_LOCK).first()
     if row is None:
         # first write of a new tenant: concurrent first writers race here, and ON CONFLICT lets all but one pass
         connection.execute(_PG_SEED)
         row = connection.execute(_LOCK).one()
-    return Head(*row)
+    return Head(*row, anchor=audit_anchor.find(connection.engine))

@@ -80,6 +80,7 @@ def test_the_worker_ships_to_the_hub_and_both_stop_cleanly_on_sigterm(start, tmp
     ministry_url, province_url = _database(template, tmp_path / "m.db"), _database(template, tmp_path / "p.db")
     keys, peers = tmp_path / "keys", tmp_path / "peers"
     ensure_tenant_keys(keys)
+    ensure_tenant_keys(tmp_path / "ministry-keys")  # the hub seals the ministry's audit entries with its key
     ensure_exchange_registration(peers, slug="beijing", public_pem=(keys / PUBLIC_KEY_FILE).read_bytes())
     province = create_app(Settings(database_url=province_url, keys_dir=keys))
     with TestClient(province) as client:

@@ -2,9 +2,10 @@
 import pytest
 
 from infra.ensure.keys import EXCHANGE_PRIVATE_KEY, EXCHANGE_PUBLIC_KEY, ensure_tenant_keys, exchange_public_key
-from registry.security.keys import FIELD_KEY, INDEX_KEY, TOKEN_KEY, KeyMaterialError, load_keys
+from registry.security.keys import (AUDIT_KEY, AUDIT_KEY_ID, FIELD_KEY, INDEX_KEY, TOKEN_KEY, KeyMaterialError,
+                                    load_keys)
 
-ALL_KEYS = {FIELD_KEY, INDEX_KEY, TOKEN_KEY, EXCHANGE_PRIVATE_KEY, EXCHANGE_PUBLIC_KEY}
+ALL_KEYS = {FIELD_KEY, INDEX_KEY, TOKEN_KEY, AUDIT_KEY, AUDIT_KEY_ID, EXCHANGE_PRIVATE_KEY, EXCHANGE_PUBLIC_KEY}
 
 
 def _contents(keys_dir):
@@ -46,6 +47,16 @@ def test_a_missing_registry_key_is_made_and_the_others_kept(tmp_path):
     after = _contents(keys_dir)
     assert after[INDEX_KEY] != before[INDEX_KEY]
     assert {k: v for k, v in after.items() if k != INDEX_KEY} == {k: v for k, v in before.items() if k != INDEX_KEY}
+
+
+def test_a_lost_audit_key_is_refused_not_made_anew(tmp_path):
+    keys_dir = tmp_path / "keys"
+    ensure_tenant_keys(keys_dir)
+    (keys_dir / AUDIT_KEY).unlink()  # its id stays: entries sealed with it would no longer verify
+
+    with pytest.raises(KeyMaterialError, match="restore it"):
+        ensure_tenant_keys(keys_dir)
+    assert not (keys_dir / AUDIT_KEY).exists()
 
 
 def test_half_an_exchange_pair_is_refused_not_rotated(tmp_path):

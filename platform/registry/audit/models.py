@@ -19,6 +19,8 @@ class AuditEntry(SQLModel, table=True):
     detail: str = Field(default="{}")
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # HMAC-SM3 of `hash` with the tenant's audit key (outside the database); None: written before sealing began
+    mac: str | None = Field(default=None, max_length=64)
 
 
 class AuditEntryPublic(SQLModel):
@@ -32,6 +34,7 @@ class AuditEntryPublic(SQLModel):
     detail: str
     prev_hash: str
     hash: str
+    mac: str | None = None
 
 
 class AuditEntriesPublic(SQLModel):

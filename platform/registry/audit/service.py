@@ -1,11 +1,13 @@
-"""Append to and verify the audit hash chain."""
+"""Append to and verify the audit hash chain, sealed and checkpointed outside the database (`anchor`)."""
 import json
 from datetime import datetime
 
-from sqlalchemy import func, insert
+from sqlalchemy import event, func, insert
 from sqlmodel import Session, col, select
 
 from registry import sequences
+from registry.audit.anchor import AnchorError, AuditAnchor, Checkpoints, Mark
+from registry.audit.anchor import of as anchor_of
 from registry.audit.models import AuditEntry, ChainVerdict
 from registry.db_types import utcnow
 from registry.security.crypto import sm3_hex
@@ -28,13 +30,39 @@ def _digest(*, prev_hash: str, seq: int, at: datetime, actor: str, action: str, 
 
 def new_entry(head: sequences.Head, *, actor: str, action: str, object_type: str, object_id: str,
               result: str = OK, detail: dict | None = None) -> dict:
-    """The next entry of the chain as a row; advances the (locked) head, the caller writes both."""
+    """The next entry of the chain as a row, sealed; advances the (locked) head, the caller writes both."""
+    if head.anchor is None:
+        raise AnchorError("the write head has no audit anchor: build the engine with registry.db.make_engine")
+    after = Mark(head.audit_seq, head.audit_last_hash)
     head.audit_seq += 1
     detail_text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
     entry = dict(seq=head.audit_seq, at=utcnow(), actor=actor, action=action, object_type=object_type,
                  object_id=object_id, result=result, detail=detail_text, prev_hash=head.audit_last_hash)
     entry["hash"] = head.audit_last_hash = _digest(**entry)
+    entry["mac"] = head.anchor.seal(entry["hash"], after=after)
     return entry
+
+
+def committed(head: sequences.Head) -> None:
+    """The head was committed: it becomes the chain's checkpoint outside the database."""
+    if head.anchor is not None:
+        head.anchor.committed(Mark(head.audit_seq, head.audit_last_hash))
+
+
+_COMMITTED_HEAD = "registry.audit.head"
+
+
+@event.listens_for(Session, "after_commit")
+def _checkpoint_committed(session: Session) -> None:
+    head = session.info.pop(_COMMITTED_HEAD, None)
+    if head is not None:
+        committed(head)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_rolled_back(session: Session, transaction) -> None:
+    if transaction.parent is None:  # a head rolled back is no checkpoint
+        session.info.pop(_COMMITTED_HEAD, None)
 
 
 def record(session: Session, *, actor: str, action: str, object_type: str, object_id: str,
@@ -45,6 +73,7 @@ def record(session: Session, *, actor: str, action: str, object_type: str, objec
                       result=result, detail=detail)
     session.connection().execute(INSERT, entry)
     head.save(session)
+    session.info[_COMMITTED_HEAD] = head
     return entry["hash"]
 
 
@@ -57,49 +86,115 @@ def list_entries(session: Session, *, after: int = 0, limit: int = 100, result: 
 
 
 def verify(session: Session, *, batch: int = 1000, since: ChainVerdict | None = None) -> ChainVerdict:
-    """Walk the chain and name the first entry that was edited, removed or reordered.
+    """Walk the chain and name the first entry that was edited, removed, reordered or cut off.
+
+    Each entry must link to the previous one (SM3), carry the seal of its hash made with the tenant's audit key
+    (entries written before sealing began are covered by the first checkpoint instead), and the chain must still
+    reach the newest checkpoint of its head with the same hash. Both key and checkpoints live outside the database.
 
     `since`, an earlier intact verdict, makes it incremental: only the entries written after it are hashed, once
     its last entry still holds its hash and no entry up to it is missing (a count, cheap). Edits to older
     entries that keep their hashes are left to the next full walk. When the quick checks fail, the whole chain
     is walked, so that the verdict names the first broken entry.
     """
-    # the head first: every entry up to it was committed with it, so writers racing the walk cannot make the
+    seals = anchor_of(session.get_bind())
+    try:
+        # before the head is read: a checkpoint only ever records entries committed before it was written
+        marks = seals.checkpoints()
+    except AnchorError as exc:
+        return ChainVerdict(ok=False, checked=0, reason=f"audit anchor: {exc}")
+    # the head next: every entry up to it was committed with it, so writers racing the walk cannot make the
     # chain look cut short; entries written meanwhile are left to the next verification
     head = session.get(sequences.TenantSequences, 1)
     written = head.audit_seq if head is not None else None
-    expected_prev, expected_seq = sequences.GENESIS_HASH, 1
-    incremental = since is not None and since.ok and since.through_seq > 0 and since.through_hash is not None
+    walk = _Walk(seals, marks)
+    incremental = (since is not None and since.ok and since.through_seq > 0 and since.through_hash is not None
+                   and marks is not None)
     if incremental:
-        anchor = session.get(AuditEntry, since.through_seq)
-        present = session.exec(select(func.count()).select_from(AuditEntry)
-                               .where(AuditEntry.seq <= since.through_seq)).one()
-        if anchor is None or present != since.through_seq or not _intact(anchor, since.through_hash):
+        if not _still_intact_through(session, since, marks):
             return verify(session, batch=batch)
-        expected_prev, expected_seq = since.through_hash, since.through_seq + 1
-    checked = 0
+        walk.expected_prev, walk.expected_seq, walk.sealed_seen = since.through_hash, since.through_seq + 1, True
     while True:
-        query = select(AuditEntry).where(AuditEntry.seq >= expected_seq)
+        query = select(AuditEntry).where(AuditEntry.seq >= walk.expected_seq)
         if written is not None:
             query = query.where(AuditEntry.seq <= written)
         rows = session.exec(query.order_by(col(AuditEntry.seq)).limit(batch)).all()
         for entry in rows:
-            if entry.seq != expected_seq:
-                return _broken(incremental, session, batch, checked, expected_seq, f"entry {expected_seq} is missing")
-            if entry.prev_hash != expected_prev:
-                return _broken(incremental, session, batch, checked, entry.seq,
-                               "prev_hash does not match the previous entry")
-            if not _intact(entry, entry.hash):
-                return _broken(incremental, session, batch, checked, entry.seq, "content does not match its hash")
-            expected_prev, expected_seq, checked = entry.hash, entry.seq + 1, checked + 1
+            problem = walk.step(entry)
+            if problem:
+                return _broken(incremental, session, batch, walk.checked, *problem)
         if len(rows) < batch:
             break
-    last = expected_seq - 1
+    last = walk.expected_seq - 1
     if written is not None and last != written:
-        return _broken(incremental, session, batch, checked, last + 1,
+        return _broken(incremental, session, batch, walk.checked, last + 1,
                        f"chain ends at {last} but {written} entries were written")
-    return ChainVerdict(ok=True, checked=checked, through_seq=last,
-                        through_hash=expected_prev if last else None, full=not incremental)
+    if marks is not None and last < marks.head.seq:
+        return _broken(incremental, session, batch, walk.checked, last + 1,
+                       f"chain ends at {last} but the checkpoint outside the database records entry {marks.head.seq}")
+    through = Mark(last, walk.expected_prev)
+    if marks is None and walk.sealed_seen:
+        return ChainVerdict(ok=False, checked=walk.checked, reason=f"audit anchor: the checkpoint file {seals.path} "
+                            "is missing, so entries cut off the end would go unnoticed: restore it")
+    try:
+        if marks is None:
+            seals.start_if_absent(through)  # entries written before the upgrade: this first checkpoint covers them
+        else:
+            seals.advance(through)
+    except (AnchorError, OSError) as exc:
+        return ChainVerdict(ok=False, checked=walk.checked, reason=f"audit anchor: {exc}")
+    return ChainVerdict(ok=True, checked=walk.checked, through_seq=last,
+                        through_hash=walk.expected_prev if last else None, full=not incremental)
+
+
+class _Walk:
+    """The checks of each entry in chain order; `step` names what is wrong with the next one."""
+
+    def __init__(self, seals: AuditAnchor, marks: Checkpoints | None):
+        self.seals, self.marks = seals, marks
+        self.expected_prev, self.expected_seq, self.checked = sequences.GENESIS_HASH, 1, 0
+        self.sealed_seen = False
+
+    def step(self, entry: AuditEntry) -> tuple[int, str] | None:
+        if entry.seq != self.expected_seq:
+            return self.expected_seq, f"entry {self.expected_seq} is missing"
+        if entry.prev_hash != self.expected_prev:
+            return entry.seq, "prev_hash does not match the previous entry"
+        if not _intact(entry, entry.hash):
+            return entry.seq, "content does not match its hash"
+        problem = self._seal_problem(entry)
+        if problem:
+            return entry.seq, problem
+        for mark in (self.marks.baseline, self.marks.head) if self.marks else ():
+            if entry.seq == mark.seq and entry.hash != mark.hash:
+                return entry.seq, "hash differs from the checkpoint kept outside the database (chain recomputed)"
+        self.expected_prev, self.expected_seq, self.checked = entry.hash, entry.seq + 1, self.checked + 1
+        return None
+
+    def _seal_problem(self, entry: AuditEntry) -> str | None:
+        if entry.mac is None:
+            # only entries written before sealing began may lack a seal, and the first checkpoint covers them
+            before_sealing = entry.seq <= self.marks.baseline.seq if self.marks else not self.sealed_seen
+            return None if before_sealing else "entry has no seal (MAC), yet it was written after sealing began"
+        self.sealed_seen = True
+        if not self.seals.sealed(entry.hash, entry.mac):
+            return "seal (HMAC-SM3) does not match: re-hashed without the audit key, or sealed with another key"
+        return None
+
+
+def _still_intact_through(session: Session, since: ChainVerdict, marks: Checkpoints) -> bool:
+    """The quick checks of an incremental verification: nothing up to `since` was removed or recomputed."""
+    anchor_entry = session.get(AuditEntry, since.through_seq)
+    present = session.exec(select(func.count()).select_from(AuditEntry)
+                           .where(AuditEntry.seq <= since.through_seq)).one()
+    if anchor_entry is None or present != since.through_seq or not _intact(anchor_entry, since.through_hash):
+        return False
+    for mark in (marks.baseline, marks.head):
+        if 0 < mark.seq <= since.through_seq:
+            entry = session.get(AuditEntry, mark.seq)
+            if entry is None or entry.hash != mark.hash:
+                return False
+    return True
 
 
 def _intact(entry: AuditEntry, expected_hash: str) -> bool:

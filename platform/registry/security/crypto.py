@@ -1,7 +1,8 @@
 """All cryptography of the registry, in one place so a certified product can replace it.
 
-SM4-GCM for personal data at rest, HMAC-SM3 for blind indexes, SM3 for the audit chain
-(GB/T 32907, GB/T 32905), RSA key pairs for the development token issuer, Ed25519 for signing exchange batches.
+SM4-GCM for personal data at rest, HMAC-SM3 for blind indexes and for sealing the audit chain, SM3 for the audit
+chain's links (GB/T 32907, GB/T 32905), RSA key pairs for the development token issuer, Ed25519 for signing
+exchange batches.
 """
 import base64
 import hmac as std_hmac
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 SM4_KEY_BYTES = 16
 INDEX_KEY_BYTES = 32
+AUDIT_KEY_BYTES = 32
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
 _PREFIX = "sm4gcm1:"
@@ -29,6 +31,15 @@ def new_sm4_key() -> bytes:
 
 def new_index_key() -> bytes:
     return os.urandom(INDEX_KEY_BYTES)
+
+
+def new_audit_key() -> bytes:
+    return os.urandom(AUDIT_KEY_BYTES)
+
+
+def key_id(key: bytes) -> str:
+    """A short public name of a secret key: tells which key sealed something without revealing it."""
+    return sm3_hex(b"fsp-key-id:" + key)[:16]
 
 
 def sm4_gcm_encrypt(key: bytes, plaintext: str, *, context: bytes) -> str:

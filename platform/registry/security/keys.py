@@ -11,6 +11,10 @@ TOKEN_KEY = "dev-issuer-rsa.pem"
 # one key for every province, never held by the ministry: the ministry matches people across provinces by
 # the blind index it makes, and cannot turn that index back into numbers by trying them
 PERSON_MATCH_KEY = "person-match-hmac-sm3.key"
+# seals the audit chain (HMAC-SM3 per entry and per checkpoint); never stored in the database
+AUDIT_KEY = "audit-hmac-sm3.key"
+# the audit key's public id, written with it: a missing key whose id remains was lost, not never made
+AUDIT_KEY_ID = "audit-hmac-sm3.key.id"
 
 
 class KeyMaterialError(Exception):
@@ -22,6 +26,7 @@ class TenantKeys:
     field_key: bytes = field(repr=False)
     index_key: bytes = field(repr=False)
     token_private_pem: bytes = field(repr=False)
+    audit_key: bytes = field(repr=False)
     # provinces only (see PERSON_MATCH_KEY); None where provisioning gave none
     person_match_key: bytes | None = field(default=None, repr=False)
 
@@ -37,7 +42,7 @@ def ensure_keys(keys_dir: Path) -> dict[str, str]:
     """Create any missing key file; report each as created or unchanged (idempotent)."""
     keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     makers = {FIELD_KEY: crypto.new_sm4_key, INDEX_KEY: crypto.new_index_key, TOKEN_KEY: crypto.new_rsa_private_pem}
-    outcomes = {}
+    outcomes = {AUDIT_KEY: _ensure_audit_key(keys_dir)}
     for name, make in makers.items():
         path = keys_dir / name
         if path.exists():
@@ -48,18 +53,51 @@ def ensure_keys(keys_dir: Path) -> dict[str, str]:
     return outcomes
 
 
+def _ensure_audit_key(keys_dir: Path) -> str:
+    """The audit key is never made anew once it sealed entries: they would no longer verify."""
+    key, key_id = keys_dir / AUDIT_KEY, keys_dir / AUDIT_KEY_ID
+    if key.exists():
+        if key_id.exists():
+            return "unchanged"
+        _write_secret(key_id, crypto.key_id(key.read_bytes()).encode())
+        return "updated"
+    if key_id.exists():
+        raise KeyMaterialError(f"the audit key {key} is missing but sealed this tenant's audit chain "
+                               f"(id {key_id.read_text().strip()}): restore it from the key backup; a new key "
+                               f"would make every sealed entry fail verification")
+    new_key = crypto.new_audit_key()
+    _write_secret(key, new_key)
+    _write_secret(key_id, crypto.key_id(new_key).encode())
+    return "created"
+
+
 def load_keys(keys_dir: Path) -> TenantKeys:
     """Read the tenant's keys; a missing or malformed file is a clear error, never a silent new key."""
-    try:
-        field_key = (keys_dir / FIELD_KEY).read_bytes()
-        index_key = (keys_dir / INDEX_KEY).read_bytes()
-        token_pem = (keys_dir / TOKEN_KEY).read_bytes()
-    except FileNotFoundError as exc:
-        raise KeyMaterialError(f"key file missing: {exc.filename} (run provisioning for this tenant)") from None
+    token_pem = _read(keys_dir, TOKEN_KEY)
+    field_key, index_key = _read(keys_dir, FIELD_KEY), _read(keys_dir, INDEX_KEY)
     match_path = keys_dir / PERSON_MATCH_KEY
     person_match_key = match_path.read_bytes() if match_path.exists() else None
     if len(field_key) != crypto.SM4_KEY_BYTES or len(index_key) != crypto.INDEX_KEY_BYTES or (
             person_match_key is not None and len(person_match_key) != crypto.INDEX_KEY_BYTES):
         raise KeyMaterialError(f"key files in {keys_dir} have the wrong length")
     return TenantKeys(field_key=field_key, index_key=index_key, token_private_pem=token_pem,
-                      person_match_key=person_match_key)
+                      audit_key=load_audit_key(keys_dir), person_match_key=person_match_key)
+
+
+def load_audit_key(keys_dir: Path) -> bytes:
+    """The key that seals the audit chain; missing or malformed is an error (a new one would not verify)."""
+    key = _read(keys_dir, AUDIT_KEY)
+    if len(key) != crypto.AUDIT_KEY_BYTES:
+        raise KeyMaterialError(f"{keys_dir / AUDIT_KEY} has the wrong length")
+    expected = _read(keys_dir, AUDIT_KEY_ID).decode().strip()
+    if crypto.key_id(key) != expected:
+        raise KeyMaterialError(f"{keys_dir / AUDIT_KEY} is not the audit key with id {expected} that sealed this "
+                               f"tenant's audit chain: it was replaced; restore the original")
+    return key
+
+
+def _read(keys_dir: Path, name: str) -> bytes:
+    try:
+        return (keys_dir / name).read_bytes()
+    except FileNotFoundError as exc:
+        raise KeyMaterialError(f"key file missing: {exc.filename} (run provisioning for this tenant)") from None
