@@ -1,12 +1,12 @@
 """Funeral-service institutions (殡葬服务机构) and their published service items and fees."""
 import uuid
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 
 from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
-from registry.db_types import UTCDateTime, new_id, utcnow
+from registry.db_types import ChinaTime, UTCDateTime, new_id, utcnow
 from registry.validators import CreditCode, Name, Phone, RegionCode, ShortText, rule_error
 
 
@@ -57,14 +57,14 @@ class Institution(InstitutionBase, table=True):
     __tablename__ = "institutions"
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: ChinaTime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: ChinaTime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class InstitutionPublic(InstitutionBase):
     id: uuid.UUID
-    created_at: datetime
-    updated_at: datetime
+    created_at: ChinaTime
+    updated_at: ChinaTime
 
 
 class InstitutionsPublic(SQLModel):
@@ -112,12 +112,13 @@ class ServiceItem(ServiceItemBase, table=True):
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     institution_id: uuid.UUID = Field(foreign_key="institutions.id", index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: ChinaTime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class ServiceItemPublic(ServiceItemBase):
     id: uuid.UUID
     institution_id: uuid.UUID
+    created_at: ChinaTime
 
 
 class ServiceItemsPublic(SQLModel):
