@@ -4,6 +4,7 @@ from datetime import date
 from enum import StrEnum
 
 from pydantic import model_validator
+from sqlalchemy import CheckConstraint, Index, text
 from sqlmodel import Field, SQLModel
 
 from registry.db_types import ChinaTime, UTCDateTime, new_id, utcnow
@@ -107,12 +108,29 @@ class ServiceItemCreate(ServiceItemBase):
     pass
 
 
+# the price in force until further notice: at most one per service of an institution
+_OPEN = text("effective_to IS NULL")
+
+
 class ServiceItem(ServiceItemBase, table=True):
+    """One price period of a service (an institution's item of that name): periods of a service never overlap."""
+
     __tablename__ = "service_items"
+    __table_args__ = (
+        CheckConstraint("effective_to IS NULL OR effective_to >= effective_from", name="ck_service_items_date_order"),
+        Index("uq_service_items_open_price", "institution_id", "name", unique=True,
+              sqlite_where=_OPEN, postgresql_where=_OPEN),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     institution_id: uuid.UUID = Field(foreign_key="institutions.id", index=True)
     created_at: ChinaTime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ServiceItemEnd(SQLModel):
+    """The last day a price is in force."""
+
+    effective_to: date
 
 
 class ServiceItemPublic(ServiceItemBase):
