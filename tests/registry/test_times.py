@@ -37,7 +37,9 @@ def test_a_case_time_reads_back_as_written(client, registrar, funeral_home, revi
     posted = declare_case(client, registrar, funeral_home["id"], death_at="2024-05-06T02:00:00Z")
     assert posted["death_at"] == "2024-05-06T10:00:00+08:00"
     _all_in_china_time(posted)
-    assert client.get(f"/api/v1/cases/{posted['id']}", headers=reviewer).json() == posted
+    read = client.get(f"/api/v1/cases/{posted['id']}", headers=reviewer).json()
+    # only the times are compared: what else a reader sees of a case depends on its role
+    assert {k: v for k, v in read.items() if k.endswith("_at")} == {k: v for k, v in posted.items() if k.endswith("_at")}
 
 
 def test_institution_times_read_back_as_written(client, admin, funeral_home):
