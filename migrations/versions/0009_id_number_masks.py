@@ -5,7 +5,7 @@ beside it that was the whole number. A resident ID number now keeps only its reg
 2 characters. Masks are rewritten from the stored masks, which still hold every character that stays visible.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-11-30 10:30:00.000000
 """
 import json
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0009'
-down_revision: str | None = '0005'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,16 +1,15 @@
 """Audit trail: every write and every refusal, hash-chained with SM3."""
-from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from registry.db_types import UTCDateTime
+from registry.db_types import ChinaTime, UTCDateTime
 
 
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entries"
 
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    at: datetime = Field(sa_type=UTCDateTime)
+    at: ChinaTime = Field(sa_type=UTCDateTime)
     actor: str = Field(max_length=200)
     action: str = Field(max_length=200)
     object_type: str = Field(max_length=64)
@@ -25,7 +24,7 @@ class AuditEntry(SQLModel, table=True):
 
 class AuditEntryPublic(SQLModel):
     seq: int
-    at: datetime
+    at: ChinaTime
     actor: str
     action: str
     object_type: str

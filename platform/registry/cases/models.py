@@ -9,7 +9,7 @@ from pydantic import Field as Check
 from pydantic_core import PydanticCustomError
 from sqlmodel import Field, SQLModel
 
-from registry.db_types import UTCDateTime, new_id, utcnow
+from registry.db_types import ChinaTime, UTCDateTime, new_id, utcnow
 from registry.reference.ethnicities import ETHNICITIES
 from registry.validators import Name, Phone, RegionCode, resident_id, rule_error
 
@@ -195,7 +195,7 @@ class Case(SQLModel, table=True):
     id_number_masked: str | None = Field(default=None, max_length=40)
     birth_date: date = Field(index=True)
     household_region: str = Field(max_length=6)
-    death_at: datetime = Field(sa_type=UTCDateTime)
+    death_at: ChinaTime = Field(sa_type=UTCDateTime)
     death_place_type: DeathPlaceType
     death_manner: DeathManner
     cause_category: CauseCategory
@@ -204,9 +204,9 @@ class Case(SQLModel, table=True):
     informant_relation: str = Field(max_length=20)
     informant_phone_cipher: str = Field(max_length=200)
     informant_phone_masked: str = Field(max_length=24)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: ChinaTime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: ChinaTime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    archived_at: ChinaTime | None = Field(default=None, sa_type=UTCDateTime)
     # the record number in the paper or legacy archive a backfilled case came from (历史数据补录); None for
     # cases declared here
     archive_ref: str | None = Field(default=None, max_length=64, unique=True)
@@ -223,15 +223,15 @@ class CasePublic(BaseModel):
     id_number: str | None  # masked: 110101********123X
     birth_date: date
     household_region: str
-    death_at: datetime
+    death_at: ChinaTime
     death_place_type: DeathPlaceType
     death_manner: DeathManner
     cause_category: CauseCategory
     death_certificate_no: str | None
     informant: InformantPublic
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
+    created_at: ChinaTime
+    updated_at: ChinaTime
+    archived_at: ChinaTime | None
     archive_ref: str | None = None  # a backfilled case's number in its archive
 
     @classmethod
@@ -295,7 +295,7 @@ class CaseCorrection(SQLModel, table=True):
     fields: str = Field(max_length=500)
     reason: str = Field(max_length=500)
     actor: str = Field(max_length=200)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    at: ChinaTime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class CaseCorrectionPublic(BaseModel):
@@ -304,4 +304,4 @@ class CaseCorrectionPublic(BaseModel):
     fields: list[str]
     reason: str
     actor: str
-    at: datetime
+    at: ChinaTime

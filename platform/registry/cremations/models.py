@@ -9,7 +9,7 @@ from pydantic import Field as Check
 from sqlmodel import Field, SQLModel
 
 from registry.cases.models import CLOCK_SKEW
-from registry.db_types import UTCDateTime, new_id, utcnow
+from registry.db_types import ChinaTime, UTCDateTime, new_id, utcnow
 from registry.validators import Name, rule_error
 
 
@@ -38,11 +38,11 @@ class Cremation(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     case_id: uuid.UUID = Field(foreign_key="cases.id", unique=True, index=True)
     institution_id: uuid.UUID = Field(foreign_key="institutions.id", index=True)
-    started_at: datetime = Field(sa_type=UTCDateTime)
-    ended_at: datetime = Field(sa_type=UTCDateTime)
+    started_at: ChinaTime = Field(sa_type=UTCDateTime)
+    ended_at: ChinaTime = Field(sa_type=UTCDateTime)
     furnace_no: str = Field(max_length=20)
     operator_name: str = Field(max_length=100)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: ChinaTime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class CremationPublic(BaseModel):
@@ -51,11 +51,11 @@ class CremationPublic(BaseModel):
     id: uuid.UUID
     case_id: uuid.UUID
     institution_id: uuid.UUID
-    started_at: datetime
-    ended_at: datetime
+    started_at: ChinaTime
+    ended_at: ChinaTime
     furnace_no: str
     operator_name: str
-    created_at: datetime
+    created_at: ChinaTime
 
 
 class CertificateStatus(StrEnum):
@@ -86,8 +86,8 @@ class Certificate(SQLModel, table=True):
     cremation_id: uuid.UUID = Field(foreign_key="cremations.id", index=True)
     number: str = Field(max_length=32, unique=True, index=True)
     status: CertificateStatus = Field(default=CertificateStatus.valid)
-    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    issued_at: ChinaTime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    cancelled_at: ChinaTime | None = Field(default=None, sa_type=UTCDateTime)
     cancel_reason: str | None = Field(default=None, max_length=500)
     replaces_id: uuid.UUID | None = Field(default=None, foreign_key="cremation_certificates.id")
 
@@ -100,8 +100,8 @@ class CertificatePublic(BaseModel):
     cremation_id: uuid.UUID
     number: str
     status: CertificateStatus
-    issued_at: datetime
-    cancelled_at: datetime | None
+    issued_at: ChinaTime
+    cancelled_at: ChinaTime | None
     cancel_reason: str | None
     replaces_id: uuid.UUID | None
 

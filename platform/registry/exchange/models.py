@@ -1,12 +1,11 @@
 """National event table and per-province cursors (ministry), and the batch that travels between them."""
 import uuid
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field as PydanticField, model_validator
 from sqlmodel import Field, SQLModel
 
-from registry.db_types import UTCDateTime
+from registry.db_types import ChinaTime, UTCDateTime
 
 SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,30}$"
 # a province-level GB/T 2260 code: two digits, then four zeros
@@ -26,8 +25,8 @@ class NationalEvent(SQLModel, table=True):
     aggregate_type: str = Field(max_length=64)
     aggregate_id: str = Field(max_length=64)
     payload: str
-    occurred_at: datetime = Field(sa_type=UTCDateTime)
-    received_at: datetime = Field(sa_type=UTCDateTime)
+    occurred_at: ChinaTime = Field(sa_type=UTCDateTime)
+    received_at: ChinaTime = Field(sa_type=UTCDateTime)
 
 
 class ExchangeCursor(SQLModel, table=True):
@@ -38,7 +37,7 @@ class ExchangeCursor(SQLModel, table=True):
     province_slug: str = Field(primary_key=True, max_length=32)
     province_code: str = Field(max_length=6)
     acknowledged_seq: int = 0
-    updated_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: ChinaTime = Field(sa_type=UTCDateTime)
 
 
 class BatchEvent(BaseModel):
@@ -48,7 +47,7 @@ class BatchEvent(BaseModel):
 
     seq: int = PydanticField(ge=1)
     event_id: uuid.UUID
-    at: datetime
+    at: ChinaTime
     event_type: str = PydanticField(min_length=1, max_length=64)
     aggregate_type: str = PydanticField(min_length=1, max_length=64)
     aggregate_id: str = PydanticField(min_length=1, max_length=64)
@@ -89,4 +88,4 @@ class CursorPublic(SQLModel):
     province_slug: str
     province_code: str
     acknowledged_seq: int
-    updated_at: datetime
+    updated_at: ChinaTime

@@ -4,7 +4,7 @@ import json
 from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
-from registry.db_types import utcnow
+from registry.db_types import china_isoformat, utcnow
 from registry.exchange.signing import canonical
 from registry.outbox.models import OutboxEvent
 
@@ -43,7 +43,7 @@ def batch_body(events: list[OutboxEvent], *, province: str, province_code: str, 
 
 
 def _on_wire(event: OutboxEvent) -> dict:
-    return {"seq": event.seq, "event_id": str(event.event_id), "at": event.at.isoformat(),
+    return {"seq": event.seq, "event_id": str(event.event_id), "at": china_isoformat(event.at),
             "event_type": event.event_type, "aggregate_type": event.aggregate_type,
             "aggregate_id": event.aggregate_id, "payload": json.loads(event.payload)}
 

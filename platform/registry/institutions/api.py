@@ -9,7 +9,7 @@ from registry.deps import API_PREFIX, ContextDep, InstitutionsWriter, SessionDep
 from registry.institutions import service
 from registry.institutions.models import (
     InstitutionCreate, InstitutionPublic, InstitutionsPublic, InstitutionType, InstitutionUpdate,
-    ServiceItemCreate, ServiceItemPublic, ServiceItemsPublic,
+    ServiceItemCreate, ServiceItemEnd, ServiceItemPublic, ServiceItemsPublic,
 )
 
 router = APIRouter(prefix=f"{API_PREFIX}/institutions", tags=["institutions"])
@@ -44,8 +44,9 @@ def update_institution(institution_id: uuid.UUID, body: InstitutionUpdate, sessi
 
 
 @router.get("/{institution_id}/service-items", response_model=ServiceItemsPublic)
-def list_service_items(institution_id: uuid.UUID, session: SessionDep, on: date | None = None) -> ServiceItemsPublic:
-    rows = service.list_service_items(session, institution_id=institution_id, on=on)
+def list_service_items(institution_id: uuid.UUID, session: SessionDep, on: date | None = None,
+                       history: bool = False) -> ServiceItemsPublic:
+    rows = service.list_service_items(session, institution_id=institution_id, on=on, history=history)
     return ServiceItemsPublic(data=rows, count=len(rows))
 
 
@@ -54,3 +55,10 @@ def list_service_items(institution_id: uuid.UUID, session: SessionDep, on: date 
 def add_service_item(institution_id: uuid.UUID, body: ServiceItemCreate, session: SessionDep,
                      principal: InstitutionsWriter) -> ServiceItemPublic:
     return service.add_service_item(session, principal=principal, institution_id=institution_id, data=body)
+
+
+@router.post("/{institution_id}/service-items/{item_id}/end", response_model=ServiceItemPublic)
+def end_service_item(institution_id: uuid.UUID, item_id: uuid.UUID, body: ServiceItemEnd, session: SessionDep,
+                     principal: InstitutionsWriter) -> ServiceItemPublic:
+    return service.end_service_item(session, principal=principal, institution_id=institution_id, item_id=item_id,
+                                    data=body)

@@ -1,12 +1,13 @@
 """Funeral-service institutions (殡葬服务机构) and their published service items and fees."""
 import uuid
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 
 from pydantic import model_validator
+from sqlalchemy import CheckConstraint, Index, text
 from sqlmodel import Field, SQLModel
 
-from registry.db_types import UTCDateTime, new_id, utcnow
+from registry.db_types import ChinaTime, UTCDateTime, new_id, utcnow
 from registry.validators import CreditCode, Name, Phone, RegionCode, ShortText, rule_error
 
 
@@ -57,14 +58,14 @@ class Institution(InstitutionBase, table=True):
     __tablename__ = "institutions"
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: ChinaTime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: ChinaTime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class InstitutionPublic(InstitutionBase):
     id: uuid.UUID
-    created_at: datetime
-    updated_at: datetime
+    created_at: ChinaTime
+    updated_at: ChinaTime
 
 
 class InstitutionsPublic(SQLModel):
@@ -107,17 +108,35 @@ class ServiceItemCreate(ServiceItemBase):
     pass
 
 
+# the price in force until further notice: at most one per service of an institution
+_OPEN = text("effective_to IS NULL")
+
+
 class ServiceItem(ServiceItemBase, table=True):
+    """One price period of a service (an institution's item of that name): periods of a service never overlap."""
+
     __tablename__ = "service_items"
+    __table_args__ = (
+        CheckConstraint("effective_to IS NULL OR effective_to >= effective_from", name="ck_service_items_date_order"),
+        Index("uq_service_items_open_price", "institution_id", "name", unique=True,
+              sqlite_where=_OPEN, postgresql_where=_OPEN),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     institution_id: uuid.UUID = Field(foreign_key="institutions.id", index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: ChinaTime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ServiceItemEnd(SQLModel):
+    """The last day a price is in force."""
+
+    effective_to: date
 
 
 class ServiceItemPublic(ServiceItemBase):
     id: uuid.UUID
     institution_id: uuid.UUID
+    created_at: ChinaTime
 
 
 class ServiceItemsPublic(SQLModel):

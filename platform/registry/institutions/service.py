@@ -1,14 +1,15 @@
 """Institution directory and fee schedule: writes are audited and published to the outbox."""
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from sqlmodel import Session, col, or_, select
 
-from registry import journal, regions
-from registry.db_types import utcnow
+from registry import journal, regions, sequences
+from registry.db_types import today_in_china, utcnow
 from registry.errors import Conflict, Invalid, NotFound
 from registry.institutions.models import (
-    Institution, InstitutionCreate, InstitutionType, InstitutionUpdate, ServiceItem, ServiceItemCreate,
+    Institution, InstitutionCreate, InstitutionType, InstitutionUpdate, ServiceItem, ServiceItemCreate, ServiceItemEnd,
+    ServiceItemPublic,
 )
 from registry.security.auth import Principal
 
@@ -80,24 +81,100 @@ def update_institution(session: Session, *, principal: Principal, institution_id
     return institution
 
 
-def list_service_items(session: Session, *, institution_id: uuid.UUID, on: date | None = None) -> list[ServiceItem]:
-    """The published fee schedule; with `on`, only items in force that day."""
+def list_service_items(session: Session, *, institution_id: uuid.UUID, on: date | None = None,
+                       history: bool = False) -> list[ServiceItem]:
+    """The published fee schedule: the prices in force today and those announced for later; with `on`, those
+    in force that day; with `history`, every price ever published, ended ones too."""
     get_institution(session, institution_id=institution_id)
+    if on and history:
+        raise Invalid("history", "exclusive", "ask for the prices of one day (on) or for the history, not both")
     query = select(ServiceItem).where(ServiceItem.institution_id == institution_id)
     if on:
-        query = query.where(ServiceItem.effective_from <= on,
-                            or_(col(ServiceItem.effective_to).is_(None), col(ServiceItem.effective_to) >= on))
-    return list(session.exec(query.order_by(col(ServiceItem.category), col(ServiceItem.name))))
+        query = query.where(ServiceItem.effective_from <= on, _in_force_on_or_after(on))
+    elif not history:
+        query = query.where(_in_force_on_or_after(today_in_china()))
+    return list(session.exec(query.order_by(col(ServiceItem.category), col(ServiceItem.name),
+                                            col(ServiceItem.effective_from))))
+
+
+def _in_force_on_or_after(day: date):
+    return or_(col(ServiceItem.effective_to).is_(None), col(ServiceItem.effective_to) >= day)
 
 
 def add_service_item(session: Session, *, principal: Principal, institution_id: uuid.UUID,
                      data: ServiceItemCreate) -> ServiceItem:
-    """Publish a service item and its fee for an institution."""
-    head = journal.begin(session)
+    """Publish a price of a service from `effective_from` on; the price in force until then ends the day before.
+
+    A service (the institution's item of that name) has one price on any day, and a published day is never
+    rewritten: once a service has a price, a new one starts today (China Standard Time) or later. Only a
+    service's first price may start earlier, recording what the institution already charged.
+    """
+    head = journal.begin(session)  # serialises the fee writers: the periods checked below stay as read
     get_institution(session, institution_id=institution_id)
+    periods = list(session.exec(select(ServiceItem).where(ServiceItem.institution_id == institution_id,
+                                                          ServiceItem.name == data.name)))
+    today = today_in_china()
+    if periods and data.effective_from < today:
+        raise Invalid("effective_from", "not_retroactive",
+                      f"{data.name} already has a price: a new one starts today ({today}) or later")
+    superseded = next((p for p in periods if p.effective_to is None and p.effective_from < data.effective_from),
+                      None)
+    for period in periods:
+        if period is not superseded and _overlaps(period, data.effective_from, data.effective_to):
+            raise Conflict("effective_from", "price_overlap",
+                           f"{data.name} already has price {period.id} in force {_span(period)}",
+                           existing_id=str(period.id))
     item = ServiceItem.model_validate(data, update={"institution_id": institution_id})
+    if superseded:
+        _end_price(session, head, principal=principal, item=superseded,
+                   last_day=data.effective_from - timedelta(days=1), detail={"superseded_by": str(item.id)})
     session.add(item)
     journal.written(session, head, actor=principal.subject, action="service_item.create", object_type="service_item",
-                    object_id=item.id, event_type="service_item.published", payload=item.model_dump(mode="json"))
+                    object_id=item.id, event_type="service_item.published", payload=_published(item))
     session.commit()
     return item
+
+
+def end_service_item(session: Session, *, principal: Principal, institution_id: uuid.UUID, item_id: uuid.UUID,
+                     data: ServiceItemEnd) -> ServiceItem:
+    """End a price on `effective_to` (its last day): yesterday at the earliest, so no published day changes."""
+    head = journal.begin(session)
+    item = session.get(ServiceItem, item_id)
+    if item is None or item.institution_id != institution_id:
+        raise NotFound("item_id", f"service item {item_id} not found at institution {institution_id}")
+    last_day, today = data.effective_to, today_in_china()
+    if last_day < item.effective_from:
+        raise Invalid("effective_to", "date_order", f"price {item.id} starts on {item.effective_from}, after "
+                                                    f"{last_day}")
+    if last_day < today - timedelta(days=1):
+        raise Invalid("effective_to", "not_retroactive",
+                      f"a price ends yesterday ({today - timedelta(days=1)}) at the earliest")
+    if item.effective_to is not None and last_day >= item.effective_to:
+        raise Conflict("effective_to", "already_ended", f"price {item.id} already ends on {item.effective_to}",
+                       existing_id=str(item.id))
+    _end_price(session, head, principal=principal, item=item, last_day=last_day, detail=None)
+    session.commit()
+    return item
+
+
+def _end_price(session: Session, head: sequences.Head, *, principal: Principal, item: ServiceItem, last_day: date,
+               detail: dict | None) -> None:
+    item.effective_to = last_day
+    session.add(item)
+    session.flush()  # the open price is closed before a new one of the same service is inserted
+    journal.written(session, head, actor=principal.subject, action="service_item.end", object_type="service_item",
+                    object_id=item.id, event_type="service_item.ended", payload=_published(item), detail=detail)
+
+
+def _overlaps(period: ServiceItem, start: date, end: date | None) -> bool:
+    return (period.effective_to is None or period.effective_to >= start) and (end is None or
+                                                                              period.effective_from <= end)
+
+
+def _span(period: ServiceItem) -> str:
+    return f"from {period.effective_from}" + (f" to {period.effective_to}" if period.effective_to else " on")
+
+
+def _published(item: ServiceItem) -> dict:
+    # the event carries the item as the public schedule shows it
+    return ServiceItemPublic.model_validate(item).model_dump(mode="json")

@@ -12,7 +12,7 @@ from pydantic import Field as Check
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from registry.db_types import UTCDateTime
+from registry.db_types import ChinaTime, UTCDateTime
 from registry.validators import rule_error
 
 PERSON_REF_PATTERN = r"^[0-9a-f]{64}$"
@@ -72,13 +72,13 @@ class NationalCasePublic(BaseModel):
     id_type: str
     birth_date: date
     household_region: str
-    death_at: datetime
+    death_at: ChinaTime
     death_place_type: str
     death_manner: str
     cause_category: str
     archive_ref: str | None
-    archived_at: datetime | None
-    updated_at: datetime
+    archived_at: ChinaTime | None
+    updated_at: ChinaTime
 
 
 class NationalCasesPublic(BaseModel):
@@ -111,7 +111,7 @@ class PersonMatchPublic(BaseModel):
     case_a: uuid.UUID
     province_b: str
     case_b: uuid.UUID
-    found_at: datetime
+    found_at: ChinaTime
 
 
 class PersonMatchesPublic(BaseModel):

@@ -1,10 +1,9 @@
 """Outbox: events for the ministry exchange and department connectors, numbered per tenant."""
 import uuid
-from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from registry.db_types import UTCDateTime, new_id
+from registry.db_types import ChinaTime, UTCDateTime, new_id
 
 
 class OutboxEvent(SQLModel, table=True):
@@ -12,23 +11,23 @@ class OutboxEvent(SQLModel, table=True):
 
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     event_id: uuid.UUID = Field(default_factory=new_id, unique=True)
-    at: datetime = Field(sa_type=UTCDateTime)
+    at: ChinaTime = Field(sa_type=UTCDateTime)
     event_type: str = Field(max_length=64, index=True)
     aggregate_type: str = Field(max_length=64)
     aggregate_id: str = Field(max_length=64)
     payload: str
-    shipped_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    shipped_at: ChinaTime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
 class OutboxEventPublic(SQLModel):
     seq: int
     event_id: uuid.UUID
-    at: datetime
+    at: ChinaTime
     event_type: str
     aggregate_type: str
     aggregate_id: str
     payload: dict
-    shipped_at: datetime | None
+    shipped_at: ChinaTime | None
 
 
 class OutboxEventsPublic(SQLModel):

@@ -9,7 +9,7 @@ from pydantic import Field as Check
 from sqlmodel import Field, SQLModel
 
 from registry.cases.models import CLOCK_SKEW
-from registry.db_types import UTCDateTime, new_id, utcnow
+from registry.db_types import ChinaTime, UTCDateTime, new_id, utcnow
 from registry.institutions.models import InstitutionType
 from registry.validators import ShortText, rule_error
 
@@ -66,9 +66,9 @@ class Transport(SQLModel, table=True):
     from_address: str = Field(max_length=200)
     to_address: str = Field(max_length=200)
     vehicle_plate: str = Field(max_length=10)
-    departed_at: datetime = Field(sa_type=UTCDateTime)
-    arrived_at: datetime = Field(sa_type=UTCDateTime)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    departed_at: ChinaTime = Field(sa_type=UTCDateTime)
+    arrived_at: ChinaTime = Field(sa_type=UTCDateTime)
+    created_at: ChinaTime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class TransportPublic(BaseModel):
@@ -80,9 +80,9 @@ class TransportPublic(BaseModel):
     from_address: str
     to_address: str
     vehicle_plate: str
-    departed_at: datetime
-    arrived_at: datetime
-    created_at: datetime
+    departed_at: ChinaTime
+    arrived_at: ChinaTime
+    created_at: ChinaTime
 
 
 class TransportsPublic(BaseModel):
@@ -122,9 +122,9 @@ class Storage(SQLModel, table=True):
     case_id: uuid.UUID = Field(foreign_key="cases.id", index=True)
     institution_id: uuid.UUID = Field(foreign_key="institutions.id", index=True)
     cabinet_no: str = Field(max_length=20)
-    stored_at: datetime = Field(sa_type=UTCDateTime)
-    released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    stored_at: ChinaTime = Field(sa_type=UTCDateTime)
+    released_at: ChinaTime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: ChinaTime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class StoragePublic(BaseModel):
@@ -134,9 +134,9 @@ class StoragePublic(BaseModel):
     case_id: uuid.UUID
     institution_id: uuid.UUID
     cabinet_no: str
-    stored_at: datetime
-    released_at: datetime | None
-    created_at: datetime
+    stored_at: ChinaTime
+    released_at: ChinaTime | None
+    created_at: ChinaTime
 
 
 class StoragesPublic(BaseModel):
@@ -196,7 +196,7 @@ class AshesDestination(SQLModel, table=True):
     institution_id: uuid.UUID | None = Field(default=None, foreign_key="institutions.id", index=True)
     plot_or_niche: str | None = Field(default=None, max_length=50)
     note: str | None = Field(default=None, max_length=500)
-    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    recorded_at: ChinaTime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class AshesDestinationPublic(BaseModel):
@@ -208,7 +208,7 @@ class AshesDestinationPublic(BaseModel):
     institution_id: uuid.UUID | None
     plot_or_niche: str | None
     note: str | None
-    recorded_at: datetime
+    recorded_at: ChinaTime
 
 
 # ---- 安葬 / 安放: interment
@@ -253,8 +253,8 @@ class Interment(SQLModel, table=True):
     remains_form: RemainsForm
     institution_id: uuid.UUID = Field(foreign_key="institutions.id", index=True)
     plot_or_niche: str = Field(max_length=50)
-    interred_at: datetime = Field(sa_type=UTCDateTime)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    interred_at: ChinaTime = Field(sa_type=UTCDateTime)
+    created_at: ChinaTime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class IntermentPublic(BaseModel):
@@ -266,8 +266,8 @@ class IntermentPublic(BaseModel):
     remains_form: RemainsForm
     institution_id: uuid.UUID
     plot_or_niche: str
-    interred_at: datetime
-    created_at: datetime
+    interred_at: ChinaTime
+    created_at: ChinaTime
 
 
 class IntermentsPublic(BaseModel):

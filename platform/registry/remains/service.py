@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 from registry import journal
 from registry.cases import service as cases
 from registry.cases.models import Case, CaseStatus
+from registry.db_types import china_isoformat
 from registry.errors import Conflict, Invalid, NotFound
 from registry.institutions import service as institutions
 from registry.institutions.models import Institution, InstitutionType
@@ -146,7 +147,7 @@ def release_storage(session: Session, *, principal: Principal, case_id: uuid.UUI
     _require_not_archived(case)
     if storage.released_at is not None:
         raise Conflict("storage_id", "already_released",
-                       f"storage {storage.id} was released at {storage.released_at.isoformat()}")
+                       f"storage {storage.id} was released at {china_isoformat(storage.released_at)}")
     if data.released_at < storage.stored_at:
         raise Invalid("released_at", "date_order", "released_at must not be before stored_at")
     storage.released_at = data.released_at

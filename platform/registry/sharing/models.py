@@ -1,9 +1,8 @@
 """How far each department has received this tenant's outbox."""
-from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from registry.db_types import UTCDateTime, utcnow
+from registry.db_types import ChinaTime, UTCDateTime, utcnow
 
 
 class SharingCursor(SQLModel, table=True):
@@ -13,4 +12,4 @@ class SharingCursor(SQLModel, table=True):
 
     department: str = Field(primary_key=True, max_length=32)
     delivered_seq: int = 0
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: ChinaTime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from registry import journal
 from registry.cases.models import Case, CaseStatus
 from registry.cases.service import ID_CONTEXT
-from registry.db_types import utcnow
+from registry.db_types import china_isoformat, utcnow
 from registry.exchange.signing import SIGNATURE_HEADER, BatchSigner, canonical
 from registry.outbox.models import OutboxEvent
 from registry.security import crypto
@@ -99,7 +99,7 @@ def _facts(case: Case, keys: TenantKeys, *, with_id_number: bool) -> dict:
               if with_id_number and case.id_number_cipher else None)
     return {"id_type": case.id_type.value, "id_number": number, "name": case.deceased_name, "sex": case.sex.value,
             "birth_date": case.birth_date.isoformat(), "household_region": case.household_region,
-            "death_at": case.death_at.isoformat(), "death_certificate_no": case.death_certificate_no,
+            "death_at": china_isoformat(case.death_at), "death_certificate_no": case.death_certificate_no,
             "death_manner": case.death_manner.value, "cause_category": case.cause_category.value}
 
 

@@ -71,7 +71,9 @@ def test_fee_schedule_by_date(client, admin):
     assert client.post(path, json=optional, headers=admin).status_code == 201
     in_2025 = client.get(path, params={"on": "2025-06-01"}).json()
     assert [i["name"] for i in in_2025["data"]] == ["遗体火化"]
-    assert client.get(path).json()["count"] == 2
+    # the schedule shows the prices in force now and later; the history keeps the ended one
+    assert [i["name"] for i in client.get(path).json()["data"]] == ["告别厅租用"]
+    assert client.get(path, params={"history": "true"}).json()["count"] == 2
 
 
 @pytest.mark.parametrize(("override", "field", "rule"), [
