@@ -16,7 +16,8 @@ from registry.cases.models import (
 from registry.context import TenantContext
 from registry.db_types import new_id, utcnow
 from registry.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from registry.institutions.models import Institution
+from registry.institutions.models import Institution, InstitutionStatus
+from registry.remains.models import Handover
 from registry.security.auth import Principal
 from registry.security.masking import mask_id_number, mask_phone
 from registry.security.permissions import INSTITUTION_BOUND
@@ -38,7 +39,7 @@ _DUPLICATES_BY_PERSON = (sa_select(Case.id, Case.id_number_index)
 _DUPLICATES_BY_ID_OR_PERSON = (sa_select(Case.id, Case.id_number_index)
                                .where(or_(Case.id_number_index == bindparam("index"), _SAME_PERSON),
                                       Case.id != bindparam("exclude")).limit(2))
-_INSTITUTION_EXISTS = sa_select(Institution.id).where(Institution.id == bindparam("institution_id"))
+_INSTITUTION_STATUS = sa_select(Institution.status).where(Institution.id == bindparam("institution_id"))
 _INSERT_CASE = insert(Case.__table__)
 
 
@@ -53,6 +54,24 @@ def check_institution_binding(principal: Principal, institution_id: uuid.UUID, *
                         f"your account is bound to institution {principal.institution_id}, not {institution_id}")
 
 
+def check_institution_active(principal: Principal, institution_id: uuid.UUID | None,
+                             status: InstitutionStatus | None) -> None:
+    """A registrar acts only while its institution is active: a suspended or closed one declares and records
+    nothing (its cases stay readable). Others are not held to it: a provincial admin's archive import of a
+    closed institution's records is history, not work done there."""
+    if principal.roles & INSTITUTION_BOUND and status != InstitutionStatus.active:
+        state = status.value if status else "not registered"
+        raise Forbidden("authorization", "institution_active",
+                        f"institution {institution_id} is {state}: its registrars can no longer declare or record")
+
+
+def require_active_institution(session: Session, principal: Principal) -> None:
+    """`check_institution_active` for the principal's own institution."""
+    if principal.roles & INSTITUTION_BOUND:
+        institution = session.get(Institution, principal.institution_id) if principal.institution_id else None
+        check_institution_active(principal, principal.institution_id, institution.status if institution else None)
+
+
 def get_case(session: Session, *, case_id: uuid.UUID) -> Case:
     case = session.get(Case, case_id)
     if case is None:
@@ -60,11 +79,28 @@ def get_case(session: Session, *, case_id: uuid.UUID) -> Case:
     return case
 
 
+def is_handed_over(session: Session, *, case_id: uuid.UUID, institution_id: uuid.UUID | None) -> bool:
+    """Whether the case's ashes were handed over to this institution (see registry.remains)."""
+    query = select(Handover.id).where(Handover.case_id == case_id, Handover.to_institution_id == institution_id)
+    return institution_id is not None and session.exec(query).first() is not None
+
+
 def get_visible_case(session: Session, *, principal: Principal, case_id: uuid.UUID) -> Case:
-    """The case, if this principal may see it; other institutions' cases are not found for a registrar."""
-    case = get_case(session, case_id=case_id)
-    if principal.roles & INSTITUTION_BOUND and principal.institution_id != case.institution_id:
+    """The case, if this principal may read it: a registrar reads its institution's cases and those handed over
+    to it. Any other case is not found, exactly like a case that does not exist: a refusal reveals nothing."""
+    case = session.get(Case, case_id)
+    if case is None or (principal.roles & INSTITUTION_BOUND and principal.institution_id != case.institution_id
+                        and not is_handed_over(session, case_id=case.id, institution_id=principal.institution_id)):
         raise NotFound("case_id", f"case {case_id} not found")
+    return case
+
+
+def get_writable_case(session: Session, *, principal: Principal, case_id: uuid.UUID) -> Case:
+    """The case, for a principal who may change it: a registrar changes only its own institution's cases, and
+    only while that institution is active. (An institution a case was handed over to reads it: 403, not 404.)"""
+    case = get_visible_case(session, principal=principal, case_id=case_id)
+    check_institution_binding(principal, case.institution_id, field="case_id")
+    require_active_institution(session, principal)
     return case
 
 
@@ -211,9 +247,9 @@ def claim_declarations(session: Session, ctx: TenantContext, declarations: list[
 
 def screen(session: Session, ctx: TenantContext, declarations: list[Declaration]) -> list[CasePublic | DomainError]:
     """Per declaration, in order: its case as it would be written, or why it is refused (its institution, the
-    principal's binding, a likely duplicate in the registry or earlier in the list). Writes nothing."""
+    principal's binding and its institution's status, a likely duplicate in the registry or earlier in the list). Writes nothing."""
     connection = session.connection()
-    institutions: dict[uuid.UUID, bool] = {}
+    institutions: dict[uuid.UUID, InstitutionStatus | None] = {}
     accepted: list[Declaration] = []
     results: list[CasePublic | DomainError] = []
     for declaration in declarations:
@@ -221,10 +257,11 @@ def screen(session: Session, ctx: TenantContext, declarations: list[Declaration]
         try:
             if institution_id not in institutions:
                 institutions[institution_id] = connection.execute(
-                    _INSTITUTION_EXISTS, {"institution_id": institution_id}).first() is not None
-            if not institutions[institution_id]:
+                    _INSTITUTION_STATUS, {"institution_id": institution_id}).scalar()
+            if institutions[institution_id] is None:
                 raise Invalid("institution_id", "exists", f"institution {institution_id} does not exist")
             check_institution_binding(declaration.principal, institution_id)
+            check_institution_active(declaration.principal, institution_id, institutions[institution_id])
             _refuse_duplicate(session, ctx, declaration.data, index=declaration.index)
             _raise_duplicate(next(filter(None, map(declaration.duplicates, accepted)), None))
         except DomainError as refusal:
@@ -289,8 +326,7 @@ def _current_facts(case: Case, ctx: TenantContext) -> dict:
 def _corrected_facts(session: Session, *, ctx: TenantContext, principal: Principal, case_id: uuid.UUID,
                      changes: dict) -> tuple[CaseFacts, datetime]:
     """The case's facts with the changes applied and validated, and the version of the case they start from."""
-    case = get_visible_case(session, principal=principal, case_id=case_id)
-    check_institution_binding(principal, case.institution_id)
+    case = get_writable_case(session, principal=principal, case_id=case_id)
     if case.archived_at is not None:
         raise Conflict("case_id", "archived", f"case {case_id} is archived and can no longer be corrected")
     unknown = sorted(set(changes) - set(CaseFacts.model_fields))
@@ -360,7 +396,7 @@ def move_status(session: Session, head, *, principal: Principal, case: Case, all
 def transition(session: Session, *, principal: Principal, case_id: uuid.UUID, action: str) -> Case:
     """register (declared → registered) or close (cremated|buried → closed)."""
     head = journal.begin(session)
-    case = get_visible_case(session, principal=principal, case_id=case_id)
+    case = get_writable_case(session, principal=principal, case_id=case_id)
     allowed_from, to = _TRANSITIONS[action]
     move_status(session, head, principal=principal, case=case, allowed_from=allowed_from, to=to, action=action)
     session.commit()
@@ -370,7 +406,7 @@ def transition(session: Session, *, principal: Principal, case_id: uuid.UUID, ac
 def archive_case(session: Session, *, principal: Principal, case_id: uuid.UUID) -> Case:
     """Archive a closed case: it stays readable and can no longer change."""
     head = journal.begin(session)
-    case = get_visible_case(session, principal=principal, case_id=case_id)
+    case = get_writable_case(session, principal=principal, case_id=case_id)
     if case.status != CaseStatus.closed or case.archived_at is not None:
         raise Conflict("status", "status_flow", f"only a closed, unarchived case can be archived; {case.id} is "
                                                 f"{case.status.value}{' and archived' if case.archived_at else ''}")

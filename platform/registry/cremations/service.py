@@ -43,11 +43,11 @@ def get_cremation(session: Session, *, principal: Principal, case_id: uuid.UUID)
 
 def record_cremation(session: Session, *, ctx: TenantContext, principal: Principal, case_id: uuid.UUID,
                      data: CremationCreate) -> Cremation:
-    """Record the cremation of a registered case at a cremating institution; the case becomes cremated."""
+    """Record the cremation of a registered case by its own institution, which cremates (a funeral home or a
+    crematorium); the case becomes cremated."""
     head = journal.begin(session)
-    # the crematorium is often not the institution that declared the case: the binding that counts is the
-    # registrar's to the cremating institution
-    case = cases.get_case(session, case_id=case_id)
+    # another institution's case is not found, whatever its state: a refusal must not tell it exists
+    case = cases.get_writable_case(session, principal=principal, case_id=case_id)
     institution = session.get(Institution, data.institution_id)
     if institution is None:
         raise Invalid("institution_id", "exists", f"institution {data.institution_id} does not exist")
@@ -88,7 +88,7 @@ def _valid_certificate(session: Session, case_id: uuid.UUID) -> Certificate | No
 
 def _writable_cremation(session: Session, principal: Principal, case_id: uuid.UUID) -> tuple[Case, Cremation]:
     """The case and its cremation, for a principal working at the cremating institution."""
-    case = cases.get_visible_case(session, principal=principal, case_id=case_id)
+    case = cases.get_writable_case(session, principal=principal, case_id=case_id)
     if case.archived_at is not None:
         raise Conflict("case_id", "archived", f"case {case.id} is archived")
     cremation = find_cremation(session, case_id=case.id)

@@ -9,11 +9,11 @@ from registry.cases import service as cases
 from registry.cases.models import Case, CaseStatus
 from registry.errors import Conflict, Invalid, NotFound
 from registry.institutions import service as institutions
-from registry.institutions.models import Institution, InstitutionType
+from registry.institutions.models import Institution, InstitutionStatus, InstitutionType
 from registry.remains.models import (
     INTERMENT_TYPES, RECEIVING_TYPES, STORAGE_TYPES, TRANSPORT_TYPES, AshesDestination, AshesDestinationCreate,
-    AshesDestinationPublic, Interment, IntermentCreate, IntermentPublic, RemainsForm, Storage, StorageCreate,
-    StoragePublic, StorageRelease, Transport, TransportCreate, TransportPublic,
+    AshesDestinationPublic, Handover, Interment, IntermentCreate, IntermentPublic, RemainsForm, Storage,
+    StorageCreate, StoragePublic, StorageRelease, Transport, TransportCreate, TransportPublic,
 )
 from registry.security.auth import Principal
 from registry.security.permissions import INSTITUTION_BOUND
@@ -23,15 +23,18 @@ ASHES_STATUSES = frozenset({CaseStatus.cremated, CaseStatus.closed})
 
 
 def _institution(session: Session, institution_id: uuid.UUID, *, allowed: frozenset[InstitutionType],
-                 purpose: str, worker: Principal | None = None) -> Institution:
-    """An institution named in the body: 422 if it does not exist or cannot do the work; with `worker`, 403 unless
-    that principal may work for it."""
+                 purpose: str, worker: Principal | None = None, receiving: bool = False) -> Institution:
+    """An institution named in the body: 422 if it does not exist or cannot do the work (or, `receiving` the
+    remains or ashes, is not active); with `worker`, 403 unless that principal may work for it."""
     institution = session.get(Institution, institution_id)
     if institution is None:
         raise Invalid("institution_id", "exists", f"institution {institution_id} does not exist")
     if worker is not None:
         cases.check_institution_binding(worker, institution_id)
     institutions.require_type(institution, allowed=allowed, field="institution_id", purpose=purpose)
+    if receiving and institution.status != InstitutionStatus.active:
+        raise Invalid("institution_id", "institution_active",
+                      f"institution {institution_id} is {institution.status.value} and receives nothing")
     return institution
 
 
@@ -59,13 +62,13 @@ def _after_death(case: Case, at: datetime, field: str) -> None:
         raise Invalid(field, "after_death", f"{field} is before the death of the deceased")
 
 
-def _case_for_receiver(session: Session, principal: Principal, case_id: uuid.UUID,
-                       receiving_id: uuid.UUID | None) -> Case:
-    """The case, for its handling institution or for the institution receiving the remains or ashes."""
-    case = cases.get_case(session, case_id=case_id)
-    if principal.roles & INSTITUTION_BOUND and principal.institution_id not in (case.institution_id, receiving_id):
-        # the same answer an invisible case gets: a registrar elsewhere learns nothing about the case
-        raise NotFound("case_id", f"case {case_id} not found")
+def _case_for_interment(session: Session, principal: Principal, case_id: uuid.UUID, place_id: uuid.UUID) -> Case:
+    """The case, for its own institution or for the institution its ashes were handed over to, which records
+    interments at its own place only."""
+    case = cases.get_visible_case(session, principal=principal, case_id=case_id)
+    if principal.roles & INSTITUTION_BOUND and principal.institution_id != case.institution_id:
+        cases.check_institution_binding(principal, place_id)  # visible, yet not its own: a hand-over
+    cases.require_active_institution(session, principal)
     return case
 
 
@@ -81,7 +84,7 @@ def _written(session: Session, head, principal: Principal, *, kind: str, action:
 def record_transport(session: Session, *, principal: Principal, case_id: uuid.UUID, data: TransportCreate) -> Transport:
     """Record a remains transport by a funeral home or service station of an open case."""
     head = journal.begin(session)
-    case = cases.get_visible_case(session, principal=principal, case_id=case_id)
+    case = cases.get_writable_case(session, principal=principal, case_id=case_id)
     _institution(session, data.institution_id, allowed=TRANSPORT_TYPES, purpose="remains transport", worker=principal)
     _require_open(case, "remains transport")
     _after_death(case, data.departed_at, "departed_at")
@@ -105,7 +108,7 @@ def list_transports(session: Session, *, principal: Principal, case_id: uuid.UUI
 def record_storage(session: Session, *, principal: Principal, case_id: uuid.UUID, data: StorageCreate) -> Storage:
     """Put the remains of an open case in a funeral home's cabinet; one body per cabinet, one cabinet per body."""
     head = journal.begin(session)
-    case = cases.get_visible_case(session, principal=principal, case_id=case_id)
+    case = cases.get_writable_case(session, principal=principal, case_id=case_id)
     _institution(session, data.institution_id, allowed=STORAGE_TYPES, purpose="remains storage", worker=principal)
     _require_open(case, "remains storage")
     _after_death(case, data.stored_at, "stored_at")
@@ -138,7 +141,7 @@ def release_storage(session: Session, *, principal: Principal, case_id: uuid.UUI
                     data: StorageRelease) -> Storage:
     """Take the remains out of storage; a storage is released once."""
     head = journal.begin(session)
-    case = cases.get_visible_case(session, principal=principal, case_id=case_id)
+    case = cases.get_writable_case(session, principal=principal, case_id=case_id)
     storage = session.get(Storage, storage_id)
     if storage is None or storage.case_id != case.id:
         raise NotFound("storage_id", f"storage {storage_id} of case {case_id} not found")
@@ -161,12 +164,15 @@ def release_storage(session: Session, *, principal: Principal, case_id: uuid.UUI
 
 def record_ashes_destination(session: Session, *, principal: Principal, case_id: uuid.UUID,
                              data: AshesDestinationCreate) -> AshesDestination:
-    """Record where the ashes of a cremated case went; once per case."""
+    """Record where the ashes of a cremated case went; once per case, by the case's institution. A cemetery or
+    columbarium it names is handed the case over (`Handover`): its registrars may then read the case and record
+    the interment there."""
     head = journal.begin(session)
-    case = _case_for_receiver(session, principal, case_id, data.institution_id)
+    case = cases.get_writable_case(session, principal=principal, case_id=case_id)
     if data.institution_id is not None:
         allowed = RECEIVING_TYPES.get(data.destination, frozenset(InstitutionType))
-        _institution(session, data.institution_id, allowed=allowed, purpose=f"destination {data.destination.value}")
+        _institution(session, data.institution_id, allowed=allowed, purpose=f"destination {data.destination.value}",
+                     receiving=data.destination in RECEIVING_TYPES)
     existing = session.exec(select(AshesDestination).where(AshesDestination.case_id == case.id)).first()
     if existing is not None:
         raise Conflict("case_id", "unique", f"case {case.id} already has ashes destination {existing.id}",
@@ -174,10 +180,32 @@ def record_ashes_destination(session: Session, *, principal: Principal, case_id:
     _require_ashes(case, "an ashes destination")
     destination = AshesDestination(case_id=case.id, **data.model_dump())
     session.add(destination)
+    if data.destination in RECEIVING_TYPES and data.institution_id != case.institution_id:
+        _hand_over(session, head, principal, case=case, destination=destination)
     _written(session, head, principal, kind="ashes_destination", action="record", event="recorded", row=destination,
              public=AshesDestinationPublic)
     session.commit()
     return destination
+
+
+def _hand_over(session: Session, head, principal: Principal, *, case: Case, destination: AshesDestination) -> None:
+    """Hand the case over to the institution receiving its ashes; audited on its own (no event: the destination's
+    event carries the receiving institution)."""
+    handover = Handover(case_id=case.id, ashes_destination_id=destination.id, from_institution_id=case.institution_id,
+                        to_institution_id=destination.institution_id)
+    session.add(handover)
+    journal.written(session, head, actor=principal.subject, action="case.hand_over", object_type="case",
+                    object_id=case.id, event_type=None, payload=None,
+                    detail={"handover_id": str(handover.id), "to_institution_id": str(handover.to_institution_id)})
+
+
+def get_handover(session: Session, *, principal: Principal, case_id: uuid.UUID) -> Handover:
+    """The hand-over of a visible case, or NotFound."""
+    cases.get_visible_case(session, principal=principal, case_id=case_id)
+    handover = session.exec(select(Handover).where(Handover.case_id == case_id)).first()
+    if handover is None:
+        raise NotFound("handover", f"case {case_id} has not been handed over")
+    return handover
 
 
 def get_ashes_destination(session: Session, *, principal: Principal, case_id: uuid.UUID) -> AshesDestination:
@@ -192,22 +220,39 @@ def get_ashes_destination(session: Session, *, principal: Principal, case_id: uu
 # ---- 安葬 / 安放
 
 def record_interment(session: Session, *, principal: Principal, case_id: uuid.UUID, data: IntermentCreate) -> Interment:
-    """Record a burial or placement; burying a body moves a registered case to buried."""
+    """Record a burial or placement, once per case and once per plot or niche; burying a body moves a registered
+    case to buried. By the case's institution, or by the one its ashes were handed over to."""
     head = journal.begin(session)
-    case = _case_for_receiver(session, principal, case_id, data.institution_id)
-    _institution(session, data.institution_id, allowed=INTERMENT_TYPES[data.kind], purpose=data.kind.value)
+    case = _case_for_interment(session, principal, case_id, data.institution_id)
+    _institution(session, data.institution_id, allowed=INTERMENT_TYPES[data.kind], purpose=data.kind.value,
+                 receiving=True)
     _after_death(case, data.interred_at, "interred_at")
     if data.remains_form == RemainsForm.body:
         cases.move_status(session, head, principal=principal, case=case, allowed_from={CaseStatus.registered},
                           to=CaseStatus.buried, action="bury")
     else:
         _require_ashes(case, "interring ashes")
+    _refuse_second_interment(session, case, data)
     interment = Interment(case_id=case.id, **data.model_dump())
     session.add(interment)
     _written(session, head, principal, kind="interment", action="record", event="recorded", row=interment,
              public=IntermentPublic)
     session.commit()
     return interment
+
+
+def _refuse_second_interment(session: Session, case: Case, data: IntermentCreate) -> None:
+    """One interment per case, one case per plot or niche (unique indexes back both against races)."""
+    earlier = session.exec(select(Interment).where(Interment.case_id == case.id)).first()
+    if earlier is not None:
+        raise Conflict("case_id", "already_interred", f"case {case.id} is already interred in {earlier.plot_or_niche} "
+                                                      f"(interment {earlier.id})", existing_id=str(earlier.id))
+    occupied = select(Interment.id).where(Interment.institution_id == data.institution_id,
+                                          Interment.plot_or_niche == data.plot_or_niche)
+    if session.exec(occupied).first() is not None:
+        # another case, possibly of another institution: nothing about it is named
+        raise Conflict("plot_or_niche", "plot_occupied",
+                       f"{data.plot_or_niche} of institution {data.institution_id} already holds another case")
 
 
 def list_interments(session: Session, *, principal: Principal, case_id: uuid.UUID) -> list[Interment]:
