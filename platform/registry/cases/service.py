@@ -247,7 +247,8 @@ def claim_declarations(session: Session, ctx: TenantContext, declarations: list[
 
 def screen(session: Session, ctx: TenantContext, declarations: list[Declaration]) -> list[CasePublic | DomainError]:
     """Per declaration, in order: its case as it would be written, or why it is refused (its institution, the
-    principal's binding and its institution's status, a likely duplicate in the registry or earlier in the list). Writes nothing."""
+    principal's binding and its institution's status, a likely duplicate in the registry or earlier in the list).
+    Writes nothing."""
     connection = session.connection()
     institutions: dict[uuid.UUID, InstitutionStatus | None] = {}
     accepted: list[Declaration] = []

@@ -65,7 +65,7 @@ def get_ashes_destination(case_id: uuid.UUID, session: SessionDep, principal: Ca
 
 @router.get("/{case_id}/handover", response_model=HandoverPublic)
 def get_handover(case_id: uuid.UUID, session: SessionDep, principal: CasesReader) -> HandoverPublic:
-    """Who the case was handed over to with its ashes (骨灰移交): that institution reads it and records its interment."""
+    """Who the case was handed over to with its ashes (骨灰移交): that institution reads it and inters them."""
     return HandoverPublic.model_validate(service.get_handover(session, principal=principal, case_id=case_id))
 
 
