@@ -15,9 +15,11 @@ from registry.cases.models import (
 )
 from registry.context import TenantContext
 from registry.db_types import new_id, utcnow
-from registry.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from registry.errors import Conflict, DomainError, Invalid
+from registry.cases.access import (
+    check_institution_active, check_institution_binding, get_visible_case, get_writable_case,
+)
 from registry.institutions.models import Institution, InstitutionStatus
-from registry.remains.models import Handover
 from registry.security.auth import Principal
 from registry.security.masking import mask_id_number, mask_phone
 from registry.security.permissions import INSTITUTION_BOUND
@@ -41,67 +43,6 @@ _DUPLICATES_BY_ID_OR_PERSON = (sa_select(Case.id, Case.id_number_index)
                                       Case.id != bindparam("exclude")).limit(2))
 _INSTITUTION_STATUS = sa_select(Institution.status).where(Institution.id == bindparam("institution_id"))
 _INSERT_CASE = insert(Case.__table__)
-
-
-def check_institution_binding(principal: Principal, institution_id: uuid.UUID, *, field: str = "institution_id") -> None:
-    """A registrar works for one institution only; refuse writes for any other."""
-    if not principal.roles & INSTITUTION_BOUND:
-        return
-    if principal.institution_id is None:
-        raise Forbidden(field, "institution_binding", "your registrar account is not bound to any institution")
-    if principal.institution_id != institution_id:
-        raise Forbidden(field, "institution_binding",
-                        f"your account is bound to institution {principal.institution_id}, not {institution_id}")
-
-
-def check_institution_active(principal: Principal, institution_id: uuid.UUID | None,
-                             status: InstitutionStatus | None) -> None:
-    """A registrar acts only while its institution is active: a suspended or closed one declares and records
-    nothing (its cases stay readable). Others are not held to it: a provincial admin's archive import of a
-    closed institution's records is history, not work done there."""
-    if principal.roles & INSTITUTION_BOUND and status != InstitutionStatus.active:
-        state = status.value if status else "not registered"
-        raise Forbidden("authorization", "institution_active",
-                        f"institution {institution_id} is {state}: its registrars can no longer declare or record")
-
-
-def require_active_institution(session: Session, principal: Principal) -> None:
-    """`check_institution_active` for the principal's own institution."""
-    if principal.roles & INSTITUTION_BOUND:
-        institution = session.get(Institution, principal.institution_id) if principal.institution_id else None
-        check_institution_active(principal, principal.institution_id, institution.status if institution else None)
-
-
-def get_case(session: Session, *, case_id: uuid.UUID) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound("case_id", f"case {case_id} not found")
-    return case
-
-
-def is_handed_over(session: Session, *, case_id: uuid.UUID, institution_id: uuid.UUID | None) -> bool:
-    """Whether the case's ashes were handed over to this institution (see registry.remains)."""
-    query = select(Handover.id).where(Handover.case_id == case_id, Handover.to_institution_id == institution_id)
-    return institution_id is not None and session.exec(query).first() is not None
-
-
-def get_visible_case(session: Session, *, principal: Principal, case_id: uuid.UUID) -> Case:
-    """The case, if this principal may read it: a registrar reads its institution's cases and those handed over
-    to it. Any other case is not found, exactly like a case that does not exist: a refusal reveals nothing."""
-    case = session.get(Case, case_id)
-    if case is None or (principal.roles & INSTITUTION_BOUND and principal.institution_id != case.institution_id
-                        and not is_handed_over(session, case_id=case.id, institution_id=principal.institution_id)):
-        raise NotFound("case_id", f"case {case_id} not found")
-    return case
-
-
-def get_writable_case(session: Session, *, principal: Principal, case_id: uuid.UUID) -> Case:
-    """The case, for a principal who may change it: a registrar changes only its own institution's cases, and
-    only while that institution is active. (An institution a case was handed over to reads it: 403, not 404.)"""
-    case = get_visible_case(session, principal=principal, case_id=case_id)
-    check_institution_binding(principal, case.institution_id, field="case_id")
-    require_active_institution(session, principal)
-    return case
 
 
 def list_cases(session: Session, *, ctx: TenantContext, principal: Principal, status: CaseStatus | None = None,

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from registry import journal
+from registry.cases import access
 from registry.cases import service as cases
 from registry.cases.models import Case, CaseStatus
 from registry.errors import Conflict, Invalid, NotFound
@@ -30,7 +31,7 @@ def _institution(session: Session, institution_id: uuid.UUID, *, allowed: frozen
     if institution is None:
         raise Invalid("institution_id", "exists", f"institution {institution_id} does not exist")
     if worker is not None:
-        cases.check_institution_binding(worker, institution_id)
+        access.check_institution_binding(worker, institution_id)
     institutions.require_type(institution, allowed=allowed, field="institution_id", purpose=purpose)
     if receiving and institution.status != InstitutionStatus.active:
         raise Invalid("institution_id", "institution_active",
@@ -65,10 +66,10 @@ def _after_death(case: Case, at: datetime, field: str) -> None:
 def _case_for_interment(session: Session, principal: Principal, case_id: uuid.UUID, place_id: uuid.UUID) -> Case:
     """The case, for its own institution or for the institution its ashes were handed over to, which records
     interments at its own place only."""
-    case = cases.get_visible_case(session, principal=principal, case_id=case_id)
+    case = access.get_visible_case(session, principal=principal, case_id=case_id)
     if principal.roles & INSTITUTION_BOUND and principal.institution_id != case.institution_id:
-        cases.check_institution_binding(principal, place_id)  # visible, yet not its own: a hand-over
-    cases.require_active_institution(session, principal)
+        access.check_institution_binding(principal, place_id)  # visible, yet not its own: a hand-over
+    access.require_active_institution(session, principal)
     return case
 
 
@@ -84,7 +85,7 @@ def _written(session: Session, head, principal: Principal, *, kind: str, action:
 def record_transport(session: Session, *, principal: Principal, case_id: uuid.UUID, data: TransportCreate) -> Transport:
     """Record a remains transport by a funeral home or service station of an open case."""
     head = journal.begin(session)
-    case = cases.get_writable_case(session, principal=principal, case_id=case_id)
+    case = access.get_writable_case(session, principal=principal, case_id=case_id)
     _institution(session, data.institution_id, allowed=TRANSPORT_TYPES, purpose="remains transport", worker=principal)
     _require_open(case, "remains transport")
     _after_death(case, data.departed_at, "departed_at")
@@ -98,7 +99,7 @@ def record_transport(session: Session, *, principal: Principal, case_id: uuid.UU
 
 def list_transports(session: Session, *, principal: Principal, case_id: uuid.UUID) -> list[Transport]:
     """Transports of a visible case, in the order they departed."""
-    cases.get_visible_case(session, principal=principal, case_id=case_id)
+    access.get_visible_case(session, principal=principal, case_id=case_id)
     return list(session.exec(select(Transport).where(Transport.case_id == case_id)
                              .order_by(col(Transport.departed_at))))
 
@@ -108,7 +109,7 @@ def list_transports(session: Session, *, principal: Principal, case_id: uuid.UUI
 def record_storage(session: Session, *, principal: Principal, case_id: uuid.UUID, data: StorageCreate) -> Storage:
     """Put the remains of an open case in a funeral home's cabinet; one body per cabinet, one cabinet per body."""
     head = journal.begin(session)
-    case = cases.get_writable_case(session, principal=principal, case_id=case_id)
+    case = access.get_writable_case(session, principal=principal, case_id=case_id)
     _institution(session, data.institution_id, allowed=STORAGE_TYPES, purpose="remains storage", worker=principal)
     _require_open(case, "remains storage")
     _after_death(case, data.stored_at, "stored_at")
@@ -133,7 +134,7 @@ def record_storage(session: Session, *, principal: Principal, case_id: uuid.UUID
 
 def list_storages(session: Session, *, principal: Principal, case_id: uuid.UUID) -> list[Storage]:
     """Storages of a visible case, in the order they began."""
-    cases.get_visible_case(session, principal=principal, case_id=case_id)
+    access.get_visible_case(session, principal=principal, case_id=case_id)
     return list(session.exec(select(Storage).where(Storage.case_id == case_id).order_by(col(Storage.stored_at))))
 
 
@@ -141,11 +142,11 @@ def release_storage(session: Session, *, principal: Principal, case_id: uuid.UUI
                     data: StorageRelease) -> Storage:
     """Take the remains out of storage; a storage is released once."""
     head = journal.begin(session)
-    case = cases.get_writable_case(session, principal=principal, case_id=case_id)
+    case = access.get_writable_case(session, principal=principal, case_id=case_id)
     storage = session.get(Storage, storage_id)
     if storage is None or storage.case_id != case.id:
         raise NotFound("storage_id", f"storage {storage_id} of case {case_id} not found")
-    cases.check_institution_binding(principal, storage.institution_id)
+    access.check_institution_binding(principal, storage.institution_id)
     _require_not_archived(case)
     if storage.released_at is not None:
         raise Conflict("storage_id", "already_released",
@@ -168,7 +169,7 @@ def record_ashes_destination(session: Session, *, principal: Principal, case_id:
     columbarium it names is handed the case over (`Handover`): its registrars may then read the case and record
     the interment there."""
     head = journal.begin(session)
-    case = cases.get_writable_case(session, principal=principal, case_id=case_id)
+    case = access.get_writable_case(session, principal=principal, case_id=case_id)
     if data.institution_id is not None:
         allowed = RECEIVING_TYPES.get(data.destination, frozenset(InstitutionType))
         _institution(session, data.institution_id, allowed=allowed, purpose=f"destination {data.destination.value}",
@@ -201,7 +202,7 @@ def _hand_over(session: Session, head, principal: Principal, *, case: Case, dest
 
 def get_handover(session: Session, *, principal: Principal, case_id: uuid.UUID) -> Handover:
     """The hand-over of a visible case, or NotFound."""
-    cases.get_visible_case(session, principal=principal, case_id=case_id)
+    access.get_visible_case(session, principal=principal, case_id=case_id)
     handover = session.exec(select(Handover).where(Handover.case_id == case_id)).first()
     if handover is None:
         raise NotFound("handover", f"case {case_id} has not been handed over")
@@ -210,7 +211,7 @@ def get_handover(session: Session, *, principal: Principal, case_id: uuid.UUID) 
 
 def get_ashes_destination(session: Session, *, principal: Principal, case_id: uuid.UUID) -> AshesDestination:
     """The ashes destination of a visible case, or NotFound."""
-    cases.get_visible_case(session, principal=principal, case_id=case_id)
+    access.get_visible_case(session, principal=principal, case_id=case_id)
     destination = session.exec(select(AshesDestination).where(AshesDestination.case_id == case_id)).first()
     if destination is None:
         raise NotFound("ashes_destination", f"no ashes destination recorded for case {case_id}")
@@ -257,6 +258,6 @@ def _refuse_second_interment(session: Session, case: Case, data: IntermentCreate
 
 def list_interments(session: Session, *, principal: Principal, case_id: uuid.UUID) -> list[Interment]:
     """Interments of a visible case, oldest first."""
-    cases.get_visible_case(session, principal=principal, case_id=case_id)
+    access.get_visible_case(session, principal=principal, case_id=case_id)
     return list(session.exec(select(Interment).where(Interment.case_id == case_id)
                              .order_by(col(Interment.interred_at))))
