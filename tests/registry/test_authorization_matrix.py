@@ -23,7 +23,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from assertions import last_audit
 from factories import case_payload, institution_payload
 from registry.security import crypto
 from registry.security.auth import DevelopmentIssuer
@@ -277,6 +279,7 @@ def test_every_role_on_every_operation(world, matrix_app, scope):
     stranger = DevelopmentIssuer(crypto.new_rsa_private_pem(), issuer="fsp-dev:tianjin",
                                  audience=settings.token_audience)  # another tenant's issuer and key
     own = world.institutions["own"]["id"]
+    session = Session(matrix_app.state.ctx.engine)
     wrong = []
     for role in ROLES:
         bound_to = own if role in INSTITUTION_BOUND else None
@@ -292,6 +295,11 @@ def test_every_role_on_every_operation(world, matrix_app, scope):
                 got = LISTED_NOTHING if response.json()["data"] == [] else "200, listing another's cases"
             if got != want:
                 wrong.append(f"{role} {method} {template} [{scope}]: expected {want}, got {got} {response.text[:160]}")
+            elif got == 403:
+                entry = last_audit(session)
+                if (entry.actor, entry.result) != (f"matrix-{role}", "refused"):
+                    wrong.append(f"{role} {method} {template} [{scope}]: the 403 is not audited with the subject")
             if response.status_code < 300:
                 world.used_up(key, name)
+    session.close()
     assert not wrong, "\n".join(wrong)
