@@ -37,3 +37,15 @@ def assert_refused_and_nothing_written(session: Session, before: dict, *models) 
 
 def snapshot(session: Session, *models) -> dict:
     return {model: count(session, model) for model in (*models, OutboxEvent, AuditEntry)}
+
+
+def assert_hidden_like_a_missing_case(client, method: str, path: str, case_id, headers: dict,
+                                      json: dict | None = None) -> None:
+    """The refusal for an existing case is the one for a case id that does not exist, but for the id itself."""
+    import uuid
+
+    missing = str(uuid.uuid4())
+    seen = client.request(method, path, json=json, headers=headers)
+    unseen = client.request(method, path.replace(str(case_id), missing), json=json, headers=headers)
+    assert (seen.status_code, unseen.status_code) == (404, 404), seen.text
+    assert seen.text.replace(str(case_id), "<id>") == unseen.text.replace(missing, "<id>")

@@ -175,16 +175,32 @@ def _pg_template(request: pytest.FixtureRequest) -> Iterator[str]:
         yield name
 
 
-@pytest.fixture
-def database_url(db_backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of a fresh, empty, fully migrated registry database that only this test uses."""
+@contextmanager
+def _fresh_database(db_backend: str, request: pytest.FixtureRequest, directory: Path) -> Iterator[str]:
+    """A fresh, empty, fully migrated registry database (its file in `directory` on SQLite)."""
     if db_backend == "sqlite":
-        path = tmp_path / "registry.db"
+        path = directory / "registry.db"
         shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
         yield f"sqlite:///{path}"
     else:
         with _pg_database(request, "fsp_t", template=request.getfixturevalue("_pg_template")) as url:
             yield url
+
+
+@pytest.fixture
+def database_url(db_backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh, empty, fully migrated registry database that only this test uses."""
+    with _fresh_database(db_backend, request, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_database_url(db_backend: str, request: pytest.FixtureRequest,
+                        tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`database_url` shared by the tests of one module, which overrides `db_backend` with a module-scoped
+    fixture (`return request.param`): data built once for many checks, e.g. the authorization matrix."""
+    with _fresh_database(db_backend, request, tmp_path_factory.mktemp("module-db")) as url:
+        yield url
 
 
 @pytest.fixture

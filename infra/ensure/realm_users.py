@@ -1,8 +1,9 @@
 """People in a tenant's realm, through the Keycloak admin API: add, list, disable, grant and revoke roles.
 
 Rules the functions enforce before anything is written: personal accounts only (no generic names such as
-`admin`), never two of the 三员 roles on one person, a registrar bound to one institution, and TOTP enrolment
-required of whoever holds an administrative role. Users are never deleted, only disabled.
+`admin`), never two of the 三员 roles on one person nor the auditor with the system or security administrator
+(`separation_conflict`, the rule the registry applies to tokens), a registrar bound to one institution, and TOTP
+enrolment required of whoever holds an administrative role. Users are never deleted, only disabled.
 """
 import re
 import secrets
@@ -14,7 +15,7 @@ from keycloak import KeycloakAdmin
 
 from infra.ensure import ProvisioningError
 from infra.ensure.realm import CONFIGURE_TOTP, INSTITUTION_ATTRIBUTE, administrative_roles, realm_roles
-from registry.security.permissions import SEPARATED_ADMIN_ROLES, Role
+from registry.security.permissions import Role, separation_conflict
 from tenants import TenantSpec
 
 # accounts that stand for no one in particular: grade 3 wants every action traced to one person
@@ -43,8 +44,8 @@ def check_roles(spec: TenantSpec, roles: set[str], *, institution_id: str | None
     if unknown:
         raise ProvisioningError(f"unknown role {', '.join(unknown)} in realm {spec.realm_name}; "
                                 f"its roles: {', '.join(realm_roles(spec))}")
-    separated = sorted(roles & SEPARATED_ADMIN_ROLES)
-    if len(separated) > 1:
+    separated = separation_conflict(roles)
+    if separated:
         raise ProvisioningError(f"三员分立: {' and '.join(separated)} must never be held by one person; "
                                 "nothing was changed")
     if Role.registrar.value in roles and not institution_id:

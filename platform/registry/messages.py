@@ -120,6 +120,8 @@ RULES: dict[str, tuple[str, str | None]] = {
     "not_retroactive": ("已公布的收费不能追溯修改：新价格最早从今天起执行，结束日期最早为昨天。", None),
     "already_ended": ("该价格已设定更早的结束日期。", None),
     "exclusive": ("请只选择其一：某一天的价格（on），或全部历史价格（history）。", None),
+    "already_interred": ("该逝者的安葬（安放）已经登记，不能重复登记。", None),
+    "plot_occupied": ("该墓位或格位已被占用。", None),
     "already_stored": ("遗体仍在冷藏柜中，请先办理出柜。", None),
     "cabinet_occupied": ("该冷藏柜已被占用。", None),
     "already_released": ("该存放记录已办理出柜。", None),
@@ -128,6 +130,7 @@ RULES: dict[str, tuple[str, str | None]] = {
     "valid_certificate_required": ("该业务没有有效的火化证明。", None),
     "institution_type": ("此项业务需要另一类型的殡葬服务机构。", None),
     # who may do what
+    "institution_active": ("该殡葬服务机构已暂停或注销，不能办理此项业务。", None),
     "institution_binding": ("您的账号只能办理本机构的业务。", None),
     "permission": ("您的角色没有此项操作的权限。", None),
     "separation_of_duties": ("系统管理员、安全管理员和审计管理员不能由同一人兼任（三员分立）。", None),

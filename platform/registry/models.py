@@ -6,10 +6,10 @@ from registry.exchange.models import ExchangeCursor, NationalEvent
 from registry.institutions.models import Institution, ServiceItem
 from registry.national.models import NationalCase, PersonMatch
 from registry.outbox.models import OutboxEvent
-from registry.remains.models import AshesDestination, Interment, Storage, Transport
+from registry.remains.models import AshesDestination, Handover, Interment, Storage, Transport
 from registry.sequences import TenantSequences
 from registry.sharing.models import SharingCursor
 
 __all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor",
-           "Institution", "Interment", "NationalCase", "NationalEvent", "OutboxEvent", "PersonMatch", "ServiceItem", "SharingCursor", "Storage",
-           "TenantSequences", "Transport"]
+           "Handover", "Institution", "Interment", "NationalCase", "NationalEvent", "OutboxEvent", "PersonMatch",
+           "ServiceItem", "SharingCursor", "Storage", "TenantSequences", "Transport"]

@@ -57,3 +57,17 @@ def test_jwks_publishes_the_signing_key(client, mint):
     token = mint("registrar")["Authorization"].split()[1]
     key = jwt.PyJWK(jwks["keys"][0]).key
     assert jwt.decode(token, key, algorithms=["RS256"], audience="registry-api")["sub"] == "tester"
+
+
+@pytest.mark.parametrize("roles", [("system-admin", "audit-admin"), ("security-admin", "system-admin"),
+                                   ("audit-admin", "security-admin", "auditor"), ("auditor", "system-admin"),
+                                   ("security-admin", "auditor")])
+def test_a_token_combining_separated_roles_is_refused(client, mint, session, roles):
+    response = client.get("/api/v1/audit", headers=mint(*roles, subject="two-hats"))
+    assert_problem(response, 403, "authorization", "separation_of_duties")
+    assert (last_audit(session).actor, last_audit(session).result) == ("two-hats", "refused")
+
+
+def test_the_auditor_may_also_be_the_audit_administrator(client, mint):
+    # both only read the trail: 三员分立 keeps the auditor away from those whose work it checks
+    assert client.get("/api/v1/audit", headers=mint("auditor", "audit-admin")).status_code == 200

@@ -67,6 +67,17 @@ def test_three_administrators_never_on_one_person(admin, tenant, held, granted):
     assert admin.get_user_id("li.na") is None
 
 
+@pytest.mark.parametrize("held, granted", [("auditor", "system-admin"), ("security-admin", "auditor")])
+def test_the_auditor_is_never_a_system_or_security_administrator(admin, tenant, held, granted):
+    before, _ = add_user(admin, tenant, "he.ping", roles={held})
+    with pytest.raises(ProvisioningError, match="三员分立.*never be held by one person"):
+        set_roles(admin, tenant, "he.ping", grant={granted}, revoke=set())
+    assert find_user(admin, "he.ping") == before
+    with pytest.raises(ProvisioningError, match="三员分立"):
+        add_user(admin, tenant, "xu.lan", roles={held, granted})
+    assert admin.get_user_id("xu.lan") is None
+
+
 def test_swapping_one_administrator_role_for_another_is_allowed(admin, tenant):
     add_user(admin, tenant, "gao.yan", roles={"system-admin"})
     user, outcome = set_roles(admin, tenant, "gao.yan", grant={"audit-admin"}, revoke={"system-admin"})

@@ -5,6 +5,10 @@ present (the same archive record imported before, so re-running an import change
 its errors. The created ones are closed and archived at once, and each gets its audit entry and a
 `case.imported` event, which ships to the national database like any other; each refused one gets a refused
 audit entry. All of one batch is one transaction.
+
+Records may name a suspended or closed institution: they are history, imported by a provincial admin, and the
+rule that a registrar of an inactive institution records nothing (`cases.check_institution_active`) is about
+work done there now.
 """
 import re
 from dataclasses import replace

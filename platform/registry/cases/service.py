@@ -16,8 +16,12 @@ from registry.cases.models import (
 )
 from registry.context import TenantContext
 from registry.db_types import new_id, utcnow
-from registry.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from registry.institutions.models import Institution
+from registry.errors import Conflict, DomainError, Invalid
+from registry.cases.access import (
+    check_institution_active, check_institution_binding, get_visible_case, get_writable_case,
+)
+from registry.institutions.models import Institution, InstitutionStatus
+from registry.remains.models import Handover
 from registry.security.auth import Principal
 from registry.security.masking import mask_id_number, mask_phone
 from registry.security.permissions import INSTITUTION_BOUND
@@ -40,34 +44,8 @@ _DUPLICATES_BY_PERSON = (sa_select(Case.id, Case.id_number_index)
 _DUPLICATES_BY_ID_OR_PERSON = (sa_select(Case.id, Case.id_number_index)
                                .where(or_(Case.id_number_index == bindparam("index"), _SAME_PERSON),
                                       Case.id != bindparam("exclude")).limit(2))
-_INSTITUTION_EXISTS = sa_select(Institution.id).where(Institution.id == bindparam("institution_id"))
+_INSTITUTION_STATUS = sa_select(Institution.status).where(Institution.id == bindparam("institution_id"))
 _INSERT_CASE = insert(Case.__table__)
-
-
-def check_institution_binding(principal: Principal, institution_id: uuid.UUID, *, field: str = "institution_id") -> None:
-    """A registrar works for one institution only; refuse writes for any other."""
-    if not principal.roles & INSTITUTION_BOUND:
-        return
-    if principal.institution_id is None:
-        raise Forbidden(field, "institution_binding", "your registrar account is not bound to any institution")
-    if principal.institution_id != institution_id:
-        raise Forbidden(field, "institution_binding",
-                        f"your account is bound to institution {principal.institution_id}, not {institution_id}")
-
-
-def get_case(session: Session, *, case_id: uuid.UUID) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound("case_id", f"case {case_id} not found")
-    return case
-
-
-def get_visible_case(session: Session, *, principal: Principal, case_id: uuid.UUID) -> Case:
-    """The case, if this principal may see it; other institutions' cases are not found for a registrar."""
-    case = get_case(session, case_id=case_id)
-    if principal.roles & INSTITUTION_BOUND and principal.institution_id != case.institution_id:
-        raise NotFound("case_id", f"case {case_id} not found")
-    return case
 
 
 def search_cases(session: Session, *, ctx: TenantContext, principal: Principal,
@@ -79,7 +57,9 @@ def search_cases(session: Session, *, ctx: TenantContext, principal: Principal,
     """
     query = select(Case)
     if principal.roles & INSTITUTION_BOUND:
-        query = query.where(Case.institution_id == principal.institution_id)
+        # its own cases, and those handed over to it (ashes received for interment)
+        received = select(Handover.case_id).where(Handover.to_institution_id == principal.institution_id)
+        query = query.where(or_(Case.institution_id == principal.institution_id, col(Case.id).in_(received)))
     for column, value in ((Case.institution_id, search.institution_id), (Case.status, search.status),
                           (Case.deceased_name, search.deceased_name), (Case.archive_ref, search.archive_ref)):
         if value is not None:
@@ -241,9 +221,10 @@ def claim_declarations(session: Session, ctx: TenantContext, declarations: list[
 
 def screen(session: Session, ctx: TenantContext, declarations: list[Declaration]) -> list[CasePublic | DomainError]:
     """Per declaration, in order: its case as it would be written, or why it is refused (its institution, the
-    principal's binding, a likely duplicate in the registry or earlier in the list). Writes nothing."""
+    principal's binding and its institution's status, a likely duplicate in the registry or earlier in the list).
+    Writes nothing."""
     connection = session.connection()
-    institutions: dict[uuid.UUID, bool] = {}
+    institutions: dict[uuid.UUID, InstitutionStatus | None] = {}
     accepted: list[Declaration] = []
     results: list[CasePublic | DomainError] = []
     for declaration in declarations:
@@ -251,10 +232,11 @@ def screen(session: Session, ctx: TenantContext, declarations: list[Declaration]
         try:
             if institution_id not in institutions:
                 institutions[institution_id] = connection.execute(
-                    _INSTITUTION_EXISTS, {"institution_id": institution_id}).first() is not None
-            if not institutions[institution_id]:
+                    _INSTITUTION_STATUS, {"institution_id": institution_id}).scalar()
+            if institutions[institution_id] is None:
                 raise Invalid("institution_id", "exists", f"institution {institution_id} does not exist")
             check_institution_binding(declaration.principal, institution_id)
+            check_institution_active(declaration.principal, institution_id, institutions[institution_id])
             _refuse_duplicate(session, ctx, declaration.data, index=declaration.index)
             _raise_duplicate(next(filter(None, map(declaration.duplicates, accepted)), None))
         except DomainError as refusal:
@@ -319,8 +301,7 @@ def _current_facts(case: Case, ctx: TenantContext) -> dict:
 def _corrected_facts(session: Session, *, ctx: TenantContext, principal: Principal, case_id: uuid.UUID,
                      changes: dict) -> tuple[CaseFacts, datetime]:
     """The case's facts with the changes applied and validated, and the version of the case they start from."""
-    case = get_visible_case(session, principal=principal, case_id=case_id)
-    check_institution_binding(principal, case.institution_id)
+    case = get_writable_case(session, principal=principal, case_id=case_id)
     if case.archived_at is not None:
         raise Conflict("case_id", "archived", f"case {case_id} is archived and can no longer be corrected")
     unknown = sorted(set(changes) - set(CaseFacts.model_fields))
@@ -391,7 +372,7 @@ def move_status(session: Session, head, *, principal: Principal, case: Case, all
 def transition(session: Session, *, principal: Principal, case_id: uuid.UUID, action: str) -> Case:
     """register (declared → registered) or close (cremated|buried → closed)."""
     head = journal.begin(session)
-    case = get_visible_case(session, principal=principal, case_id=case_id)
+    case = get_writable_case(session, principal=principal, case_id=case_id)
     allowed_from, to = _TRANSITIONS[action]
     move_status(session, head, principal=principal, case=case, allowed_from=allowed_from, to=to, action=action)
     session.commit()
@@ -401,7 +382,7 @@ def transition(session: Session, *, principal: Principal, case_id: uuid.UUID, ac
 def archive_case(session: Session, *, principal: Principal, case_id: uuid.UUID) -> Case:
     """Archive a closed case: it stays readable and can no longer change."""
     head = journal.begin(session)
-    case = get_visible_case(session, principal=principal, case_id=case_id)
+    case = get_writable_case(session, principal=principal, case_id=case_id)
     if case.status != CaseStatus.closed or case.archived_at is not None:
         raise Conflict("status", "status_flow", f"only a closed, unarchived case can be archived; {case.id} is "
                                                 f"{case.status.value}{' and archived' if case.archived_at else ''}")

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from registry import journal, sequences
+from registry.cases import access
 from registry.cases import service as cases
 from registry.cases.models import Case, CaseStatus
 from registry.context import TenantContext
@@ -34,7 +35,7 @@ def find_cremation(session: Session, *, case_id: uuid.UUID) -> Cremation | None:
 
 def get_cremation(session: Session, *, principal: Principal, case_id: uuid.UUID) -> Cremation:
     """The cremation of a case this principal may see, or NotFound."""
-    cases.get_visible_case(session, principal=principal, case_id=case_id)
+    access.get_visible_case(session, principal=principal, case_id=case_id)
     cremation = find_cremation(session, case_id=case_id)
     if cremation is None:
         raise NotFound("cremation", f"no cremation recorded for case {case_id}")
@@ -43,15 +44,15 @@ def get_cremation(session: Session, *, principal: Principal, case_id: uuid.UUID)
 
 def record_cremation(session: Session, *, ctx: TenantContext, principal: Principal, case_id: uuid.UUID,
                      data: CremationCreate) -> Cremation:
-    """Record the cremation of a registered case at a cremating institution; the case becomes cremated."""
+    """Record the cremation of a registered case by its own institution, which cremates (a funeral home or a
+    crematorium); the case becomes cremated."""
     head = journal.begin(session)
-    # the crematorium is often not the institution that declared the case: the binding that counts is the
-    # registrar's to the cremating institution
-    case = cases.get_case(session, case_id=case_id)
+    # another institution's case is not found, whatever its state: a refusal must not tell it exists
+    case = access.get_writable_case(session, principal=principal, case_id=case_id)
     institution = session.get(Institution, data.institution_id)
     if institution is None:
         raise Invalid("institution_id", "exists", f"institution {data.institution_id} does not exist")
-    cases.check_institution_binding(principal, data.institution_id)
+    access.check_institution_binding(principal, data.institution_id)
     institutions.require_type(institution, allowed=CREMATING_TYPES, field="institution_id", purpose="cremation")
     existing = find_cremation(session, case_id=case.id)
     if existing is not None:
@@ -76,7 +77,7 @@ def record_cremation(session: Session, *, ctx: TenantContext, principal: Princip
 
 def list_certificates(session: Session, *, principal: Principal, case_id: uuid.UUID) -> list[Certificate]:
     """Every certificate of a visible case, valid and cancelled, newest first."""
-    cases.get_visible_case(session, principal=principal, case_id=case_id)
+    access.get_visible_case(session, principal=principal, case_id=case_id)
     return list(session.exec(select(Certificate).where(Certificate.case_id == case_id)
                              .order_by(col(Certificate.issued_at).desc(), col(Certificate.number).desc())))
 
@@ -88,13 +89,13 @@ def _valid_certificate(session: Session, case_id: uuid.UUID) -> Certificate | No
 
 def _writable_cremation(session: Session, principal: Principal, case_id: uuid.UUID) -> tuple[Case, Cremation]:
     """The case and its cremation, for a principal working at the cremating institution."""
-    case = cases.get_visible_case(session, principal=principal, case_id=case_id)
+    case = access.get_writable_case(session, principal=principal, case_id=case_id)
     if case.archived_at is not None:
         raise Conflict("case_id", "archived", f"case {case.id} is archived")
     cremation = find_cremation(session, case_id=case.id)
     if cremation is None:
         raise Conflict("case_id", "cremation_required", f"case {case.id} has no cremation record")
-    cases.check_institution_binding(principal, cremation.institution_id)
+    access.check_institution_binding(principal, cremation.institution_id)
     return case, cremation
 
 

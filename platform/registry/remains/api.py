@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 from registry.deps import API_PREFIX, CasesReader, RemainsWriter, SessionDep
 from registry.remains import service
 from registry.remains.models import (
-    AshesDestinationCreate, AshesDestinationPublic, IntermentCreate, IntermentPublic, IntermentsPublic,
+    AshesDestinationCreate, AshesDestinationPublic, HandoverPublic, IntermentCreate, IntermentPublic, IntermentsPublic,
     StorageCreate, StoragePublic, StorageRelease, StoragesPublic, TransportCreate, TransportPublic, TransportsPublic,
 )
 
@@ -61,6 +61,12 @@ def record_ashes_destination(case_id: uuid.UUID, body: AshesDestinationCreate, s
 def get_ashes_destination(case_id: uuid.UUID, session: SessionDep, principal: CasesReader) -> AshesDestinationPublic:
     return AshesDestinationPublic.model_validate(
         service.get_ashes_destination(session, principal=principal, case_id=case_id))
+
+
+@router.get("/{case_id}/handover", response_model=HandoverPublic)
+def get_handover(case_id: uuid.UUID, session: SessionDep, principal: CasesReader) -> HandoverPublic:
+    """Who the case was handed over to with its ashes (骨灰移交): that institution reads it and inters them."""
+    return HandoverPublic.model_validate(service.get_handover(session, principal=principal, case_id=case_id))
 
 
 @router.post("/{case_id}/interments", response_model=IntermentPublic, status_code=CREATED)

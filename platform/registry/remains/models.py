@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
+import sqlalchemy as sa
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StringConstraints, model_validator
 from pydantic import Field as Check
 from sqlmodel import Field, SQLModel
@@ -211,6 +212,32 @@ class AshesDestinationPublic(BaseModel):
     recorded_at: ChinaTime
 
 
+# ---- 骨灰移交: the hand-over of the ashes to the institution receiving them
+
+class Handover(SQLModel, table=True):
+    """Written with an ashes destination that names a receiving cemetery or columbarium other than the case's
+    institution: that institution's registrars may then read this case and record its interment, nothing else."""
+    __tablename__ = "case_handovers"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="cases.id", unique=True, index=True)  # one ashes destination per case
+    ashes_destination_id: uuid.UUID = Field(foreign_key="ashes_destinations.id", unique=True)
+    from_institution_id: uuid.UUID = Field(foreign_key="institutions.id")
+    to_institution_id: uuid.UUID = Field(foreign_key="institutions.id", index=True)
+    handed_over_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class HandoverPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    ashes_destination_id: uuid.UUID
+    from_institution_id: uuid.UUID
+    to_institution_id: uuid.UUID
+    handed_over_at: ChinaTime
+
+
 # ---- 安葬 / 安放: interment
 
 class IntermentKind(StrEnum):
@@ -246,9 +273,11 @@ class IntermentCreate(_Input):
 
 class Interment(SQLModel, table=True):
     __tablename__ = "interments"
+    # the database itself keeps one interment per case and one case per plot or niche, whatever races above it
+    __table_args__ = (sa.Index("uq_interments_plot", "institution_id", "plot_or_niche", unique=True),)
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
-    case_id: uuid.UUID = Field(foreign_key="cases.id", index=True)
+    case_id: uuid.UUID = Field(foreign_key="cases.id", unique=True, index=True)
     kind: IntermentKind
     remains_form: RemainsForm
     institution_id: uuid.UUID = Field(foreign_key="institutions.id", index=True)

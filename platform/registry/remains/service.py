@@ -5,16 +5,17 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from registry import journal
+from registry.cases import access
 from registry.cases import service as cases
 from registry.cases.models import Case, CaseStatus
 from registry.db_types import china_isoformat
 from registry.errors import Conflict, Invalid, NotFound
 from registry.institutions import service as institutions
-from registry.institutions.models import Institution, InstitutionType
+from registry.institutions.models import Institution, InstitutionStatus, InstitutionType
 from registry.remains.models import (
     INTERMENT_TYPES, RECEIVING_TYPES, STORAGE_TYPES, TRANSPORT_TYPES, AshesDestination, AshesDestinationCreate,
-    AshesDestinationPublic, Interment, IntermentCreate, IntermentPublic, RemainsForm, Storage, StorageCreate,
-    StoragePublic, StorageRelease, Transport, TransportCreate, TransportPublic,
+    AshesDestinationPublic, Handover, Interment, IntermentCreate, IntermentPublic, RemainsForm, Storage,
+    StorageCreate, StoragePublic, StorageRelease, Transport, TransportCreate, TransportPublic,
 )
 from registry.security.auth import Principal
 from registry.security.permissions import INSTITUTION_BOUND
@@ -24,15 +25,18 @@ ASHES_STATUSES = frozenset({CaseStatus.cremated, CaseStatus.closed})
 
 
 def _institution(session: Session, institution_id: uuid.UUID, *, allowed: frozenset[InstitutionType],
-                 purpose: str, worker: Principal | None = None) -> Institution:
-    """An institution named in the body: 422 if it does not exist or cannot do the work; with `worker`, 403 unless
-    that principal may work for it."""
+                 purpose: str, worker: Principal | None = None, receiving: bool = False) -> Institution:
+    """An institution named in the body: 422 if it does not exist or cannot do the work (or, `receiving` the
+    remains or ashes, is not active); with `worker`, 403 unless that principal may work for it."""
     institution = session.get(Institution, institution_id)
     if institution is None:
         raise Invalid("institution_id", "exists", f"institution {institution_id} does not exist")
     if worker is not None:
-        cases.check_institution_binding(worker, institution_id)
+        access.check_institution_binding(worker, institution_id)
     institutions.require_type(institution, allowed=allowed, field="institution_id", purpose=purpose)
+    if receiving and institution.status != InstitutionStatus.active:
+        raise Invalid("institution_id", "institution_active",
+                      f"institution {institution_id} is {institution.status.value} and receives nothing")
     return institution
 
 
@@ -60,13 +64,13 @@ def _after_death(case: Case, at: datetime, field: str) -> None:
         raise Invalid(field, "after_death", f"{field} is before the death of the deceased")
 
 
-def _case_for_receiver(session: Session, principal: Principal, case_id: uuid.UUID,
-                       receiving_id: uuid.UUID | None) -> Case:
-    """The case, for its handling institution or for the institution receiving the remains or ashes."""
-    case = cases.get_case(session, case_id=case_id)
-    if principal.roles & INSTITUTION_BOUND and principal.institution_id not in (case.institution_id, receiving_id):
-        # the same answer an invisible case gets: a registrar elsewhere learns nothing about the case
-        raise NotFound("case_id", f"case {case_id} not found")
+def _case_for_interment(session: Session, principal: Principal, case_id: uuid.UUID, place_id: uuid.UUID) -> Case:
+    """The case, for its own institution or for the institution its ashes were handed over to, which records
+    interments at its own place only."""
+    case = access.get_visible_case(session, principal=principal, case_id=case_id)
+    if principal.roles & INSTITUTION_BOUND and principal.institution_id != case.institution_id:
+        access.check_institution_binding(principal, place_id)  # visible, yet not its own: a hand-over
+    access.require_active_institution(session, principal)
     return case
 
 
@@ -82,7 +86,7 @@ def _written(session: Session, head, principal: Principal, *, kind: str, action:
 def record_transport(session: Session, *, principal: Principal, case_id: uuid.UUID, data: TransportCreate) -> Transport:
     """Record a remains transport by a funeral home or service station of an open case."""
     head = journal.begin(session)
-    case = cases.get_visible_case(session, principal=principal, case_id=case_id)
+    case = access.get_writable_case(session, principal=principal, case_id=case_id)
     _institution(session, data.institution_id, allowed=TRANSPORT_TYPES, purpose="remains transport", worker=principal)
     _require_open(case, "remains transport")
     _after_death(case, data.departed_at, "departed_at")
@@ -96,7 +100,7 @@ def record_transport(session: Session, *, principal: Principal, case_id: uuid.UU
 
 def list_transports(session: Session, *, principal: Principal, case_id: uuid.UUID) -> list[Transport]:
     """Transports of a visible case, in the order they departed."""
-    cases.get_visible_case(session, principal=principal, case_id=case_id)
+    access.get_visible_case(session, principal=principal, case_id=case_id)
     return list(session.exec(select(Transport).where(Transport.case_id == case_id)
                              .order_by(col(Transport.departed_at))))
 
@@ -106,7 +110,7 @@ def list_transports(session: Session, *, principal: Principal, case_id: uuid.UUI
 def record_storage(session: Session, *, principal: Principal, case_id: uuid.UUID, data: StorageCreate) -> Storage:
     """Put the remains of an open case in a funeral home's cabinet; one body per cabinet, one cabinet per body."""
     head = journal.begin(session)
-    case = cases.get_visible_case(session, principal=principal, case_id=case_id)
+    case = access.get_writable_case(session, principal=principal, case_id=case_id)
     _institution(session, data.institution_id, allowed=STORAGE_TYPES, purpose="remains storage", worker=principal)
     _require_open(case, "remains storage")
     _after_death(case, data.stored_at, "stored_at")
@@ -131,7 +135,7 @@ def record_storage(session: Session, *, principal: Principal, case_id: uuid.UUID
 
 def list_storages(session: Session, *, principal: Principal, case_id: uuid.UUID) -> list[Storage]:
     """Storages of a visible case, in the order they began."""
-    cases.get_visible_case(session, principal=principal, case_id=case_id)
+    access.get_visible_case(session, principal=principal, case_id=case_id)
     return list(session.exec(select(Storage).where(Storage.case_id == case_id).order_by(col(Storage.stored_at))))
 
 
@@ -139,11 +143,11 @@ def release_storage(session: Session, *, principal: Principal, case_id: uuid.UUI
                     data: StorageRelease) -> Storage:
     """Take the remains out of storage; a storage is released once."""
     head = journal.begin(session)
-    case = cases.get_visible_case(session, principal=principal, case_id=case_id)
+    case = access.get_writable_case(session, principal=principal, case_id=case_id)
     storage = session.get(Storage, storage_id)
     if storage is None or storage.case_id != case.id:
         raise NotFound("storage_id", f"storage {storage_id} of case {case_id} not found")
-    cases.check_institution_binding(principal, storage.institution_id)
+    access.check_institution_binding(principal, storage.institution_id)
     _require_not_archived(case)
     if storage.released_at is not None:
         raise Conflict("storage_id", "already_released",
@@ -162,12 +166,15 @@ def release_storage(session: Session, *, principal: Principal, case_id: uuid.UUI
 
 def record_ashes_destination(session: Session, *, principal: Principal, case_id: uuid.UUID,
                              data: AshesDestinationCreate) -> AshesDestination:
-    """Record where the ashes of a cremated case went; once per case."""
+    """Record where the ashes of a cremated case went; once per case, by the case's institution. A cemetery or
+    columbarium it names is handed the case over (`Handover`): its registrars may then read the case and record
+    the interment there."""
     head = journal.begin(session)
-    case = _case_for_receiver(session, principal, case_id, data.institution_id)
+    case = access.get_writable_case(session, principal=principal, case_id=case_id)
     if data.institution_id is not None:
         allowed = RECEIVING_TYPES.get(data.destination, frozenset(InstitutionType))
-        _institution(session, data.institution_id, allowed=allowed, purpose=f"destination {data.destination.value}")
+        _institution(session, data.institution_id, allowed=allowed, purpose=f"destination {data.destination.value}",
+                     receiving=data.destination in RECEIVING_TYPES)
     existing = session.exec(select(AshesDestination).where(AshesDestination.case_id == case.id)).first()
     if existing is not None:
         raise Conflict("case_id", "unique", f"case {case.id} already has ashes destination {existing.id}",
@@ -175,15 +182,37 @@ def record_ashes_destination(session: Session, *, principal: Principal, case_id:
     _require_ashes(case, "an ashes destination")
     destination = AshesDestination(case_id=case.id, **data.model_dump())
     session.add(destination)
+    if data.destination in RECEIVING_TYPES and data.institution_id != case.institution_id:
+        _hand_over(session, head, principal, case=case, destination=destination)
     _written(session, head, principal, kind="ashes_destination", action="record", event="recorded", row=destination,
              public=AshesDestinationPublic)
     session.commit()
     return destination
 
 
+def _hand_over(session: Session, head, principal: Principal, *, case: Case, destination: AshesDestination) -> None:
+    """Hand the case over to the institution receiving its ashes; audited on its own (no event: the destination's
+    event carries the receiving institution)."""
+    handover = Handover(case_id=case.id, ashes_destination_id=destination.id, from_institution_id=case.institution_id,
+                        to_institution_id=destination.institution_id)
+    session.add(handover)
+    journal.written(session, head, actor=principal.subject, action="case.hand_over", object_type="case",
+                    object_id=case.id, event_type=None, payload=None,
+                    detail={"handover_id": str(handover.id), "to_institution_id": str(handover.to_institution_id)})
+
+
+def get_handover(session: Session, *, principal: Principal, case_id: uuid.UUID) -> Handover:
+    """The hand-over of a visible case, or NotFound."""
+    access.get_visible_case(session, principal=principal, case_id=case_id)
+    handover = session.exec(select(Handover).where(Handover.case_id == case_id)).first()
+    if handover is None:
+        raise NotFound("handover", f"case {case_id} has not been handed over")
+    return handover
+
+
 def get_ashes_destination(session: Session, *, principal: Principal, case_id: uuid.UUID) -> AshesDestination:
     """The ashes destination of a visible case, or NotFound."""
-    cases.get_visible_case(session, principal=principal, case_id=case_id)
+    access.get_visible_case(session, principal=principal, case_id=case_id)
     destination = session.exec(select(AshesDestination).where(AshesDestination.case_id == case_id)).first()
     if destination is None:
         raise NotFound("ashes_destination", f"no ashes destination recorded for case {case_id}")
@@ -193,16 +222,19 @@ def get_ashes_destination(session: Session, *, principal: Principal, case_id: uu
 # ---- 安葬 / 安放
 
 def record_interment(session: Session, *, principal: Principal, case_id: uuid.UUID, data: IntermentCreate) -> Interment:
-    """Record a burial or placement; burying a body moves a registered case to buried."""
+    """Record a burial or placement, once per case and once per plot or niche; burying a body moves a registered
+    case to buried. By the case's institution, or by the one its ashes were handed over to."""
     head = journal.begin(session)
-    case = _case_for_receiver(session, principal, case_id, data.institution_id)
-    _institution(session, data.institution_id, allowed=INTERMENT_TYPES[data.kind], purpose=data.kind.value)
+    case = _case_for_interment(session, principal, case_id, data.institution_id)
+    _institution(session, data.institution_id, allowed=INTERMENT_TYPES[data.kind], purpose=data.kind.value,
+                 receiving=True)
     _after_death(case, data.interred_at, "interred_at")
     if data.remains_form == RemainsForm.body:
         cases.move_status(session, head, principal=principal, case=case, allowed_from={CaseStatus.registered},
                           to=CaseStatus.buried, action="bury")
     else:
         _require_ashes(case, "interring ashes")
+    _refuse_second_interment(session, case, data)
     interment = Interment(case_id=case.id, **data.model_dump())
     session.add(interment)
     _written(session, head, principal, kind="interment", action="record", event="recorded", row=interment,
@@ -211,8 +243,22 @@ def record_interment(session: Session, *, principal: Principal, case_id: uuid.UU
     return interment
 
 
+def _refuse_second_interment(session: Session, case: Case, data: IntermentCreate) -> None:
+    """One interment per case, one case per plot or niche (unique indexes back both against races)."""
+    earlier = session.exec(select(Interment).where(Interment.case_id == case.id)).first()
+    if earlier is not None:
+        raise Conflict("case_id", "already_interred", f"case {case.id} is already interred in {earlier.plot_or_niche} "
+                                                      f"(interment {earlier.id})", existing_id=str(earlier.id))
+    occupied = select(Interment.id).where(Interment.institution_id == data.institution_id,
+                                          Interment.plot_or_niche == data.plot_or_niche)
+    if session.exec(occupied).first() is not None:
+        # another case, possibly of another institution: nothing about it is named
+        raise Conflict("plot_or_niche", "plot_occupied",
+                       f"{data.plot_or_niche} of institution {data.institution_id} already holds another case")
+
+
 def list_interments(session: Session, *, principal: Principal, case_id: uuid.UUID) -> list[Interment]:
     """Interments of a visible case, oldest first."""
-    cases.get_visible_case(session, principal=principal, case_id=case_id)
+    access.get_visible_case(session, principal=principal, case_id=case_id)
     return list(session.exec(select(Interment).where(Interment.case_id == case_id)
                              .order_by(col(Interment.interred_at))))

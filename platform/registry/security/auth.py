@@ -17,7 +17,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from registry.errors import Forbidden, Unauthorized
 from registry.security import crypto
-from registry.security.permissions import SEPARATED_ADMIN_ROLES, Permission, permissions_of
+from registry.security.permissions import Permission, permissions_of, separation_conflict
 
 ALGORITHM = "RS256"
 LEEWAY_SECONDS = 30
@@ -202,9 +202,10 @@ def principal_from_claims(claims: dict) -> Principal:
 
 
 def check_separation(principal: Principal) -> None:
-    """三员分立: a token holding two of the separated administrator roles is refused, whatever the realm says."""
-    held = sorted(principal.roles & SEPARATED_ADMIN_ROLES)
-    if len(held) > 1:
+    """三员分立: a token holding two roles that must stay apart (two of the three administrators, or the auditor
+    with the system or security administrator) is refused, whatever the realm says."""
+    held = separation_conflict(principal.roles)
+    if held:
         raise Forbidden("authorization", "separation_of_duties",
                         f"roles {', '.join(held)} must never be held by one person")
 

@@ -43,6 +43,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 INSTITUTION_BOUND = frozenset({Role.registrar})
 # 三员分立 (GB/T 22239): system, security and audit administrators are three different people
 SEPARATED_ADMIN_ROLES = frozenset({Role.system_admin.value, Role.security_admin.value, Role.audit_admin.value})
+# no two roles of one set on one person: the three administrators, and the auditor who checks what the system
+# and security administrators do. The one definition the registry (tokens) and provisioning (grants) both apply.
+SEPARATED_ROLE_SETS: tuple[frozenset[str], ...] = (
+    SEPARATED_ADMIN_ROLES,
+    frozenset({Role.system_admin.value, Role.security_admin.value, Role.auditor.value}),
+)
 # administrative roles: whoever holds one signs in with a second factor (TOTP)
 ADMINISTRATIVE_ROLES = SEPARATED_ADMIN_ROLES | {Role.provincial_admin.value, Role.ministry_operator.value}
 
@@ -55,3 +61,12 @@ def permissions_of(roles: frozenset[str]) -> frozenset[Permission]:
         except ValueError:
             continue  # roles of other applications in the same realm grant nothing here
     return frozenset(granted)
+
+
+def separation_conflict(roles: frozenset[str] | set[str]) -> tuple[str, ...]:
+    """The roles that must never be held together, sorted, among `roles`; empty when the set is allowed."""
+    for separated in SEPARATED_ROLE_SETS:
+        held = roles & separated
+        if len(held) > 1:
+            return tuple(sorted(held))
+    return ()

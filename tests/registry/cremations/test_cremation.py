@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
+from assertions import assert_hidden_like_a_missing_case
 from factories import create_institution, declare_case
 from registry.audit.models import AuditEntry
 from registry.cremations.models import Cremation
@@ -145,13 +146,19 @@ def test_a_reviewer_cannot_record_a_cremation(
                    "authorization", "permission", Cremation)
 
 
-def test_a_crematorium_cremates_a_case_declared_at_a_funeral_home(
-        client, mint, admin, registered_case, cremation_payload, case_status, expect_refusal):
+@pytest.mark.parametrize("status", ["declared", "registered"])
+def test_another_institution_cannot_cremate_a_case_nor_learn_it_exists(
+        client, mint, admin, registrar, funeral_home, register, cremation_payload, case_status, expect_refusal, status):
+    case = declare_case(client, registrar, funeral_home["id"])
+    if status == "registered":
+        register(case)
     crematorium = create_institution(client, admin, type="crematorium")
-    crematorium_registrar = mint("registrar", institution_id=uuid.UUID(crematorium["id"]))
-    response = client.post(_path(registered_case), json=cremation_payload(crematorium["id"]),
-                           headers=crematorium_registrar)
-    assert response.status_code == 201, response.text
-    assert case_status(registered_case) == "cremated"
-    expect_refusal(_path({"id": uuid.uuid4()}), cremation_payload(crematorium["id"]), crematorium_registrar, 404,
-                   "case_id", "exists", Cremation)
+    outsider = mint("registrar", institution_id=uuid.UUID(crematorium["id"]))
+    expect_refusal(_path(case), cremation_payload(crematorium["id"]), outsider, 404, "case_id", "exists", Cremation)
+    assert_hidden_like_a_missing_case(client, "POST", _path(case), case["id"], outsider,
+                                      json=cremation_payload(crematorium["id"]))
+    assert case_status(case) == status
+    if status == "registered":  # its own institution still cremates it and certifies the cremation
+        own = client.post(_path(case), json=cremation_payload(funeral_home["id"]), headers=registrar)
+        assert own.status_code == 201, own.text
+        assert client.post(f"/api/v1/cases/{case['id']}/certificates", headers=registrar).status_code == 201

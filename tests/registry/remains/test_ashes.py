@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from assertions import assert_hidden_like_a_missing_case
 from registry.remains.models import AshesDestination
 
 
@@ -108,11 +109,14 @@ def test_an_unknown_institution_is_invalid_input(registrar, cremated_case, expec
     expect_refusal(_path(cremated_case), payload, registrar, 422, "institution_id", "exists", AshesDestination)
 
 
-def test_the_receiving_institution_may_record_it(client, make_institution, registrar_of, cremated_case):
+def test_the_receiving_institution_cannot_record_it_for_a_case_it_cannot_read(
+        client, make_institution, registrar_of, cremated_case, expect_refusal):
+    # the case's own institution names the receiver (the hand-over): the receiver cannot name itself
     cemetery = make_institution("commercial_cemetery")
     payload = {"destination": "commercial_cemetery", "institution_id": cemetery["id"], "plot_or_niche": "福园2排5号"}
-    response = client.post(_path(cremated_case), json=payload, headers=registrar_of(cemetery))
-    assert response.status_code == 201, response.text
+    expect_refusal(_path(cremated_case), payload, registrar_of(cemetery), 404, "case_id", "exists", AshesDestination)
+    assert_hidden_like_a_missing_case(client, "POST", _path(cremated_case), cremated_case["id"],
+                                      registrar_of(cemetery), json=payload)
 
 
 def test_an_uninvolved_registrar_does_not_find_the_case(make_institution, registrar_of, cremated_case,

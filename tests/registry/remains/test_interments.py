@@ -4,7 +4,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
+from assertions import assert_hidden_like_a_missing_case
 from registry.remains.models import Interment
 
 
@@ -136,9 +138,45 @@ def test_an_unknown_institution_is_invalid_input(registrar, cremated_case, expec
                    "exists", Interment)
 
 
-def test_the_receiving_institution_may_record_it(client, registrar_of, columbarium, cremated_case):
-    response = client.post(_path(cremated_case), json=_interment(columbarium), headers=registrar_of(columbarium))
-    assert response.status_code == 201, response.text
+def test_without_a_hand_over_the_place_does_not_find_the_case(client, registrar_of, columbarium, cremated_case,
+                                                              expect_refusal):
+    receiver = registrar_of(columbarium)
+    expect_refusal(_path(cremated_case), _interment(columbarium), receiver, 404, "case_id", "exists", Interment)
+    assert_hidden_like_a_missing_case(client, "POST", _path(cremated_case), cremated_case["id"], receiver,
+                                      json=_interment(columbarium))
+
+
+def test_a_case_is_interred_once(client, registrar, columbarium, cemetery, cremated_case, expect_refusal):
+    assert client.post(_path(cremated_case), json=_interment(columbarium), headers=registrar).status_code == 201
+    for again in (_interment(columbarium), _interment(cemetery, "burial", plot_or_niche="福园1排1号")):
+        expect_refusal(_path(cremated_case), again, registrar, 409, "case_id", "already_interred", Interment)
+
+
+def test_a_plot_holds_one_case(client, registrar, columbarium, make_institution, funeral_home, case_at,
+                               expect_refusal):
+    first, second = (case_at(funeral_home, registrar, "cremated") for _ in range(2))
+    assert client.post(_path(first), json=_interment(columbarium), headers=registrar).status_code == 201
+    body = expect_refusal(_path(second), _interment(columbarium), registrar, 409, "plot_or_niche", "plot_occupied",
+                          Interment)
+    assert first["id"] not in json.dumps(body)  # the other case is not named
+    # the same niche number at another columbarium is another niche
+    elsewhere = _interment(make_institution("columbarium"))
+    assert client.post(_path(second), json=elsewhere, headers=registrar).status_code == 201
+
+
+@pytest.mark.parametrize("clash", ["case", "plot"])
+def test_the_database_refuses_a_second_interment_of_a_case_or_a_plot(client, session, registrar, columbarium,
+                                                                     funeral_home, case_at, clash):
+    # what two concurrent writers would both get past the service's checks with
+    first, second = (case_at(funeral_home, registrar, "cremated") for _ in range(2))
+    assert client.post(_path(first), json=_interment(columbarium), headers=registrar).status_code == 201
+    case_id, plot = (first["id"], "另一格") if clash == "case" else (second["id"], "思园B区3排21号")
+    session.add(Interment(case_id=uuid.UUID(case_id), kind="placement", remains_form="ashes",
+                          institution_id=uuid.UUID(columbarium["id"]), plot_or_niche=plot,
+                          interred_at=datetime.now(UTC)))
+    with pytest.raises(IntegrityError):
+        session.commit()
+    session.rollback()
 
 
 def test_an_uninvolved_registrar_does_not_find_the_case(make_institution, registrar_of, columbarium, cremated_case,
