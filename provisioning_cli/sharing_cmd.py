@@ -10,6 +10,7 @@ from provisioning_cli.common import boundary, exit_on_problems, open_target, pro
 from provisioning_cli.options import DEFAULT_HOME, AllOpt, CatalogOpt, HomeOpt, JsonOpt, TenantsArg
 from provisioning_cli.output import fail, print_json, print_table
 from provisioning_cli.targets.local import LocalTarget
+from registry.journal import Journal
 from registry.exchange.signing import BatchSigner, SigningKeyError
 from registry.security.keys import load_keys
 from registry.sharing import service as sharing
@@ -102,10 +103,11 @@ def _deliver_one(local: LocalTarget, spec: TenantSpec, client: httpx.Client, *, 
                 for key, _ in chosen]
     rows: list[dict[str, Any]] = []
     with local.engine(spec) as engine:
+        journal = Journal.of(engine, keys_dir=settings.keys_dir, checkpoint_file=settings.audit_checkpoint_path)
         for key, url in chosen:
             problem, report = None, sharing.DeliveryReport(key)
             try:
-                report = sharing.deliver(engine, keys, DEPARTMENTS[key], url=str(url), signer=signer, client=client,
+                report = sharing.deliver(journal, keys, DEPARTMENTS[key], url=str(url), signer=signer, client=client,
                                          province=sharing.Province(spec.slug, spec.code), actor=ACTOR)
             except sharing.DeliveryError as exc:  # what was delivered before the failure stays delivered
                 problem, report = str(exc), exc.report or report

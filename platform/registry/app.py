@@ -12,11 +12,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from registry import __version__, access_log, db, errors, journal, messages
-from registry.audit import anchor as audit_anchor
+from registry import __version__, access_log, db, errors, messages
 from registry.deps import API_PREFIX
 from registry.audit.api import router as audit_router
-from registry.cases import service as cases_service
+from registry.cases import declarations
 from registry.cases.api import router as cases_router
 from registry.config import Role, Settings
 from registry.context import TenantContext
@@ -25,6 +24,7 @@ from registry.cremations.api import router as cremations_router
 from registry.group_commit import GroupCommit
 from registry.health import router as health_router
 from registry.institutions.api import router as institutions_router
+from registry.journal import Journal
 from registry.limits import BodySizeLimit
 from registry.metrics import AppMetrics, MetricsMiddleware
 from registry.national import api as national_api
@@ -45,17 +45,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ensure_keys(settings.keys_dir)  # production keys come from provisioning, never made on the fly
     keys = load_keys(settings.keys_dir)
     engine = db.make_engine(settings)
+    journal = Journal.of(engine, keys_dir=settings.keys_dir, checkpoint_file=settings.audit_checkpoint_path)
     issuer, verifier = _token_checks(settings, keys.token_private_pem)
     ctx = TenantContext(
-        settings=settings, engine=engine, keys=keys, issuer=issuer, verifier=verifier,
-        metrics=AppMetrics(settings, version=__version__, engine=engine),
+        settings=settings, engine=engine, keys=keys, issuer=issuer, verifier=verifier, journal=journal,
+        metrics=AppMetrics(settings, version=__version__, journal=journal),
         migration_heads=db.migration_heads(),
     )
     app = FastAPI(title=f"Funeral registry — {settings.tenant_slug}", version=__version__,
                   openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None,
                   lifespan=_audit_flushed_at_shutdown(ctx))
     app.state.ctx = ctx
-    app.state.case_declarations = GroupCommit(functools.partial(cases_service.declare_batch, ctx),
+    app.state.case_declarations = GroupCommit(functools.partial(declarations.declare_batch, ctx),
                                               max_batch=settings.group_commit_max,
                                               linger=settings.group_commit_linger_seconds)
     app.include_router(health_router)
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    outbox_router):
         app.include_router(router)
     if settings.role == Role.ministry:  # only the national platform receives the provinces' batches
-        exchange_api.mount(app, engine=engine, peers_dir=settings.exchange_peers_dir, registry=ctx.metrics.registry,
+        exchange_api.mount(app, journal=journal, peers_dir=settings.exchange_peers_dir, registry=ctx.metrics.registry,
                            max_events=settings.exchange_max_batch_events)
         national_api.mount(app)
     _install_error_handlers(app)
@@ -79,7 +80,7 @@ def _audit_flushed_at_shutdown(ctx: TenantContext):
         yield
         # counted 401s and the newest checkpoint of the audit chain must not leave with the process
         await anyio.to_thread.run_sync(ctx.metrics.unauthenticated.flush)
-        await anyio.to_thread.run_sync(audit_anchor.of(ctx.engine).flush)
+        await anyio.to_thread.run_sync(ctx.journal.anchor.flush)
 
     return lifespan
 
@@ -115,8 +116,8 @@ def _refuse(request: Request, status: int, title: str, problems: list[dict]) -> 
         client = request.client.host if request.client else "unknown"
         request.app.state.ctx.metrics.unauthenticated.refused(client=client, action=_action(request), problems=problems)
     elif request.method in _MUTATING or status == 403:
-        journal.refused(request.app.state.ctx.engine, actor=_actor(request), action=_action(request),
-                        status=status, problems=problems)
+        request.app.state.ctx.journal.refused(actor=_actor(request), action=_action(request), status=status,
+                                              problems=problems)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(errors.body(status, title, problems), status_code=status, headers=headers)
 
@@ -166,5 +167,5 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 async def _audit_oversized(ctx: TenantContext, scope) -> None:
     problems = [{"field": "body", "rule": "max_size", "message": "request body too large"}]
-    await anyio.to_thread.run_sync(lambda: journal.refused(
-        ctx.engine, actor="anonymous", action=f"{scope['method']} {scope['path']}", status=413, problems=problems))
+    await anyio.to_thread.run_sync(lambda: ctx.journal.refused(
+        actor="anonymous", action=f"{scope['method']} {scope['path']}", status=413, problems=problems))

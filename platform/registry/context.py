@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from registry.config import Settings
+from registry.journal import Journal
 from registry.metrics import AppMetrics
 from registry.security import crypto
 from registry.security.auth import DevelopmentIssuer, TokenVerifier
@@ -18,6 +19,8 @@ class TenantContext:
     # checks every bearer token; backed by the tenant's realm JWKS, or by the development issuer's key
     verifier: TokenVerifier
     metrics: AppMetrics
+    # the one unit of write: every change to this tenant's registry goes through it
+    journal: Journal
     # only for tenants without Keycloak: mints development tokens
     issuer: DevelopmentIssuer | None = None
     migration_heads: set[str] = field(default_factory=set)

@@ -8,23 +8,14 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
-from registry.audit import anchor
 from registry.config import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def make_engine(settings: Settings) -> Engine:
-    """An engine for the tenant's database, with the anchor that seals its audit chain (the key is read when
-    first needed)."""
-    engine = _engine(settings)
-    anchor.attach(engine, anchor.AuditAnchor(settings.keys_dir, settings.audit_checkpoint_path))
-    return engine
-
-
-def _engine(settings: Settings) -> Engine:
-    """SQLite gets WAL and explicit transactions. Statement parameters never appear in error messages (and so in
-    logs): they hold names and ID numbers."""
+    """An engine for the tenant's database; SQLite gets WAL and explicit transactions. Statement parameters never
+    appear in error messages (and so in logs): they hold names and ID numbers."""
     if settings.is_sqlite:
         engine = create_engine(settings.database_url, connect_args={"check_same_thread": False, "timeout": 30},
                                hide_parameters=True)

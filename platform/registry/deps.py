@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from registry import messages
 from registry.context import TenantContext
+from registry.group_commit import GroupCommit
 from registry.errors import Forbidden, Unauthorized
 from registry.security.auth import Principal, check_separation
 from registry.security.permissions import Permission
@@ -64,6 +65,14 @@ async def get_principal(request: Request,
 
 ContextDep = Annotated[TenantContext, Depends(get_context)]
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def get_declarations(request: Request) -> GroupCommit:
+    """The app's group commit of case declarations (registry.group_commit)."""
+    return request.app.state.case_declarations
+
+
+DeclarationsDep = Annotated[GroupCommit, Depends(get_declarations)]
 LanguageDep = Annotated[str, Depends(get_language)]
 CurrentUser = Annotated[Principal, Depends(get_principal)]
 

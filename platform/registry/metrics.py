@@ -14,7 +14,9 @@ from sqlmodel import Session, col, select
 
 from registry.audit import service as audit
 from registry.audit.models import ChainVerdict
+from registry.audit.anchor import AuditAnchor
 from registry.audit.refusals import UnauthenticatedRefusals
+from registry.journal import Journal
 from registry.config import Settings
 from registry.outbox import service as outbox
 from registry.outbox.models import OutboxEvent
@@ -86,8 +88,8 @@ class AuditChainStatus:
 
     No series until a first verification has run: "not checked yet" must not read as "broken"."""
 
-    def __init__(self, engine: Engine, *, before: Callable[[], None] = lambda: None):
-        self._engine = engine
+    def __init__(self, engine: Engine, *, anchor: AuditAnchor, before: Callable[[], None] = lambda: None):
+        self._engine, self._anchor = engine, anchor
         self._before = before  # what must reach the chain before it is verified (counted refusals)
         self._verdict: ChainVerdict | None = None
         self._at = 0.0
@@ -134,7 +136,7 @@ class AuditChainStatus:
             since = None if due_full else self._verdict
             self._before()
             with Session(self._engine) as session:
-                self.record(audit.verify(session, since=since))
+                self.record(audit.verify(session, anchor=self._anchor, since=since))
         except Exception:  # the database may be gone (shutdown); the next scrape tries again
             log.warning("periodic audit-chain verification failed", exc_info=True)
         finally:
@@ -142,7 +144,8 @@ class AuditChainStatus:
 
 
 class AppMetrics:
-    def __init__(self, settings: Settings, *, version: str, engine: Engine):
+    def __init__(self, settings: Settings, *, version: str, journal: Journal):
+        engine = journal.engine
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter("fsp_http_requests_total", "HTTP requests by route template and status",
                                 ["method", "route", "status"], registry=self.registry)
@@ -168,8 +171,8 @@ class AppMetrics:
             self.registry.register(_BackupCollector(settings.backup_dir))
         self.registry.register(_OutboxCollector(engine))
         # 401s are audited by count (anyone can send them); the counts reach the chain before it is verified
-        self.unauthenticated = UnauthenticatedRefusals(engine, self.registry)
-        self.audit_chain = AuditChainStatus(engine, before=self.unauthenticated.flush)
+        self.unauthenticated = UnauthenticatedRefusals(journal, self.registry)
+        self.audit_chain = AuditChainStatus(engine, anchor=journal.anchor, before=self.unauthenticated.flush)
         self.registry.register(self.audit_chain)
 
     def exposition(self) -> bytes:

@@ -53,17 +53,18 @@ _SQLITE_SEED = sqlite_insert(_table).values(id=1).on_conflict_do_nothing()
 _PG_SEED = pg_insert(_table).values(id=1).on_conflict_do_nothing()
 
 
-def lock(session: Session) -> Head:
-    """Take the write head for the rest of this transaction; call it before the transaction reads anything."""
+def lock(session: Session, *, anchor: audit_anchor.AuditAnchor | None = None) -> Head:
+    """Take the write head for the rest of this transaction; call it before the transaction reads anything.
+    `anchor` seals the entries written from it (the journal's)."""
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         # SQLite has no row locks: a first statement that writes takes the database write lock, and a
         # transaction that has not read yet cannot hold a stale snapshot
         connection.execute(_SQLITE_SEED)
-        return Head(*connection.execute(_LOCK).one(), anchor=audit_anchor.find(connection.engine))
+        return Head(*connection.execute(_LOCK).one(), anchor=anchor)
     row = connection.execute(_LOCK).first()
     if row is None:
         # first write of a new tenant: concurrent first writers race here, and ON CONFLICT lets all but one pass
         connection.execute(_PG_SEED)
         row = connection.execute(_LOCK).one()
-    return Head(*row, anchor=audit_anchor.find(connection.engine))
+    return Head(*row, anchor=anchor)

@@ -51,19 +51,24 @@ def ministry_db(app):
         yield session
 
 
+@pytest.fixture
+def journal(app):
+    return app.state.ctx.journal
+
+
 def _records(session: Session) -> list[NationalCase]:
     session.rollback()
     return list(session.exec(select(NationalCase).order_by(NationalCase.province_slug)))
 
 
-def test_a_case_is_one_record_at_its_latest_correction_and_status(ministry_db):
+def test_a_case_is_one_record_at_its_latest_correction_and_status(ministry_db, journal):
     case = uuid.uuid4()
     exchange.receive_batch(ministry_db, _batch("beijing", 1, [
         ("case.declared", case, _case(case)),
         ("case.corrected", case, _case(case, cause_category="accident", death_manner="abnormal")),
         ("case.registered", case, {"case_id": str(case), "from": "declared", "to": "registered"}),
-    ]))
-    exchange.receive_batch(ministry_db, _batch("beijing", 1, [("case.declared", case, _case(case))]))  # a replay
+    ]), journal=journal)
+    exchange.receive_batch(ministry_db, _batch("beijing", 1, [("case.declared", case, _case(case))]), journal=journal)  # a replay
     (record,) = _records(ministry_db)
     assert (record.province_slug, record.case_id, record.status) == ("beijing", case, "registered")
     assert (record.cause_category, record.death_manner, record.last_seq) == ("accident", "abnormal", 3)
@@ -71,10 +76,10 @@ def test_a_case_is_one_record_at_its_latest_correction_and_status(ministry_db):
     assert not hasattr(record, "deceased_name")  # the ministry keeps no names and no numbers
 
 
-def test_an_older_event_never_overwrites_a_newer_one(ministry_db):
+def test_an_older_event_never_overwrites_a_newer_one(ministry_db, journal):
     case = uuid.uuid4()
     exchange.receive_batch(ministry_db, _batch("beijing", 1, [
-        ("case.declared", case, _case(case)), ("case.corrected", case, _case(case, sex="2"))]))
+        ("case.declared", case, _case(case)), ("case.corrected", case, _case(case, sex="2"))]), journal=journal)
     stale = _batch("beijing", 1, [("case.declared", case, _case(case))])
     projection.apply_events(ministry_db, province="beijing", province_code="110000", events=stale.events,
                             now=datetime.now(UTC))
@@ -82,15 +87,15 @@ def test_an_older_event_never_overwrites_a_newer_one(ministry_db):
     assert [r.sex for r in _records(ministry_db)] == ["2"]
 
 
-def test_one_person_in_two_provinces_is_matched_once_per_pair(ministry_db):
+def test_one_person_in_two_provinces_is_matched_once_per_pair(ministry_db, journal):
     beijing, shandong, yunnan = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     other = uuid.uuid4()
     exchange.receive_batch(ministry_db, _batch("beijing", 1, [
-        ("case.declared", beijing, _case(beijing)), ("case.declared", other, _case(other, person_ref="b" * 64))]))
-    exchange.receive_batch(ministry_db, _batch("shandong", 1, [("case.declared", shandong, _case(shandong))]))
+        ("case.declared", beijing, _case(beijing)), ("case.declared", other, _case(other, person_ref="b" * 64))]), journal=journal)
+    exchange.receive_batch(ministry_db, _batch("shandong", 1, [("case.declared", shandong, _case(shandong))]), journal=journal)
     exchange.receive_batch(ministry_db, _batch("shandong", 2, [
-        ("case.corrected", shandong, _case(shandong, sex="1"))]))  # a correction finds no new pair
-    exchange.receive_batch(ministry_db, _batch("yunnan", 1, [("case.declared", yunnan, _case(yunnan))]))
+        ("case.corrected", shandong, _case(shandong, sex="1"))]), journal=journal)  # a correction finds no new pair
+    exchange.receive_batch(ministry_db, _batch("yunnan", 1, [("case.declared", yunnan, _case(yunnan))]), journal=journal)
     ministry_db.rollback()
     pairs = {(m.province_a, m.case_a, m.province_b, m.case_b)
              for m in ministry_db.exec(select(PersonMatch)).all()}
@@ -98,11 +103,11 @@ def test_one_person_in_two_provinces_is_matched_once_per_pair(ministry_db):
                      ("shandong", shandong, "yunnan", yunnan)}
 
 
-def test_events_of_other_shapes_stay_in_the_log_only(ministry_db):
+def test_events_of_other_shapes_stay_in_the_log_only(ministry_db, journal):
     case = uuid.uuid4()
     exchange.receive_batch(ministry_db, _batch("beijing", 1, [
         ("case.declared", case, {"unexpected": True}),
-        ("case.registered", case, {"case_id": str(case), "to": "registered"})]))  # nothing to move yet
+        ("case.registered", case, {"case_id": str(case), "to": "registered"})]), journal=journal)  # nothing to move yet
     assert _records(ministry_db) == []
 
 

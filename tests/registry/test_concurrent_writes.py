@@ -13,7 +13,7 @@ from sqlmodel import Session
 from factories import case_payload, declare_case, resident_id
 from registry.audit import service as audit
 from registry.audit.models import AuditEntry
-from registry.cases import service as cases
+from registry.cases import declarations as cases
 from registry.cases.models import Case, CaseCreate, CasePublic
 from registry.errors import Conflict
 from registry.outbox.models import OutboxEvent
@@ -44,7 +44,7 @@ def _race(work: Callable[[int], object]) -> list[object]:
 def _declare(app, principal, payload: dict):
     ctx = app.state.ctx
     with Session(ctx.engine, expire_on_commit=False) as session:
-        return cases.declare_case(session, ctx=ctx, principal=principal, data=CaseCreate.model_validate(payload))
+        return cases.declare(session, ctx=ctx, principal=principal, data=CaseCreate.model_validate(payload))
 
 
 def _principal(app, token_header: dict):
@@ -66,7 +66,7 @@ def test_parallel_declarations_keep_the_chain_linear_and_the_outbox_gap_free(app
                               .where(OutboxEvent.event_type == "case.declared")) == WRITERS
         events = session.scalars(select(OutboxEvent.seq).order_by(OutboxEvent.seq)).all()
         entries = session.scalars(select(AuditEntry.seq).order_by(AuditEntry.seq)).all()
-        verdict = audit.verify(session)
+        verdict = audit.verify(session, anchor=app.state.ctx.journal.anchor)
     assert events == list(range(1, len(events) + 1)), "outbox numbers have a gap"
     assert entries == list(range(1, len(entries) + 1))
     assert verdict.ok, verdict
@@ -126,7 +126,7 @@ def test_a_correction_racing_declarations_cannot_create_a_duplicate(app, client,
         holders = session.scalar(select(func.count()).select_from(Case)
                                  .where(Case.id_number_index == ctx.blind_index(wanted)))
         assert holders == 1
-        assert audit.verify(session).ok
+        assert audit.verify(session, anchor=ctx.journal.anchor).ok
 
 
 def test_two_servers_on_one_database_interleave_without_breaking_the_chain(app, settings, registrar, funeral_home):
@@ -156,7 +156,7 @@ def test_two_servers_on_one_database_interleave_without_breaking_the_chain(app, 
                               .where(AuditEntry.action == "case.declare")) == declared == 6 + WRITERS
         assert session.scalar(select(func.count()).select_from(OutboxEvent)
                               .where(OutboxEvent.event_type == "case.declared")) == declared
-        verdict = audit.verify(session)
+        verdict = audit.verify(session, anchor=app.state.ctx.journal.anchor)
     assert verdict.ok, verdict
 
 
@@ -169,14 +169,14 @@ def test_group_commits_of_two_servers_racing_keep_the_chain_and_the_outbox_whole
 
     def batch(i: int):
         server = app if i % 2 else other
-        declarations = [cases.prepare_declaration(server.state.ctx, principal, CaseCreate.model_validate(
+        declarations = [cases.prepare(server.state.ctx, principal, CaseCreate.model_validate(
             case_payload(institution, deceased_name=f"批量逝者{i}-{k}", birth_date=f"1947-{i + 1:02d}-{k + 1:02d}",
                          id_number=resident_id(birth=date(1947, i + 1, k + 1)), death_certificate_no=f"K-{i}{k}")))
             for k in range(4)]
         return cases.declare_batch(server.state.ctx, declarations)
 
     try:
-        with caplog.at_level("INFO", logger="registry.cases.service"):
+        with caplog.at_level("INFO", logger="registry.cases.declarations"):
             results = _race(batch)
     finally:
         other.state.ctx.engine.dispose()
@@ -189,5 +189,5 @@ def test_group_commits_of_two_servers_racing_keep_the_chain_and_the_outbox_whole
         assert session.scalar(select(func.count()).select_from(Case)) == 4 * WRITERS
         assert session.scalar(select(func.count()).select_from(OutboxEvent)
                               .where(OutboxEvent.event_type == "case.declared")) == 4 * WRITERS
-        verdict = audit.verify(session)
+        verdict = audit.verify(session, anchor=app.state.ctx.journal.anchor)
     assert verdict.ok, verdict

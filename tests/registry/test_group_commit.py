@@ -17,7 +17,7 @@ from sqlmodel import Session
 from factories import case_payload, resident_id
 from registry.audit import service as audit
 from registry.audit.models import AuditEntry
-from registry.cases import service as cases
+from registry.cases import declarations as cases
 from registry.cases.models import Case, CaseCreate, CasePublic
 from registry.errors import Conflict, Invalid
 from registry.group_commit import GroupCommit
@@ -202,7 +202,7 @@ def _declaration(app, principal, institution, i: int, **overrides):
     fields = dict(deceased_name=f"同批逝者{i:03d}", birth_date=birth.isoformat(),
                   id_number=resident_id(birth=birth, seq=i), death_certificate_no=f"GC-{i:04d}")
     payload = case_payload(institution, **{**fields, **overrides})
-    return cases.prepare_declaration(app.state.ctx, principal, CaseCreate.model_validate(payload))
+    return cases.prepare(app.state.ctx, principal, CaseCreate.model_validate(payload))
 
 
 def _chain_and_outbox(ctx) -> tuple[int, int, bool]:
@@ -211,7 +211,7 @@ def _chain_and_outbox(ctx) -> tuple[int, int, bool]:
         events = session.scalars(select(OutboxEvent.seq).order_by(OutboxEvent.seq)).all()
         assert entries == list(range(1, len(entries) + 1))
         assert events == list(range(1, len(events) + 1)), "outbox numbers have a gap"
-        return len(entries), len(events), audit.verify(session).ok
+        return len(entries), len(events), audit.verify(session, anchor=ctx.journal.anchor).ok
 
 
 def _case_count(ctx) -> int:
@@ -231,7 +231,7 @@ def test_a_batch_refuses_a_duplicate_of_a_declaration_in_the_same_batch(app, reg
                             birth_date=birth.isoformat(), id_number=resident_id(birth=birth, seq=2))
     other = _declaration(app, principal, institution, 3)
 
-    with caplog.at_level("INFO", logger="registry.cases.service"):
+    with caplog.at_level("INFO", logger="registry.cases.declarations"):
         results = cases.declare_batch(app.state.ctx, [first, twin, other])
 
     assert isinstance(results[0], CasePublic) and isinstance(results[2], CasePublic)

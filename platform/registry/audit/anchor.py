@@ -10,12 +10,9 @@ import logging
 import os
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from sqlalchemy import Engine
 
 from registry.security import crypto
 from registry.security.keys import KeyMaterialError, load_audit_key
@@ -181,23 +178,3 @@ class AuditAnchor:
             handle.flush()
             os.fsync(handle.fileno())  # a crash must not leave an empty file in its place
         os.replace(temporary, self.path)
-
-
-# --- one anchor per engine: the write path finds it from the session it writes with ------------------------------
-
-_anchors: "weakref.WeakKeyDictionary[Engine, AuditAnchor]" = weakref.WeakKeyDictionary()
-
-
-def attach(engine: Engine, anchor: AuditAnchor) -> None:
-    _anchors[engine] = anchor
-
-
-def find(engine: Engine) -> AuditAnchor | None:
-    return _anchors.get(engine)
-
-
-def of(engine: Engine) -> AuditAnchor:
-    anchor = _anchors.get(engine)
-    if anchor is None:
-        raise AnchorError("this engine has no audit anchor: build it with registry.db.make_engine")
-    return anchor

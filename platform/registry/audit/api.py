@@ -23,6 +23,6 @@ def list_audit(session: SessionDep, _: AuditReader, after: Annotated[int, Query(
 def verify_chain(session: SessionDep, ctx: ContextDep, _: AuditReader) -> ChainVerdict:
     """Walk the hash chain; names the first entry that was altered or removed."""
     ctx.metrics.unauthenticated.flush()  # refusals counted so far are in the chain it verifies
-    verdict = service.verify(session)
+    verdict = service.verify(session, anchor=ctx.journal.anchor)
     ctx.metrics.audit_chain.record(verdict)  # Prometheus alerts on the latest verdict
     return verdict

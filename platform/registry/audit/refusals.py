@@ -10,13 +10,16 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter
-from sqlalchemy import Engine
 from sqlmodel import Session
 
 from registry.audit import service as audit
 from registry.db_types import utcnow
+
+if TYPE_CHECKING:
+    from registry.journal import Journal
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +42,8 @@ class _Window:
 class UnauthenticatedRefusals:
     """Counts and audits one app's 401s."""
 
-    def __init__(self, engine: Engine, registry: CollectorRegistry):
-        self._engine = engine
+    def __init__(self, journal: "Journal", registry: CollectorRegistry):
+        self._journal = journal
         self._lock = threading.Lock()
         self._windows: dict[tuple[str, str], _Window] = {}
         self.total = Counter("fsp_unauthenticated_refusals_total",
@@ -82,14 +85,12 @@ class UnauthenticatedRefusals:
         if not windows:
             return
         try:
-            with Session(self._engine) as session:
+            with Session(self._journal.engine) as session, self._journal.write(session, actor="anonymous") as unit:
                 for (client, action), window in windows:
-                    audit.record(session, actor="anonymous", action=action, object_type="request",
-                                 object_id=str(STATUS), result=audit.REFUSED,
-                                 detail={"status": STATUS, "count": window.count, "client": client,
-                                         "first_at": window.first_at, "last_at": window.last_at,
-                                         "errors": window.problems})
-                session.commit()
+                    unit.record(action=action, object_type="request", object_id=str(STATUS), result=audit.REFUSED,
+                                detail={"status": STATUS, "count": window.count, "client": client,
+                                        "first_at": window.first_at, "last_at": window.last_at,
+                                        "errors": window.problems})
         except Exception:  # the answer must still reach the caller; the counts wait for the next attempt
             log.exception("could not audit %d refused unauthenticated request(s)", sum(w.count for _, w in windows))
             self._put_back(windows)

@@ -2,12 +2,11 @@
 import json
 from datetime import datetime
 
-from sqlalchemy import event, func, insert
+from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
 from registry import sequences
 from registry.audit.anchor import AnchorError, AuditAnchor, Checkpoints, Mark
-from registry.audit.anchor import of as anchor_of
 from registry.audit.models import AuditEntry, ChainVerdict
 from registry.db_types import utcnow
 from registry.security.crypto import sm3_hex
@@ -43,40 +42,6 @@ def new_entry(head: sequences.Head, *, actor: str, action: str, object_type: str
     return entry
 
 
-def committed(head: sequences.Head) -> None:
-    """The head was committed: it becomes the chain's checkpoint outside the database."""
-    if head.anchor is not None:
-        head.anchor.committed(Mark(head.audit_seq, head.audit_last_hash))
-
-
-_COMMITTED_HEAD = "registry.audit.head"
-
-
-@event.listens_for(Session, "after_commit")
-def _checkpoint_committed(session: Session) -> None:
-    head = session.info.pop(_COMMITTED_HEAD, None)
-    if head is not None:
-        committed(head)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_rolled_back(session: Session, transaction) -> None:
-    if transaction.parent is None:  # a head rolled back is no checkpoint
-        session.info.pop(_COMMITTED_HEAD, None)
-
-
-def record(session: Session, *, actor: str, action: str, object_type: str, object_id: str,
-           result: str = OK, detail: dict | None = None) -> str:
-    """Add one entry to the chain in its own locked step of the caller's transaction; returns its hash."""
-    head = sequences.lock(session)
-    entry = new_entry(head, actor=actor, action=action, object_type=object_type, object_id=object_id,
-                      result=result, detail=detail)
-    session.connection().execute(INSERT, entry)
-    head.save(session)
-    session.info[_COMMITTED_HEAD] = head
-    return entry["hash"]
-
-
 def list_entries(session: Session, *, after: int = 0, limit: int = 100, result: str | None = None) -> list[AuditEntry]:
     """Entries in chain order, for auditors."""
     query = select(AuditEntry).where(AuditEntry.seq > after)
@@ -85,7 +50,8 @@ def list_entries(session: Session, *, after: int = 0, limit: int = 100, result: 
     return list(session.exec(query.order_by(col(AuditEntry.seq)).limit(limit)))
 
 
-def verify(session: Session, *, batch: int = 1000, since: ChainVerdict | None = None) -> ChainVerdict:
+def verify(session: Session, *, anchor: AuditAnchor, batch: int = 1000,
+           since: ChainVerdict | None = None) -> ChainVerdict:
     """Walk the chain and name the first entry that was edited, removed, reordered or cut off.
 
     Each entry must link to the previous one (SM3), carry the seal of its hash made with the tenant's audit key
@@ -97,7 +63,7 @@ def verify(session: Session, *, batch: int = 1000, since: ChainVerdict | None = 
     entries that keep their hashes are left to the next full walk. When the quick checks fail, the whole chain
     is walked, so that the verdict names the first broken entry.
     """
-    seals = anchor_of(session.get_bind())
+    seals = anchor
     try:
         # before the head is read: a checkpoint only ever records entries committed before it was written
         marks = seals.checkpoints()
@@ -112,7 +78,7 @@ def verify(session: Session, *, batch: int = 1000, since: ChainVerdict | None = 
                    and marks is not None)
     if incremental:
         if not _still_intact_through(session, since, marks):
-            return verify(session, batch=batch)
+            return verify(session, anchor=anchor, batch=batch)
         walk.expected_prev, walk.expected_seq, walk.sealed_seen = since.through_hash, since.through_seq + 1, True
     while True:
         query = select(AuditEntry).where(AuditEntry.seq >= walk.expected_seq)
@@ -122,15 +88,15 @@ def verify(session: Session, *, batch: int = 1000, since: ChainVerdict | None = 
         for entry in rows:
             problem = walk.step(entry)
             if problem:
-                return _broken(incremental, session, batch, walk.checked, *problem)
+                return _broken(incremental, session, seals, batch, walk.checked, *problem)
         if len(rows) < batch:
             break
     last = walk.expected_seq - 1
     if written is not None and last != written:
-        return _broken(incremental, session, batch, walk.checked, last + 1,
+        return _broken(incremental, session, seals, batch, walk.checked, last + 1,
                        f"chain ends at {last} but {written} entries were written")
     if marks is not None and last < marks.head.seq:
-        return _broken(incremental, session, batch, walk.checked, last + 1,
+        return _broken(incremental, session, seals, batch, walk.checked, last + 1,
                        f"chain ends at {last} but the checkpoint outside the database records entry {marks.head.seq}")
     through = Mark(last, walk.expected_prev)
     if marks is None and walk.sealed_seen:
@@ -205,7 +171,7 @@ def _intact(entry: AuditEntry, expected_hash: str) -> bool:
     return recomputed == entry.hash == expected_hash
 
 
-def _broken(incremental: bool, session: Session, batch: int, checked: int, seq: int, reason: str) -> ChainVerdict:
+def _broken(incremental: bool, session: Session, anchor: AuditAnchor, batch: int, checked: int, seq: int, reason: str) -> ChainVerdict:
     if incremental:  # the whole walk names the first broken entry, which may lie before the checkpoint
-        return verify(session, batch=batch)
+        return verify(session, anchor=anchor, batch=batch)
     return ChainVerdict(ok=False, checked=checked, first_broken_seq=seq, reason=reason)

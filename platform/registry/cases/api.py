@@ -2,15 +2,15 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from registry.cases import archive, service
+from registry.cases import archive, declarations, service
 from registry.cases.models import (
     ArchiveImport, ArchiveImportResult, CaseCorrectionPublic, CaseCorrectionRequest, CaseCreate, CaseFilters,
     CasePublic, CaseSearch, CasesPublic, IdNumberDisclosure,
 )
 from registry.deps import (
-    API_PREFIX, CasesImporter, CasesReader, CasesReviewer, CasesWriter, ContextDep, LanguageDep, SessionDep,
+    API_PREFIX, CasesImporter, CasesReader, CasesReviewer, CasesWriter, ContextDep, DeclarationsDep, LanguageDep, SessionDep,
     require,
 )
 from registry.security.permissions import Permission
@@ -20,10 +20,11 @@ PersonalDataReader = require(Permission.personal_data_read)
 
 
 @router.post("", response_model=CasePublic, status_code=status.HTTP_201_CREATED)
-async def declare_case(body: CaseCreate, request: Request, ctx: ContextDep, principal: CasesWriter) -> Response:
+async def declare_case(body: CaseCreate, ctx: ContextDep, principal: CasesWriter,
+                       group_commit: DeclarationsDep) -> Response:
     """Declare a death; likely duplicates are refused with 409 naming the existing case."""
     # the busiest write: declarations arriving together are written in one transaction (registry.group_commit)
-    case = await request.app.state.case_declarations.submit(service.prepare_declaration(ctx, principal, body))
+    case = await group_commit.submit(declarations.prepare(ctx, principal, body))
     # the answer was built from the validated row, so it is serialised once here
     return Response(case.model_dump_json(), status_code=status.HTTP_201_CREATED, media_type="application/json")
 
@@ -83,17 +84,19 @@ def list_corrections(case_id: uuid.UUID, session: SessionDep, principal: CasesRe
 
 
 @router.post("/{case_id}/register", response_model=CasePublic)
-def register_case(case_id: uuid.UUID, session: SessionDep, principal: CasesReviewer) -> CasePublic:
+def register_case(case_id: uuid.UUID, session: SessionDep, ctx: ContextDep, principal: CasesReviewer) -> CasePublic:
     """Reviewer confirms a declaration: declared → registered."""
-    return CasePublic.of(service.transition(session, principal=principal, case_id=case_id, action="register"))
+    return CasePublic.of(service.transition(session, ctx=ctx, principal=principal, case_id=case_id,
+                                            action="register"))
 
 
 @router.post("/{case_id}/close", response_model=CasePublic)
-def close_case(case_id: uuid.UUID, session: SessionDep, principal: CasesWriter) -> CasePublic:
+def close_case(case_id: uuid.UUID, session: SessionDep, ctx: ContextDep, principal: CasesWriter) -> CasePublic:
     """cremated or buried → closed."""
-    return CasePublic.of(service.transition(session, principal=principal, case_id=case_id, action="close"))
+    return CasePublic.of(service.transition(session, ctx=ctx, principal=principal, case_id=case_id,
+                                            action="close"))
 
 
 @router.post("/{case_id}/archive", response_model=CasePublic)
-def archive_case(case_id: uuid.UUID, session: SessionDep, principal: CasesReviewer) -> CasePublic:
-    return CasePublic.of(service.archive_case(session, principal=principal, case_id=case_id))
+def archive_case(case_id: uuid.UUID, session: SessionDep, ctx: ContextDep, principal: CasesReviewer) -> CasePublic:
+    return CasePublic.of(service.archive_case(session, ctx=ctx, principal=principal, case_id=case_id))

@@ -7,7 +7,7 @@ its errors. The created ones are closed and archived at once, and each gets its 
 audit entry. All of one batch is one transaction.
 
 Records may name a suspended or closed institution: they are history, imported by a provincial admin, and the
-rule that a registrar of an inactive institution records nothing (`cases.check_institution_active`) is about
+rule that a registrar of an inactive institution records nothing (`access.check_institution_active`) is about
 work done there now.
 """
 import re
@@ -19,7 +19,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
 from registry.audit import service as audit
-from registry.cases import service as cases
+from registry.cases import declarations
 from registry.cases.models import (
     ARCHIVE_REF_PATTERN, ArchivedCase, ArchiveImportResult, ArchiveRecordResult, Case, CasePublic, CaseStatus,
     ImportOutcome,
@@ -37,10 +37,10 @@ _BY_ARCHIVE_REF = (sa_select(Case.archive_ref, Case.id, Case.id_number_index, Ca
 
 def import_archive(session: Session, *, ctx: TenantContext, principal: Principal, records: list[dict],
                    dry_run: bool = False, language: str = messages.ZH) -> ArchiveImportResult:
-    """Check every record, write those that pass (unless `dry_run`), and answer each, its refusals worded in
-    `language`; the session is committed (rolled back for a dry run)."""
+    """Check every record, write those that pass in one unit of write (unless `dry_run`, which writes nothing),
+    and answer each, its refusals worded in `language`."""
     results: dict[int, ArchiveRecordResult] = {}
-    candidates: list[tuple[int, cases.Declaration]] = []
+    candidates: list[tuple[int, declarations.Declaration]] = []
     for index, record in enumerate(records):
         ref = record.get("archive_ref") if isinstance(record, dict) else None
         try:
@@ -52,10 +52,31 @@ def import_archive(session: Session, *, ctx: TenantContext, principal: Principal
             continue
         candidates.append((index, _archived(ctx, principal, data)))
 
+    if dry_run:
+        _check(session, ctx, candidates, results, dry_run=True)
+        session.rollback()
+        answer = _answer(results, len(records), language)
+    else:
+        claims = [*declarations.claims(ctx, [d for _, d in candidates]),
+                  *(f"case-archive:{d.row['archive_ref']}" for _, d in candidates)]
+        with ctx.journal.write(session, actor=principal.subject, claims=claims) as unit:
+            accepted = _check(session, ctx, candidates, results, dry_run=False)
+            answer = _answer(results, len(records), language)
+            declarations.write(session, unit, accepted, refusals=[_refusal_record(principal, r) for r in answer
+                                                                  if r.outcome == ImportOutcome.refused])
+        ctx.metrics.cases_imported.inc(len(accepted))
+    count = {outcome: sum(r.outcome == outcome for r in answer) for outcome in ImportOutcome}
+    return ArchiveImportResult(dry_run=dry_run, created=count[ImportOutcome.created] + count[ImportOutcome.valid],
+                               already_present=count[ImportOutcome.already_present],
+                               refused=count[ImportOutcome.refused], results=answer)
+
+
+def _check(session: Session, ctx: TenantContext, candidates: list[tuple[int, declarations.Declaration]],
+           results: dict[int, ArchiveRecordResult], *, dry_run: bool) -> list[declarations.Declaration]:
+    """Answer each candidate in `results` (against the registry and the rest of the import); the accepted."""
     refs = [d.row["archive_ref"] for _, d in candidates]
-    cases.claim_declarations(session, ctx, [d for _, d in candidates], *(f"case-archive:{ref}" for ref in refs))
     stored = {row.archive_ref: row for row in session.connection().execute(_BY_ARCHIVE_REF, {"refs": refs or [""]})}
-    fresh: list[tuple[int, cases.Declaration]] = []
+    fresh: list[tuple[int, declarations.Declaration]] = []
     first_of: dict[str, int] = {}
     for index, declaration in candidates:
         ref = declaration.row["archive_ref"]
@@ -68,9 +89,8 @@ def import_archive(session: Session, *, ctx: TenantContext, principal: Principal
         else:
             first_of[ref] = index
             fresh.append((index, declaration))
-
     accepted = []
-    for (index, declaration), outcome in zip(fresh, cases.screen(session, ctx, [d for _, d in fresh])):
+    for (index, declaration), outcome in zip(fresh, declarations.screen(session, ctx, [d for _, d in fresh])):
         ref = declaration.row["archive_ref"]
         if isinstance(outcome, DomainError):
             results[index] = _refused(index, ref, [p.as_dict() for p in outcome.problems])
@@ -79,28 +99,21 @@ def import_archive(session: Session, *, ctx: TenantContext, principal: Principal
             results[index] = ArchiveRecordResult(
                 index=index, archive_ref=ref, case_id=None if dry_run else outcome.id,  # a dry run creates no case
                 outcome=ImportOutcome.valid if dry_run else ImportOutcome.created)
-    answer = [_worded(results[index], language) for index in range(len(records))]
-    if dry_run:
-        session.rollback()
-    else:
-        cases.write(session, accepted, refusals=[_refusal_record(principal, r) for r in answer
-                                                 if r.outcome == ImportOutcome.refused])
-        session.commit()
-        ctx.metrics.cases_imported.inc(len(accepted))
-    count = {outcome: sum(r.outcome == outcome for r in answer) for outcome in ImportOutcome}
-    return ArchiveImportResult(dry_run=dry_run, created=count[ImportOutcome.created] + count[ImportOutcome.valid],
-                               already_present=count[ImportOutcome.already_present],
-                               refused=count[ImportOutcome.refused], results=answer)
+    return accepted
 
 
-def _archived(ctx: TenantContext, principal: Principal, data: ArchivedCase) -> cases.Declaration:
+def _answer(results: dict[int, ArchiveRecordResult], count: int, language: str) -> list[ArchiveRecordResult]:
+    return [_worded(results[index], language) for index in range(count)]
+
+
+def _archived(ctx: TenantContext, principal: Principal, data: ArchivedCase) -> declarations.Declaration:
     """A declaration whose case is closed and archived from the start, carrying its archive number."""
-    declaration = cases.prepare_declaration(ctx, principal, data)
+    declaration = declarations.prepare(ctx, principal, data)
     row = {**declaration.row, "status": CaseStatus.closed, "archived_at": utcnow(), "archive_ref": data.archive_ref}
     return replace(declaration, row=row, public=CasePublic.of_row(row), action=ACTION, event_type="case.imported")
 
 
-def _already_imported(index: int, declaration: cases.Declaration, stored) -> ArchiveRecordResult:
+def _already_imported(index: int, declaration: declarations.Declaration, stored) -> ArchiveRecordResult:
     """The same archive record again (same person and ID index): nothing to do. Another person under the same
     archive number is an error in one of the two imports."""
     ref = declaration.row["archive_ref"]
@@ -127,6 +140,5 @@ def _worded(result: ArchiveRecordResult, language: str) -> ArchiveRecordResult:
 def _refusal_record(principal: Principal, result: ArchiveRecordResult) -> dict:
     # no personal data in the audit trail: the archive number and the rules broken
     return dict(actor=principal.subject, action=ACTION, object_type="archive_record",
-                object_id=result.archive_ref or f"#{result.index}", event_type=None, payload=None,
-                result=audit.REFUSED, detail={"errors": [{k: e.get(k) for k in ("field", "rule")}
+                object_id=result.archive_ref or f"#{result.index}", result=audit.REFUSED, detail={"errors": [{k: e.get(k) for k in ("field", "rule")}
                                                          for e in result.errors]})

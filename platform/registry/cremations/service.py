@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from registry import journal, sequences
+from registry import sequences
 from registry.cases import access
 from registry.cases import service as cases
 from registry.cases.models import Case, CaseStatus
@@ -46,31 +46,30 @@ def record_cremation(session: Session, *, ctx: TenantContext, principal: Princip
                      data: CremationCreate) -> Cremation:
     """Record the cremation of a registered case by its own institution, which cremates (a funeral home or a
     crematorium); the case becomes cremated."""
-    head = journal.begin(session)
-    # another institution's case is not found, whatever its state: a refusal must not tell it exists
-    case = access.get_writable_case(session, principal=principal, case_id=case_id)
-    institution = session.get(Institution, data.institution_id)
-    if institution is None:
-        raise Invalid("institution_id", "exists", f"institution {data.institution_id} does not exist")
-    access.check_institution_binding(principal, data.institution_id)
-    institutions.require_type(institution, allowed=CREMATING_TYPES, field="institution_id", purpose="cremation")
-    existing = find_cremation(session, case_id=case.id)
-    if existing is not None:
-        raise Conflict("case_id", "unique", f"case {case.id} already has cremation {existing.id}",
-                       existing_id=str(existing.id))
-    if not case.death_certificate_no:
-        raise Invalid("death_certificate_no", "death_certificate_required",
-                      f"case {case.id} has no death medical certificate number; correct the case first")
-    if data.started_at < case.death_at:
-        raise Invalid("started_at", "after_death", "started_at is before the death of the deceased")
-    cases.move_status(session, head, principal=principal, case=case, allowed_from={CaseStatus.registered},
-                      to=CaseStatus.cremated, action="cremate")
-    cremation = Cremation(case_id=case.id, **data.model_dump())
-    session.add(cremation)
-    journal.written(session, head, actor=principal.subject, action="cremation.record", object_type="cremation",
-                    object_id=cremation.id, event_type="cremation.recorded",
-                    payload=CremationPublic.model_validate(cremation).model_dump(mode="json"))
-    session.commit()
+    with ctx.journal.write(session, actor=principal.subject) as unit:
+        # another institution's case is not found, whatever its state: a refusal must not tell it exists
+        case = access.get_writable_case(session, principal=principal, case_id=case_id)
+        institution = session.get(Institution, data.institution_id)
+        if institution is None:
+            raise Invalid("institution_id", "exists", f"institution {data.institution_id} does not exist")
+        access.check_institution_binding(principal, data.institution_id)
+        institutions.require_type(institution, allowed=CREMATING_TYPES, field="institution_id", purpose="cremation")
+        existing = find_cremation(session, case_id=case.id)
+        if existing is not None:
+            raise Conflict("case_id", "unique", f"case {case.id} already has cremation {existing.id}",
+                           existing_id=str(existing.id))
+        if not case.death_certificate_no:
+            raise Invalid("death_certificate_no", "death_certificate_required",
+                          f"case {case.id} has no death medical certificate number; correct the case first")
+        if data.started_at < case.death_at:
+            raise Invalid("started_at", "after_death", "started_at is before the death of the deceased")
+        cases.move_status(session, unit, case=case, allowed_from={CaseStatus.registered},
+                          to=CaseStatus.cremated, action="cremate")
+        cremation = Cremation(case_id=case.id, **data.model_dump())
+        session.add(cremation)
+        unit.record(action="cremation.record", object_type="cremation",
+                        object_id=cremation.id, event_type="cremation.recorded",
+                        payload=CremationPublic.model_validate(cremation).model_dump(mode="json"))
     ctx.metrics.cremations.inc()
     return cremation
 
@@ -101,7 +100,7 @@ def _writable_cremation(session: Session, principal: Principal, case_id: uuid.UU
 
 def _new_certificate(session: Session, head: sequences.Head, *, ctx: TenantContext, case: Case,
                      cremation: Cremation, replaces: Certificate | None = None) -> Certificate:
-    head.certificate_seq += 1  # numbered under the write head (saved by journal.written): never twice the same
+    head.certificate_seq += 1  # numbered under the write head (saved with the unit): never twice the same
     issued_at = utcnow()
     certificate = Certificate(
         case_id=case.id, cremation_id=cremation.id, issued_at=issued_at,
@@ -127,17 +126,16 @@ def _public(certificate: Certificate) -> dict:
 def issue_certificate(session: Session, *, ctx: TenantContext, principal: Principal,
                       case_id: uuid.UUID) -> Certificate:
     """Issue the first certificate of a cremated case; a case never has two valid ones."""
-    head = journal.begin(session)
-    case, cremation = _writable_cremation(session, principal, case_id)
-    valid = _valid_certificate(session, case.id)
-    if valid is not None:
-        raise Conflict("case_id", "one_valid_certificate",
-                       f"case {case.id} already has valid certificate {valid.number}; reissue it instead",
-                       existing_id=str(valid.id), existing_number=valid.number)
-    certificate = _new_certificate(session, head, ctx=ctx, case=case, cremation=cremation)
-    journal.written(session, head, actor=principal.subject, action="certificate.issue", object_type="certificate",
-                    object_id=certificate.id, event_type="certificate.issued", payload=_public(certificate))
-    session.commit()
+    with ctx.journal.write(session, actor=principal.subject) as unit:
+        case, cremation = _writable_cremation(session, principal, case_id)
+        valid = _valid_certificate(session, case.id)
+        if valid is not None:
+            raise Conflict("case_id", "one_valid_certificate",
+                           f"case {case.id} already has valid certificate {valid.number}; reissue it instead",
+                           existing_id=str(valid.id), existing_number=valid.number)
+        certificate = _new_certificate(session, unit.head, ctx=ctx, case=case, cremation=cremation)
+        unit.record(action="certificate.issue", object_type="certificate",
+                        object_id=certificate.id, event_type="certificate.issued", payload=_public(certificate))
     ctx.metrics.certificates_issued.inc()
     return certificate
 
@@ -153,16 +151,15 @@ def _require_valid(session: Session, case_id: uuid.UUID, verb: str) -> Certifica
 def reissue_certificate(session: Session, *, ctx: TenantContext, principal: Principal, case_id: uuid.UUID,
                         reason: str) -> Certificate:
     """Cancel the valid certificate and issue its successor under a new number, in one transaction."""
-    head = journal.begin(session)
-    case, cremation = _writable_cremation(session, principal, case_id)
-    previous = _require_valid(session, case.id, "reissue")
-    _cancel(session, previous, reason)
-    certificate = _new_certificate(session, head, ctx=ctx, case=case, cremation=cremation, replaces=previous)
-    journal.written(session, head, actor=principal.subject, action="certificate.reissue", object_type="certificate",
-                    object_id=certificate.id, event_type="certificate.reissued",
-                    payload={**_public(certificate), "replaced": _public(previous)},
-                    detail={"reason": reason, "replaced_id": str(previous.id)})
-    session.commit()
+    with ctx.journal.write(session, actor=principal.subject) as unit:
+        case, cremation = _writable_cremation(session, principal, case_id)
+        previous = _require_valid(session, case.id, "reissue")
+        _cancel(session, previous, reason)
+        certificate = _new_certificate(session, unit.head, ctx=ctx, case=case, cremation=cremation, replaces=previous)
+        unit.record(action="certificate.reissue", object_type="certificate",
+                        object_id=certificate.id, event_type="certificate.reissued",
+                        payload={**_public(certificate), "replaced": _public(previous)},
+                        detail={"reason": reason, "replaced_id": str(previous.id)})
     ctx.metrics.certificates_cancelled.inc()
     ctx.metrics.certificates_issued.inc()
     return certificate
@@ -171,13 +168,12 @@ def reissue_certificate(session: Session, *, ctx: TenantContext, principal: Prin
 def cancel_certificate(session: Session, *, ctx: TenantContext, principal: Principal, case_id: uuid.UUID,
                        reason: str) -> Certificate:
     """Cancel the valid certificate with a reason; the case is then left without one."""
-    head = journal.begin(session)
-    case, _ = _writable_cremation(session, principal, case_id)
-    certificate = _require_valid(session, case.id, "cancel")
-    _cancel(session, certificate, reason)
-    journal.written(session, head, actor=principal.subject, action="certificate.cancel", object_type="certificate",
-                    object_id=certificate.id, event_type="certificate.cancelled", payload=_public(certificate),
-                    detail={"reason": reason})
-    session.commit()
+    with ctx.journal.write(session, actor=principal.subject) as unit:
+        case, _ = _writable_cremation(session, principal, case_id)
+        certificate = _require_valid(session, case.id, "cancel")
+        _cancel(session, certificate, reason)
+        unit.record(action="certificate.cancel", object_type="certificate",
+                        object_id=certificate.id, event_type="certificate.cancelled", payload=_public(certificate),
+                        detail={"reason": reason})
     ctx.metrics.certificates_cancelled.inc()
     return certificate

@@ -11,16 +11,16 @@ import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from registry import errors, journal
+from registry import errors
 from registry.deps import API_PREFIX
 from registry.exchange import service
 from registry.exchange.metrics import HubMetrics
 from registry.exchange.models import Batch, BatchAck
 from registry.exchange.signing import SIGNATURE_HEADER, verified
+from registry.journal import Journal
 
 router = APIRouter(prefix=f"{API_PREFIX}/exchange", tags=["exchange"])
 
@@ -29,15 +29,15 @@ router = APIRouter(prefix=f"{API_PREFIX}/exchange", tags=["exchange"])
 class Receiver:
     """What the endpoint needs: the ministry's database, the trusted peers and the hub metrics."""
 
-    engine: Engine
+    journal: Journal
     peers_dir: Path | None
     metrics: HubMetrics
     max_events: int
 
 
-def mount(app: FastAPI, *, engine: Engine, peers_dir: Path | None, registry, max_events: int) -> None:
+def mount(app: FastAPI, *, journal: Journal, peers_dir: Path | None, registry, max_events: int) -> None:
     """Add the receiving endpoint to a ministry app."""
-    app.state.exchange = Receiver(engine=engine, peers_dir=peers_dir, metrics=HubMetrics(registry),
+    app.state.exchange = Receiver(journal=journal, peers_dir=peers_dir, metrics=HubMetrics(registry),
                                   max_events=max_events)
     app.include_router(router)
 
@@ -75,9 +75,9 @@ def _receive(receiver: Receiver, body: bytes, signature: str | None) -> JSONResp
     if len(batch.events) > receiver.max_events:
         return _refuse(receiver, 422, "invalid", "events", "max_items",
                        f"at most {receiver.max_events} events per batch", actor=province)
-    with Session(receiver.engine, expire_on_commit=False) as session:
+    with Session(receiver.journal.engine, expire_on_commit=False) as session:
         try:
-            through, stored = service.receive_batch(session, batch)
+            through, stored = service.receive_batch(session, batch, journal=receiver.journal)
         except errors.DomainError as exc:
             session.rollback()  # the write head and its locks go before the refusal is audited
             reason = "gap" if exc.problems[0].rule == "no_gap" else "conflict"
@@ -99,7 +99,7 @@ def _refuse(receiver: Receiver, status: int, reason: str, field: str, rule: str,
     problems = [errors.Problem(field, rule, message, extra).as_dict()]
     receiver.metrics.refusals.labels(reason=reason).inc()
     # the claimed province is named only once its signature verified: an unverified name is not an actor
-    journal.refused(receiver.engine, actor=f"exchange:{actor}" if actor else "anonymous",
-                    action=service.RECEIVE_ACTION, status=status, problems=problems)
+    receiver.journal.refused(actor=f"exchange:{actor}" if actor else "anonymous", action=service.RECEIVE_ACTION,
+                             status=status, problems=problems)
     title = {401: "unauthorized", 409: "conflict", 422: "invalid input"}[status]
     return JSONResponse(errors.body(status, title, problems), status_code=status)

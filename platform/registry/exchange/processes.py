@@ -12,7 +12,8 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from sqlalchemy import Engine, text
 
-from registry import __version__, db, journal
+from registry import __version__, db
+from registry.journal import Journal
 from registry.config import Role, Settings
 from registry.exchange import api
 from registry.exchange.metrics import WorkerMetrics
@@ -34,6 +35,7 @@ def create_hub_app(settings: Settings) -> FastAPI:
     if settings.exchange_peers_dir is None:
         raise ConfigurationError("exchange-hub needs FSP_EXCHANGE_PEERS_DIR (one <slug>.pem per province)")
     engine = db.make_engine(settings)
+    journal = Journal.of(engine, keys_dir=settings.keys_dir, checkpoint_file=settings.audit_checkpoint_path)
     registry = CollectorRegistry(auto_describe=True)
 
     def readiness() -> str | None:
@@ -42,18 +44,18 @@ def create_hub_app(settings: Settings) -> FastAPI:
         return None
 
     app = _process_app("Exchange hub", engine, registry, readiness)
-    api.mount(app, engine=engine, peers_dir=settings.exchange_peers_dir, registry=registry,
+    api.mount(app, journal=journal, peers_dir=settings.exchange_peers_dir, registry=registry,
               max_events=settings.exchange_max_batch_events)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
-                       on_refuse=lambda scope: _audit_oversized(engine, scope, app.state.exchange))
+                       on_refuse=lambda scope: _audit_oversized(scope, app.state.exchange))
     return app
 
 
-async def _audit_oversized(engine: Engine, scope, receiver: api.Receiver) -> None:
+async def _audit_oversized(scope, receiver: api.Receiver) -> None:
     receiver.metrics.refusals.labels(reason="too_large").inc()
     problems = [{"field": "body", "rule": "max_size", "message": "request body too large"}]
-    await anyio.to_thread.run_sync(lambda: journal.refused(
-        engine, actor="anonymous", action=f"{scope['method']} {scope['path']}", status=413, problems=problems))
+    await anyio.to_thread.run_sync(lambda: receiver.journal.refused(
+        actor="anonymous", action=f"{scope['method']} {scope['path']}", status=413, problems=problems))
 
 
 class Worker:

@@ -5,23 +5,34 @@ import uuid
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from registry import journal
 from registry.db_types import utcnow
 from registry.errors import Conflict
 from registry.exchange.models import Batch, CursorPublic, ExchangeCursor, NationalEvent
+from registry.journal import Journal
 from registry.national import projection as national
 
 RECEIVE_ACTION = "POST /api/v1/exchange/batches"
 _INSERT = insert(NationalEvent.__table__)
 
 
-def receive_batch(session: Session, batch: Batch) -> tuple[int, int]:
+def receive_batch(session: Session, batch: Batch, *, journal: Journal) -> tuple[int, int]:
     """Store the events after the province's cursor and advance it; (acknowledged_through, newly stored).
 
     A batch that starts past cursor+1 would leave a gap: 409 naming the expected seq. Events at or below the
     cursor were stored before (a resend): they must carry the same event_id, and are not stored again.
     """
-    head = journal.begin(session)  # serialises receivers (also across hub replicas) before the cursor is read
+    # the write head serialises receivers (also across hub replicas) before the cursor is read
+    with journal.write(session, actor=f"exchange:{batch.province}") as unit:
+        through, fresh = _store(session, batch, now=utcnow())
+        unit.record(action=RECEIVE_ACTION, object_type="exchange_batch",
+                    object_id=f"{batch.province}:{batch.first_seq}-{batch.last_seq}",
+                    detail={"province": batch.province, "first_seq": batch.first_seq, "last_seq": batch.last_seq,
+                            "stored": fresh, "acknowledged_through": through})
+    return through, fresh
+
+
+def _store(session: Session, batch: Batch, *, now) -> tuple[int, int]:
+    """Store the events past the province's cursor, bring the national records up to date, move the cursor."""
     cursor = session.get(ExchangeCursor, batch.province)
     acknowledged = cursor.acknowledged_seq if cursor else 0
     if cursor is not None and cursor.province_code != batch.province_code:
@@ -31,7 +42,6 @@ def receive_batch(session: Session, batch: Batch) -> tuple[int, int]:
         raise Conflict("first_seq", "no_gap", f"batch starts at {batch.first_seq}, expected {acknowledged + 1}",
                        expected_seq=acknowledged + 1)
     _check_resent(session, batch, acknowledged)
-    now = utcnow()
     fresh = [event for event in batch.events if event.seq > acknowledged]
     if fresh:
         _check_new_ids(session, [event.event_id for event in fresh])
@@ -47,14 +57,7 @@ def receive_batch(session: Session, batch: Batch) -> tuple[int, int]:
                                     acknowledged_seq=0, updated_at=now)
         cursor.acknowledged_seq, cursor.updated_at = batch.last_seq, now
         session.add(cursor)
-    through = max(acknowledged, batch.last_seq)
-    journal.written(session, head, actor=f"exchange:{batch.province}", action=RECEIVE_ACTION,
-                    object_type="exchange_batch", object_id=f"{batch.province}:{batch.first_seq}-{batch.last_seq}",
-                    event_type=None, payload=None,
-                    detail={"province": batch.province, "first_seq": batch.first_seq, "last_seq": batch.last_seq,
-                            "stored": len(fresh), "acknowledged_through": through})
-    session.commit()
-    return through, len(fresh)
+    return max(acknowledged, batch.last_seq), len(fresh)
 
 
 def _check_resent(session: Session, batch: Batch, acknowledged: int) -> None:

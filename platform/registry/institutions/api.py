@@ -28,8 +28,7 @@ def list_institutions(session: SessionDep, type: InstitutionType | None = None,
 @router.post("", response_model=InstitutionPublic, status_code=status.HTTP_201_CREATED)
 def create_institution(body: InstitutionCreate, session: SessionDep, ctx: ContextDep,
                        principal: InstitutionsWriter) -> InstitutionPublic:
-    return service.create_institution(session, principal=principal, province_code=ctx.settings.tenant_code,
-                                      data=body)
+    return service.create_institution(session, ctx=ctx, principal=principal, data=body)
 
 
 @router.get("/{institution_id}", response_model=InstitutionPublic)
@@ -38,9 +37,9 @@ def get_institution(institution_id: uuid.UUID, session: SessionDep) -> Instituti
 
 
 @router.patch("/{institution_id}", response_model=InstitutionPublic)
-def update_institution(institution_id: uuid.UUID, body: InstitutionUpdate, session: SessionDep,
+def update_institution(institution_id: uuid.UUID, body: InstitutionUpdate, session: SessionDep, ctx: ContextDep,
                        principal: InstitutionsWriter) -> InstitutionPublic:
-    return service.update_institution(session, principal=principal, institution_id=institution_id, data=body)
+    return service.update_institution(session, ctx=ctx, principal=principal, institution_id=institution_id, data=body)
 
 
 @router.get("/{institution_id}/service-items", response_model=ServiceItemsPublic)
@@ -52,13 +51,13 @@ def list_service_items(institution_id: uuid.UUID, session: SessionDep, on: date 
 
 @router.post("/{institution_id}/service-items", response_model=ServiceItemPublic,
              status_code=status.HTTP_201_CREATED)
-def add_service_item(institution_id: uuid.UUID, body: ServiceItemCreate, session: SessionDep,
+def add_service_item(institution_id: uuid.UUID, body: ServiceItemCreate, session: SessionDep, ctx: ContextDep,
                      principal: InstitutionsWriter) -> ServiceItemPublic:
-    return service.add_service_item(session, principal=principal, institution_id=institution_id, data=body)
+    return service.add_service_item(session, ctx=ctx, principal=principal, institution_id=institution_id, data=body)
 
 
 @router.post("/{institution_id}/service-items/{item_id}/end", response_model=ServiceItemPublic)
 def end_service_item(institution_id: uuid.UUID, item_id: uuid.UUID, body: ServiceItemEnd, session: SessionDep,
-                     principal: InstitutionsWriter) -> ServiceItemPublic:
-    return service.end_service_item(session, principal=principal, institution_id=institution_id, item_id=item_id,
-                                    data=body)
+                     ctx: ContextDep, principal: InstitutionsWriter) -> ServiceItemPublic:
+    return service.end_service_item(session, ctx=ctx, principal=principal, institution_id=institution_id,
+                                    item_id=item_id, data=body)

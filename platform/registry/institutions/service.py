@@ -4,13 +4,15 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, or_, select
 
-from registry import journal, regions, sequences
+from registry import regions
 from registry.db_types import today_in_china, utcnow
 from registry.errors import Conflict, Invalid, NotFound
 from registry.institutions.models import (
     Institution, InstitutionCreate, InstitutionType, InstitutionUpdate, ServiceItem, ServiceItemCreate, ServiceItemEnd,
     ServiceItemPublic,
 )
+from registry.context import TenantContext
+from registry.journal import Write
 from registry.security.auth import Principal
 
 
@@ -44,40 +46,38 @@ def list_institutions(session: Session, *, type: InstitutionType | None = None, 
                              .offset(offset).limit(limit)))
 
 
-def create_institution(session: Session, *, principal: Principal, province_code: str,
+def create_institution(session: Session, *, ctx: TenantContext, principal: Principal,
                        data: InstitutionCreate) -> Institution:
     """Add an institution of this province; its credit code must be new."""
-    head = journal.begin(session)
-    if not regions.in_province(data.region_code, province_code):
-        raise Invalid("region_code", "region_in_province",
-                      f"{data.region_code} is not inside this province ({province_code})")
-    existing = session.exec(select(Institution).where(Institution.credit_code == data.credit_code)).first()
-    if existing:
-        raise Conflict("credit_code", "unique", f"credit code already registered to institution {existing.id}",
-                       existing_id=str(existing.id))
-    institution = Institution.model_validate(data)
-    session.add(institution)
-    payload = institution.model_dump(mode="json")
-    journal.written(session, head, actor=principal.subject, action="institution.create", object_type="institution",
-                    object_id=institution.id, event_type="institution.created", payload=payload)
-    session.commit()
+    with ctx.journal.write(session, actor=principal.subject) as unit:
+        if not regions.in_province(data.region_code, ctx.settings.tenant_code):
+            raise Invalid("region_code", "region_in_province",
+                          f"{data.region_code} is not inside this province ({ctx.settings.tenant_code})")
+        existing = session.exec(select(Institution).where(Institution.credit_code == data.credit_code)).first()
+        if existing:
+            raise Conflict("credit_code", "unique", f"credit code already registered to institution {existing.id}",
+                           existing_id=str(existing.id))
+        institution = Institution.model_validate(data)
+        session.add(institution)
+        payload = institution.model_dump(mode="json")
+        unit.record(action="institution.create", object_type="institution",
+                        object_id=institution.id, event_type="institution.created", payload=payload)
     return institution
 
 
-def update_institution(session: Session, *, principal: Principal, institution_id: uuid.UUID,
+def update_institution(session: Session, *, ctx: TenantContext, principal: Principal, institution_id: uuid.UUID,
                        data: InstitutionUpdate) -> Institution:
     """Change directory details; the audit entry names the fields changed."""
-    head = journal.begin(session)
-    institution = get_institution(session, institution_id=institution_id)
-    changes = data.model_dump(exclude_unset=True)
-    for name, value in changes.items():
-        setattr(institution, name, value)
-    institution.updated_at = utcnow()
-    session.add(institution)
-    journal.written(session, head, actor=principal.subject, action="institution.update", object_type="institution",
-                    object_id=institution.id, event_type="institution.updated",
-                    payload=institution.model_dump(mode="json"), detail={"fields": sorted(changes)})
-    session.commit()
+    with ctx.journal.write(session, actor=principal.subject) as unit:
+        institution = get_institution(session, institution_id=institution_id)
+        changes = data.model_dump(exclude_unset=True)
+        for name, value in changes.items():
+            setattr(institution, name, value)
+        institution.updated_at = utcnow()
+        session.add(institution)
+        unit.record(action="institution.update", object_type="institution",
+                        object_id=institution.id, event_type="institution.updated",
+                        payload=institution.model_dump(mode="json"), detail={"fields": sorted(changes)})
     return institution
 
 
@@ -101,7 +101,7 @@ def _in_force_on_or_after(day: date):
     return or_(col(ServiceItem.effective_to).is_(None), col(ServiceItem.effective_to) >= day)
 
 
-def add_service_item(session: Session, *, principal: Principal, institution_id: uuid.UUID,
+def add_service_item(session: Session, *, ctx: TenantContext, principal: Principal, institution_id: uuid.UUID,
                      data: ServiceItemCreate) -> ServiceItem:
     """Publish a price of a service from `effective_from` on; the price in force until then ends the day before.
 
@@ -109,61 +109,59 @@ def add_service_item(session: Session, *, principal: Principal, institution_id: 
     rewritten: once a service has a price, a new one starts today (China Standard Time) or later. Only a
     service's first price may start earlier, recording what the institution already charged.
     """
-    head = journal.begin(session)  # serialises the fee writers: the periods checked below stay as read
-    get_institution(session, institution_id=institution_id)
-    periods = list(session.exec(select(ServiceItem).where(ServiceItem.institution_id == institution_id,
-                                                          ServiceItem.name == data.name)))
-    today = today_in_china()
-    if periods and data.effective_from < today:
-        raise Invalid("effective_from", "not_retroactive",
-                      f"{data.name} already has a price: a new one starts today ({today}) or later")
-    superseded = next((p for p in periods if p.effective_to is None and p.effective_from < data.effective_from),
-                      None)
-    for period in periods:
-        if period is not superseded and _overlaps(period, data.effective_from, data.effective_to):
-            raise Conflict("effective_from", "price_overlap",
-                           f"{data.name} already has price {period.id} in force {_span(period)}",
-                           existing_id=str(period.id))
-    item = ServiceItem.model_validate(data, update={"institution_id": institution_id})
-    if superseded:
-        _end_price(session, head, principal=principal, item=superseded,
-                   last_day=data.effective_from - timedelta(days=1), detail={"superseded_by": str(item.id)})
-    session.add(item)
-    journal.written(session, head, actor=principal.subject, action="service_item.create", object_type="service_item",
-                    object_id=item.id, event_type="service_item.published", payload=_published(item))
-    session.commit()
+    # the unit's write head serialises the fee writers: the periods checked below stay as read
+    with ctx.journal.write(session, actor=principal.subject) as unit:
+        get_institution(session, institution_id=institution_id)
+        periods = list(session.exec(select(ServiceItem).where(ServiceItem.institution_id == institution_id,
+                                                              ServiceItem.name == data.name)))
+        today = today_in_china()
+        if periods and data.effective_from < today:
+            raise Invalid("effective_from", "not_retroactive",
+                          f"{data.name} already has a price: a new one starts today ({today}) or later")
+        superseded = next((p for p in periods if p.effective_to is None and p.effective_from < data.effective_from),
+                          None)
+        for period in periods:
+            if period is not superseded and _overlaps(period, data.effective_from, data.effective_to):
+                raise Conflict("effective_from", "price_overlap",
+                               f"{data.name} already has price {period.id} in force {_span(period)}",
+                               existing_id=str(period.id))
+        item = ServiceItem.model_validate(data, update={"institution_id": institution_id})
+        if superseded:
+            _end_price(session, unit, item=superseded,
+                       last_day=data.effective_from - timedelta(days=1), detail={"superseded_by": str(item.id)})
+        session.add(item)
+        unit.record(action="service_item.create", object_type="service_item",
+                        object_id=item.id, event_type="service_item.published", payload=_published(item))
     return item
 
 
-def end_service_item(session: Session, *, principal: Principal, institution_id: uuid.UUID, item_id: uuid.UUID,
+def end_service_item(session: Session, *, ctx: TenantContext, principal: Principal, institution_id: uuid.UUID, item_id: uuid.UUID,
                      data: ServiceItemEnd) -> ServiceItem:
     """End a price on `effective_to` (its last day): yesterday at the earliest, so no published day changes."""
-    head = journal.begin(session)
-    item = session.get(ServiceItem, item_id)
-    if item is None or item.institution_id != institution_id:
-        raise NotFound("item_id", f"service item {item_id} not found at institution {institution_id}")
-    last_day, today = data.effective_to, today_in_china()
-    if last_day < item.effective_from:
-        raise Invalid("effective_to", "date_order", f"price {item.id} starts on {item.effective_from}, after "
-                                                    f"{last_day}")
-    if last_day < today - timedelta(days=1):
-        raise Invalid("effective_to", "not_retroactive",
-                      f"a price ends yesterday ({today - timedelta(days=1)}) at the earliest")
-    if item.effective_to is not None and last_day >= item.effective_to:
-        raise Conflict("effective_to", "already_ended", f"price {item.id} already ends on {item.effective_to}",
-                       existing_id=str(item.id))
-    _end_price(session, head, principal=principal, item=item, last_day=last_day, detail=None)
-    session.commit()
+    with ctx.journal.write(session, actor=principal.subject) as unit:
+        item = session.get(ServiceItem, item_id)
+        if item is None or item.institution_id != institution_id:
+            raise NotFound("item_id", f"service item {item_id} not found at institution {institution_id}")
+        last_day, today = data.effective_to, today_in_china()
+        if last_day < item.effective_from:
+            raise Invalid("effective_to", "date_order", f"price {item.id} starts on {item.effective_from}, after "
+                                                        f"{last_day}")
+        if last_day < today - timedelta(days=1):
+            raise Invalid("effective_to", "not_retroactive",
+                          f"a price ends yesterday ({today - timedelta(days=1)}) at the earliest")
+        if item.effective_to is not None and last_day >= item.effective_to:
+            raise Conflict("effective_to", "already_ended", f"price {item.id} already ends on {item.effective_to}",
+                           existing_id=str(item.id))
+        _end_price(session, unit, item=item, last_day=last_day, detail=None)
     return item
 
 
-def _end_price(session: Session, head: sequences.Head, *, principal: Principal, item: ServiceItem, last_day: date,
-               detail: dict | None) -> None:
+def _end_price(session: Session, unit: Write, *, item: ServiceItem, last_day: date, detail: dict | None) -> None:
     item.effective_to = last_day
     session.add(item)
     session.flush()  # the open price is closed before a new one of the same service is inserted
-    journal.written(session, head, actor=principal.subject, action="service_item.end", object_type="service_item",
-                    object_id=item.id, event_type="service_item.ended", payload=_published(item), detail=detail)
+    unit.record(action="service_item.end", object_type="service_item", object_id=item.id,
+                event_type="service_item.ended", payload=_published(item), detail=detail)
 
 
 def _overlaps(period: ServiceItem, start: date, end: date | None) -> bool:

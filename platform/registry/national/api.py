@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query
 
-from registry.deps import API_PREFIX, SessionDep, require
+from registry.deps import API_PREFIX, ContextDep, SessionDep, require
 from registry.national import service
 from registry.national.models import NationalCaseFilters, NationalCasesPublic, PersonMatchesPublic
 from registry.security.permissions import Permission
@@ -13,21 +13,21 @@ NationalReader = require(Permission.national_read)
 
 
 @router.get("/cases", response_model=NationalCasesPublic)
-def search_national_cases(filters: Annotated[NationalCaseFilters, Query()], session: SessionDep,
+def search_national_cases(filters: Annotated[NationalCaseFilters, Query()], session: SessionDep, ctx: ContextDep,
                           principal: NationalReader) -> NationalCasesPublic:
     """National records (one per province case, at its latest correction) by province, person (the provinces'
     blind index `person_ref`), status and death date range; audited."""
-    return service.search_cases(session, principal=principal, filters=filters)
+    return service.search_cases(session, ctx=ctx, principal=principal, filters=filters)
 
 
 @router.get("/matches", response_model=PersonMatchesPublic)
-def list_person_matches(session: SessionDep, principal: NationalReader,
+def list_person_matches(session: SessionDep, ctx: ContextDep, principal: NationalReader,
                         province: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9-]{1,30}$")] = None,
                         offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
                         limit: Annotated[int, Query(ge=1, le=500)] = 100) -> PersonMatchesPublic:
     """One person registered in two provinces (the same `person_ref`): the pairs for the provinces to check;
     audited."""
-    return service.list_matches(session, principal=principal, province=province, offset=offset, limit=limit)
+    return service.list_matches(session, ctx=ctx, principal=principal, province=province, offset=offset, limit=limit)
 
 
 def mount(app: FastAPI) -> None:

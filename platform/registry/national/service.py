@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from registry import journal
+from registry.context import TenantContext
 from registry.national.models import (
     NationalCase,
     NationalCaseFilters,
@@ -20,7 +20,7 @@ from registry.security.auth import Principal
 CHINA_TIME = ZoneInfo("Asia/Shanghai")
 
 
-def search_cases(session: Session, *, principal: Principal, filters: NationalCaseFilters) -> NationalCasesPublic:
+def search_cases(session: Session, *, ctx: TenantContext, principal: Principal, filters: NationalCaseFilters) -> NationalCasesPublic:
     """One page of national records matching `filters`, newest deaths first, and how many match in all."""
     query = select(NationalCase)
     for column, value in ((NationalCase.province_slug, filters.province), (NationalCase.person_ref, filters.person_ref),
@@ -36,12 +36,12 @@ def search_cases(session: Session, *, principal: Principal, filters: NationalCas
                         .offset(filters.offset).limit(filters.limit)).all()
     page = NationalCasesPublic(data=[NationalCasePublic.model_validate(r, from_attributes=True) for r in rows],
                                count=total)
-    _audit_read(session, principal, "national.search_cases", filters.model_dump(mode="json", exclude_none=True),
+    _audit_read(session, ctx, principal, "national.search_cases", filters.model_dump(mode="json", exclude_none=True),
                 total)
     return page
 
 
-def list_matches(session: Session, *, principal: Principal, province: str | None, offset: int,
+def list_matches(session: Session, *, ctx: TenantContext, principal: Principal, province: str | None, offset: int,
                  limit: int) -> PersonMatchesPublic:
     """People with cases in two provinces, newest first; `province` narrows to the pairs it is part of."""
     query = select(PersonMatch)
@@ -51,16 +51,15 @@ def list_matches(session: Session, *, principal: Principal, province: str | None
     rows = session.exec(query.order_by(col(PersonMatch.id).desc()).offset(offset).limit(limit)).all()
     page = PersonMatchesPublic(data=[PersonMatchPublic.model_validate(r, from_attributes=True) for r in rows],
                                count=total)
-    _audit_read(session, principal, "national.list_matches", {"province": province}, total)
+    _audit_read(session, ctx, principal, "national.list_matches", {"province": province}, total)
     return page
 
 
-def _audit_read(session: Session, principal: Principal, action: str, asked: dict, found: int) -> None:
-    session.rollback()  # the audit write starts its own transaction, after the reads
-    head = journal.begin(session)
-    journal.written(session, head, actor=principal.subject, action=action, object_type="national_database",
-                    object_id="-", event_type=None, payload=None, detail={"asked": asked, "found": found})
-    session.commit()
+def _audit_read(session: Session, ctx: TenantContext, principal: Principal, action: str, asked: dict,
+                found: int) -> None:
+    with ctx.journal.write(session, actor=principal.subject) as unit:  # after the reads, which it lets go
+        unit.record(action=action, object_type="national_database", object_id="-",
+                    detail={"asked": asked, "found": found})
 
 
 def _start_of_day(day: date) -> datetime:

@@ -3,7 +3,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from registry.deps import API_PREFIX, CasesReader, RemainsWriter, SessionDep
+from registry.deps import API_PREFIX, CasesReader, ContextDep, RemainsWriter, SessionDep
 from registry.remains import service
 from registry.remains.models import (
     AshesDestinationCreate, AshesDestinationPublic, HandoverPublic, IntermentCreate, IntermentPublic, IntermentsPublic,
@@ -16,10 +16,10 @@ CREATED = status.HTTP_201_CREATED
 
 @router.post("/{case_id}/transports", response_model=TransportPublic, status_code=CREATED)
 def record_transport(case_id: uuid.UUID, body: TransportCreate, session: SessionDep,
-                     principal: RemainsWriter) -> TransportPublic:
+                     ctx: ContextDep, principal: RemainsWriter) -> TransportPublic:
     """Record a remains transport (遗体接运)."""
     return TransportPublic.model_validate(
-        service.record_transport(session, principal=principal, case_id=case_id, data=body))
+        service.record_transport(session, ctx=ctx, principal=principal, case_id=case_id, data=body))
 
 
 @router.get("/{case_id}/transports", response_model=TransportsPublic)
@@ -30,10 +30,10 @@ def list_transports(case_id: uuid.UUID, session: SessionDep, principal: CasesRea
 
 @router.post("/{case_id}/storages", response_model=StoragePublic, status_code=CREATED)
 def record_storage(case_id: uuid.UUID, body: StorageCreate, session: SessionDep,
-                   principal: RemainsWriter) -> StoragePublic:
+                   ctx: ContextDep, principal: RemainsWriter) -> StoragePublic:
     """Put the remains in a cabinet (遗体存放)."""
     return StoragePublic.model_validate(
-        service.record_storage(session, principal=principal, case_id=case_id, data=body))
+        service.record_storage(session, ctx=ctx, principal=principal, case_id=case_id, data=body))
 
 
 @router.get("/{case_id}/storages", response_model=StoragesPublic)
@@ -44,17 +44,18 @@ def list_storages(case_id: uuid.UUID, session: SessionDep, principal: CasesReade
 
 @router.post("/{case_id}/storages/{storage_id}/release", response_model=StoragePublic)
 def release_storage(case_id: uuid.UUID, storage_id: uuid.UUID, body: StorageRelease, session: SessionDep,
-                    principal: RemainsWriter) -> StoragePublic:
+                    ctx: ContextDep, principal: RemainsWriter) -> StoragePublic:
     return StoragePublic.model_validate(
-        service.release_storage(session, principal=principal, case_id=case_id, storage_id=storage_id, data=body))
+        service.release_storage(session, ctx=ctx, principal=principal, case_id=case_id, storage_id=storage_id,
+                                data=body))
 
 
 @router.post("/{case_id}/ashes-destination", response_model=AshesDestinationPublic, status_code=CREATED)
 def record_ashes_destination(case_id: uuid.UUID, body: AshesDestinationCreate, session: SessionDep,
-                             principal: RemainsWriter) -> AshesDestinationPublic:
+                             ctx: ContextDep, principal: RemainsWriter) -> AshesDestinationPublic:
     """Record where the ashes went (骨灰去向); once per case."""
     return AshesDestinationPublic.model_validate(
-        service.record_ashes_destination(session, principal=principal, case_id=case_id, data=body))
+        service.record_ashes_destination(session, ctx=ctx, principal=principal, case_id=case_id, data=body))
 
 
 @router.get("/{case_id}/ashes-destination", response_model=AshesDestinationPublic)
@@ -71,10 +72,10 @@ def get_handover(case_id: uuid.UUID, session: SessionDep, principal: CasesReader
 
 @router.post("/{case_id}/interments", response_model=IntermentPublic, status_code=CREATED)
 def record_interment(case_id: uuid.UUID, body: IntermentCreate, session: SessionDep,
-                     principal: RemainsWriter) -> IntermentPublic:
+                     ctx: ContextDep, principal: RemainsWriter) -> IntermentPublic:
     """Record a burial (安葬) or a placement in a niche (安放)."""
     return IntermentPublic.model_validate(
-        service.record_interment(session, principal=principal, case_id=case_id, data=body))
+        service.record_interment(session, ctx=ctx, principal=principal, case_id=case_id, data=body))
 
 
 @router.get("/{case_id}/interments", response_model=IntermentsPublic)

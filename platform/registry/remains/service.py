@@ -4,7 +4,6 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from registry import journal
 from registry.cases import access
 from registry.cases import service as cases
 from registry.cases.models import Case, CaseStatus
@@ -17,6 +16,8 @@ from registry.remains.models import (
     AshesDestinationPublic, Handover, Interment, IntermentCreate, IntermentPublic, RemainsForm, Storage,
     StorageCreate, StoragePublic, StorageRelease, Transport, TransportCreate, TransportPublic,
 )
+from registry.context import TenantContext
+from registry.journal import Write
 from registry.security.auth import Principal
 from registry.security.permissions import INSTITUTION_BOUND
 
@@ -74,27 +75,24 @@ def _case_for_interment(session: Session, principal: Principal, case_id: uuid.UU
     return case
 
 
-def _written(session: Session, head, principal: Principal, *, kind: str, action: str, event: str, row,
-             public) -> None:
-    journal.written(session, head, actor=principal.subject, action=f"{kind}.{action}", object_type=kind,
-                    object_id=row.id, event_type=f"{kind}.{event}",
-                    payload=public.model_validate(row).model_dump(mode="json"))
+def _recorded(unit: Write, *, kind: str, action: str, event: str, row, public) -> None:
+    unit.record(action=f"{kind}.{action}", object_type=kind, object_id=row.id, event_type=f"{kind}.{event}",
+                payload=public.model_validate(row).model_dump(mode="json"))
 
 
 # ---- 遗体接运
 
-def record_transport(session: Session, *, principal: Principal, case_id: uuid.UUID, data: TransportCreate) -> Transport:
+def record_transport(session: Session, *, ctx: TenantContext, principal: Principal, case_id: uuid.UUID, data: TransportCreate) -> Transport:
     """Record a remains transport by a funeral home or service station of an open case."""
-    head = journal.begin(session)
-    case = access.get_writable_case(session, principal=principal, case_id=case_id)
-    _institution(session, data.institution_id, allowed=TRANSPORT_TYPES, purpose="remains transport", worker=principal)
-    _require_open(case, "remains transport")
-    _after_death(case, data.departed_at, "departed_at")
-    transport = Transport(case_id=case.id, **data.model_dump())
-    session.add(transport)
-    _written(session, head, principal, kind="transport", action="record", event="recorded", row=transport,
-             public=TransportPublic)
-    session.commit()
+    with ctx.journal.write(session, actor=principal.subject) as unit:
+        case = access.get_writable_case(session, principal=principal, case_id=case_id)
+        _institution(session, data.institution_id, allowed=TRANSPORT_TYPES, purpose="remains transport", worker=principal)
+        _require_open(case, "remains transport")
+        _after_death(case, data.departed_at, "departed_at")
+        transport = Transport(case_id=case.id, **data.model_dump())
+        session.add(transport)
+        _recorded(unit, kind="transport", action="record", event="recorded", row=transport,
+                 public=TransportPublic)
     return transport
 
 
@@ -107,29 +105,28 @@ def list_transports(session: Session, *, principal: Principal, case_id: uuid.UUI
 
 # ---- 遗体存放
 
-def record_storage(session: Session, *, principal: Principal, case_id: uuid.UUID, data: StorageCreate) -> Storage:
+def record_storage(session: Session, *, ctx: TenantContext, principal: Principal, case_id: uuid.UUID, data: StorageCreate) -> Storage:
     """Put the remains of an open case in a funeral home's cabinet; one body per cabinet, one cabinet per body."""
-    head = journal.begin(session)
-    case = access.get_writable_case(session, principal=principal, case_id=case_id)
-    _institution(session, data.institution_id, allowed=STORAGE_TYPES, purpose="remains storage", worker=principal)
-    _require_open(case, "remains storage")
-    _after_death(case, data.stored_at, "stored_at")
-    unreleased = select(Storage).where(col(Storage.released_at).is_(None))
-    current = session.exec(unreleased.where(Storage.case_id == case.id)).first()
-    if current is not None:
-        raise Conflict("case_id", "already_stored", f"the remains are still in cabinet {current.cabinet_no} "
-                                                    f"(storage {current.id}); release them first",
-                       existing_id=str(current.id))
-    occupant = session.exec(unreleased.where(Storage.institution_id == data.institution_id,
-                                             Storage.cabinet_no == data.cabinet_no)).first()
-    if occupant is not None:
-        raise Conflict("cabinet_no", "cabinet_occupied", f"cabinet {data.cabinet_no} is occupied",
-                       existing_id=str(occupant.id))
-    storage = Storage(case_id=case.id, **data.model_dump())
-    session.add(storage)
-    _written(session, head, principal, kind="storage", action="record", event="recorded", row=storage,
-             public=StoragePublic)
-    session.commit()
+    with ctx.journal.write(session, actor=principal.subject) as unit:
+        case = access.get_writable_case(session, principal=principal, case_id=case_id)
+        _institution(session, data.institution_id, allowed=STORAGE_TYPES, purpose="remains storage", worker=principal)
+        _require_open(case, "remains storage")
+        _after_death(case, data.stored_at, "stored_at")
+        unreleased = select(Storage).where(col(Storage.released_at).is_(None))
+        current = session.exec(unreleased.where(Storage.case_id == case.id)).first()
+        if current is not None:
+            raise Conflict("case_id", "already_stored", f"the remains are still in cabinet {current.cabinet_no} "
+                                                        f"(storage {current.id}); release them first",
+                           existing_id=str(current.id))
+        occupant = session.exec(unreleased.where(Storage.institution_id == data.institution_id,
+                                                 Storage.cabinet_no == data.cabinet_no)).first()
+        if occupant is not None:
+            raise Conflict("cabinet_no", "cabinet_occupied", f"cabinet {data.cabinet_no} is occupied",
+                           existing_id=str(occupant.id))
+        storage = Storage(case_id=case.id, **data.model_dump())
+        session.add(storage)
+        _recorded(unit, kind="storage", action="record", event="recorded", row=storage,
+                 public=StoragePublic)
     return storage
 
 
@@ -139,66 +136,63 @@ def list_storages(session: Session, *, principal: Principal, case_id: uuid.UUID)
     return list(session.exec(select(Storage).where(Storage.case_id == case_id).order_by(col(Storage.stored_at))))
 
 
-def release_storage(session: Session, *, principal: Principal, case_id: uuid.UUID, storage_id: uuid.UUID,
+def release_storage(session: Session, *, ctx: TenantContext, principal: Principal, case_id: uuid.UUID, storage_id: uuid.UUID,
                     data: StorageRelease) -> Storage:
     """Take the remains out of storage; a storage is released once."""
-    head = journal.begin(session)
-    case = access.get_writable_case(session, principal=principal, case_id=case_id)
-    storage = session.get(Storage, storage_id)
-    if storage is None or storage.case_id != case.id:
-        raise NotFound("storage_id", f"storage {storage_id} of case {case_id} not found")
-    access.check_institution_binding(principal, storage.institution_id)
-    _require_not_archived(case)
-    if storage.released_at is not None:
-        raise Conflict("storage_id", "already_released",
-                       f"storage {storage.id} was released at {china_isoformat(storage.released_at)}")
-    if data.released_at < storage.stored_at:
-        raise Invalid("released_at", "date_order", "released_at must not be before stored_at")
-    storage.released_at = data.released_at
-    session.add(storage)
-    _written(session, head, principal, kind="storage", action="release", event="released", row=storage,
-             public=StoragePublic)
-    session.commit()
+    with ctx.journal.write(session, actor=principal.subject) as unit:
+        case = access.get_writable_case(session, principal=principal, case_id=case_id)
+        storage = session.get(Storage, storage_id)
+        if storage is None or storage.case_id != case.id:
+            raise NotFound("storage_id", f"storage {storage_id} of case {case_id} not found")
+        access.check_institution_binding(principal, storage.institution_id)
+        _require_not_archived(case)
+        if storage.released_at is not None:
+            raise Conflict("storage_id", "already_released",
+                           f"storage {storage.id} was released at {china_isoformat(storage.released_at)}")
+        if data.released_at < storage.stored_at:
+            raise Invalid("released_at", "date_order", "released_at must not be before stored_at")
+        storage.released_at = data.released_at
+        session.add(storage)
+        _recorded(unit, kind="storage", action="release", event="released", row=storage,
+                 public=StoragePublic)
     return storage
 
 
 # ---- 骨灰去向
 
-def record_ashes_destination(session: Session, *, principal: Principal, case_id: uuid.UUID,
+def record_ashes_destination(session: Session, *, ctx: TenantContext, principal: Principal, case_id: uuid.UUID,
                              data: AshesDestinationCreate) -> AshesDestination:
     """Record where the ashes of a cremated case went; once per case, by the case's institution. A cemetery or
     columbarium it names is handed the case over (`Handover`): its registrars may then read the case and record
     the interment there."""
-    head = journal.begin(session)
-    case = access.get_writable_case(session, principal=principal, case_id=case_id)
-    if data.institution_id is not None:
-        allowed = RECEIVING_TYPES.get(data.destination, frozenset(InstitutionType))
-        _institution(session, data.institution_id, allowed=allowed, purpose=f"destination {data.destination.value}",
-                     receiving=data.destination in RECEIVING_TYPES)
-    existing = session.exec(select(AshesDestination).where(AshesDestination.case_id == case.id)).first()
-    if existing is not None:
-        raise Conflict("case_id", "unique", f"case {case.id} already has ashes destination {existing.id}",
-                       existing_id=str(existing.id))
-    _require_ashes(case, "an ashes destination")
-    destination = AshesDestination(case_id=case.id, **data.model_dump())
-    session.add(destination)
-    if data.destination in RECEIVING_TYPES and data.institution_id != case.institution_id:
-        _hand_over(session, head, principal, case=case, destination=destination)
-    _written(session, head, principal, kind="ashes_destination", action="record", event="recorded", row=destination,
-             public=AshesDestinationPublic)
-    session.commit()
+    with ctx.journal.write(session, actor=principal.subject) as unit:
+        case = access.get_writable_case(session, principal=principal, case_id=case_id)
+        if data.institution_id is not None:
+            allowed = RECEIVING_TYPES.get(data.destination, frozenset(InstitutionType))
+            _institution(session, data.institution_id, allowed=allowed, purpose=f"destination {data.destination.value}",
+                         receiving=data.destination in RECEIVING_TYPES)
+        existing = session.exec(select(AshesDestination).where(AshesDestination.case_id == case.id)).first()
+        if existing is not None:
+            raise Conflict("case_id", "unique", f"case {case.id} already has ashes destination {existing.id}",
+                           existing_id=str(existing.id))
+        _require_ashes(case, "an ashes destination")
+        destination = AshesDestination(case_id=case.id, **data.model_dump())
+        session.add(destination)
+        if data.destination in RECEIVING_TYPES and data.institution_id != case.institution_id:
+            _hand_over(session, unit, case=case, destination=destination)
+        _recorded(unit, kind="ashes_destination", action="record", event="recorded", row=destination,
+                 public=AshesDestinationPublic)
     return destination
 
 
-def _hand_over(session: Session, head, principal: Principal, *, case: Case, destination: AshesDestination) -> None:
+def _hand_over(session: Session, unit: Write, *, case: Case, destination: AshesDestination) -> None:
     """Hand the case over to the institution receiving its ashes; audited on its own (no event: the destination's
     event carries the receiving institution)."""
     handover = Handover(case_id=case.id, ashes_destination_id=destination.id, from_institution_id=case.institution_id,
                         to_institution_id=destination.institution_id)
     session.add(handover)
-    journal.written(session, head, actor=principal.subject, action="case.hand_over", object_type="case",
-                    object_id=case.id, event_type=None, payload=None,
-                    detail={"handover_id": str(handover.id), "to_institution_id": str(handover.to_institution_id)})
+    unit.record(action="case.hand_over", object_type="case", object_id=case.id,
+                detail={"handover_id": str(handover.id), "to_institution_id": str(handover.to_institution_id)})
 
 
 def get_handover(session: Session, *, principal: Principal, case_id: uuid.UUID) -> Handover:
@@ -221,25 +215,24 @@ def get_ashes_destination(session: Session, *, principal: Principal, case_id: uu
 
 # ---- 安葬 / 安放
 
-def record_interment(session: Session, *, principal: Principal, case_id: uuid.UUID, data: IntermentCreate) -> Interment:
+def record_interment(session: Session, *, ctx: TenantContext, principal: Principal, case_id: uuid.UUID, data: IntermentCreate) -> Interment:
     """Record a burial or placement, once per case and once per plot or niche; burying a body moves a registered
     case to buried. By the case's institution, or by the one its ashes were handed over to."""
-    head = journal.begin(session)
-    case = _case_for_interment(session, principal, case_id, data.institution_id)
-    _institution(session, data.institution_id, allowed=INTERMENT_TYPES[data.kind], purpose=data.kind.value,
-                 receiving=True)
-    _after_death(case, data.interred_at, "interred_at")
-    if data.remains_form == RemainsForm.body:
-        cases.move_status(session, head, principal=principal, case=case, allowed_from={CaseStatus.registered},
-                          to=CaseStatus.buried, action="bury")
-    else:
-        _require_ashes(case, "interring ashes")
-    _refuse_second_interment(session, case, data)
-    interment = Interment(case_id=case.id, **data.model_dump())
-    session.add(interment)
-    _written(session, head, principal, kind="interment", action="record", event="recorded", row=interment,
-             public=IntermentPublic)
-    session.commit()
+    with ctx.journal.write(session, actor=principal.subject) as unit:
+        case = _case_for_interment(session, principal, case_id, data.institution_id)
+        _institution(session, data.institution_id, allowed=INTERMENT_TYPES[data.kind], purpose=data.kind.value,
+                     receiving=True)
+        _after_death(case, data.interred_at, "interred_at")
+        if data.remains_form == RemainsForm.body:
+            cases.move_status(session, unit, case=case, allowed_from={CaseStatus.registered},
+                              to=CaseStatus.buried, action="bury")
+        else:
+            _require_ashes(case, "interring ashes")
+        _refuse_second_interment(session, case, data)
+        interment = Interment(case_id=case.id, **data.model_dump())
+        session.add(interment)
+        _recorded(unit, kind="interment", action="record", event="recorded", row=interment,
+                 public=IntermentPublic)
     return interment
 
 

@@ -13,15 +13,15 @@ import uuid
 from dataclasses import dataclass, field
 
 import httpx
-from sqlalchemy import Engine, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from registry import journal
 from registry.cases.models import Case, CaseStatus
-from registry.cases.service import ID_CONTEXT
+from registry.cases.fields import ID_CONTEXT
 from registry.db_types import china_isoformat, utcnow
+from registry.journal import Journal
 from registry.exchange.signing import SIGNATURE_HEADER, BatchSigner, canonical
 from registry.outbox.models import OutboxEvent
 from registry.security import crypto
@@ -103,11 +103,12 @@ def _facts(case: Case, keys: TenantKeys, *, with_id_number: bool) -> dict:
             "death_manner": case.death_manner.value, "cause_category": case.cause_category.value}
 
 
-def deliver(engine: Engine, keys: TenantKeys, department: Department, *, url: str, signer: BatchSigner,
+def deliver(journal: Journal, keys: TenantKeys, department: Department, *, url: str, signer: BatchSigner,
             client: httpx.Client, province: Province, actor: str, batch_size: int = 200) -> DeliveryReport:
     """Deliver every pending notice to the department, batch by batch; raises DeliveryError (what was
     acknowledged stays delivered)."""
     report = DeliveryReport(department.key)
+    engine = journal.engine
     with Session(engine) as session:
         report.through = delivered_seq(session, department.key)
     while True:
@@ -122,7 +123,7 @@ def deliver(engine: Engine, keys: TenantKeys, department: Department, *, url: st
                                   "department": department.key, "first_seq": after + 1, "last_seq": last,
                                   "notices": notices})
                 _post(client, url.rstrip("/") + NOTICES_PATH, body, signer, last)
-            _advance(engine, department, after=after, through=last, notices=notices, actor=actor)
+            _advance(journal, department, after=after, through=last, notices=notices, actor=actor)
         except DeliveryError as exc:
             exc.report = report
             raise
@@ -150,12 +151,13 @@ def _post(client: httpx.Client, target: str, body: bytes, signer: BatchSigner, l
         raise DeliveryError("refused", f"{target} received through {received}, not {last}")
 
 
-def _advance(engine: Engine, department: Department, *, after: int, through: int, notices: list[dict],
+def _advance(journal: Journal, department: Department, *, after: int, through: int, notices: list[dict],
              actor: str) -> None:
     """Move the cursor from `after` to `through`, auditing the disclosure; DeliveryError if another delivery
-    moved it meanwhile."""
+    moved it meanwhile. Only a move that discloses notices takes the write head (to record them)."""
     table = SharingCursor.__table__
-    with Session(engine) as session:
+    with Session(journal.engine) as session, journal.write(session, actor=actor,
+                                                           claims=[f"sharing:{department.key}"]) as unit:
         connection = session.connection()
         seed = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(table)
         connection.execute(seed.values(department=department.key, delivered_seq=0, updated_at=utcnow())
@@ -164,14 +166,11 @@ def _advance(engine: Engine, department: Department, *, after: int, through: int
                                                        table.c.delivered_seq == after)
                                    .values(delivered_seq=through, updated_at=utcnow())).rowcount
         if moved != 1:
-            session.rollback()
             raise DeliveryError("concurrent", f"another delivery to {department.key} moved its cursor past {after}")
         if notices:  # a move past events of no interest to the department discloses nothing: no entry
-            journal.written(session, journal.begin(session), actor=actor, action="sharing.deliver", object_type="department",
-                            object_id=department.key, event_type=None, payload=None,
-                            detail={"first_seq": after + 1, "last_seq": through, "people": len(notices),
-                                    "fields": list(department.fields)})
-        session.commit()
+            unit.record(action="sharing.deliver", object_type="department", object_id=department.key,
+                        detail={"first_seq": after + 1, "last_seq": through, "people": len(notices),
+                                "fields": list(department.fields)})
 
 
 def pending(session: Session, department: str) -> tuple[int, int]:

@@ -110,7 +110,7 @@ def served_and_stopped(app, mint) -> None:
 
 def test_truncation_is_caught_by_the_next_process_and_by_the_incremental_check(settings, app, mint, session):
     served_and_stopped(app, mint)
-    first = audit.verify(session)
+    first = audit.verify(session, anchor=app.state.ctx.journal.anchor)
     session.rollback()
     sql(session, "DELETE FROM audit_entries WHERE seq > 3")
     rechain(session)
@@ -118,8 +118,9 @@ def test_truncation_is_caught_by_the_next_process_and_by_the_incremental_check(s
     restarted = create_app(settings)
     try:
         with Session(restarted.state.ctx.engine) as fresh:
-            assert audit.verify(fresh).first_broken_seq == 4
-            assert audit.verify(fresh, since=first).first_broken_seq == 4
+            anchor = restarted.state.ctx.journal.anchor
+            assert audit.verify(fresh, anchor=anchor).first_broken_seq == 4
+            assert audit.verify(fresh, anchor=anchor, since=first).first_broken_seq == 4
     finally:
         restarted.state.ctx.engine.dispose()
 
@@ -169,7 +170,7 @@ def test_an_audit_key_replaced_with_its_id_fails_verification(settings, app, min
     restarted = create_app(settings)
     try:
         with Session(restarted.state.ctx.engine) as session:
-            result = audit.verify(session)
+            result = audit.verify(session, anchor=restarted.state.ctx.journal.anchor)
     finally:
         restarted.state.ctx.engine.dispose()
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from factories import case_payload, resident_id
-from registry.cases import service
+from registry.cases import duplicates
 from registry.cases.models import CaseCreate
 
 BACKFILL = 20_000
@@ -52,14 +52,14 @@ def test_duplicate_checks_still_use_the_indexes_after_a_backfill(app, client, re
     with ctx.engine.connect() as connection:  # one connection throughout, as a pooled one in a server
         session = Session(bind=connection)
         for _ in range(20):  # past the point where a generic plan would be cached (psycopg prepares at the 5th)
-            assert service._find_duplicate(session, ctx=ctx, facts=facts) is None
+            assert duplicates.find(session, ctx=ctx, facts=facts) is None
         connection.commit()
         _backfill(ctx.engine, uuid.UUID(first.json()["id"]))
         connection.execute(text("SELECT pg_stat_force_next_flush()"))  # this connection's counters, when idle
         connection.commit()
         before = _scans(ctx.engine)
 
-        assert service._find_duplicate(session, ctx=ctx, facts=facts) is None
+        assert duplicates.find(session, ctx=ctx, facts=facts) is None
         connection.execute(text("SELECT pg_stat_force_next_flush()"))
         connection.commit()
         after = _scans(ctx.engine)

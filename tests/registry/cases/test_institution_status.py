@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from assertions import assert_problem
 from factories import case_payload, declare_case
-from registry.cases import service as cases
+from registry.cases import declarations as cases
 from registry.cases.models import Case, CaseCreate
 from registry.errors import Forbidden
 from registry.remains.models import Transport
@@ -31,8 +31,8 @@ def set_status(client, admin, funeral_home):
 def test_a_registrar_of_an_inactive_institution_cannot_declare(client, registrar, funeral_home, set_status,
                                                                expect_refusal, status):
     set_status(status)
-    body = expect_refusal("/api/v1/cases", case_payload(funeral_home["id"]), registrar, 403, "authorization",
-                          "institution_active", Case)
+    body = expect_refusal("/api/v1/cases", case_payload(funeral_home["id"]), {**registrar, "Accept-Language": "en"},
+                          403, "authorization", "institution_active", Case)
     assert status in body["errors"][0]["message"]
     set_status("active")  # the same registrar works again once the institution does
     declare_case(client, registrar, funeral_home["id"])
@@ -67,7 +67,7 @@ def test_the_group_commit_screens_each_declaration_on_its_institution_status(app
         institution_id = uuid.UUID(institution["id"])
         principal = Principal(subject=f"registrar-{institution_id}", roles=frozenset({"registrar"}),
                               institution_id=institution_id, permissions=permissions_of(frozenset({"registrar"})))
-        return cases.prepare_declaration(ctx, principal, CaseCreate.model_validate(case_payload(institution_id)))
+        return cases.prepare(ctx, principal, CaseCreate.model_validate(case_payload(institution_id)))
 
     results = cases.declare_batch(ctx, [declaration(active), declaration(funeral_home)])
     assert not isinstance(results[0], Exception), results[0]

@@ -193,7 +193,7 @@ def test_racing_price_changes_leave_one_price_per_day(app, fees, admin):
         try:
             with Session(ctx.engine, expire_on_commit=False) as session:
                 results[i] = service.add_service_item(
-                    session, principal=principal, institution_id=uuid.UUID(fees.id),
+                    session, ctx=ctx, principal=principal, institution_id=uuid.UUID(fees.id),
                     data=ServiceItemCreate.model_validate(_price(41000 + i, _day(1 + i % 3))))
         except Exception as exc:  # the test inspects what each writer got
             results[i] = exc

@@ -91,7 +91,7 @@ def deaths(client, mint):
 
 def _deliver(app, keys_dir, receiver, key: str, **kwargs) -> sharing.DeliveryReport:
     with httpx.Client(timeout=10) as client:
-        return sharing.deliver(app.state.ctx.engine, load_keys(keys_dir), DEPARTMENTS[key], url=receiver.url,
+        return sharing.deliver(app.state.ctx.journal, load_keys(keys_dir), DEPARTMENTS[key], url=receiver.url,
                                signer=BatchSigner(keys_dir), client=client, province=BEIJING, actor="tester",
                                **kwargs)
 
@@ -137,7 +137,7 @@ def test_a_second_delivery_sends_nothing_and_each_disclosure_is_audited_without_
     assert len(entries) == batches and sum(json.loads(e.detail)["people"] for e in entries) == 3
     assert all(e.object_id == "social_security" and e.actor == "tester" for e in entries)
     assert not any(payload["id_number"] in e.detail for _, payload in deaths["registered"] for e in entries)
-    assert audit.verify(session).ok
+    assert audit.verify(session, anchor=app.state.ctx.journal.anchor).ok
 
 
 def test_a_department_that_is_down_gets_everything_once_it_is_back(app, keys_dir, receiver, deaths, session):
@@ -159,7 +159,7 @@ def test_a_department_that_does_not_trust_the_key_refuses_and_nothing_moves(app,
     stranger = tmp_path / "stranger-keys"
     ensure_tenant_keys(stranger)
     with httpx.Client(timeout=10) as client, pytest.raises(sharing.DeliveryError) as refused:
-        sharing.deliver(app.state.ctx.engine, load_keys(keys_dir), DEPARTMENTS["marriage"], url=receiver.url,
+        sharing.deliver(app.state.ctx.journal, load_keys(keys_dir), DEPARTMENTS["marriage"], url=receiver.url,
                         signer=BatchSigner(stranger), client=client, province=BEIJING, actor="tester")
 
     assert refused.value.reason == "refused" and "401" in str(refused.value)
