@@ -3,12 +3,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def encodable(text: str) -> str:
+    """Text that echoes input (a field name, a refused value) with unpaired surrogates written as escapes:
+    neither the JSON answer nor the audit chain can encode them."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 @dataclass
 class Problem:
     field: str
     rule: str
     message: str
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.field, self.message = encodable(self.field), encodable(self.message)
 
     def as_dict(self) -> dict[str, Any]:
         return {"field": self.field, "rule": self.rule, "message": self.message, **self.extra}
@@ -64,4 +73,4 @@ def problem_from_pydantic(error: dict) -> dict:
     message = error.get("msg", "invalid value")
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
-    return {"field": field, "rule": error.get("type", "invalid"), "message": message}
+    return {"field": encodable(field), "rule": error.get("type", "invalid"), "message": encodable(message)}

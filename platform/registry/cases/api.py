@@ -10,7 +10,7 @@ from registry.cases.models import (
     CasesPublic, CaseStatus, IdNumberDisclosure,
 )
 from registry.deps import (
-    API_PREFIX, CasesImporter, CasesReader, CasesReviewer, CasesWriter, ContextDep, SessionDep, require,
+    API_PREFIX, CasesImporter, CasesReader, CasesReviewer, CasesWriter, ContextDep, Offset, SessionDep, require,
 )
 from registry.security.permissions import Permission
 
@@ -40,7 +40,7 @@ def list_cases(session: SessionDep, ctx: ContextDep, principal: CasesReader, sta
                id_number: Annotated[str | None, Query(max_length=40)] = None,
                institution_id: uuid.UUID | None = None,
                archive_ref: Annotated[str | None, Query(max_length=64)] = None,
-               offset: Annotated[int, Query(ge=0)] = 0,
+               offset: Offset = 0,
                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> CasesPublic:
     rows = service.list_cases(session, ctx=ctx, principal=principal, status=status, id_number=id_number,
                               institution_id=institution_id, archive_ref=archive_ref, offset=offset, limit=limit)
