@@ -21,7 +21,7 @@ from registry.cremations.api import router as cremations_router
 from registry.group_commit import GroupCommit
 from registry.health import router as health_router
 from registry.institutions.api import router as institutions_router
-from registry.limits import BodySizeLimit
+from registry.limits import BodySizeLimit, refused_action
 from registry.metrics import AppMetrics, MetricsMiddleware
 from registry.outbox.api import router as outbox_router
 from registry.remains.api import router as remains_router
@@ -138,4 +138,4 @@ def _install_error_handlers(app: FastAPI) -> None:
 async def _audit_oversized(ctx: TenantContext, scope) -> None:
     problems = [{"field": "body", "rule": "max_size", "message": "request body too large"}]
     await anyio.to_thread.run_sync(lambda: journal.refused(
-        ctx.engine, actor="anonymous", action=f"{scope['method']} {scope['path']}", status=413, problems=problems))
+        ctx.engine, actor="anonymous", action=refused_action(scope), status=413, problems=problems))

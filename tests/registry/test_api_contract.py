@@ -144,7 +144,7 @@ def test_a_chunked_body_over_the_limit_is_413_and_audited(client, session, admin
 
 
 def test_the_audited_path_of_an_oversized_request_is_truncated(client, session, admin, settings):
-    path = "/api/v1/" + "a" * 1_000_000
+    path = "/api/v1/" + "a" * 60_000  # as long as the test client sends
     response = client.post(path, content=b"x" * (settings.max_body_bytes + 1),
                            headers={**admin, "content-type": "application/json"})
     assert response.status_code == 413
