@@ -6,8 +6,10 @@ import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from registry import __version__, db, errors, journal
 from registry.deps import API_PREFIX
@@ -45,8 +47,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics=AppMetrics(settings, version=__version__, engine=engine),
         migration_heads=db.migration_heads(),
     )
-    app = FastAPI(title=f"Funeral registry — {settings.tenant_slug}", version=__version__,
-                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None)
+    # the docs page loads Swagger UI from the installed package: a provincial intranet reaches no CDN
+    app = FastAPIOffline(title=f"Funeral registry — {settings.tenant_slug}", version=__version__,
+                         openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None,
+                         static_url=f"{API_PREFIX}/docs/static")
     app.state.ctx = ctx
     app.state.case_declarations = GroupCommit(functools.partial(cases_service.declare_batch, ctx),
                                               max_batch=settings.group_commit_max,
@@ -59,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         exchange_api.mount(app, engine=engine, peers_dir=settings.exchange_peers_dir, registry=ctx.metrics.registry,
                            max_events=settings.exchange_max_batch_events)
     _install_error_handlers(app)
+    _document_refusals(app)
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        on_refuse=lambda scope: _audit_oversized(ctx, scope))
@@ -121,9 +126,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         rule = {404: "route", 405: "method"}.get(exc.status_code, "http")
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed_methods(request, (headers or {}).get("Allow", ""))}
         return JSONResponse(errors.body(exc.status_code, str(exc.detail).lower(),
                                         [{"field": "path", "rule": rule, "message": str(exc.detail)}]),
-                            status_code=exc.status_code)
+                            status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -133,6 +141,57 @@ def _install_error_handlers(app: FastAPI) -> None:
             session.rollback()
         return JSONResponse(errors.body(500, "internal error", [
             {"field": "server", "rule": "internal", "message": "internal error; it has been logged"}]), 500)
+
+
+def _allowed_methods(request: Request, told: str) -> str:
+    """Every method at the request's path: the router names only those of the first route it tried."""
+    allowed = {method.strip() for method in told.split(",") if method.strip()}
+    for template, operations in request.app.openapi()["paths"].items():
+        if compile_path(template)[0].match(request.url.path):
+            allowed |= {method.upper() for method in operations}
+    return ", ".join(sorted(allowed))
+
+
+_WRITES = frozenset({"post", "put", "patch", "delete"})
+_ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+
+
+def _document_refusals(app: FastAPI) -> None:
+    """Every operation declares, in the one error shape, the refusals it can answer."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            _declare_refusals(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
+def _declare_refusals(schema: dict) -> None:
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    error_body = errors.ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(error_body.pop("$defs", {}), ErrorBody=error_body)
+    for operations in schema["paths"].values():
+        for method, operation in operations.items():
+            parameters = {parameter["in"] for parameter in operation.get("parameters", [])}
+            statuses = set()
+            if "path" in parameters:
+                statuses.add(404)
+            if operation.get("security"):
+                statuses |= {401, 403}
+            if method in _WRITES:
+                statuses |= {409, 413, 422}  # a write may meet a concurrent one; any request may carry a body
+            elif parameters:
+                statuses.add(422)
+            responses = operation["responses"]
+            for status in statuses:
+                responses.setdefault(str(status), {"description": errors.STATUS_MEANINGS[status]})
+            for status, response in responses.items():
+                if status.startswith("4"):
+                    response["content"] = _ERROR_BODY  # FastAPI's own 422 shape is not the one answered
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
 
 
 async def _audit_oversized(ctx: TenantContext, scope) -> None:

@@ -2,6 +2,8 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 
 def encodable(text: str) -> str:
     """Text that echoes input (a field name, a refused value) with unpaired surrogates written as escapes:
@@ -58,6 +60,35 @@ class Unauthorized(DomainError):
 
 class Forbidden(DomainError):
     status, title = 403, "forbidden"
+
+
+class ErrorItem(BaseModel):
+    """One refused field: which, by what rule, and why; some rules add details (e.g. `existing_case_id`)."""
+    model_config = ConfigDict(extra="allow")
+
+    field: str
+    rule: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The one error shape of every refusal."""
+    status: int
+    title: str
+    errors: list[ErrorItem]
+
+
+# what each refusal means, for the API documentation
+STATUS_MEANINGS = {
+    400: "Bad request",
+    401: "No valid bearer token",
+    403: "The token's role or institution does not allow this",
+    404: "No such resource, or not one the caller may see",
+    405: "Method not allowed (the Allow header lists the allowed ones)",
+    409: "Conflicts with the current state (a duplicate, a concurrent change, a wrong status)",
+    413: "Request body too large",
+    422: "Invalid input: each error names its field and rule",
+}
 
 
 def body(status: int, title: str, problems: list[dict[str, Any]]) -> dict[str, Any]:
