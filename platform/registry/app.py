@@ -125,6 +125,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI could not decode the body at all (e.g. bytes that are not UTF-8)
+            return _refuse(request, 422, "invalid input", [
+                {"field": "body", "rule": "body_decoding", "message": "the body is not readable JSON (UTF-8)"}])
         rule = {404: "route", 405: "method"}.get(exc.status_code, "http")
         headers = exc.headers
         if exc.status_code == 405:
@@ -144,12 +147,14 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _allowed_methods(request: Request, told: str) -> str:
-    """Every method at the request's path: the router names only those of the first route it tried."""
-    allowed = {method.strip() for method in told.split(",") if method.strip()}
-    for template, operations in request.app.openapi()["paths"].items():
-        if compile_path(template)[0].match(request.url.path):
-            allowed |= {method.upper() for method in operations}
-    return ", ".join(sorted(allowed))
+    """The methods of the request's path: the router names only those of the first route it tried.
+
+    The most literal templates win: /cases/imports is that route, not /cases/{case_id} with case_id "imports"."""
+    matching = [(template.count("{"), operations) for template, operations in request.app.openapi()["paths"].items()
+                if compile_path(template)[0].match(request.url.path)]
+    fewest = min((params for params, _ in matching), default=0)
+    allowed = {method.upper() for params, operations in matching if params == fewest for method in operations}
+    return ", ".join(sorted(allowed)) or told
 
 
 _WRITES = frozenset({"post", "put", "patch", "delete"})

@@ -47,7 +47,8 @@ def list_cases(session: SessionDep, ctx: ContextDep, principal: CasesReader, sta
     return CasesPublic(data=[CasePublic.of(c) for c in rows], count=len(rows))
 
 
-@router.get("/{case_id}", response_model=CasePublic)
+# only a UUID is a case: GET /cases/imports is a method not allowed there, not a case named "imports"
+@router.get("/{case_id:uuid}", response_model=CasePublic)
 def get_case(case_id: uuid.UUID, session: SessionDep, principal: CasesReader) -> CasePublic:
     return CasePublic.of(service.get_visible_case(session, principal=principal, case_id=case_id))
 
