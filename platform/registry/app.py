@@ -150,8 +150,9 @@ def _allowed_methods(request: Request, told: str) -> str:
     """The methods of the request's path: the router names only those of the first route it tried.
 
     The most literal templates win: /cases/imports is that route, not /cases/{case_id} with case_id "imports"."""
+    path = request.url.path.removeprefix(request.scope.get("root_path", ""))  # under `fsp serve`, /beijing/...
     matching = [(template.count("{"), operations) for template, operations in request.app.openapi()["paths"].items()
-                if compile_path(template)[0].match(request.url.path)]
+                if compile_path(template)[0].match(path)]
     fewest = min((params for params, _ in matching), default=0)
     allowed = {method.upper() for params, operations in matching if params == fewest for method in operations}
     return ", ".join(sorted(allowed)) or told
