@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import compile_path
 
 from registry import __version__, db, errors, journal
+from registry.api_contract import allowed_methods, document_refusals
 from registry.deps import API_PREFIX
 from registry.audit.api import router as audit_router
 from registry.cases import service as cases_service
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         exchange_api.mount(app, engine=engine, peers_dir=settings.exchange_peers_dir, registry=ctx.metrics.registry,
                            max_events=settings.exchange_max_batch_events)
     _install_error_handlers(app)
-    _document_refusals(app)
+    document_refusals(app)
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        on_refuse=lambda scope: _audit_oversized(ctx, scope))
@@ -131,7 +131,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         rule = {404: "route", 405: "method"}.get(exc.status_code, "http")
         headers = exc.headers
         if exc.status_code == 405:
-            headers = {**(headers or {}), "Allow": _allowed_methods(request, (headers or {}).get("Allow", ""))}
+            headers = {**(headers or {}), "Allow": allowed_methods(request, (headers or {}).get("Allow", ""))}
         return JSONResponse(errors.body(exc.status_code, str(exc.detail).lower(),
                                         [{"field": "path", "rule": rule, "message": str(exc.detail)}]),
                             status_code=exc.status_code, headers=headers)
@@ -144,60 +144,6 @@ def _install_error_handlers(app: FastAPI) -> None:
             session.rollback()
         return JSONResponse(errors.body(500, "internal error", [
             {"field": "server", "rule": "internal", "message": "internal error; it has been logged"}]), 500)
-
-
-def _allowed_methods(request: Request, told: str) -> str:
-    """The methods of the request's path: the router names only those of the first route it tried.
-
-    The most literal templates win: /cases/imports is that route, not /cases/{case_id} with case_id "imports"."""
-    path = request.url.path.removeprefix(request.scope.get("root_path", ""))  # under `fsp serve`, /beijing/...
-    matching = [(template.count("{"), operations) for template, operations in request.app.openapi()["paths"].items()
-                if compile_path(template)[0].match(path)]
-    fewest = min((params for params, _ in matching), default=0)
-    allowed = {method.upper() for params, operations in matching if params == fewest for method in operations}
-    return ", ".join(sorted(allowed)) or told
-
-
-_WRITES = frozenset({"post", "put", "patch", "delete"})
-_ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
-
-
-def _document_refusals(app: FastAPI) -> None:
-    """Every operation declares, in the one error shape, the refusals it can answer."""
-    generate = app.openapi
-
-    def openapi() -> dict:
-        if app.openapi_schema is None:
-            _declare_refusals(generate())
-        return app.openapi_schema
-
-    app.openapi = openapi
-
-
-def _declare_refusals(schema: dict) -> None:
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    error_body = errors.ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
-    components.update(error_body.pop("$defs", {}), ErrorBody=error_body)
-    for operations in schema["paths"].values():
-        for method, operation in operations.items():
-            parameters = {parameter["in"] for parameter in operation.get("parameters", [])}
-            statuses = set()
-            if "path" in parameters:
-                statuses.add(404)
-            if operation.get("security"):
-                statuses |= {401, 403}
-            if method in _WRITES:
-                statuses |= {409, 413, 422}  # a write may meet a concurrent one; any request may carry a body
-            elif parameters:
-                statuses.add(422)
-            responses = operation["responses"]
-            for status in statuses:
-                responses.setdefault(str(status), {"description": errors.STATUS_MEANINGS[status]})
-            for status, response in responses.items():
-                if status.startswith("4"):
-                    response["content"] = _ERROR_BODY  # FastAPI's own 422 shape is not the one answered
-    for unused in ("HTTPValidationError", "ValidationError"):
-        components.pop(unused, None)
 
 
 async def _audit_oversized(ctx: TenantContext, scope) -> None:

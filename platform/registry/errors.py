@@ -78,19 +78,6 @@ class ErrorBody(BaseModel):
     errors: list[ErrorItem]
 
 
-# what each refusal means, for the API documentation
-STATUS_MEANINGS = {
-    400: "Bad request",
-    401: "No valid bearer token",
-    403: "The token's role or institution does not allow this",
-    404: "No such resource, or not one the caller may see",
-    405: "Method not allowed (the Allow header lists the allowed ones)",
-    409: "Conflicts with the current state (a duplicate, a concurrent change, a wrong status)",
-    413: "Request body too large",
-    422: "Invalid input: each error names its field and rule",
-}
-
-
 def body(status: int, title: str, problems: list[dict[str, Any]]) -> dict[str, Any]:
     return {"status": status, "title": title, "errors": problems}
 
