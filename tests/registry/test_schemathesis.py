@@ -111,4 +111,4 @@ def test_linked_sequences_get_documented_answers(api_schema, tokens):
         def get_call_kwargs(self, case):  # the tokens take turns, step by step
             return {"headers": tokens[next(turn) % len(tokens)]}
 
-    WithTokens.run(settings=settings(SETTINGS, max_examples=6, stateful_step_count=8))
+    WithTokens.run(settings=settings(SETTINGS, max_examples=4, stateful_step_count=6))
