@@ -9,10 +9,12 @@ import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import __version__, access_log, db, errors, messages
+from registry.api_contract import allowed_methods, document_refusals
 from registry.deps import API_PREFIX
 from registry.audit.api import router as audit_router
 from registry.cases import declarations
@@ -25,7 +27,7 @@ from registry.group_commit import GroupCommit
 from registry.health import router as health_router
 from registry.institutions.api import router as institutions_router
 from registry.journal import Journal
-from registry.limits import BodySizeLimit
+from registry.limits import BodySizeLimit, refused_action
 from registry.metrics import AppMetrics, MetricsMiddleware
 from registry.national import api as national_api
 from registry.outbox.api import router as outbox_router
@@ -52,9 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics=AppMetrics(settings, version=__version__, journal=journal),
         migration_heads=db.migration_heads(),
     )
-    app = FastAPI(title=f"Funeral registry — {settings.tenant_slug}", version=__version__,
-                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None,
-                  lifespan=_audit_flushed_at_shutdown(ctx))
+    # the docs page loads Swagger UI from the installed package: a provincial intranet reaches no CDN
+    app = FastAPIOffline(title=f"Funeral registry — {settings.tenant_slug}", version=__version__,
+                         openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None,
+                         static_url=f"{API_PREFIX}/docs/static", lifespan=_audit_flushed_at_shutdown(ctx))
     app.state.ctx = ctx
     app.state.case_declarations = GroupCommit(functools.partial(declarations.declare_batch, ctx),
                                               max_batch=settings.group_commit_max,
@@ -68,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            max_events=settings.exchange_max_batch_events)
         national_api.mount(app)
     _install_error_handlers(app)
+    document_refusals(app)
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        on_refuse=lambda scope: _audit_oversized(ctx, scope))
@@ -146,14 +150,20 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI could not decode the body at all (e.g. bytes that are not UTF-8)
+            return _refuse(request, 422, "invalid input", [
+                {"field": "body", "rule": "body_decoding", "message": "the body is not readable JSON (UTF-8)"}])
         rule = {404: "route", 405: "method"}.get(exc.status_code, "http")
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request, (headers or {}).get("Allow", ""))}
         language = messages.language_of(request.headers.get("accept-language"))
         problem = {"field": "path", "rule": rule, "message": str(exc.detail)}
         if exc.detail == HTTPStatus(exc.status_code).phrase:  # a route's own explanation stays as it was written
             problem = errors.localize(problem, language)
         return JSONResponse(errors.body(exc.status_code, messages.title(exc.status_code, language,
                                                                         str(exc.detail).lower()), [problem]),
-                            status_code=exc.status_code)
+                            status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -168,4 +178,4 @@ def _install_error_handlers(app: FastAPI) -> None:
 async def _audit_oversized(ctx: TenantContext, scope) -> None:
     problems = [{"field": "body", "rule": "max_size", "message": "request body too large"}]
     await anyio.to_thread.run_sync(lambda: ctx.journal.refused(
-        actor="anonymous", action=f"{scope['method']} {scope['path']}", status=413, problems=problems))
+        actor="anonymous", action=refused_action(scope), status=413, problems=problems))

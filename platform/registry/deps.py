@@ -3,7 +3,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import anyio
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
@@ -62,6 +62,11 @@ async def get_principal(request: Request,
     check_separation(principal)
     return principal
 
+
+# list cursors: 2**63 overflows a database BIGINT; this bound is the largest integer every JSON client reads exactly
+MAX_CURSOR = 2 ** 53 - 1
+Offset = Annotated[int, Query(ge=0, le=MAX_CURSOR, description="rows to skip")]
+After = Annotated[int, Query(ge=0, le=MAX_CURSOR, description="the last seq already read")]
 
 ContextDep = Annotated[TenantContext, Depends(get_context)]
 SessionDep = Annotated[Session, Depends(get_session)]

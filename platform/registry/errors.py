@@ -2,7 +2,15 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from registry import messages
+
+
+def encodable(text: str) -> str:
+    """Text that echoes input (a field name, a refused value) with unpaired surrogates written as escapes:
+    neither the JSON answer nor the audit chain can encode them."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass
@@ -11,6 +19,9 @@ class Problem:
     rule: str
     message: str
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.field, self.message = encodable(self.field), encodable(self.message)
 
     def as_dict(self) -> dict[str, Any]:
         return {"field": self.field, "rule": self.rule, "message": self.message, **self.extra}
@@ -53,6 +64,22 @@ class Forbidden(DomainError):
     status, title = 403, "forbidden"
 
 
+class ErrorItem(BaseModel):
+    """One refused field: which, by what rule, and why; some rules add details (e.g. `existing_case_id`)."""
+    model_config = ConfigDict(extra="allow")
+
+    field: str
+    rule: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The one error shape of every refusal."""
+    status: int
+    title: str
+    errors: list[ErrorItem]
+
+
 def body(status: int, title: str, problems: list[dict[str, Any]]) -> dict[str, Any]:
     return {"status": status, "title": title, "errors": problems}
 
@@ -67,7 +94,7 @@ def problem_from_pydantic(error: dict) -> dict:
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
     # the rule's parameters (a length, the allowed values) word the message; `localize` drops them
-    return {"field": field, "rule": error.get("type", "invalid"), "message": message,
+    return {"field": encodable(field), "rule": error.get("type", "invalid"), "message": encodable(message),
             "_params": {k: v for k, v in error.get("ctx", {}).items() if k != "field"}}
 
 

@@ -1,10 +1,10 @@
 """Liveness, readiness and metrics endpoints (outside /api/v1, for probes and Prometheus)."""
 from fastapi import APIRouter, HTTPException, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
-from registry import db
+from registry import db, errors
 from registry.deps import ContextDep
 
 router = APIRouter(tags=["operations"])
@@ -16,7 +16,7 @@ def healthz() -> dict:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "The database is unreachable or not at the migration head"}})
 def readyz(ctx: ContextDep) -> JSONResponse:
     """The database is reachable and its schema is at the migration head."""
     try:
@@ -32,13 +32,14 @@ def readyz(ctx: ContextDep) -> JSONResponse:
     return JSONResponse({"status": "ready", "revision": sorted(current)})
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 def metrics(ctx: ContextDep) -> Response:
     """Prometheus exposition of this tenant's app."""
     return Response(ctx.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/.well-known/jwks.json")
+@router.get("/.well-known/jwks.json", responses={
+    404: {"model": errors.ErrorBody, "description": "Tokens of this tenant come from its Keycloak realm"}})
 def jwks(ctx: ContextDep) -> dict:
     """Public keys of the development issuer, so other services can check this tenant's tokens."""
     if ctx.issuer is None:  # a Keycloak tenant: its realm publishes the keys, this service holds none

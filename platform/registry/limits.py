@@ -1,9 +1,23 @@
 """Refuse oversized bodies before they are read into memory."""
 import json
 
+# the audit entry's action column holds 200 characters; a path may be as long as the server accepts
+_MAX_AUDITED_PATH = 150
+
+
+def refused_action(scope) -> str:
+    """`METHOD /path` of a refused request for the audit trail, its path cut short if it is longer than a route."""
+    path = scope["path"]
+    if len(path) > _MAX_AUDITED_PATH:
+        path = path[:_MAX_AUDITED_PATH] + "…"
+    return f"{scope['method']} {path}"
+
 
 class BodySizeLimit:
-    """Pure ASGI middleware: 413 past max_bytes, whether or not Content-Length was sent."""
+    """Pure ASGI middleware: 413 past max_bytes, whether or not Content-Length was sent.
+
+    The body is read (up to max_bytes) before the app runs, so a chunked body over the limit is refused here
+    like a declared one, not half-parsed by the framework."""
 
     def __init__(self, app, max_bytes: int, on_refuse=None):
         self.app, self.max_bytes, self.on_refuse = app, max_bytes, on_refuse
@@ -16,20 +30,29 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, send)
             return
-        seen = 0
-
-        async def counting_receive():
-            nonlocal seen
+        chunks, seen = [], 0
+        while True:
             message = await receive()
-            seen += len(message.get("body", b""))
+            if message["type"] != "http.request":  # the client went away: the app sees it on its first receive
+                break
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
             if seen > self.max_bytes:
-                raise _TooLarge
+                await self._refuse(scope, send)
+                return
+            if not message.get("more_body", False):
+                message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                break
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
             return message
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except _TooLarge:
-            await self._refuse(scope, send)
+        await self.app(scope, replay, send)
 
     async def _refuse(self, scope, send):
         if self.on_refuse is not None:
@@ -39,7 +62,3 @@ class BodySizeLimit:
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
         await send({"type": "http.response.body", "body": payload})
-
-
-class _TooLarge(Exception):
-    pass

@@ -101,6 +101,7 @@ RULES: dict[str, tuple[str, str | None]] = {
     "correctable_field": ("“{field}”不能通过更正修改。", None),
     # dates and times
     "date_order": ("{name}与相关日期的先后顺序不对，请检查。", None),
+    "too_early": ("{name}不能早于 {earliest}。", "{name} must not be before {earliest}."),
     "not_future": ("{name}不能晚于当前时间。", None),
     "after_death": ("{name}不能早于逝者的死亡时间。", None),
     # the work's own rules
@@ -136,6 +137,8 @@ RULES: dict[str, tuple[str, str | None]] = {
     "separation_of_duties": ("系统管理员、安全管理员和审计管理员不能由同一人兼任（三员分立）。", None),
     "bearer_token": ("请先登录：缺少有效的身份凭证，或凭证已过期。", None),
     # requests
+    "plain_text": ("{name}含有不允许的字符（控制字符或文字方向控制符），请删除。", None),
+    "body_decoding": ("请求内容不是 UTF-8 编码的文字。", None),
     "max_size": ("请求内容过大。", None),
     "route": ("没有这个地址。", None),
     "method": ("此地址不支持这种请求方法。", None),

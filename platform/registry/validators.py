@@ -1,7 +1,9 @@
 """Field types shared by the domains; checksums come from python-stdnum, not hand-written code."""
+import re
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Strict, StringConstraints
 from pydantic_core import PydanticCustomError
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
@@ -60,12 +62,84 @@ def resident_id(value: str) -> str:
     return number
 
 
+# NUL, C0 and C1 controls, bidirectional overrides and isolates (a name that displays other than it is stored),
+# and unpaired surrogates (no UTF-8 encoding: neither the database nor the audit chain can store them)
+_NOT_PLAIN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# a note or reason may run over several lines
+_NOT_PLAIN_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _plain(pattern: re.Pattern):
+    def check(value: str) -> str:
+        found = pattern.search(value)
+        if found:
+            raise PydanticCustomError("plain_text", "character U+{code} at position {position} is not allowed here "
+                                      "(control, bidirectional-override or unpaired surrogate)",
+                                      {"code": f"{ord(found.group()):04X}", "position": found.start()})
+        return value
+    return check
+
+
+def text(max_length: int, min_length: int = 1, *, multiline: bool = False) -> type[str]:
+    """Free text, trimmed, of printable characters only (newlines and tabs too if `multiline`)."""
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+                     AfterValidator(_plain(_NOT_PLAIN_LINES if multiline else _NOT_PLAIN))]
+
+
+# clocks of clients drift: a time a few minutes ahead is still accepted
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _no_number(kind: str):
+    """Refuses numbers before pydantic would read them as Unix timestamps (`-1` is not a date of death)."""
+    def check(value):
+        if isinstance(value, (int, float)):
+            raise PydanticCustomError(f"{kind}_type", f"Input should be a {kind} string (ISO 8601), not a number")
+        return value
+    return check
+
+
+def _within(earliest, latest):
+    def check(value):
+        if value < earliest:
+            raise PydanticCustomError("too_early", "must not be before {earliest}", {"earliest": str(earliest)})
+        if latest is not None and value > latest():
+            raise PydanticCustomError("not_future", "is in the future")
+        return value
+    return check
+
+
+def _now() -> datetime:
+    return datetime.now(UTC) + CLOCK_SKEW
+
+
+def _today() -> date:
+    return (datetime.now(UTC) + timedelta(days=1)).date()  # today somewhere east of UTC
+
+
+def past_moment(since: int) -> type[datetime]:
+    """A timezone-aware time, written as a string, from the year `since` up to now (give or take CLOCK_SKEW)."""
+    return Annotated[AwareDatetime, BeforeValidator(_no_number("datetime")),
+                     AfterValidator(_within(datetime(since, 1, 1, tzinfo=UTC), _now))]
+
+
+def past_date(since: int) -> type[date]:
+    """A calendar date, written as a string, from the year `since` up to today."""
+    return Annotated[date, BeforeValidator(_no_number("date")), AfterValidator(_within(date(since, 1, 1), _today))]
+
+
+# when the registry's events happened: nothing of it lies ahead, and archives go back to 1900
+EventTime = past_moment(1900)
+BirthDate = past_date(1880)
+# an integer, never a boolean, float or numeric string
+StrictInt = Annotated[int, Strict()]
+
 CreditCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=18, max_length=18),
                        AfterValidator(_credit_code)]
 RegionCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$"), AfterValidator(_region_code)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9-]{5,19}$")]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = text(100)
+ShortText = text(200)
 
 
 def rule_error(field: str, rule: str, message: str) -> PydanticCustomError:

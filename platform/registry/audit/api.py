@@ -5,13 +5,13 @@ from fastapi import APIRouter, Query
 
 from registry.audit import service
 from registry.audit.models import AuditEntriesPublic, AuditEntryPublic, ChainVerdict
-from registry.deps import API_PREFIX, AuditReader, ContextDep, SessionDep
+from registry.deps import API_PREFIX, After, AuditReader, ContextDep, SessionDep
 
 router = APIRouter(prefix=f"{API_PREFIX}/audit", tags=["audit"])
 
 
 @router.get("", response_model=AuditEntriesPublic)
-def list_audit(session: SessionDep, _: AuditReader, after: Annotated[int, Query(ge=0)] = 0,
+def list_audit(session: SessionDep, _: AuditReader, after: After = 0,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                result: Annotated[str | None, Query(pattern="^(ok|refused)$")] = None) -> AuditEntriesPublic:
     entries = service.list_entries(session, after=after, limit=limit, result=result)

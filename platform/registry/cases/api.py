@@ -10,8 +10,8 @@ from registry.cases.models import (
     CasePublic, CaseSearch, CasesPublic, IdNumberDisclosure,
 )
 from registry.deps import (
-    API_PREFIX, CasesImporter, CasesReader, CasesReviewer, CasesWriter, ContextDep, DeclarationsDep, LanguageDep, SessionDep,
-    require,
+    API_PREFIX, CasesImporter, CasesReader, CasesReviewer, CasesWriter, ContextDep, DeclarationsDep, LanguageDep,
+    SessionDep, require,
 )
 from registry.security.permissions import Permission
 
@@ -57,7 +57,8 @@ def _page(rows: list, total: int) -> CasesPublic:
     return CasesPublic(data=[CasePublic.of(c) for c in rows], count=total)
 
 
-@router.get("/{case_id}", response_model=CasePublic)
+# only a UUID is a case: GET /cases/imports is a method not allowed there, not a case named "imports"
+@router.get("/{case_id:uuid}", response_model=CasePublic)
 def get_case(case_id: uuid.UUID, session: SessionDep, principal: CasesReader) -> CasePublic:
     return CasePublic.of(service.get_visible_case(session, principal=principal, case_id=case_id))
 

@@ -1,16 +1,14 @@
 """Cremation (火化) and the cremation certificate (火化证明): accepted, stored and shown are separate classes."""
 import uuid
-from datetime import UTC, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic import Field as Check
 from sqlmodel import Field, SQLModel
 
-from registry.cases.models import CLOCK_SKEW
 from registry.db_types import ChinaTime, UTCDateTime, new_id, utcnow
-from registry.validators import Name, rule_error
+from registry.validators import EventTime, Name, rule_error, text
 
 
 class CremationCreate(BaseModel):
@@ -18,15 +16,13 @@ class CremationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     institution_id: uuid.UUID
-    started_at: AwareDatetime
-    ended_at: AwareDatetime
+    started_at: EventTime
+    ended_at: EventTime
     furnace_no: str = Check(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9-]+$")
     operator_name: Name
 
     @model_validator(mode="after")
     def _rules(self):
-        if self.started_at > datetime.now(UTC) + CLOCK_SKEW:
-            raise rule_error("started_at", "not_future", "started_at is in the future")
         if self.ended_at < self.started_at:
             raise rule_error("ended_at", "date_order", "ended_at must not be before started_at")
         return self
@@ -67,7 +63,7 @@ class CertificateReason(BaseModel):
     """Why a certificate is reissued or cancelled; the reason is kept on the cancelled certificate."""
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str = Check(min_length=2, max_length=500)
+    reason: text(500, min_length=2, multiline=True)
 
 
 _VALID = sa.text("status = 'valid'")

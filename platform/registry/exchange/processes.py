@@ -19,7 +19,7 @@ from registry.exchange import api
 from registry.exchange.metrics import WorkerMetrics
 from registry.exchange.shipper import Shipper, ShipRefused, ShipUnavailable
 from registry.exchange.signing import BatchSigner
-from registry.limits import BodySizeLimit
+from registry.limits import BodySizeLimit, refused_action
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ async def _audit_oversized(scope, receiver: api.Receiver) -> None:
     receiver.metrics.refusals.labels(reason="too_large").inc()
     problems = [{"field": "body", "rule": "max_size", "message": "request body too large"}]
     await anyio.to_thread.run_sync(lambda: receiver.journal.refused(
-        actor="anonymous", action=f"{scope['method']} {scope['path']}", status=413, problems=problems))
+        actor="anonymous", action=refused_action(scope), status=413, problems=problems))
 
 
 class Worker:

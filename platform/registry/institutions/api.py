@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from registry.deps import API_PREFIX, ContextDep, InstitutionsWriter, SessionDep
+from registry.deps import API_PREFIX, ContextDep, InstitutionsWriter, Offset, SessionDep
 from registry.institutions import service
 from registry.institutions.models import (
     InstitutionCreate, InstitutionPublic, InstitutionsPublic, InstitutionType, InstitutionUpdate,
@@ -19,7 +19,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/institutions", tags=["institutions"])
 def list_institutions(session: SessionDep, type: InstitutionType | None = None,
                       region_code: Annotated[str | None, Query(pattern=r"^\d{2,6}$")] = None,
                       q: Annotated[str | None, Query(max_length=50)] = None,
-                      offset: Annotated[int, Query(ge=0)] = 0,
+                      offset: Offset = 0,
                       limit: Annotated[int, Query(ge=1, le=500)] = 100) -> InstitutionsPublic:
     rows = service.list_institutions(session, type=type, region_code=region_code, q=q, offset=offset, limit=limit)
     return InstitutionsPublic(data=rows, count=len(rows))

@@ -3,12 +3,13 @@ import uuid
 from datetime import date
 from enum import StrEnum
 
-from pydantic import model_validator
-from sqlalchemy import CheckConstraint, Index, text
+from pydantic import ConfigDict, model_validator
+from sqlalchemy import CheckConstraint, Index
+from sqlalchemy import text as sql
 from sqlmodel import Field, SQLModel
 
 from registry.db_types import ChinaTime, UTCDateTime, new_id, utcnow
-from registry.validators import CreditCode, Name, Phone, RegionCode, ShortText, rule_error
+from registry.validators import CreditCode, Name, Phone, RegionCode, ShortText, StrictInt, rule_error, text
 
 
 class InstitutionType(StrEnum):
@@ -37,20 +38,23 @@ class InstitutionBase(SQLModel):
     address: ShortText
     contact_name: Name | None = None
     contact_phone: Phone | None = None
-    licence_no: str | None = Field(default=None, max_length=64)
+    licence_no: text(64) | None = Field(default=None, max_length=64)
     status: InstitutionStatus = InstitutionStatus.active
 
 
 class InstitutionCreate(InstitutionBase):
-    pass
+    model_config = ConfigDict(extra="forbid")
 
 
 class InstitutionUpdate(SQLModel):
+    """Only the fields named here change; a field it does not know is refused, not ignored."""
+    model_config = ConfigDict(extra="forbid")
+
     name: Name | None = None
     address: ShortText | None = None
     contact_name: Name | None = None
     contact_phone: Phone | None = None
-    licence_no: str | None = Field(default=None, max_length=64)
+    licence_no: text(64) | None = Field(default=None, max_length=64)
     status: InstitutionStatus | None = None
 
 
@@ -87,12 +91,12 @@ class PricingBasis(StrEnum):
 class ServiceItemBase(SQLModel):
     name: ShortText
     category: ServiceCategory
-    unit: str = Field(min_length=1, max_length=20)
-    price_fen: int = Field(ge=0, le=100_000_000)
+    unit: text(20) = Field(max_length=20)
+    price_fen: StrictInt = Field(ge=0, le=100_000_000)
     pricing_basis: PricingBasis
     effective_from: date
     effective_to: date | None = None
-    description: str | None = Field(default=None, max_length=500)
+    description: text(500, multiline=True) | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
     def _rules(self):
@@ -105,11 +109,11 @@ class ServiceItemBase(SQLModel):
 
 
 class ServiceItemCreate(ServiceItemBase):
-    pass
+    model_config = ConfigDict(extra="forbid")
 
 
 # the price in force until further notice: at most one per service of an institution
-_OPEN = text("effective_to IS NULL")
+_OPEN = sql("effective_to IS NULL")
 
 
 class ServiceItem(ServiceItemBase, table=True):

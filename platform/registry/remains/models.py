@@ -1,18 +1,17 @@
 """Remains and ashes (遗体与骨灰): transport, storage, the ashes destination and interment of a case."""
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 import sqlalchemy as sa
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, model_validator
 from pydantic import Field as Check
 from sqlmodel import Field, SQLModel
 
-from registry.cases.models import CLOCK_SKEW
 from registry.db_types import ChinaTime, UTCDateTime, new_id, utcnow
 from registry.institutions.models import InstitutionType
-from registry.validators import ShortText, rule_error
+from registry.validators import EventTime, ShortText, rule_error, text
 
 # GA 36 plates: province abbreviation, issuing-office letter, 5 characters (6 for new-energy vehicles)
 PROVINCE_ABBREVIATIONS = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
@@ -22,15 +21,10 @@ VehiclePlate = Annotated[
     # normalised before the pattern is checked (StringConstraints checks the pattern before it upper-cases)
     BeforeValidator(lambda value: value.strip().upper() if isinstance(value, str) else value),
 ]
-Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Place = text(50)
+Note = text(500, multiline=True)
 
 CEMETERY_TYPES = frozenset({InstitutionType.commercial_cemetery, InstitutionType.public_cemetery})
-
-
-def _not_future(value: datetime, field: str) -> None:
-    if value > datetime.now(UTC) + CLOCK_SKEW:
-        raise rule_error(field, "not_future", f"{field} is in the future")
 
 
 class _Input(BaseModel):
@@ -47,12 +41,11 @@ class TransportCreate(_Input):
     from_address: ShortText
     to_address: ShortText
     vehicle_plate: VehiclePlate
-    departed_at: AwareDatetime
-    arrived_at: AwareDatetime
+    departed_at: EventTime
+    arrived_at: EventTime
 
     @model_validator(mode="after")
     def _rules(self):
-        _not_future(self.departed_at, "departed_at")
         if self.arrived_at < self.departed_at:
             raise rule_error("arrived_at", "date_order", "arrived_at must not be before departed_at")
         return self
@@ -99,21 +92,11 @@ STORAGE_TYPES = frozenset({InstitutionType.funeral_home})
 class StorageCreate(_Input):
     institution_id: uuid.UUID
     cabinet_no: str = Check(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9-]+$")
-    stored_at: AwareDatetime
-
-    @model_validator(mode="after")
-    def _rules(self):
-        _not_future(self.stored_at, "stored_at")
-        return self
+    stored_at: EventTime
 
 
 class StorageRelease(_Input):
-    released_at: AwareDatetime
-
-    @model_validator(mode="after")
-    def _rules(self):
-        _not_future(self.released_at, "released_at")
-        return self
+    released_at: EventTime
 
 
 class Storage(SQLModel, table=True):
@@ -261,13 +244,12 @@ class IntermentCreate(_Input):
     remains_form: RemainsForm
     institution_id: uuid.UUID
     plot_or_niche: Place
-    interred_at: AwareDatetime
+    interred_at: EventTime
 
     @model_validator(mode="after")
     def _rules(self):
         if self.kind == IntermentKind.placement and self.remains_form == RemainsForm.body:
             raise rule_error("remains_form", "placement_of_ashes", "only ashes are placed in a niche; bury a body")
-        _not_future(self.interred_at, "interred_at")
         return self
 
 

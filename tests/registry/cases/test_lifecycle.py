@@ -94,7 +94,9 @@ def test_full_id_number_only_for_reviewers_and_audited(client, session, mint, re
 
 def test_unknown_case_is_404(client, registrar):
     assert_problem(client.get(f"/api/v1/cases/{uuid.uuid4()}", headers=registrar), 404, "case_id", "exists")
-    assert_problem(client.get("/api/v1/cases/not-a-uuid", headers=registrar), 422, "case_id", "uuid_parsing")
+    # only a UUID names a case (so GET /cases/imports is a 405, not a case named "imports")
+    assert_problem(client.get("/api/v1/cases/not-a-uuid", headers=registrar), 404, "path", "route")
+    assert_problem(client.get("/api/v1/cases/imports", headers=registrar), 405, "path", "method")
 
 
 def test_archived_case_is_read_only(client, session, mint, registrar, case):
