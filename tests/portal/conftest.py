@@ -59,6 +59,12 @@ def publish(client: TestClient, headers: dict[str, str], *, prefix: str = "") ->
     return Published(ids)
 
 
+@pytest.fixture(scope="session")
+def publisher() -> Callable[..., Published]:
+    """`publisher(client, headers, prefix="/beijing")`: publish INSTITUTIONS through any HTTP client."""
+    return publish
+
+
 @pytest.fixture
 def site(settings):
     from portal.site import create_site
