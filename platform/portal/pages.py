@@ -1,12 +1,14 @@
 """The public pages of one province (no sign-in): home, the institution directory, and each institution."""
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import anyio
 from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
 from portal import catalog
 from portal.directory import PAGE_SIZE, read_query, region_groups
@@ -43,6 +45,23 @@ def _province(request: Request) -> Province:
 
 def china_today() -> date:
     return datetime.now(CHINA_TIME).date()
+
+
+def cached(render: Callable[[Request], HTMLResponse]) -> Callable:
+    """The page from the site's PageCache, or rendered (off the event loop: it reads the database) and kept if 200.
+    The key holds the day in China: the fees in force change at midnight Beijing time."""
+    async def endpoint(request: Request) -> Response:
+        cache = request.app.state.pages
+        key = (request.scope.get("root_path", ""), request.url.path, request.url.query, china_today())
+        body = cache.get(key)
+        if body is not None:
+            return HTMLResponse(body)
+        generation = cache.generation
+        response = await anyio.to_thread.run_sync(render, request)
+        if response.status_code == 200:
+            cache.put(key, response.body, generation=generation)
+        return response
+    return endpoint
 
 
 def home(request: Request) -> HTMLResponse:

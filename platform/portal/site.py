@@ -4,6 +4,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from portal import pages
+from portal.cache import ForgetPagesOnWrite, PageCache
 from portal.render import province_name
 from registry.app import create_app
 from registry.config import Settings
@@ -21,14 +22,17 @@ def create_site(settings: Settings | None = None, *, name: str | None = None,
     `site.state.ctx` is the registry's context (engine, keys, metrics), as on the registry app."""
     registry_app = create_app(settings)
     ctx = registry_app.state.ctx
+    cache = PageCache()
     site = Starlette(routes=[
-        Route("/", pages.home, methods=["GET"]),
-        Route("/institutions", pages.directory, methods=["GET"]),
-        Route("/institutions/{institution_id}", pages.institution, methods=["GET"]),
+        Route("/", pages.cached(pages.home), methods=["GET"]),
+        Route("/institutions", pages.cached(pages.directory), methods=["GET"]),
+        Route("/institutions/{institution_id}", pages.cached(pages.institution), methods=["GET"]),
         Mount("/static", static_files()),
-        Mount("", registry_app),  # /api/v1, /healthz, /readyz, /metrics, /.well-known/... as before
+        # /api/v1, /healthz, /readyz, /metrics, /.well-known/... as before; its writes make the pages go stale
+        Mount("", ForgetPagesOnWrite(registry_app, cache)),
     ])
     site.state.ctx = ctx
+    site.state.pages = cache
     site.state.registry = registry_app
     site.state.province = pages.Province(ctx.settings.tenant_slug, name or province_name(ctx.settings.tenant_code),
                                          in_index)

@@ -104,3 +104,16 @@ def test_unknown_institution_is_a_page_in_chinese(site_client):
 
     assert missing.status_code == malformed.status_code == 404
     assert "找不到该页面" in missing.text and "找不到该页面" in malformed.text
+
+
+def test_a_fee_published_through_the_api_shows_on_the_next_load(site_client, published, admin):
+    page = f"/institutions/{published.ids['西山公益性公墓']}"
+    before = text_of(site_client.get(page).text)  # rendered and kept for the next visitors
+
+    added = site_client.post(f"/api/v1{page}/service-items", headers=admin, json={
+        "name": "骨灰撒散", "category": "basic", "unit": "次", "price_fen": 0, "pricing_basis": "government_set",
+        "effective_from": "2024-01-01"})
+    after = text_of(site_client.get(page).text)
+
+    assert added.status_code == 201, added.text
+    assert "骨灰撒散" not in before and "骨灰撒散 基本服务 0.00 元 次 政府定价" in after
