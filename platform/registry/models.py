@@ -2,6 +2,7 @@
 from registry.audit.models import AuditEntry
 from registry.cases.models import Case, CaseCorrection
 from registry.cremations.models import Certificate, Cremation
+from registry.disclosure.models import InstitutionDisclosure
 from registry.exchange.models import ExchangeCursor, NationalEvent
 from registry.institutions.models import Institution, ServiceItem
 from registry.outbox.models import OutboxEvent
@@ -11,4 +12,5 @@ from registry.sharing.models import SharingCursor
 
 __all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor",
            "Institution", "Interment", "NationalEvent", "OutboxEvent", "ServiceItem", "SharingCursor", "Storage",
-           "TenantSequences", "Transport"]
+           "TenantSequences", "Transport",
+           "InstitutionDisclosure"]
