@@ -14,6 +14,7 @@ from portal import catalog
 from portal.directory import PAGE_SIZE, read_query, region_groups
 from portal.render import page
 from registry.context import TenantContext
+from registry.disclosure import service as disclosure
 from registry.errors import NotFound
 from registry.institutions import service
 from registry.institutions.models import InstitutionType
@@ -84,7 +85,8 @@ def directory(request: Request) -> HTMLResponse:
 
 
 def institution(request: Request) -> HTMLResponse:
-    """One institution's details and the fees in force today (China time)."""
+    """One institution's details, what it discloses (hours, commitments, where to complain) and the fees in
+    force today (China time)."""
     try:
         institution_id = uuid.UUID(request.path_params["institution_id"])
     except ValueError:
@@ -96,8 +98,9 @@ def institution(request: Request) -> HTMLResponse:
         except NotFound:
             return not_found(request)
         items = service.list_service_items(session, institution_id=institution_id, on=today)
+        disclosed = disclosure.get_disclosure(session, institution_id=institution_id)
     return page(request, "institution.html", province=_province(request), institution=found, items=items,
-                today=today)
+                today=today, disclosed=disclosed)
 
 
 def not_found(request: Request) -> HTMLResponse:

@@ -26,6 +26,10 @@ def fee(name: str, price_fen: int, *, category: str = "basic", basis: str = "gov
             "effective_to": ends.isoformat() if ends else None, "description": description}
 
 
+# what 八宝山殡仪馆 discloses beyond its entry and fees
+DISCLOSURE = {"opening_hours": "每日 0:00-24:00（遗体接运）", "commitments": ["24小时接运遗体", "明码标价，不强制消费"],
+              "supervising_authority": "北京市石景山区民政局", "complaint_phone": "010-68870000"}
+
 # name → (payload overrides, fees); two districts of Beijing, three types
 INSTITUTIONS: dict[str, tuple[dict, list[dict]]] = {
     "八宝山殡仪馆": ({"type": "funeral_home", "region_code": "110107", "address": "石景山区石景山路9号",
@@ -56,6 +60,9 @@ def publish(client: TestClient, headers: dict[str, str], *, prefix: str = "") ->
         for item in fees:
             added = client.post(f"{prefix}/api/v1/institutions/{ids[name]}/service-items", headers=headers, json=item)
             assert added.status_code == 201, added.text
+    disclosed = client.put(f"{prefix}/api/v1/institutions/{ids['八宝山殡仪馆']}/disclosure", headers=headers,
+                           json=DISCLOSURE)
+    assert disclosed.status_code == 200, disclosed.text
     return Published(ids)
 
 

@@ -93,7 +93,7 @@ def test_a_citizen_finds_an_institution_and_reads_its_fees(page: Page, base_url:
     page.get_by_role("link", name="八宝山殡仪馆").click()
 
     expect(page.locator("h1")).to_have_text("八宝山殡仪馆")
-    expect(page.locator(".summary-list")).to_contain_text("石景山区石景山路9号")
+    expect(page.locator(".summary-list").first).to_contain_text("石景山区石景山路9号")
     fees = page.get_by_role("table")
     cremation = fees.get_by_role("row").filter(has_text="遗体火化")
     expect(cremation).to_contain_text("480.00 元")
@@ -101,6 +101,8 @@ def test_a_citizen_finds_an_institution_and_reads_its_fees(page: Page, base_url:
     expect(cremation).to_contain_text("2024年1月1日起")
     expect(fees.get_by_role("row").filter(has_text="骨灰盒")).to_contain_text("1,280.00 元")
     expect(fees).not_to_contain_text("遗体告别")  # its price applies only from next month
+    expect(page.get_by_role("heading", name="服务承诺")).to_be_visible()
+    expect(page.get_by_role("link", name="010-68870000")).to_have_attribute("href", "tel:010-68870000")
 
 
 def test_a_bad_filter_shows_the_error_summary_and_keeps_what_was_typed(page: Page, base_url: str):

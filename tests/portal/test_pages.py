@@ -92,10 +92,19 @@ def test_institution_page_shows_details_and_the_fees_in_force_today(site_client,
     assert "遗体告别" not in words and "遗体冷藏" not in words  # not yet, and no longer, in force
 
 
+def test_institution_page_shows_hours_commitments_and_where_to_complain(site_client, published):
+    words = text_of(site_client.get(f"/institutions/{published.ids['八宝山殡仪馆']}").text)
+
+    assert "服务时间 每日 0:00-24:00（遗体接运）" in words
+    assert "服务承诺 24小时接运遗体 明码标价，不强制消费" in words
+    assert "主管民政部门 北京市石景山区民政局 监督投诉电话 010-68870000" in words
+
+
 def test_institution_without_published_fees_or_contact_says_so(site_client, published):
     words = text_of(site_client.get(f"/institutions/{published.ids['长青骨灰堂']}").text)
 
     assert "该机构尚未公布收费标准。" in words and "联系电话 未公布" in words
+    assert "该机构尚未公布服务承诺。" in words and "监督投诉电话 未公布" in words
 
 
 def test_unknown_institution_is_a_page_in_chinese(site_client):
