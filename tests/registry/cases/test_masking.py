@@ -140,7 +140,7 @@ def test_the_migration_remasks_stored_cases_and_queued_events(client, mint, decl
             connection.execute(text("UPDATE cases SET id_number_masked = :old"), {"old": old})
             connection.execute(text("UPDATE outbox_events SET payload = :p WHERE event_type = 'case.declared'"),
                                {"p": json.dumps({**created, "id_number": old})})
-        run_alembic(database_url, command.downgrade, "-1")
+        run_alembic(database_url, command.downgrade, "0009-1")  # to before the re-masking revision
         run_alembic(database_url, command.upgrade, "head")
         with engine.connect() as connection:
             masks = connection.execute(text("SELECT id_number_masked FROM cases")).scalars().all()
