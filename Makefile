@@ -9,6 +9,9 @@ PYTEST_ARGS ?=
 # what `make demo` prints before serving: the first token and calls to try, from another shell
 define DEMO_HELP
 
+Public portal (in Chinese, no sign-in): http://127.0.0.1:8000/ lists the provinces, e.g.
+  http://127.0.0.1:8000/beijing/  (home)  and  http://127.0.0.1:8000/beijing/institutions  (directory and fees)
+
 First calls, from another shell in this directory (API docs: http://127.0.0.1:8000/beijing/api/v1/docs):
   export FSP_HOME=.fsp
   TOKEN=$$($(BIN)/fsp token beijing --role provincial-admin)

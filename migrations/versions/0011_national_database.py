@@ -1,7 +1,7 @@
 """national database: current cases and cross-province person matches
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-30 10:02:54.875472
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import registry.db_types
 
 
 revision: str = '0011'
-down_revision: str | None = '0009'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

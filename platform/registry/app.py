@@ -23,6 +23,7 @@ from registry.config import Role, Settings
 from registry.context import TenantContext
 from registry.exchange import api as exchange_api
 from registry.cremations.api import router as cremations_router
+from registry.disclosure.api import router as disclosure_router
 from registry.group_commit import GroupCommit
 from registry.health import router as health_router
 from registry.institutions.api import router as institutions_router
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (institutions_router, cases_router, cremations_router, remains_router, audit_router,
                    outbox_router):
         app.include_router(router)
+    app.include_router(disclosure_router)
     if settings.role == Role.ministry:  # only the national platform receives the provinces' batches
         exchange_api.mount(app, journal=journal, peers_dir=settings.exchange_peers_dir, registry=ctx.metrics.registry,
                            max_events=settings.exchange_max_batch_events)

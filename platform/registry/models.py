@@ -2,6 +2,7 @@
 from registry.audit.models import AuditEntry
 from registry.cases.models import Case, CaseCorrection
 from registry.cremations.models import Certificate, Cremation
+from registry.disclosure.models import InstitutionDisclosure
 from registry.exchange.models import ExchangeCursor, NationalEvent
 from registry.institutions.models import Institution, ServiceItem
 from registry.national.models import NationalCase, PersonMatch
@@ -11,5 +12,5 @@ from registry.sequences import TenantSequences
 from registry.sharing.models import SharingCursor
 
 __all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor",
-           "Handover", "Institution", "Interment", "NationalCase", "NationalEvent", "OutboxEvent", "PersonMatch",
-           "ServiceItem", "SharingCursor", "Storage", "TenantSequences", "Transport"]
+           "Handover", "Institution", "InstitutionDisclosure", "Interment", "NationalCase", "NationalEvent",
+           "OutboxEvent", "PersonMatch", "ServiceItem", "SharingCursor", "Storage", "TenantSequences", "Transport"]

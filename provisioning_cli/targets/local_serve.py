@@ -1,5 +1,6 @@
-"""One ASGI app for `fsp serve`: each served tenant's own registry app mounted under `/<slug>`, an index at `/`;
-it follows `fsp up` and `fsp down` without a restart."""
+"""One ASGI app for `fsp serve`: each served tenant's own site (its public portal and its registry API) mounted
+under `/<slug>`, an index of them at `/` (a page in Chinese for a browser, JSON for a client); it follows `fsp up`
+and `fsp down` without a restart."""
 import contextlib
 import logging
 import time
@@ -8,12 +9,13 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from infra.ensure.monitoring import ensure_scrape_target
+from portal import pages
+from portal.site import create_site, static_files
 from provisioning_cli.targets.local import LocalTarget, Result
-from registry.app import create_app
 from registry.config import Settings
 from tenants import TenantSpec
 
@@ -24,8 +26,8 @@ def tenant_urls(base: str, spec: TenantSpec) -> dict[str, Any]:
     """Where one tenant answers under `base` (scheme://host:port)."""
     root = f"{base.rstrip('/')}/{spec.slug}"
     return {"tenant": spec.slug, "code": spec.code, "name": spec.name_zh, "kind": spec.kind,
-            "api": f"{root}/api/v1", "docs": f"{root}/api/v1/docs", "health": f"{root}/healthz",
-            "ready": f"{root}/readyz", "metrics": f"{root}/metrics"}
+            "portal": f"{root}/", "api": f"{root}/api/v1", "docs": f"{root}/api/v1/docs",
+            "health": f"{root}/healthz", "ready": f"{root}/readyz", "metrics": f"{root}/metrics"}
 
 
 class Gateway:
@@ -40,6 +42,7 @@ class Gateway:
         self._seen: tuple[int | None, ...] = ()
         self.specs: list[TenantSpec] = []
         self._app = Starlette(routes=[], lifespan=self._lifespan)
+        self._static = static_files()  # the index page's stylesheet
         self.refresh()
 
     def refresh(self) -> None:
@@ -50,13 +53,14 @@ class Gateway:
         for spec in specs:
             settings = self._target.settings(spec)
             current = self._apps.get(spec.slug)
-            apps[spec.slug] = current if current and current[0] == settings else (settings, create_app(settings))
+            fresh = current is None or current[0] != settings
+            apps[spec.slug] = (settings, create_site(settings, name=spec.name_zh, in_index=True)) if fresh else current
         for slug, (_settings, app) in self._apps.items():
             if apps.get(slug, (None, None))[1] is not app:
                 app.state.ctx.engine.dispose()  # taken down or rebuilt: its pool goes
         self._apps, self.specs, self._seen = apps, specs, seen
         # one assignment: a request being routed sees the old list or the new one, never half of it
-        self._app.router.routes = [Route("/", self._index),
+        self._app.router.routes = [Route("/", self._index), Mount("/static", self._static),
                                    *(Mount(f"/{slug}", app=app) for slug, (_, app) in apps.items())]
 
     async def __call__(self, scope, receive, send) -> None:
@@ -84,9 +88,16 @@ class Gateway:
                     stamps.append(None)
         return tuple(stamps)
 
-    def _index(self, request: Request) -> JSONResponse:
-        base = str(request.base_url)
-        return JSONResponse({"tenants": [tenant_urls(base, spec) for spec in self.specs]})
+    def _index(self, request: Request) -> Response:
+        """A browser gets the page of provinces in Chinese; an API client (or one asking for JSON) the URLs."""
+        accept = request.headers.get("accept", "")
+        if "text/html" in accept and "application/json" not in accept:
+            answer: Response = pages.provinces(request, [{"slug": spec.slug, "name": spec.name_zh, "kind": spec.kind}
+                                                         for spec in self.specs])
+        else:
+            answer = JSONResponse({"tenants": [tenant_urls(str(request.base_url), spec) for spec in self.specs]})
+        answer.headers["Vary"] = "Accept"
+        return answer
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:

@@ -56,3 +56,25 @@ def test_gateway_follows_up_and_down_without_a_restart(fsp, home):
 
     assert (before, after_up, after_down, back) == (404, 200, 404, 200)
     assert listed == ["ministry", "beijing", "tianjin"]
+
+
+def test_a_browser_gets_the_provinces_and_each_portal_in_chinese(fsp, home):
+    fsp("up", "beijing")
+    gateway, _ = build_gateway(LocalTarget(home, load_catalog()))
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+    with TestClient(gateway) as client:
+        index = client.get("/", headers=browser)
+        as_json = client.get("/", headers={**browser, "Accept": "application/json"})
+        portal = client.get("/beijing/", headers=browser)
+        css = client.get("/static/portal.css")
+
+    assert index.status_code == 200 and index.headers["content-type"].startswith("text/html")
+    assert '<html lang="zh-CN">' in index.text
+    assert '<a href="/beijing/">北京市</a>' in index.text and '<a href="/ministry/">' in index.text
+    assert as_json.json()["tenants"][1]["portal"] == "http://testserver/beijing/"
+    assert "<h1>北京市殡葬服务平台</h1>" in portal.text
+    # the portal's links and stylesheet stay under the tenant's path; it links back to the index
+    assert 'href="/beijing/institutions"' in portal.text and 'href="/beijing/static/portal.css"' in portal.text
+    assert '<a href="/">全国各省份平台</a>' in portal.text
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")

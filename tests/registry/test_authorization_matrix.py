@@ -64,6 +64,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/api/v1/institutions/{institution_id}/service-items"): Operation(P.institutions_write, "institution"),
     ("POST", "/api/v1/institutions/{institution_id}/service-items/{item_id}/end"): Operation(
         P.institutions_write, "priced"),
+    ("GET", "/api/v1/institutions/{institution_id}/disclosure"): Operation(None, "institution"),
+    ("PUT", "/api/v1/institutions/{institution_id}/disclosure"): Operation(P.institutions_write, "institution"),
     ("POST", "/api/v1/cases"): Operation(P.cases_write, "institution"),
     ("POST", "/api/v1/cases/imports"): Operation(P.cases_import, "institution"),
     ("GET", "/api/v1/cases"): Operation(P.cases_read, "declared"),
@@ -242,6 +244,8 @@ BODIES: dict[tuple[str, str], Callable[[World, dict], dict]] = {
         "pricing_basis": "government_set", "effective_from": "2025-01-01"},
     ("POST", "/api/v1/institutions/{institution_id}/service-items/{item_id}/end"): lambda world, institution: {
         "effective_to": datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()},
+    ("PUT", "/api/v1/institutions/{institution_id}/disclosure"): lambda world, institution: {
+        "opening_hours": "每日 8:00-17:00", "commitments": ["24小时接运遗体"], "complaint_phone": "010-12345678"},
     ("POST", "/api/v1/cases"): lambda world, institution: case_payload(institution["id"]),
     ("POST", "/api/v1/cases/search"): lambda world, institution: {"institution_id": institution["id"]},
     ("POST", "/api/v1/cases/imports"): lambda world, institution: {"records": [case_payload(

@@ -1,0 +1,51 @@
+"""Rendered public pages, kept a few seconds: at a Qingming peak most visitors ask for the same few pages.
+
+A write through this process's registry app forgets every page at once (so an admin sees a new fee on the next
+load); a write by another process (another replica) shows within `ttl_seconds`. A page rendered while a write
+went through is not kept. Used from the event loop only, so it needs no lock.
+"""
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
+
+
+class PageCache:
+    def __init__(self, *, ttl_seconds: float = 5.0, max_pages: int = 512):
+        self._ttl, self._max = ttl_seconds, max_pages
+        self._pages: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
+        self.generation = 0  # moves on every write: a render started before it is not kept
+
+    def get(self, key: Hashable) -> bytes | None:
+        found = self._pages.get(key)
+        if found is None or found[0] < time.monotonic():
+            return None
+        self._pages.move_to_end(key)
+        return found[1]
+
+    def put(self, key: Hashable, body: bytes, *, generation: int) -> None:
+        if generation != self.generation:
+            return
+        self._pages[key] = (time.monotonic() + self._ttl, body)
+        self._pages.move_to_end(key)
+        while len(self._pages) > self._max:  # any query string is a key: memory stays bounded
+            self._pages.popitem(last=False)
+
+    def forget_all(self) -> None:
+        self.generation += 1
+        self._pages.clear()
+
+
+class ForgetPagesOnWrite:
+    """ASGI wrapper of the registry app: once a request that may write has been answered, cached pages go."""
+
+    _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+    def __init__(self, app, cache: PageCache):
+        self.app, self.cache = app, cache
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if scope["type"] == "http" and scope["method"] in self._WRITES:
+                self.cache.forget_all()

@@ -1,0 +1,125 @@
+"""Every word the portal shows, in one place so it can be reviewed and translated (templates hold no Chinese).
+
+`TEXT` is what the templates read as `t.<key>`; the other tables name the registry's enum values and the
+portal's own refusals (by field and rule, like the registry's error shape).
+"""
+from registry.institutions.models import InstitutionStatus, InstitutionType, PricingBasis, ServiceCategory
+
+LANG = "zh-CN"
+
+TEXT: dict[str, str] = {
+    # the layout
+    "platform_suffix": "殡葬服务平台",
+    "skip_link": "跳到主要内容",
+    "nav_label": "网站导航",
+    "nav_home": "首页",
+    "nav_directory": "殡葬服务机构",
+    "footer_note": "本平台公开殡葬服务机构的基本信息和收费标准，供群众查询。",
+    "footer_api": "数据接口说明",
+    "all_provinces": "全国各省份平台",
+    "breadcrumb_label": "当前位置",
+    # the gateway's index of provinces
+    "index_title": "全国殡葬服务平台",
+    "index_lead": "请选择您所在的省份，查询当地的殡葬服务机构和收费标准。",
+    "index_ministry": "民政部",
+    "index_provinces": "各省、自治区、直辖市",
+    "index_empty": "目前没有正在运行的省份平台。",
+    # the home page of a province
+    "home_lead": "查询本地殡仪馆、公墓等殡葬服务机构的地址、联系方式和收费标准。",
+    "home_search_heading": "查找殡葬服务机构",
+    "home_browse_heading": "按机构类型浏览",
+    "home_services_heading": "您可以在这里",
+    "home_service_find": "查找附近的殡葬服务机构及其联系方式",
+    "home_service_fees": "查看各项殡葬服务的收费标准和执行日期",
+    "home_service_licence": "核对机构的许可证号和统一社会信用代码",
+    # the directory
+    "directory_title": "殡葬服务机构",
+    "directory_lead": "按名称或地址查找，也可以按地区和机构类型筛选。",
+    "search_label": "机构名称或地址",
+    "search_hint": "例如：殡仪馆、公墓或街道名称",
+    "search_button": "搜索",
+    "filter_button": "筛选",
+    "type_label": "机构类型",
+    "region_label": "所在地区",
+    "any_type": "全部类型",
+    "any_region": "全部地区",
+    "results_count": "本页显示 {count} 家机构",
+    "results_none": "没有找到符合条件的机构。请换一个关键词，或选择“全部类型”“全部地区”。",
+    "page_label": "分页",
+    "page_current": "第 {page} 页",
+    "page_previous": "上一页",
+    "page_next": "下一页",
+    "error_summary_title": "请修改以下内容",
+    "error_prefix": "错误：",
+    # an institution
+    "details_heading": "基本信息",
+    "address": "地址",
+    "region": "所在地区",
+    "contact_name": "联系人",
+    "contact_phone": "联系电话",
+    "licence_no": "许可证号",
+    "credit_code": "统一社会信用代码",
+    "institution_type": "机构类型",
+    "institution_status": "经营状态",
+    "not_published": "未公布",
+    "opening_hours": "服务时间",
+    "commitments_heading": "服务承诺",
+    "commitments_none": "该机构尚未公布服务承诺。",
+    "supervision_heading": "监督投诉",
+    "supervision_lead": "对该机构的服务或收费有意见，可以向以下部门反映。",
+    "supervising_authority": "主管民政部门",
+    "complaint_phone": "监督投诉电话",
+    "fees_heading": "收费标准",
+    "fees_caption": "{name}收费标准（{date}执行）",
+    "fees_lead": "以下是 {date} 正在执行的收费项目。基本殡葬服务实行政府定价或政府指导价。",
+    "fees_none": "该机构尚未公布收费标准。",
+    "fee_item": "服务项目",
+    "fee_category": "类别",
+    "fee_price": "收费标准",
+    "fee_unit": "计价单位",
+    "fee_basis": "定价方式",
+    "fee_from": "执行日期",
+    "fee_from_value": "{date}起",
+    "fee_until_value": "至{date}",
+    "yuan": "{amount} 元",
+    "date": "{year}年{month}月{day}日",
+    "back_to_directory": "返回机构列表",
+    # errors
+    "not_found_title": "找不到该页面",
+    "not_found_lead": "您要找的页面不存在，可能地址有误，或该机构已不再公开。",
+    "not_found_back": "返回首页",
+}
+
+TYPE_NAMES: dict[InstitutionType, str] = {
+    InstitutionType.funeral_home: "殡仪馆",
+    InstitutionType.crematorium: "火葬场",
+    InstitutionType.commercial_cemetery: "经营性公墓",
+    InstitutionType.public_cemetery: "公益性公墓",
+    InstitutionType.columbarium: "骨灰堂",
+    InstitutionType.service_station: "殡仪服务站",
+}
+
+STATUS_NAMES: dict[InstitutionStatus, str] = {
+    InstitutionStatus.active: "正常服务",
+    InstitutionStatus.suspended: "暂停服务",
+    InstitutionStatus.closed: "已关闭",
+}
+
+CATEGORY_NAMES: dict[ServiceCategory, str] = {
+    ServiceCategory.basic: "基本服务",
+    ServiceCategory.optional: "选择性服务",
+}
+
+BASIS_NAMES: dict[PricingBasis, str] = {
+    PricingBasis.government_set: "政府定价",
+    PricingBasis.government_guided: "政府指导价",
+    PricingBasis.market: "市场调节价",
+}
+
+# the portal's own refusals of a form's input, by (field, rule)
+ERRORS: dict[tuple[str, str], str] = {
+    ("type", "choice"): "请从列表中选择机构类型",
+    ("region", "choice"): "请从列表中选择所在地区",
+    ("q", "max_length"): "机构名称或地址不能超过 {max_length} 个字",
+    ("page", "page_number"): "页码应为 1 到 {max_page} 之间的整数",
+}

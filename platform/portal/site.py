@@ -1,0 +1,39 @@
+"""One tenant's site: the portal's pages beside its registry app, which keeps every URL it answered before."""
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from portal import pages
+from portal.cache import ForgetPagesOnWrite, PageCache
+from portal.render import province_name
+from registry.app import create_app
+from registry.config import Settings
+
+
+def static_files() -> StaticFiles:
+    """The portal's stylesheet, shipped in the package: a provincial intranet reaches no other host."""
+    return StaticFiles(packages=[("portal", "static")])
+
+
+def create_site(settings: Settings | None = None, *, name: str | None = None,
+                in_index: bool = False) -> Starlette:
+    """The portal and the registry of one tenant. `name` is its Chinese name (e.g. from the tenant catalog), by
+    default the province's GB/T 2260 name; `in_index` when a server's index of provinces lists it.
+    `site.state.ctx` is the registry's context (engine, keys, metrics), as on the registry app."""
+    registry_app = create_app(settings)
+    ctx = registry_app.state.ctx
+    cache = PageCache()
+    site = Starlette(routes=[
+        Route("/", pages.cached(pages.home), methods=["GET"]),
+        Route("/institutions", pages.cached(pages.directory), methods=["GET"]),
+        Route("/institutions/{institution_id}", pages.cached(pages.institution), methods=["GET"]),
+        Mount("/static", static_files()),
+        # /api/v1, /healthz, /readyz, /metrics, /.well-known/... as before; its writes make the pages go stale
+        Mount("", ForgetPagesOnWrite(registry_app, cache)),
+    ])
+    site.state.ctx = ctx
+    site.state.pages = cache
+    site.state.registry = registry_app
+    site.state.province = pages.Province(ctx.settings.tenant_slug, name or province_name(ctx.settings.tenant_code),
+                                         in_index)
+    return site

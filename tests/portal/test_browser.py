@@ -1,0 +1,158 @@
+"""A citizen using the portal in a real browser: headless Chromium from Debian, driven by Playwright, over real HTTP
+on loopback against `fsp serve`'s app. Each page is also scanned by axe-core and kept as screenshots at desktop and
+phone width under build/screenshots/ (git-ignored) for people to look at.
+
+Chromium and CJK fonts are Debian packages that `make test` installs: without them these tests fail, never skip.
+"""
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from typer.testing import CliRunner
+
+from provisioning_cli.main import app as fsp_app
+from served import serving_locally
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+WIDTHS = {"desktop": 1280, "phone": 375}
+INSTALL_HINT = "run `make test`, which installs them (scripts/apt-install chromium fonts-noto-cjk)"
+
+
+def chromium_path() -> str:
+    """Debian's chromium (Playwright's own browser download cannot reach its host here) with CJK fonts."""
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.fail(f"Debian's chromium is not installed: {INSTALL_HINT}", pytrace=False)
+    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
+    if "Noto Sans CJK" not in fonts:
+        pytest.fail(f"no Chinese font (fonts-noto-cjk) is installed, pages would show boxes: {INSTALL_HINT}",
+                    pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory, publisher) -> Iterator[str]:
+    """`fsp up beijing`, then `fsp serve`'s app on loopback with three institutions published by the admin."""
+    home = tmp_path_factory.mktemp("fsp-home")
+    runner = CliRunner()
+    for args in (["up", "beijing"], ["token", "beijing", "--role", "provincial-admin"]):
+        result = runner.invoke(fsp_app, [*args, "--home", str(home)])
+        assert result.exit_code == 0, result.output
+    headers = {"Authorization": f"Bearer {result.stdout.strip()}"}
+    with serving_locally(home) as url, httpx.Client(base_url=url, timeout=30) as client:
+        publisher(client, headers, prefix="/beijing")
+        yield url
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def results(page: Page) -> list[str]:
+    return page.locator(".result-name").all_inner_texts()
+
+
+def test_a_citizen_finds_an_institution_and_reads_its_fees(page: Page, base_url: str):
+    page.goto(base_url + "/")
+    expect(page.locator("h1")).to_have_text("全国殡葬服务平台")
+    page.get_by_role("link", name="北京市", exact=True).click()
+    expect(page.locator("h1")).to_have_text("北京市殡葬服务平台")
+
+    page.get_by_label("机构名称或地址").fill("八宝山")
+    page.get_by_role("button", name="搜索").click()
+    expect(page.locator("h1")).to_have_text("殡葬服务机构")
+    assert results(page) == ["八宝山殡仪馆"]
+
+    page.get_by_label("机构名称或地址").fill("")
+    page.get_by_label("机构类型").select_option(label="公益性公墓")
+    page.get_by_role("button", name="筛选").click()
+    assert results(page) == ["西山公益性公墓"]
+    expect(page.get_by_label("机构类型")).to_have_value("public_cemetery")  # the choice stays chosen
+
+    page.get_by_label("机构类型").select_option(label="殡仪馆")
+    page.get_by_role("button", name="筛选").click()
+    page.get_by_role("link", name="八宝山殡仪馆").click()
+
+    expect(page.locator("h1")).to_have_text("八宝山殡仪馆")
+    expect(page.locator(".summary-list").first).to_contain_text("石景山区石景山路9号")
+    fees = page.get_by_role("table")
+    cremation = fees.get_by_role("row").filter(has_text="遗体火化")
+    expect(cremation).to_contain_text("480.00 元")
+    expect(cremation).to_contain_text("政府定价")
+    expect(cremation).to_contain_text("2024年1月1日起")
+    expect(fees.get_by_role("row").filter(has_text="骨灰盒")).to_contain_text("1,280.00 元")
+    expect(fees).not_to_contain_text("遗体告别")  # its price applies only from next month
+    expect(page.get_by_role("heading", name="服务承诺")).to_be_visible()
+    expect(page.get_by_role("link", name="010-68870000")).to_have_attribute("href", "tel:010-68870000")
+
+
+def test_a_bad_filter_shows_the_error_summary_and_keeps_what_was_typed(page: Page, base_url: str):
+    page.goto(base_url + "/beijing/institutions?q=八宝山&type=hospital")
+
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("请修改以下内容")
+    expect(page).to_have_title(re.compile("^错误："))
+    expect(page.get_by_label("机构名称或地址")).to_have_value("八宝山")
+    summary.get_by_role("link", name="请从列表中选择机构类型").click()
+    expect(page.get_by_label("机构类型")).to_be_focused()  # the summary leads to the field
+
+
+def test_the_keyboard_reaches_the_content_first(page: Page, base_url: str):
+    page.goto(base_url + "/beijing/")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="跳到主要内容")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("机构名称或地址")).to_be_focused()
+
+
+PAGES = {
+    "index": "/",
+    "home": "/beijing/",
+    "directory": "/beijing/institutions",
+    "directory-error": "/beijing/institutions?q=八宝山&type=hospital",
+    "institution": None,  # found by name
+    "not-found": "/beijing/institutions/00000000-0000-0000-0000-000000000000",
+}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_each_page_is_accessible_and_fits_a_phone(browser: Browser, base_url: str, name: str):
+    path = PAGES[name] or _institution_path(base_url, "八宝山殡仪馆")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for device, width in WIDTHS.items():
+        context = browser.new_context(viewport={"width": width, "height": 800}, locale="zh-CN")
+        page = context.new_page()
+        try:
+            page.goto(base_url + path)
+            page.screenshot(path=SCREENSHOTS / f"{name}-{device}.png", full_page=True)
+            violations = [v for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+            assert not violations, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations]
+            # nothing wider than the screen: a phone never scrolls sideways (the fee table scrolls in its own box)
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{name} at {width}px"
+        finally:
+            context.close()
+
+
+def _institution_path(base_url: str, name: str) -> str:
+    listed = httpx.get(f"{base_url}/beijing/api/v1/institutions", params={"q": name}).json()["data"]
+    return f"/beijing/institutions/{listed[0]['id']}"
