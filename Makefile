@@ -29,7 +29,7 @@ export DEMO_HELP
 
 help:
 	@echo "make demo       provision the ministry and the pilot provinces, serve them on http://127.0.0.1:8000"
-	@echo "make test       run the tests (starts a local PostgreSQL; PYTEST_ARGS=... passes through)"
+	@echo "make test       lint (ruff), then the tests (starts a local PostgreSQL; PYTEST_ARGS=... passes through)"
 	@echo 'make migration  MSG="..." autogenerate an Alembic revision'
 	@echo "make clean      remove demo state and caches (keeps $(VENV))"
 
@@ -45,6 +45,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 test: venv
+	$(BIN)/ruff check .
 	url=$$(scripts/postgres-test-server | tail -n 1); \
 	FSP_TEST_PG_URL="$$url" $(BIN)/pytest $(PYTEST_ARGS)
 

@@ -36,7 +36,7 @@ def pg_admin_url(explicit: str | None = None) -> str:
     if os.environ.get("FSP_TEST_PG_URL"):
         return os.environ["FSP_TEST_PG_URL"]
     out = subprocess.run([str(ROOT / "scripts" / "postgres-test-server")], check=True, text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                         capture_output=True)
     lines = out.stdout.strip().splitlines()
     if not lines:
         raise SystemExit(f"scripts/postgres-test-server printed no URL:\n{out.stderr}")

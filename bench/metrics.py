@@ -32,10 +32,10 @@ for path in (BENCH_DIR, ROOT, ROOT / "platform", ROOT / "tests"):
         sys.path.insert(0, str(path))
 
 import httpx  # noqa: E402
+from _support import free_port, median  # noqa: E402
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
-from _support import free_port, median  # noqa: E402
 from registry.metrics import LATENCY_BUCKETS  # noqa: E402
 
 PROVINCES = 32
@@ -142,7 +142,7 @@ def bench_render(renders: int) -> list[dict]:
                 text = metrics.exposition()
                 bare = _bare_copy(text.decode())
                 series = sum(1 for line in text.decode().splitlines() if line and not line.startswith("#"))
-                app_ms, bare_ms = timed_pair(metrics.exposition, lambda: generate_latest(bare),
+                app_ms, bare_ms = timed_pair(metrics.exposition, lambda bare=bare: generate_latest(bare),
                                              renders)
                 rows.append({"app": slug, "traffic": busy, "series": series, "bytes": len(text),
                              "render_ms": round(app_ms, 3), "bare_ms": round(bare_ms, 3),

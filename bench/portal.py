@@ -63,6 +63,7 @@ def publish(base_url: str, keys_dir: Path) -> str:
     from datetime import date
 
     import httpx
+
     from registry.security.auth import DevelopmentIssuer
     from registry.security.keys import load_keys
 
@@ -143,9 +144,9 @@ def get_load(server, path: str, count: int, *, concurrency: int, timeout_s: floa
 # --- the run ------------------------------------------------------------------------------------------------------
 
 def run(args) -> dict:
+    import _support
     import httpx
 
-    import _support
     from registry.db import upgrade_to_head
     from registry.security.keys import ensure_keys
 

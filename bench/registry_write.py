@@ -19,6 +19,7 @@ import tempfile
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Annotated
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -80,7 +81,7 @@ def ceiling_app():
         return {"status": "ok"}
 
     @app.post(CEILING_PATH, status_code=201)
-    def create_row(body: dict = Body(...)) -> dict:
+    def create_row(body: Annotated[dict, Body()]) -> dict:
         informant, number, now = body["informant"], body["id_number"], datetime.now(UTC)
         row = {
             "id": uuid.uuid4(), "status": "declared", "institution_id": uuid.UUID(body["institution_id"]),
@@ -142,6 +143,7 @@ def case_bodies(institution_id: uuid.UUID, count: int) -> list[bytes]:
 def _setup_api_tenant(server, keys_dir: Path) -> tuple[dict[str, str], uuid.UUID]:
     """One institution (created by a provincial admin) and a registrar token bound to it."""
     import httpx
+
     from registry.security.auth import DevelopmentIssuer
     from registry.security.keys import load_keys
 
@@ -160,9 +162,10 @@ def _setup_api_tenant(server, keys_dir: Path) -> tuple[dict[str, str], uuid.UUID
 
 def run(args) -> dict:
     import _support
+    from sqlalchemy import MetaData, create_engine
+
     from registry.db import upgrade_to_head
     from registry.security.keys import ensure_keys
-    from sqlalchemy import MetaData, create_engine
 
     dbs = _support.ScratchDatabases(_support.pg_admin_url(args.pg_url))
     try:

@@ -10,8 +10,8 @@ from provisioning_cli.common import boundary, exit_on_problems, open_target, pro
 from provisioning_cli.options import DEFAULT_HOME, AllOpt, CatalogOpt, HomeOpt, JsonOpt, TenantsArg
 from provisioning_cli.output import fail, print_json, print_table
 from provisioning_cli.targets.local import LocalTarget
-from registry.journal import Journal
 from registry.exchange.signing import BatchSigner, SigningKeyError
+from registry.journal import Journal
 from registry.security.keys import load_keys
 from registry.sharing import service as sharing
 from registry.sharing.departments import DEPARTMENTS

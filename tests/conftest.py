@@ -31,7 +31,7 @@ import pytest
 from alembic import command
 from fastapi.testclient import TestClient
 from psycopg import sql
-from sqlalchemy import create_engine, event, make_url
+from sqlalchemy import create_engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 

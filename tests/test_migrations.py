@@ -1,6 +1,5 @@
 """Alembic alone builds the schema: from an empty database, `upgrade head` creates every model table, the models
 and the migrations agree (`alembic check`), and `downgrade base` undoes it all — on SQLite and real PostgreSQL."""
-import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.pool import NullPool

@@ -22,10 +22,9 @@ class Backup(pulumi.ComponentResource):
             spec={"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "50Gi"}},
                   **({"storageClassName": cluster.storage_class} if cluster.storage_class else {})})
         # the URL comes from the Secret as $PGURL; the shell only expands it, the manifest never holds it
-        dump = ('set -eu; f="/backups/{slug}-$(date -u +%Y%m%dT%H%M%SZ).dump"; '
+        dump = (f'set -eu; f="/backups/{spec.slug}-$(date -u +%Y%m%dT%H%M%SZ).dump"; '
                 'pg_dump --format=custom --no-owner --file="$f" "$PGURL"; '
-                'find /backups -name "{slug}-*.dump" -mtime +{days} -delete').format(
-                    slug=spec.slug, days=spec.audit_retention_days)
+                f'find /backups -name "{spec.slug}-*.dump" -mtime +{spec.audit_retention_days} -delete')
         k8s.batch.v1.CronJob(f"{name}-cronjob", opts=pulumi.ResourceOptions(parent=self, depends_on=[claim]),
                              metadata={"name": "backup", "namespace": namespace, "labels": backup_labels},
                              spec={"schedule": "30 2 * * *", "timeZone": "Asia/Shanghai",

@@ -15,15 +15,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import __version__, access_log, db, errors, messages
 from registry.api_contract import allowed_methods, document_refusals
-from registry.deps import API_PREFIX
 from registry.audit.api import router as audit_router
 from registry.cases import declarations
 from registry.cases.api import router as cases_router
 from registry.config import Role, Settings
 from registry.context import TenantContext
-from registry.exchange import api as exchange_api
 from registry.cremations.api import router as cremations_router
+from registry.deps import API_PREFIX
 from registry.disclosure.api import router as disclosure_router
+from registry.exchange import api as exchange_api
 from registry.group_commit import GroupCommit
 from registry.health import router as health_router
 from registry.institutions.api import router as institutions_router

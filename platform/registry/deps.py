@@ -9,8 +9,8 @@ from sqlmodel import Session
 
 from registry import messages
 from registry.context import TenantContext
-from registry.group_commit import GroupCommit
 from registry.errors import Forbidden, Unauthorized
+from registry.group_commit import GroupCommit
 from registry.security.auth import Principal, check_separation
 from registry.security.permissions import Permission
 

@@ -38,7 +38,7 @@ class GroupCommit(Generic[Item, Result]):
             raise ValueError("linger must not be negative")
         self._work, self.max_batch, self.linger = work, max_batch, linger
         # one queue per event loop: test clients and servers each run their own loop
-        self._queues: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue]" = weakref.WeakKeyDictionary()
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = weakref.WeakKeyDictionary()
 
     def waiting(self) -> int:
         """Items of the running event loop queued for the next transaction (not those being written)."""

@@ -13,11 +13,11 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from registry.audit import service as audit
-from registry.audit.models import ChainVerdict
 from registry.audit.anchor import AuditAnchor
+from registry.audit.models import ChainVerdict
 from registry.audit.refusals import UnauthenticatedRefusals
-from registry.journal import Journal
 from registry.config import Settings
+from registry.journal import Journal
 from registry.outbox import service as outbox
 from registry.outbox.models import OutboxEvent
 

@@ -3,11 +3,11 @@
 Locking this row (SELECT ... FOR UPDATE; BEGIN IMMEDIATE on SQLite) is what keeps the audit hash chain
 linear and the outbox gap-free when requests run concurrently.
 """
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel
 
 from registry.audit import anchor as audit_anchor

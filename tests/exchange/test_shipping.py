@@ -6,8 +6,8 @@ import socket
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.responses import PlainTextResponse
 from sqlmodel import Session, delete, select, update
+from starlette.responses import PlainTextResponse
 
 from assertions import last_audit
 from kc_double.runner import BackgroundServer

@@ -2,7 +2,6 @@
 import copy
 
 import pytest
-from fsp_k8s_stacks import named, planned
 from pulumi_policy import (
     EnforcementLevel,
     PolicyCustomTimeouts,
@@ -14,6 +13,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from fsp_k8s_stacks import named, planned
 from infra.plan import Declared, violations
 from infra.policies.pack import policies
 

@@ -11,8 +11,6 @@ import dill
 import psycopg
 import pytest
 from google.protobuf import json_format
-from kc_double.runner import BackgroundServer
-from kc_double.server import KeycloakDouble
 from keycloak import KeycloakAdmin
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
@@ -22,6 +20,8 @@ from infra.ensure.database import tenant_database_url
 from infra.providers.database import PostgresDatabaseProvider
 from infra.providers.realm import KeycloakRealmProvider
 from infra.providers.registration import ExchangeRegistrationProvider
+from kc_double.runner import BackgroundServer
+from kc_double.server import KeycloakDouble
 from tenants import load_catalog
 
 PEM = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA{}\n-----END PUBLIC KEY-----\n"

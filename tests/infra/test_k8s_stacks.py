@@ -5,9 +5,9 @@ import subprocess
 import pulumi
 import pytest
 import yaml
-from fsp_k8s_stacks import IMAGES, PUBLIC_PEM, SECRET_VALUES, catalog, cluster, named, of_type, planned, stack_inputs
 from pydantic import ValidationError
 
+from fsp_k8s_stacks import IMAGES, PUBLIC_PEM, SECRET_VALUES, catalog, cluster, named, of_type, planned, stack_inputs
 from infra.cluster import ClusterSettings
 from infra.plan import plan
 from infra.policies.checks import pod_spec_of

@@ -112,7 +112,7 @@ class AdminEndpoints:
         if not name:
             return keycloak_error(400, "Realm name cannot be empty")
         if name in self.realms:
-            return keycloak_error(409, f"Conflict detected. See logs for details")
+            return keycloak_error(409, "Conflict detected. See logs for details")
         settings = {k: v for k, v in body.items() if k not in ("roles", "clients", "users", "requiredActions")}
         created = self.realms[name] = Realm(name, settings)
         for role in (body.get("roles") or {}).get("realm", []):
@@ -215,7 +215,7 @@ class AdminEndpoints:
         if id not in realm.mappers:
             return keycloak_error(404, "Could not find client")
         if any(m["name"] == body.get("name") for m in realm.mappers[id].values()):
-            return keycloak_error(409, f"Protocol mapper exists with same name")
+            return keycloak_error(409, "Protocol mapper exists with same name")
         return _created(request, realm.add_mapper(id, copy.deepcopy(body))["id"])
 
     def _update_mapper(self, request, realm, body, id, mapper):

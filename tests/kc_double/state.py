@@ -92,7 +92,7 @@ class Realm:
         client = {"id": client_uuid, "enabled": True, "publicClient": False, "bearerOnly": False,
                   "standardFlowEnabled": True, "directAccessGrantsEnabled": False, "serviceAccountsEnabled": False,
                   "protocol": "openid-connect", "attributes": {}, "redirectUris": [], "webOrigins": [], **rep,
-                  "id": client_uuid}
+                  "id": client_uuid}  # noqa: F601 (the id is the server's, whatever the body said)
         self.clients[client_uuid] = client
         self.mappers[client_uuid] = {}
         for mapper in mappers:
@@ -119,7 +119,8 @@ class Realm:
         credentials = rep.pop("credentials", None) or []
         rep["attributes"] = self.managed_attributes(rep.get("attributes"))
         user = User(rep={"id": user_id, "createdTimestamp": int(time.time() * 1000), "enabled": False,
-                         "emailVerified": False, "attributes": {}, "requiredActions": [], **rep, "id": user_id,
+                         "emailVerified": False, "attributes": {}, "requiredActions": [], **rep,
+                         "id": user_id,  # noqa: F601 (the id is the server's, whatever the body said)
                          "username": rep["username"].lower()},
                     roles={f"default-roles-{self.name}"})
         for credential in credentials:

@@ -89,7 +89,7 @@ def test_ministry_federates_provinces_and_sees_one_go_down(fsp, home, tmp_path):
         again = json.loads(fsp("monitoring", "up", *PROVINCES, *FAST, "--json").stdout)
         assert {row["outcome"] for row in again} == {"unchanged"} and again[-1]["url"] == ministry
 
-        for slug, server in servers.items():
+        for server in servers.values():
             for _ in range(3):
                 assert httpx.get(f"{server.base}/api/v1/institutions", timeout=5).status_code == 200
 

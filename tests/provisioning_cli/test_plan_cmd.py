@@ -4,6 +4,7 @@ import os
 import stat
 
 import pytest
+
 from fsp_k8s_stacks import IMAGES
 
 ADMIN_DSN = "postgresql+psycopg://fsp_admin:Plan-Admin-Pw@10.1.2.3:5432/postgres"

@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
-from sqlmodel import Session
 
 from assertions import last_audit
 from factories import case_payload, institution_payload

@@ -23,7 +23,6 @@ from registry.errors import Conflict, Invalid
 from registry.group_commit import GroupCommit
 from registry.outbox.models import OutboxEvent
 
-
 # --- the queue ----------------------------------------------------------------------------------------------------
 
 class _Recorder:

@@ -11,13 +11,13 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
+from schemathesis.pytest.lazy import get_all_tests
 
 from factories import institution_payload
 from registry import regions
 from registry.app import create_app
 from registry.config import Settings
 from registry.security.permissions import Role
-from schemathesis.pytest.lazy import get_all_tests
 from tenants import load_catalog
 
 PILOTS = load_catalog().pilots

@@ -6,12 +6,28 @@ from fastapi import APIRouter, Query, Response, status
 
 from registry.cases import archive, declarations, service
 from registry.cases.models import (
-    ArchiveImport, ArchiveImportResult, CaseCorrectionPublic, CaseCorrectionRequest, CaseCreate, CaseFilters,
-    CasePublic, CaseSearch, CasesPublic, IdNumberDisclosure,
+    ArchiveImport,
+    ArchiveImportResult,
+    CaseCorrectionPublic,
+    CaseCorrectionRequest,
+    CaseCreate,
+    CaseFilters,
+    CasePublic,
+    CaseSearch,
+    CasesPublic,
+    IdNumberDisclosure,
 )
 from registry.deps import (
-    API_PREFIX, CasesImporter, CasesReader, CasesReviewer, CasesWriter, ContextDep, DeclarationsDep, LanguageDep,
-    SessionDep, require,
+    API_PREFIX,
+    CasesImporter,
+    CasesReader,
+    CasesReviewer,
+    CasesWriter,
+    ContextDep,
+    DeclarationsDep,
+    LanguageDep,
+    SessionDep,
+    require,
 )
 from registry.security.permissions import Permission
 

@@ -18,15 +18,21 @@ from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
+from registry import messages
 from registry.audit import service as audit
 from registry.cases import declarations
 from registry.cases.models import (
-    ARCHIVE_REF_PATTERN, ArchivedCase, ArchiveImportResult, ArchiveRecordResult, Case, CasePublic, CaseStatus,
+    ARCHIVE_REF_PATTERN,
+    ArchivedCase,
+    ArchiveImportResult,
+    ArchiveRecordResult,
+    Case,
+    CasePublic,
+    CaseStatus,
     ImportOutcome,
 )
 from registry.context import TenantContext
 from registry.db_types import utcnow
-from registry import messages
 from registry.errors import DomainError, localize, problem_from_pydantic
 from registry.security.auth import Principal
 
@@ -140,5 +146,5 @@ def _worded(result: ArchiveRecordResult, language: str) -> ArchiveRecordResult:
 def _refusal_record(principal: Principal, result: ArchiveRecordResult) -> dict:
     # no personal data in the audit trail: the archive number and the rules broken
     return dict(actor=principal.subject, action=ACTION, object_type="archive_record",
-                object_id=result.archive_ref or f"#{result.index}", result=audit.REFUSED, detail={"errors": [{k: e.get(k) for k in ("field", "rule")}
-                                                         for e in result.errors]})
+                object_id=result.archive_ref or f"#{result.index}", result=audit.REFUSED,
+                detail={"errors": [{k: e.get(k) for k in ("field", "rule")} for e in result.errors]})

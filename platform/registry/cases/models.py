@@ -12,7 +12,15 @@ from sqlmodel import Field, SQLModel
 from registry.db_types import ChinaTime, UTCDateTime, new_id, utcnow
 from registry.reference.ethnicities import ETHNICITIES
 from registry.validators import (
-    BirthDate, EventTime, Name, Phone, RegionCode, StrictInt, resident_id, rule_error, text,
+    BirthDate,
+    EventTime,
+    Name,
+    Phone,
+    RegionCode,
+    StrictInt,
+    resident_id,
+    rule_error,
+    text,
 )
 
 

@@ -10,7 +10,15 @@ from sqlmodel import Session, col, select
 from registry.cases import duplicates
 from registry.cases.access import get_visible_case, get_writable_case
 from registry.cases.fields import ID_CONTEXT, event_payload, stored_columns, stored_facts
-from registry.cases.models import Case, CaseCorrection, CaseFacts, CasePublic, CaseSearch, CaseStatus, IdNumberDisclosure
+from registry.cases.models import (
+    Case,
+    CaseCorrection,
+    CaseFacts,
+    CasePublic,
+    CaseSearch,
+    CaseStatus,
+    IdNumberDisclosure,
+)
 from registry.context import TenantContext
 from registry.db_types import utcnow
 from registry.errors import Conflict, Invalid

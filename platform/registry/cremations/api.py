@@ -5,7 +5,11 @@ from fastapi import APIRouter, status
 
 from registry.cremations import service
 from registry.cremations.models import (
-    CertificatePublic, CertificateReason, CertificatesPublic, CremationCreate, CremationPublic,
+    CertificatePublic,
+    CertificateReason,
+    CertificatesPublic,
+    CremationCreate,
+    CremationPublic,
 )
 from registry.deps import API_PREFIX, CasesReader, ContextDep, CremationsWriter, SessionDep
 

@@ -11,7 +11,12 @@ from registry.cases import service as cases
 from registry.cases.models import Case, CaseStatus
 from registry.context import TenantContext
 from registry.cremations.models import (
-    Certificate, CertificatePublic, CertificateStatus, Cremation, CremationCreate, CremationPublic,
+    Certificate,
+    CertificatePublic,
+    CertificateStatus,
+    Cremation,
+    CremationCreate,
+    CremationPublic,
 )
 from registry.db_types import utcnow
 from registry.errors import Conflict, Invalid, NotFound

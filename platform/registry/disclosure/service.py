@@ -3,10 +3,10 @@ import uuid
 
 from sqlmodel import Session
 
+from registry.context import TenantContext
 from registry.db_types import utcnow
 from registry.disclosure.models import DisclosurePublic, DisclosureSet, InstitutionDisclosure
 from registry.institutions.service import get_institution
-from registry.context import TenantContext
 from registry.security.auth import Principal
 
 

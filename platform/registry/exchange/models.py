@@ -2,7 +2,8 @@
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field as PydanticField, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from registry.db_types import ChinaTime, UTCDateTime

@@ -13,12 +13,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from sqlalchemy import Engine, text
 
 from registry import __version__, db
-from registry.journal import Journal
 from registry.config import Role, Settings
 from registry.exchange import api
 from registry.exchange.metrics import WorkerMetrics
 from registry.exchange.shipper import Shipper, ShipRefused, ShipUnavailable
 from registry.exchange.signing import BatchSigner
+from registry.journal import Journal
 from registry.limits import BodySizeLimit, refused_action
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,15 @@ from fastapi import APIRouter, Query, status
 from registry.deps import API_PREFIX, ContextDep, InstitutionsWriter, Offset, SessionDep
 from registry.institutions import service
 from registry.institutions.models import (
-    InstitutionCreate, InstitutionPublic, InstitutionsPublic, InstitutionType, InstitutionUpdate,
-    ServiceItemCreate, ServiceItemEnd, ServiceItemPublic, ServiceItemsPublic,
+    InstitutionCreate,
+    InstitutionPublic,
+    InstitutionsPublic,
+    InstitutionType,
+    InstitutionUpdate,
+    ServiceItemCreate,
+    ServiceItemEnd,
+    ServiceItemPublic,
+    ServiceItemsPublic,
 )
 
 router = APIRouter(prefix=f"{API_PREFIX}/institutions", tags=["institutions"])

@@ -5,13 +5,19 @@ from datetime import date, timedelta
 from sqlmodel import Session, col, or_, select
 
 from registry import regions
+from registry.context import TenantContext
 from registry.db_types import today_in_china, utcnow
 from registry.errors import Conflict, Invalid, NotFound
 from registry.institutions.models import (
-    Institution, InstitutionCreate, InstitutionType, InstitutionUpdate, ServiceItem, ServiceItemCreate, ServiceItemEnd,
+    Institution,
+    InstitutionCreate,
+    InstitutionType,
+    InstitutionUpdate,
+    ServiceItem,
+    ServiceItemCreate,
+    ServiceItemEnd,
     ServiceItemPublic,
 )
-from registry.context import TenantContext
 from registry.journal import Write
 from registry.security.auth import Principal
 

@@ -6,8 +6,19 @@ from fastapi import APIRouter, status
 from registry.deps import API_PREFIX, CasesReader, ContextDep, RemainsWriter, SessionDep
 from registry.remains import service
 from registry.remains.models import (
-    AshesDestinationCreate, AshesDestinationPublic, HandoverPublic, IntermentCreate, IntermentPublic, IntermentsPublic,
-    StorageCreate, StoragePublic, StorageRelease, StoragesPublic, TransportCreate, TransportPublic, TransportsPublic,
+    AshesDestinationCreate,
+    AshesDestinationPublic,
+    HandoverPublic,
+    IntermentCreate,
+    IntermentPublic,
+    IntermentsPublic,
+    StorageCreate,
+    StoragePublic,
+    StorageRelease,
+    StoragesPublic,
+    TransportCreate,
+    TransportPublic,
+    TransportsPublic,
 )
 
 router = APIRouter(prefix=f"{API_PREFIX}/cases", tags=["remains"])

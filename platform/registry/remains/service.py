@@ -7,17 +7,33 @@ from sqlmodel import Session, col, select
 from registry.cases import access
 from registry.cases import service as cases
 from registry.cases.models import Case, CaseStatus
+from registry.context import TenantContext
 from registry.db_types import china_isoformat
 from registry.errors import Conflict, Invalid, NotFound
 from registry.institutions import service as institutions
 from registry.institutions.models import Institution, InstitutionStatus, InstitutionType
-from registry.remains.models import (
-    INTERMENT_TYPES, RECEIVING_TYPES, STORAGE_TYPES, TRANSPORT_TYPES, AshesDestination, AshesDestinationCreate,
-    AshesDestinationPublic, Handover, Interment, IntermentCreate, IntermentPublic, RemainsForm, Storage,
-    StorageCreate, StoragePublic, StorageRelease, Transport, TransportCreate, TransportPublic,
-)
-from registry.context import TenantContext
 from registry.journal import Write
+from registry.remains.models import (
+    INTERMENT_TYPES,
+    RECEIVING_TYPES,
+    STORAGE_TYPES,
+    TRANSPORT_TYPES,
+    AshesDestination,
+    AshesDestinationCreate,
+    AshesDestinationPublic,
+    Handover,
+    Interment,
+    IntermentCreate,
+    IntermentPublic,
+    RemainsForm,
+    Storage,
+    StorageCreate,
+    StoragePublic,
+    StorageRelease,
+    Transport,
+    TransportCreate,
+    TransportPublic,
+)
 from registry.security.auth import Principal
 from registry.security.permissions import INSTITUTION_BOUND
 

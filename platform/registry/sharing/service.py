@@ -18,11 +18,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from registry.cases.models import Case, CaseStatus
 from registry.cases.fields import ID_CONTEXT
+from registry.cases.models import Case, CaseStatus
 from registry.db_types import china_isoformat, utcnow
-from registry.journal import Journal
 from registry.exchange.signing import SIGNATURE_HEADER, BatchSigner, canonical
+from registry.journal import Journal
 from registry.outbox.models import OutboxEvent
 from registry.security import crypto
 from registry.security.keys import TenantKeys

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from assertions import assert_problem, assert_refused_and_nothing_written, count, last_audit, snapshot
+from assertions import assert_problem, assert_refused_and_nothing_written, last_audit, snapshot
 from factories import case_payload, create_institution, resident_id
 from registry.cases.models import Case
 from registry.outbox.models import OutboxEvent

@@ -5,7 +5,8 @@ from datetime import date
 import pytest
 from pydantic_core import PydanticCustomError
 
-from factories import case_payload, create_institution, resident_id as make_id
+from factories import case_payload, create_institution
+from factories import resident_id as make_id
 from registry.validators import resident_id
 
 # real-shaped numbers of the deceased of the pilot provinces: county codes of 1983 and 1997, births 1920s–1950s

@@ -2,7 +2,7 @@
 refused; lists report the total; ID numbers only in a body, and their lookups audited."""
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 

@@ -1,10 +1,9 @@
 """A funeral home, its registrar, and cases at each step before and after cremation."""
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from factories import create_institution, declare_case
+from factories import declare_case
 
 
 def _cremation_payload(institution_id, **overrides) -> dict:

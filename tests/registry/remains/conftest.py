@@ -7,8 +7,6 @@ import pytest
 from factories import create_institution, declare_case
 
 
-
-
 @pytest.fixture
 def make_institution(client, admin):
     """`make_institution("public_cemetery")` → the created institution."""

@@ -2,7 +2,7 @@
 import pytest
 
 from registry.security import crypto
-from registry.security.keys import ensure_keys, load_keys, KeyMaterialError
+from registry.security.keys import KeyMaterialError, ensure_keys, load_keys
 from registry.security.masking import mask_id_number, mask_phone
 
 
