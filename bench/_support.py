@@ -323,3 +323,35 @@ def post_load(server: Server, path: str, bodies: Sequence[bytes], headers: dict[
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+# --- the command line every load benchmark shares ---------------------------------------------------------------
+
+def load_arguments(parser, *, unit: str) -> None:
+    """The options of a load benchmark: how much load, where PostgreSQL is, how to report."""
+    parser.add_argument("--requests", type=int, default=2000, help=f"measured requests per {unit} and round")
+    parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests before each measurement")
+    parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections of the load generator")
+    parser.add_argument("--rounds", type=int, default=3, help=f"measurements per {unit}; medians are reported")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds one measurement may take")
+    parser.add_argument("--pg-url", help="admin URL (default: $FSP_TEST_PG_URL, else scripts/postgres-test-server)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a ratio is below its target")
+
+
+def run_benchmark(parser, argv, run, print_table) -> int:
+    """Parse, run and report: 2 when the run was not valid, 1 below target with --strict, else 0."""
+    args = parser.parse_args(argv)
+    if args.requests < 1 or args.concurrency < 1 or args.rounds < 1 or args.warmup < 0:
+        parser.error("--requests, --concurrency and --rounds must be positive, --warmup not negative")
+    # SIGTERM unwinds like Ctrl-C, so servers are stopped and databases dropped
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    out = run(args)
+    if args.json:
+        import json
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        print_table(out)
+    if not out["valid"]:
+        return 2
+    return 1 if args.strict and out["verdict"] == "BELOW" else 0

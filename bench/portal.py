@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import signal
 import sys
 import tempfile
 import time
@@ -241,27 +239,11 @@ def print_table(out: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import _support
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=2000, help="measured requests per page, app and round")
-    parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests before each measurement")
-    parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections of the load generator")
-    parser.add_argument("--rounds", type=int, default=3, help="measurements per page and app; medians are reported")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds one measurement may take")
-    parser.add_argument("--pg-url", help="admin URL (default: $FSP_TEST_PG_URL, else scripts/postgres-test-server)")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a ratio is below the target")
-    args = parser.parse_args(argv)
-    if args.requests < 1 or args.concurrency < 1 or args.rounds < 1 or args.warmup < 0:
-        parser.error("--requests, --concurrency and --rounds must be positive, --warmup not negative")
-    # SIGTERM unwinds like Ctrl-C, so servers are stopped and the database dropped
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    out = run(args)
-    print(json.dumps(out, ensure_ascii=False, indent=2) if args.json else "", end="\n" if args.json else "")
-    if not args.json:
-        print_table(out)
-    if not out["valid"]:
-        return 2
-    return 1 if args.strict and out["verdict"] == "BELOW" else 0
+    _support.load_arguments(parser, unit="page and app")
+    return _support.run_benchmark(parser, argv, run, print_table)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ import argparse
 import base64
 import json
 import os
-import signal
 import sys
 import tempfile
 import uuid
@@ -285,30 +284,13 @@ def print_table(out: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import _support
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=2000, help="measured requests per app per round")
-    parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests before each measurement")
-    parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections of the load generator")
-    parser.add_argument("--rounds", type=int, default=3, help="measurements per app; medians are reported")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds one measurement may take")
+    _support.load_arguments(parser, unit="app")
     parser.add_argument("--client", choices=("raw", "httpx"), default="raw",
                         help="load generator: a minimal asyncio HTTP/1.1 client (cheap, default) or httpx")
-    parser.add_argument("--pg-url", help="admin URL (default: $FSP_TEST_PG_URL, else scripts/postgres-test-server)")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when the ratio is below the target")
-    args = parser.parse_args(argv)
-    if args.requests < 1 or args.concurrency < 1 or args.rounds < 1 or args.warmup < 0:
-        parser.error("--requests, --concurrency and --rounds must be positive, --warmup not negative")
-    # SIGTERM unwinds like Ctrl-C, so servers are stopped and databases dropped
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    out = run(args)
-    if args.json:
-        print(json.dumps(out, ensure_ascii=False, indent=2))
-    else:
-        print_table(out)
-    if not out["valid"]:
-        return 2
-    return 1 if args.strict and out["verdict"] == "BELOW" else 0
+    return _support.run_benchmark(parser, argv, run, print_table)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Column types shared by every domain, and the one way the API writes a time."""
 import uuid
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Annotated
 
 from pydantic import SerializerFunctionWrapHandler, WithJsonSchema, WrapSerializer
@@ -66,3 +66,13 @@ def today_in_china() -> date:
 
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+def china_days(column, first: date | None, last: date | None) -> list:
+    """Conditions keeping `column` (a stored time) within the days `first`..`last` as people in China count them."""
+    conditions = []
+    if first is not None:
+        conditions.append(column >= datetime.combine(first, time(), tzinfo=CHINA_TZ))
+    if last is not None:
+        conditions.append(column < datetime.combine(last + timedelta(days=1), time(), tzinfo=CHINA_TZ))
+    return conditions

@@ -1,12 +1,11 @@
 """The API's contract: never a 500, always the one error shape, every status documented, docs served offline."""
 import json
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from assertions import assert_problem, assert_refused_and_nothing_written, last_audit, snapshot
-from factories import case_payload, create_institution, declare_case, institution_payload
+from factories import case_payload, declare_case, institution_payload
 from registry.cases.models import Case
 from registry.institutions.models import Institution, ServiceItem
 from registry.remains.models import Transport
@@ -23,21 +22,6 @@ HUGE = str(2 ** 63)
 def test_a_huge_cursor_is_422_not_500(client, mint, path, param, role):
     headers = mint(role) if role else {}
     assert_problem(client.get(path, params={param: HUGE}, headers=headers), 422, param, "less_than_equal")
-
-
-@pytest.fixture
-def admin(mint):
-    return mint("provincial-admin")
-
-
-@pytest.fixture
-def funeral_home(client, admin):
-    return create_institution(client, admin, type="funeral_home")
-
-
-@pytest.fixture
-def registrar(mint, funeral_home):
-    return mint("registrar", institution_id=uuid.UUID(funeral_home["id"]))
 
 
 @pytest.mark.parametrize(("override", "field", "rule"), [

@@ -1,7 +1,6 @@
 """Look up, correct and move cases through their status flow; declarations are `declarations.py`."""
 import uuid
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from pydantic import ValidationError
 from sqlalchemy import func, or_
@@ -20,14 +19,12 @@ from registry.cases.models import (
     IdNumberDisclosure,
 )
 from registry.context import TenantContext
-from registry.db_types import utcnow
+from registry.db_types import china_days, utcnow
 from registry.errors import Conflict, Invalid
 from registry.journal import Write
 from registry.remains.models import Handover
 from registry.security.auth import Principal
 from registry.security.permissions import INSTITUTION_BOUND
-
-CHINA_TIME = ZoneInfo("Asia/Shanghai")
 
 
 def search_cases(session: Session, *, ctx: TenantContext, principal: Principal,
@@ -46,10 +43,7 @@ def search_cases(session: Session, *, ctx: TenantContext, principal: Principal,
                           (Case.deceased_name, search.deceased_name), (Case.archive_ref, search.archive_ref)):
         if value is not None:
             query = query.where(column == value)
-    if search.died_from:
-        query = query.where(col(Case.death_at) >= _start_of_day(search.died_from))
-    if search.died_to:
-        query = query.where(col(Case.death_at) < _start_of_day(search.died_to + timedelta(days=1)))
+    query = query.where(*china_days(col(Case.death_at), search.died_from, search.died_to))
     if search.id_number:
         query = query.where(Case.id_number_index == ctx.blind_index(search.id_number.strip()))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
@@ -61,10 +55,6 @@ def search_cases(session: Session, *, ctx: TenantContext, principal: Principal,
                         detail={"found": total})
     return page, total
 
-
-def _start_of_day(day: date) -> datetime:
-    """Midnight of a day in China Standard Time, the calendar people mean."""
-    return datetime.combine(day, time(), tzinfo=CHINA_TIME)
 
 
 def _corrected_facts(session: Session, *, ctx: TenantContext, principal: Principal, case_id: uuid.UUID,

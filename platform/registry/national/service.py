@@ -1,11 +1,10 @@
 """Read the national database: for ministry operators, every read audited (what was asked, never the data)."""
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from registry.context import TenantContext
+from registry.db_types import china_days
 from registry.national.models import (
     NationalCase,
     NationalCaseFilters,
@@ -17,8 +16,6 @@ from registry.national.models import (
 )
 from registry.security.auth import Principal
 
-CHINA_TIME = ZoneInfo("Asia/Shanghai")
-
 
 def search_cases(session: Session, *, ctx: TenantContext, principal: Principal, filters: NationalCaseFilters) -> NationalCasesPublic:
     """One page of national records matching `filters`, newest deaths first, and how many match in all."""
@@ -27,10 +24,7 @@ def search_cases(session: Session, *, ctx: TenantContext, principal: Principal, 
                           (NationalCase.status, filters.status)):
         if value is not None:
             query = query.where(column == value)
-    if filters.died_from:
-        query = query.where(col(NationalCase.death_at) >= _start_of_day(filters.died_from))
-    if filters.died_to:
-        query = query.where(col(NationalCase.death_at) < _start_of_day(filters.died_to + timedelta(days=1)))
+    query = query.where(*china_days(col(NationalCase.death_at), filters.died_from, filters.died_to))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(col(NationalCase.death_at).desc(), col(NationalCase.case_id))
                         .offset(filters.offset).limit(filters.limit)).all()
@@ -61,6 +55,3 @@ def _audit_read(session: Session, ctx: TenantContext, principal: Principal, acti
         unit.record(action=action, object_type="national_database", object_id="-",
                     detail={"asked": asked, "found": found})
 
-
-def _start_of_day(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=CHINA_TIME)
