@@ -21,7 +21,7 @@ class Settings(BaseSettings):
     role: Role = Role.province
     database_url: str = "sqlite:///./.fsp/registry.db"
     keys_dir: Path = Path("./.fsp/keys")
-    # checkpoints of the audit chain's head, outside the database (None: `audit-checkpoint.json` beside keys_dir);
+    # checkpoints of the audit chain's head, outside the database (None: `<keys_dir>.audit-checkpoint.json` beside keys_dir);
     # must be writable, persistent and out of reach of the database's administrators
     audit_checkpoint_file: Path | None = None
     token_issuer: str | None = None
@@ -76,7 +76,8 @@ class Settings(BaseSettings):
 
     @property
     def audit_checkpoint_path(self) -> Path:
-        return self.audit_checkpoint_file or self.keys_dir.parent / "audit-checkpoint.json"
+        # named after its keys directory: two tenants whose keys sit side by side never share checkpoints
+        return self.audit_checkpoint_file or self.keys_dir.with_name(f"{self.keys_dir.name}.audit-checkpoint.json")
 
     @property
     def uses_development_issuer(self) -> bool:

@@ -175,3 +175,11 @@ def test_an_audit_key_replaced_with_its_id_fails_verification(settings, app, min
         restarted.state.ctx.engine.dispose()
 
     assert result.ok is False and "audit key was replaced" in result.reason
+
+
+def test_tenants_whose_keys_sit_side_by_side_keep_separate_checkpoints(tmp_path):
+    from registry.config import Settings
+
+    paths = {Settings(tenant_code=code, tenant_slug=slug, keys_dir=tmp_path / f"keys-{slug}").audit_checkpoint_path
+             for slug, code in (("beijing", "110000"), ("tianjin", "120000"))}
+    assert len(paths) == 2 and all(path.parent == tmp_path for path in paths)
