@@ -40,7 +40,7 @@ def serve(
     if json_:
         print_json({"index": f"{base}/", "tenants": urls})
     else:
-        typer.echo(f"serving {len(specs)} tenant(s) on {base}/ (index of tenants and their URLs)")
+        typer.echo(f"serving {len(specs)} tenant(s) on {base}/ (the provinces' portals; JSON of their URLs for clients)")
         for entry in urls:
-            typer.echo(f"  {entry['tenant']:<12} {entry['api']}  (docs {entry['docs']})")
+            typer.echo(f"  {entry['tenant']:<12} portal {entry['portal']}  api {entry['api']}  (docs {entry['docs']})")
     uvicorn.run(gateway, host=host, port=port, log_level="info")
