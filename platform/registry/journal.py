@@ -98,7 +98,10 @@ class Journal:
         session.info[_OPEN_UNIT] = True
         committed = False
         try:
-            unit.claim(*claims) if claims else unit.head  # noqa: B018 (taking the head is the point)
+            if claims:
+                unit.claim(*claims)
+            else:
+                unit.take_head()
             yield unit
             unit.flush()
             session.commit()
@@ -132,6 +135,10 @@ class Write:
     @property
     def head(self) -> sequences.Head:
         """The write head, locked for the rest of the unit (taken now if it was not yet)."""
+        return self.take_head()
+
+    def take_head(self) -> sequences.Head:
+        """Lock the write head now, if the unit does not hold it yet: what is read from here on stays current."""
         if self._head is None:
             self._enter()
             self._head = sequences.lock(self.session, anchor=self.journal.anchor)
@@ -145,7 +152,7 @@ class Write:
         """
         connection = self.session.connection()
         if connection.dialect.name != "postgresql":
-            self.head  # noqa: B018
+            self.take_head()
             return
         ids = sorted({sql.lock_id(key) for key in keys})
         if ids:

@@ -80,7 +80,7 @@ def correct_case(session: Session, *, ctx: TenantContext, principal: Principal, 
     facts, seen_at = _corrected_facts(session, ctx=ctx, principal=principal, case_id=case_id, changes=changes)
     # the read above is let go: the unit claims the people and numbers first, then takes the head
     with ctx.journal.write(session, actor=principal.subject, claims=duplicates.claims(ctx, facts)) as unit:
-        unit.head  # noqa: B018 (the case is read under the head: no other write changes it meanwhile)
+        unit.take_head()  # the case is read under the head: no other write changes it meanwhile
         case = get_visible_case(session, principal=principal, case_id=case_id)
         if case.updated_at != seen_at:
             raise Conflict("case_id", "concurrent_change", f"case {case_id} changed while it was being corrected; "
