@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from assertions import assert_problem, last_audit
-from factories import case_payload, create_institution
+from factories import case_payload, create_institution, declare_case
 from infra.ensure.keys import ensure_tenant_keys
 from registry.exchange import service as exchange
 from registry.exchange.models import Batch
@@ -233,10 +233,19 @@ def province_keys(tmp_path: Path) -> Path:
     return keys
 
 
-def test_shipped_cases_reach_the_national_database_and_the_ministry_reads_them_audited(
-        app, client, mint, make_shipper, ministry_url, ministry_session, ministry_settings):
+def _ministry_token(ministry_settings, subject: str, role: str) -> dict:
+    """A bearer header minted by the ministry's development issuer."""
     from registry.app import create_app
 
+    ministry_app = create_app(ministry_settings)
+    try:
+        return {"Authorization": "Bearer " + ministry_app.state.ctx.issuer.mint(subject, [role])}
+    finally:
+        ministry_app.state.ctx.engine.dispose()
+
+
+def test_shipped_cases_reach_the_national_database_and_the_ministry_reads_them_audited(
+        app, client, mint, make_shipper, ministry_url, ministry_session, ministry_settings):
     admin = mint("provincial-admin")
     home = create_institution(client, admin)
     registrar = mint("registrar", institution_id=uuid.UUID(home["id"]))
@@ -245,11 +254,7 @@ def test_shipped_cases_reach_the_national_database_and_the_ministry_reads_them_a
     created = client.post("/api/v1/cases", json=payload, headers=registrar).json()
     make_shipper(ministry_url).ship_pending()
 
-    ministry_app = create_app(ministry_settings)  # its development issuer mints the operator's token
-    try:
-        operator = {"Authorization": "Bearer " + ministry_app.state.ctx.issuer.mint("op-1", ["ministry-operator"])}
-    finally:
-        ministry_app.state.ctx.engine.dispose()
+    operator = _ministry_token(ministry_settings, "op-1", "ministry-operator")
     day = death.astimezone(CHINA_TIME).date().isoformat()
     found = httpx.get(f"{ministry_url}/api/v1/national/cases", headers=operator, timeout=10,
                       params={"province": "beijing", "died_from": day, "died_to": day}).json()
@@ -264,9 +269,43 @@ def test_shipped_cases_reach_the_national_database_and_the_ministry_reads_them_a
 
     refused = httpx.get(f"{ministry_url}/api/v1/national/cases", headers=operator, params={"name": "x"}, timeout=10)
     assert_problem(refused, 422, "name", "extra_forbidden")
-    registrar_at_ministry = {"Authorization": "Bearer " + ministry_app.state.ctx.issuer.mint("r", ["registrar"])}
+    registrar_at_ministry = _ministry_token(ministry_settings, "r", "registrar")
     assert httpx.get(f"{ministry_url}/api/v1/national/cases", headers=registrar_at_ministry,
                      timeout=10).status_code == 403
     assert client.get("/api/v1/national/cases", headers=admin).status_code == 404  # provinces have no such API
 
 
+
+
+def test_a_shipped_cremated_case_is_read_at_the_ministry_with_its_cremation_and_certificate(
+        client, mint, make_shipper, ministry_url, ministry_session, ministry_settings):
+    home = create_institution(client, mint("provincial-admin"))
+    registrar = mint("registrar", institution_id=uuid.UUID(home["id"]))
+    case = declare_case(client, registrar, home["id"])
+    assert client.post(f"/api/v1/cases/{case['id']}/register", headers=mint("reviewer")).status_code == 200
+    started = datetime.now(UTC) - timedelta(hours=3)
+    cremation = {"institution_id": home["id"], "started_at": started.isoformat(),
+                 "ended_at": (started + timedelta(minutes=75)).isoformat(), "furnace_no": "F-03",
+                 "operator_name": "李师傅"}
+    assert client.post(f"/api/v1/cases/{case['id']}/cremation", json=cremation, headers=registrar).status_code == 201
+    certificate = client.post(f"/api/v1/cases/{case['id']}/certificates", headers=registrar).json()
+    make_shipper(ministry_url).ship_pending()
+
+    operator = _ministry_token(ministry_settings, "op-1", "ministry-operator")
+    response = httpx.get(f"{ministry_url}/api/v1/national/cases/beijing/{case['id']}", headers=operator, timeout=10)
+    assert response.status_code == 200, response.text
+    record = response.json()
+    assert (record["case"]["case_id"], record["case"]["status"]) == (case["id"], "cremated")
+    assert record["cremation"]["institution_id"] == home["id"]
+    assert abs(datetime.fromisoformat(record["cremation"]["started_at"]) - started) < timedelta(seconds=1)
+    assert [(c["certificate_id"], c["number"], c["status"]) for c in record["certificates"]] == [
+        (certificate["id"], certificate["number"], "issued")]
+    assert (record["ashes_destination"], record["interments"]) == (None, [])
+    assert "李师傅" not in response.text and case["deceased_name"] not in response.text
+    entry = last_audit(ministry_session)
+    assert (entry.actor, entry.action, json.loads(entry.detail)["found"]) == ("op-1", "national.read_case", 1)
+
+    unknown = httpx.get(f"{ministry_url}/api/v1/national/cases/beijing/{uuid.uuid4()}", headers=operator, timeout=10)
+    assert_problem(unknown, 404, "case_id", "exists")
+    ministry_session.rollback()
+    assert json.loads(last_audit(ministry_session).detail)["found"] == 0  # a read that found nothing, audited too
