@@ -5,12 +5,20 @@ from registry.cremations.models import Certificate, Cremation
 from registry.disclosure.models import InstitutionDisclosure
 from registry.exchange.models import ExchangeCursor, NationalEvent
 from registry.institutions.models import Institution, ServiceItem
-from registry.national.models import NationalCase, PersonMatch
+from registry.national.models import (
+    NationalAshesDestination,
+    NationalCase,
+    NationalCertificate,
+    NationalCremation,
+    NationalInterment,
+    PersonMatch,
+)
 from registry.outbox.models import OutboxEvent
 from registry.remains.models import AshesDestination, Handover, Interment, Storage, Transport
 from registry.sequences import TenantSequences
 from registry.sharing.models import SharingCursor
 
 __all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor",
-           "Handover", "Institution", "InstitutionDisclosure", "Interment", "NationalCase", "NationalEvent",
-           "OutboxEvent", "PersonMatch", "ServiceItem", "SharingCursor", "Storage", "TenantSequences", "Transport"]
+           "Handover", "Institution", "InstitutionDisclosure", "Interment", "NationalAshesDestination", "NationalCase",
+           "NationalCertificate", "NationalCremation", "NationalEvent", "NationalInterment", "OutboxEvent",
+           "PersonMatch", "ServiceItem", "SharingCursor", "Storage", "TenantSequences", "Transport"]

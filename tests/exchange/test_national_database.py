@@ -11,12 +11,19 @@ import pytest
 from sqlmodel import Session, select
 
 from assertions import assert_problem, last_audit
-from factories import case_payload, create_institution
+from factories import case_payload, create_institution, declare_case
 from infra.ensure.keys import ensure_tenant_keys
 from registry.exchange import service as exchange
 from registry.exchange.models import Batch
 from registry.national import projection
-from registry.national.models import NationalCase, PersonMatch
+from registry.national.models import (
+    NationalAshesDestination,
+    NationalCase,
+    NationalCertificate,
+    NationalCremation,
+    NationalInterment,
+    PersonMatch,
+)
 
 CODES = {"beijing": "110000", "shandong": "370000", "yunnan": "530000"}
 PERSON = "a" * 64
@@ -35,12 +42,13 @@ def _case(case_id: uuid.UUID, **changes) -> dict:
 
 
 def _batch(province: str, first: int, events: list[tuple[str, uuid.UUID, dict]]) -> Batch:
+    """The province's events from seq `first` on: (event type, aggregate id, payload) each."""
     return Batch.model_validate({
         "province": province, "province_code": CODES[province], "first_seq": first,
         "last_seq": first + len(events) - 1,
         "events": [{"seq": first + i, "event_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{province}/{first + i}")),
                     "at": datetime(2026, 10, 2, tzinfo=UTC).isoformat(), "event_type": kind,
-                    "aggregate_type": "case", "aggregate_id": str(case_id), "payload": payload}
+                    "aggregate_type": kind.split(".")[0], "aggregate_id": str(case_id), "payload": payload}
                    for i, (kind, case_id, payload) in enumerate(events)]})
 
 
@@ -107,8 +115,114 @@ def test_events_of_other_shapes_stay_in_the_log_only(ministry_db, journal):
     case = uuid.uuid4()
     exchange.receive_batch(ministry_db, _batch("beijing", 1, [
         ("case.declared", case, {"unexpected": True}),
-        ("case.registered", case, {"case_id": str(case), "to": "registered"})]), journal=journal)  # nothing to move yet
+        ("case.registered", case, {"case_id": str(case), "to": "registered"}),  # nothing to move yet
+        ("cremation.recorded", case, {"case_id": str(case)}),
+        ("certificate.reissued", case, {**_certificate(case, "C-2"), "replaced": {"unexpected": True}})]),
+        journal=journal)
     assert _records(ministry_db) == []
+    assert ministry_db.exec(select(NationalCremation)).all() == []
+    assert ministry_db.exec(select(NationalCertificate)).all() == []  # not the successor alone either
+
+
+def _cremation(case_id: uuid.UUID, **changes) -> dict:
+    return {"id": str(uuid.uuid5(case_id, "cremation")), "case_id": str(case_id),
+            "institution_id": str(uuid.UUID(int=7)), "started_at": "2026-10-02T09:00:00+08:00",
+            "ended_at": "2026-10-02T10:15:00+08:00", "furnace_no": "F-03", "operator_name": "李师傅",
+            "created_at": "2026-10-02T10:20:00+08:00", **changes}
+
+
+def _certificate(case_id: uuid.UUID, number: str, **changes) -> dict:
+    return {"id": str(uuid.uuid5(case_id, number)), "case_id": str(case_id),
+            "cremation_id": str(uuid.uuid5(case_id, "cremation")), "number": number, "status": "valid",
+            "issued_at": "2026-10-02T11:00:00+08:00", "cancelled_at": None, "cancel_reason": None,
+            "replaces_id": None, **changes}
+
+
+def _ashes(case_id: uuid.UUID, **changes) -> dict:
+    return {"id": str(uuid.uuid5(case_id, "ashes")), "case_id": str(case_id), "destination": "public_cemetery",
+            "institution_id": str(uuid.UUID(int=8)), "plot_or_niche": "A-3-12", "note": None,
+            "recorded_at": "2026-10-03T09:00:00+08:00", **changes}
+
+
+def _interment(case_id: uuid.UUID, **changes) -> dict:
+    return {"id": str(uuid.uuid5(case_id, "interment")), "case_id": str(case_id), "kind": "burial",
+            "remains_form": "ashes", "institution_id": str(uuid.UUID(int=8)), "plot_or_niche": "A-3-12",
+            "interred_at": "2026-10-04T09:00:00+08:00", "created_at": "2026-10-04T09:30:00+08:00", **changes}
+
+
+def _all(session: Session, model) -> list:
+    session.rollback()
+    return [row.model_dump(exclude={"updated_at"}) for row in session.exec(select(model))]
+
+
+RECORDS = (NationalCremation, NationalCertificate, NationalAshesDestination, NationalInterment)
+
+
+def test_a_cremated_case_brings_its_cremation_certificate_ashes_and_interment_and_replays_change_nothing(
+        ministry_db, journal):
+    case = uuid.uuid4()
+    events = [("case.declared", case, _case(case)), ("cremation.recorded", case, _cremation(case)),
+              ("certificate.issued", case, _certificate(case, "C-1")),
+              ("ashes_destination.recorded", case, _ashes(case)), ("interment.recorded", case, _interment(case))]
+    exchange.receive_batch(ministry_db, _batch("beijing", 1, events), journal=journal)
+    (cremation,) = _all(ministry_db, NationalCremation)
+    assert cremation == {"province_slug": "beijing", "case_id": case, "cremation_id": uuid.uuid5(case, "cremation"),
+                         "institution_id": uuid.UUID(int=7), "started_at": datetime(2026, 10, 2, 1, tzinfo=UTC),
+                         "ended_at": datetime(2026, 10, 2, 2, 15, tzinfo=UTC), "last_seq": 2}
+    (certificate,) = _all(ministry_db, NationalCertificate)
+    assert (certificate["number"], certificate["status"], certificate["case_id"]) == ("C-1", "issued", case)
+    (ashes,) = _all(ministry_db, NationalAshesDestination)
+    assert (ashes["destination"], ashes["institution_id"], ashes["last_seq"]) == ("public_cemetery", uuid.UUID(int=8), 4)
+    (interment,) = _all(ministry_db, NationalInterment)
+    assert (interment["kind"], interment["case_id"], interment["interred_at"]) == (
+        "burial", case, datetime(2026, 10, 4, 1, tzinfo=UTC))
+    for model in RECORDS:  # the ministry keeps no operator, plot, niche or note
+        assert not {"operator_name", "furnace_no", "plot_or_niche", "note"} & set(model.model_fields)
+    before = {model: _all(ministry_db, model) for model in RECORDS}
+
+    exchange.receive_batch(ministry_db, _batch("beijing", 1, events), journal=journal)  # resent as it was
+    projection.apply_events(ministry_db, province="beijing", province_code="110000", now=datetime.now(UTC),
+                            events=_batch("beijing", 1, [  # the same seqs again, whatever they say
+                                events[0], ("cremation.recorded", case, _cremation(case, institution_id=str(case))),
+                                ("certificate.issued", case, {**_certificate(case, "C-1"), "number": "C-9"}),
+                                ("ashes_destination.recorded", case, _ashes(case, destination="sea_scattering")),
+                                ("interment.recorded", case, _interment(case, kind="placement"))]).events)
+    ministry_db.commit()
+    assert {model: _all(ministry_db, model) for model in RECORDS} == before
+
+
+def test_a_reissue_cancels_the_replaced_certificate_and_a_cancel_ends_the_successor(ministry_db, journal):
+    case = uuid.uuid4()
+    first = _certificate(case, "C-1")
+    cancelled_first = {**first, "status": "cancelled", "cancelled_at": "2026-10-03T08:00:00+08:00"}
+    second = _certificate(case, "C-2", issued_at="2026-10-03T08:00:00+08:00", replaces_id=first["id"])
+    exchange.receive_batch(ministry_db, _batch("beijing", 1, [
+        ("certificate.issued", case, first),
+        ("certificate.reissued", case, {**second, "replaced": cancelled_first})]), journal=journal)
+    statuses = {c["number"]: (c["status"], c["cancelled_at"], c["replaces_id"])
+                for c in _all(ministry_db, NationalCertificate)}
+    assert statuses == {"C-1": ("cancelled", datetime(2026, 10, 3, 0, tzinfo=UTC), None),
+                        "C-2": ("reissued", None, uuid.UUID(first["id"]))}
+
+    exchange.receive_batch(ministry_db, _batch("beijing", 3, [("certificate.cancelled", case, {
+        **second, "status": "cancelled", "cancelled_at": "2026-10-05T08:00:00+08:00"})]), journal=journal)
+    assert {c["number"]: c["status"] for c in _all(ministry_db, NationalCertificate)} == {
+        "C-1": "cancelled", "C-2": "cancelled"}
+
+
+def test_an_older_certificate_event_never_overwrites_a_newer_one(ministry_db, journal):
+    case = uuid.uuid4()
+    certificate = _certificate(case, "C-1")
+    exchange.receive_batch(ministry_db, _batch("beijing", 1, [
+        ("certificate.issued", case, certificate),
+        ("certificate.cancelled", case, {**certificate, "status": "cancelled",
+                                         "cancelled_at": "2026-10-03T08:00:00+08:00"})]), journal=journal)
+    stale = _batch("beijing", 1, [("certificate.issued", case, certificate)])
+    projection.apply_events(ministry_db, province="beijing", province_code="110000", events=stale.events,
+                            now=datetime.now(UTC))
+    ministry_db.commit()
+    (record,) = _all(ministry_db, NationalCertificate)
+    assert (record["status"], record["last_seq"]) == ("cancelled", 2)
 
 
 @pytest.fixture
@@ -119,10 +233,19 @@ def province_keys(tmp_path: Path) -> Path:
     return keys
 
 
-def test_shipped_cases_reach_the_national_database_and_the_ministry_reads_them_audited(
-        app, client, mint, make_shipper, ministry_url, ministry_session, ministry_settings):
+def _ministry_token(ministry_settings, subject: str, role: str) -> dict:
+    """A bearer header minted by the ministry's development issuer."""
     from registry.app import create_app
 
+    ministry_app = create_app(ministry_settings)
+    try:
+        return {"Authorization": "Bearer " + ministry_app.state.ctx.issuer.mint(subject, [role])}
+    finally:
+        ministry_app.state.ctx.engine.dispose()
+
+
+def test_shipped_cases_reach_the_national_database_and_the_ministry_reads_them_audited(
+        app, client, mint, make_shipper, ministry_url, ministry_session, ministry_settings):
     admin = mint("provincial-admin")
     home = create_institution(client, admin)
     registrar = mint("registrar", institution_id=uuid.UUID(home["id"]))
@@ -131,11 +254,7 @@ def test_shipped_cases_reach_the_national_database_and_the_ministry_reads_them_a
     created = client.post("/api/v1/cases", json=payload, headers=registrar).json()
     make_shipper(ministry_url).ship_pending()
 
-    ministry_app = create_app(ministry_settings)  # its development issuer mints the operator's token
-    try:
-        operator = {"Authorization": "Bearer " + ministry_app.state.ctx.issuer.mint("op-1", ["ministry-operator"])}
-    finally:
-        ministry_app.state.ctx.engine.dispose()
+    operator = _ministry_token(ministry_settings, "op-1", "ministry-operator")
     day = death.astimezone(CHINA_TIME).date().isoformat()
     found = httpx.get(f"{ministry_url}/api/v1/national/cases", headers=operator, timeout=10,
                       params={"province": "beijing", "died_from": day, "died_to": day}).json()
@@ -150,9 +269,43 @@ def test_shipped_cases_reach_the_national_database_and_the_ministry_reads_them_a
 
     refused = httpx.get(f"{ministry_url}/api/v1/national/cases", headers=operator, params={"name": "x"}, timeout=10)
     assert_problem(refused, 422, "name", "extra_forbidden")
-    registrar_at_ministry = {"Authorization": "Bearer " + ministry_app.state.ctx.issuer.mint("r", ["registrar"])}
+    registrar_at_ministry = _ministry_token(ministry_settings, "r", "registrar")
     assert httpx.get(f"{ministry_url}/api/v1/national/cases", headers=registrar_at_ministry,
                      timeout=10).status_code == 403
     assert client.get("/api/v1/national/cases", headers=admin).status_code == 404  # provinces have no such API
 
 
+
+
+def test_a_shipped_cremated_case_is_read_at_the_ministry_with_its_cremation_and_certificate(
+        client, mint, make_shipper, ministry_url, ministry_session, ministry_settings):
+    home = create_institution(client, mint("provincial-admin"))
+    registrar = mint("registrar", institution_id=uuid.UUID(home["id"]))
+    case = declare_case(client, registrar, home["id"])
+    assert client.post(f"/api/v1/cases/{case['id']}/register", headers=mint("reviewer")).status_code == 200
+    started = datetime.now(UTC) - timedelta(hours=3)
+    cremation = {"institution_id": home["id"], "started_at": started.isoformat(),
+                 "ended_at": (started + timedelta(minutes=75)).isoformat(), "furnace_no": "F-03",
+                 "operator_name": "李师傅"}
+    assert client.post(f"/api/v1/cases/{case['id']}/cremation", json=cremation, headers=registrar).status_code == 201
+    certificate = client.post(f"/api/v1/cases/{case['id']}/certificates", headers=registrar).json()
+    make_shipper(ministry_url).ship_pending()
+
+    operator = _ministry_token(ministry_settings, "op-1", "ministry-operator")
+    response = httpx.get(f"{ministry_url}/api/v1/national/cases/beijing/{case['id']}", headers=operator, timeout=10)
+    assert response.status_code == 200, response.text
+    record = response.json()
+    assert (record["case"]["case_id"], record["case"]["status"]) == (case["id"], "cremated")
+    assert record["cremation"]["institution_id"] == home["id"]
+    assert abs(datetime.fromisoformat(record["cremation"]["started_at"]) - started) < timedelta(seconds=1)
+    assert [(c["certificate_id"], c["number"], c["status"]) for c in record["certificates"]] == [
+        (certificate["id"], certificate["number"], "issued")]
+    assert (record["ashes_destination"], record["interments"]) == (None, [])
+    assert "李师傅" not in response.text and case["deceased_name"] not in response.text
+    entry = last_audit(ministry_session)
+    assert (entry.actor, entry.action, json.loads(entry.detail)["found"]) == ("op-1", "national.read_case", 1)
+
+    unknown = httpx.get(f"{ministry_url}/api/v1/national/cases/beijing/{uuid.uuid4()}", headers=operator, timeout=10)
+    assert_problem(unknown, 404, "case_id", "exists")
+    ministry_session.rollback()
+    assert json.loads(last_audit(ministry_session).detail)["found"] == 0  # a read that found nothing, audited too

@@ -1,11 +1,18 @@
 """The ministry's read-only API over the national database; mounted only by the ministry's registry."""
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, FastAPI, Path, Query
 
 from registry.deps import API_PREFIX, ContextDep, SessionDep, require
 from registry.national import service
-from registry.national.models import NationalCaseFilters, NationalCasesPublic, PersonMatchesPublic
+from registry.national.models import (
+    PROVINCE_PATTERN,
+    NationalCaseFilters,
+    NationalCaseRecordPublic,
+    NationalCasesPublic,
+    PersonMatchesPublic,
+)
 from registry.security.permissions import Permission
 
 router = APIRouter(prefix=f"{API_PREFIX}/national", tags=["national database"])
@@ -20,9 +27,16 @@ def search_national_cases(filters: Annotated[NationalCaseFilters, Query()], sess
     return service.search_cases(session, ctx=ctx, principal=principal, filters=filters)
 
 
+@router.get("/cases/{province}/{case_id}", response_model=NationalCaseRecordPublic)
+def read_national_case(province: Annotated[str, Path(pattern=PROVINCE_PATTERN)], case_id: uuid.UUID,
+                       session: SessionDep, ctx: ContextDep, principal: NationalReader) -> NationalCaseRecordPublic:
+    """One province case with its cremation, certificates, ashes destination and interments; audited."""
+    return service.get_case_record(session, ctx=ctx, principal=principal, province=province, case_id=case_id)
+
+
 @router.get("/matches", response_model=PersonMatchesPublic)
 def list_person_matches(session: SessionDep, ctx: ContextDep, principal: NationalReader,
-                        province: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9-]{1,30}$")] = None,
+                        province: Annotated[str | None, Query(pattern=PROVINCE_PATTERN)] = None,
                         offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
                         limit: Annotated[int, Query(ge=1, le=500)] = 100) -> PersonMatchesPublic:
     """One person registered in two provinces (the same `person_ref`): the pairs for the provinces to check;

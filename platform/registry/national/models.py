@@ -16,6 +16,7 @@ from registry.db_types import ChinaTime, UTCDateTime
 from registry.validators import rule_error
 
 PERSON_REF_PATTERN = r"^[0-9a-f]{64}$"
+PROVINCE_PATTERN = r"^[a-z][a-z0-9-]{1,30}$"
 
 
 class NationalCase(SQLModel, table=True):
@@ -60,6 +61,66 @@ class PersonMatch(SQLModel, table=True):
     found_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class _ProvinceRecord(SQLModel):
+    """What every national record of a province's row carries: whose it is and how current."""
+
+    province_slug: str = Field(primary_key=True, max_length=32)
+    # the province's seq of the last event applied: an older or replayed event never overwrites a newer one
+    last_seq: int
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class NationalCremation(_ProvinceRecord, table=True):
+    """A case's cremation, for statistics: where and when; the furnace and its operator stay in the province."""
+
+    __tablename__ = "national_cremations"
+
+    case_id: uuid.UUID = Field(primary_key=True)
+    cremation_id: uuid.UUID
+    institution_id: uuid.UUID = Field(index=True)
+    started_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    ended_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class NationalCertificate(_ProvinceRecord, table=True):
+    """A cremation certificate and what became of it: issued, reissued (a successor) or cancelled."""
+
+    __tablename__ = "national_certificates"
+
+    certificate_id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID = Field(index=True)
+    number: str = Field(max_length=32)
+    status: str = Field(max_length=16)
+    issued_at: datetime = Field(sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    replaces_id: uuid.UUID | None = None
+
+
+class NationalAshesDestination(_ProvinceRecord, table=True):
+    """Where a case's ashes went (the kind counts toward the eco-burial share); no plot, niche or note."""
+
+    __tablename__ = "national_ashes_destinations"
+
+    case_id: uuid.UUID = Field(primary_key=True)
+    destination_id: uuid.UUID
+    destination: str = Field(max_length=32, index=True)
+    institution_id: uuid.UUID | None = Field(default=None, index=True)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class NationalInterment(_ProvinceRecord, table=True):
+    """A burial or placement: its kind, the cemetery or columbarium and when; no plot or niche."""
+
+    __tablename__ = "national_interments"
+
+    interment_id: uuid.UUID = Field(primary_key=True)
+    case_id: uuid.UUID = Field(index=True)
+    kind: str = Field(max_length=16)
+    remains_form: str = Field(max_length=16)
+    institution_id: uuid.UUID = Field(index=True)
+    interred_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class NationalCasePublic(BaseModel):
     province_slug: str
     province_code: str
@@ -81,6 +142,47 @@ class NationalCasePublic(BaseModel):
     updated_at: ChinaTime
 
 
+class NationalCremationPublic(BaseModel):
+    cremation_id: uuid.UUID
+    institution_id: uuid.UUID
+    started_at: ChinaTime
+    ended_at: ChinaTime
+
+
+class NationalCertificatePublic(BaseModel):
+    certificate_id: uuid.UUID
+    number: str
+    status: str = Check(description="issued, reissued (a successor of a cancelled one) or cancelled")
+    issued_at: ChinaTime
+    cancelled_at: ChinaTime | None
+    replaces_id: uuid.UUID | None
+
+
+class NationalAshesDestinationPublic(BaseModel):
+    destination_id: uuid.UUID
+    destination: str
+    institution_id: uuid.UUID | None
+    recorded_at: ChinaTime
+
+
+class NationalIntermentPublic(BaseModel):
+    interment_id: uuid.UUID
+    kind: str
+    remains_form: str
+    institution_id: uuid.UUID
+    interred_at: ChinaTime
+
+
+class NationalCaseRecordPublic(BaseModel):
+    """One province case with what the ministry knows of its cremation, certificates, ashes and interments."""
+
+    case: NationalCasePublic
+    cremation: NationalCremationPublic | None
+    certificates: list[NationalCertificatePublic] = Check(description="newest first")
+    ashes_destination: NationalAshesDestinationPublic | None
+    interments: list[NationalIntermentPublic]
+
+
 class NationalCasesPublic(BaseModel):
     data: list[NationalCasePublic]
     count: int = Check(description="how many records match, over all pages")
@@ -90,7 +192,7 @@ class NationalCaseFilters(BaseModel):
     """What a national search may be narrowed by; anything else is refused."""
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    province: str | None = Check(default=None, pattern=r"^[a-z][a-z0-9-]{1,30}$")
+    province: str | None = Check(default=None, pattern=PROVINCE_PATTERN)
     person_ref: str | None = Check(default=None, pattern=PERSON_REF_PATTERN)
     status: str | None = Check(default=None, max_length=16)
     died_from: date | None = Check(default=None, description="deaths on or after this day (China Standard Time)")

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlmodel import Session, select
 
 from registry.exchange.models import BatchEvent
+from registry.national import records
 from registry.national.models import NationalCase, PersonMatch
 
 # events whose payload is the whole (masked) case, with the person's cross-province blind index
@@ -42,12 +43,14 @@ class _StatusChange(BaseModel):
 
 def apply_events(session: Session, *, province: str, province_code: str, events: list[BatchEvent],
                  now: datetime) -> None:
-    """Apply each case event after the record's last one; replays and older events change nothing."""
+    """Apply each event after its records' last one; replays and older events change nothing."""
     for event in events:
-        if event.aggregate_type != "case":
-            continue
         try:
-            if event.event_type in CASE_FACTS_EVENTS:
+            if event.event_type in records.ROWS_OF:
+                records.apply(session, province=province, event=event, now=now)
+            elif event.aggregate_type != "case":
+                continue
+            elif event.event_type in CASE_FACTS_EVENTS:
                 _apply_facts(session, province, province_code, event, _CaseFacts.model_validate(event.payload), now)
             else:
                 _apply_status(session, province, event, _StatusChange.model_validate(event.payload), now)
@@ -57,19 +60,10 @@ def apply_events(session: Session, *, province: str, province_code: str, events:
 
 def _apply_facts(session: Session, province: str, province_code: str, event: BatchEvent, facts: _CaseFacts,
                  now: datetime) -> None:
-    record = session.get(NationalCase, (province, facts.id))
-    if record is not None and record.last_seq >= event.seq:
-        return
-    values = facts.model_dump(exclude={"id"})
-    if record is None:
-        record = NationalCase(province_slug=province, case_id=facts.id, province_code=province_code,
-                              last_seq=event.seq, updated_at=now, **values)
-    else:
-        for name, value in values.items():
-            setattr(record, name, value)
-        record.last_seq, record.updated_at = event.seq, now
-    session.add(record)
-    if facts.person_ref:
+    record = records.upsert(session, NationalCase, province=province, key={"case_id": facts.id},
+                            values={"province_code": province_code, **facts.model_dump(exclude={"id"})},
+                            seq=event.seq, now=now)
+    if record is not None and facts.person_ref:
         session.flush()
         _match(session, record, now)
 

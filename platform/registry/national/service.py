@@ -1,15 +1,22 @@
 """Read the national database: for ministry operators, every read audited (what was asked, never the data)."""
+import uuid
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from registry.context import TenantContext
 from registry.db_types import china_days
+from registry.errors import NotFound
 from registry.national.models import (
+    NationalAshesDestination,
     NationalCase,
     NationalCaseFilters,
     NationalCasePublic,
+    NationalCaseRecordPublic,
     NationalCasesPublic,
+    NationalCertificate,
+    NationalCremation,
+    NationalInterment,
     PersonMatch,
     PersonMatchesPublic,
     PersonMatchPublic,
@@ -33,6 +40,29 @@ def search_cases(session: Session, *, ctx: TenantContext, principal: Principal, 
     _audit_read(session, ctx, principal, "national.search_cases", filters.model_dump(mode="json", exclude_none=True),
                 total)
     return page
+
+
+def get_case_record(session: Session, *, ctx: TenantContext, principal: Principal, province: str,
+                    case_id: uuid.UUID) -> NationalCaseRecordPublic:
+    """One province case with its cremation, certificates (newest first), ashes destination and interments;
+    NotFound, audited as a read that found nothing, when the ministry holds no such case."""
+    case = session.get(NationalCase, (province, case_id))
+    record = None if case is None else NationalCaseRecordPublic.model_validate({
+        "case": case,
+        "cremation": session.get(NationalCremation, (province, case_id)),
+        "certificates": session.exec(select(NationalCertificate).where(
+            NationalCertificate.province_slug == province, NationalCertificate.case_id == case_id).order_by(
+            col(NationalCertificate.issued_at).desc(), col(NationalCertificate.number).desc())).all(),
+        "ashes_destination": session.get(NationalAshesDestination, (province, case_id)),
+        "interments": session.exec(select(NationalInterment).where(
+            NationalInterment.province_slug == province, NationalInterment.case_id == case_id).order_by(
+            col(NationalInterment.interred_at))).all(),
+    }, from_attributes=True)
+    _audit_read(session, ctx, principal, "national.read_case", {"province": province, "case_id": str(case_id)},
+                0 if record is None else 1)
+    if record is None:
+        raise NotFound("case_id", f"the national database holds no case {case_id} of {province}")
+    return record
 
 
 def list_matches(session: Session, *, ctx: TenantContext, principal: Principal, province: str | None, offset: int,
