@@ -5,6 +5,7 @@ from starlette.staticfiles import StaticFiles
 
 from portal import pages
 from portal.cache import ForgetPagesOnWrite, PageCache
+from portal.fallback import NotFoundPage
 from portal.render import province_name
 from registry.app import create_app
 from registry.config import Settings
@@ -29,7 +30,9 @@ def create_site(settings: Settings | None = None, *, name: str | None = None,
         Route("/institutions/{institution_id}", pages.cached(pages.institution), methods=["GET"]),
         Mount("/static", static_files()),
         # /api/v1, /healthz, /readyz, /metrics, /.well-known/... as before; its writes make the pages go stale
-        Mount("", ForgetPagesOnWrite(registry_app, cache)),
+        # a browser at a path neither has gets the portal's 404 page; an API client, the registry's JSON
+        Mount("", NotFoundPage(ForgetPagesOnWrite(registry_app, cache), routes=registry_app.router.routes,
+                               not_found=pages.not_found)),
     ])
     site.state.ctx = ctx
     site.state.pages = cache
