@@ -156,3 +156,22 @@ def test_a_fee_published_through_the_api_shows_on_the_next_load(site_client, pub
 
     assert added.status_code == 201, added.text
     assert "骨灰撒散" not in before and "骨灰撒散 基本服务 0.00 元 次 政府定价" in after
+
+
+def page_views(client) -> dict[str, float]:
+    """`fsp_portal_page_views_total` by page, as the tenant's /metrics exposes it."""
+    found = re.findall(r'^fsp_portal_page_views_total\{page="(\w+)"\} (\S+)$', client.get("/metrics").text, re.M)
+    return {name: float(value) for name, value in found}
+
+
+def test_page_views_are_counted_by_page_on_the_tenants_metrics(site_client, published):
+    institution = f"/institutions/{published.ids['八宝山殡仪馆']}"
+    for path in ("/", "/institutions", "/institutions?q=八宝山", institution, institution):  # the 2nd from cache
+        assert site_client.get(path).status_code == 200
+    site_client.get("/institutions/not-an-id")
+    site_client.get("/no-such-page", headers=BROWSER)
+    site_client.get("/api/v1/institutions")  # the API is not a page
+
+    exposition = site_client.get("/metrics").text
+    assert "fsp_http_requests_total" in exposition and "fsp_portal_page_views_total" in exposition  # one registry
+    assert page_views(site_client) == {"home": 1, "directory": 2, "institution": 2, "not_found": 2}
