@@ -37,6 +37,8 @@ class NotFoundPage:
         if scope["type"] == "http" and scope["method"] in _READS and not self._is_registry_url(scope):
             request = Request(scope, receive)
             if wants_html(request):
-                await self.not_found(request)(scope, receive, send)
+                page = self.not_found(request)
+                page.headers["Vary"] = "Accept"  # the same URL answers JSON to an API client
+                await page(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -128,6 +128,7 @@ def test_a_browser_at_an_unknown_path_gets_the_404_page_in_chinese_with_a_link_h
         page = client.get("/beijing/no-such-page", headers=BROWSER)
 
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["vary"] == "Accept"
     assert "<h1>找不到该页面</h1>" in page.text
     assert '<a href="/beijing/">返回首页</a>' in page.text
     assert "北京市殡葬服务平台" in page.text and '<html lang="zh-CN">' in page.text  # the layout
