@@ -8,24 +8,26 @@ import time
 from collections import OrderedDict
 from collections.abc import Hashable
 
+from portal.render import Page
+
 
 class PageCache:
     def __init__(self, *, ttl_seconds: float = 5.0, max_pages: int = 512):
         self._ttl, self._max = ttl_seconds, max_pages
-        self._pages: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
+        self._pages: OrderedDict[Hashable, tuple[float, Page]] = OrderedDict()
         self.generation = 0  # moves on every write: a render started before it is not kept
 
-    def get(self, key: Hashable) -> bytes | None:
+    def get(self, key: Hashable) -> Page | None:
         found = self._pages.get(key)
         if found is None or found[0] < time.monotonic():
             return None
         self._pages.move_to_end(key)
         return found[1]
 
-    def put(self, key: Hashable, body: bytes, *, generation: int) -> None:
+    def put(self, key: Hashable, page: Page, *, generation: int) -> None:
         if generation != self.generation:
             return
-        self._pages[key] = (time.monotonic() + self._ttl, body)
+        self._pages[key] = (time.monotonic() + self._ttl, page)
         self._pages.move_to_end(key)
         while len(self._pages) > self._max:  # any query string is a key: memory stays bounded
             self._pages.popitem(last=False)

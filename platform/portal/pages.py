@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, Response
 
 from portal import catalog
 from portal.directory import PAGE_SIZE, read_query, region_groups
-from portal.render import page
+from portal.render import Page, page
 from registry.context import TenantContext
 from registry.disclosure import service as disclosure
 from registry.errors import NotFound
@@ -48,28 +48,34 @@ def china_today() -> date:
     return datetime.now(CHINA_TIME).date()
 
 
-def cached(render: Callable[[Request], HTMLResponse]) -> Callable:
+def counted(request: Request, response: Page) -> Page:
+    """Count a page served, by its template name: a label set as small as the templates."""
+    request.app.state.page_views.labels(page=response.name).inc()
+    return response
+
+
+def cached(render: Callable[[Request], Page]) -> Callable:
     """The page from the site's PageCache, or rendered (off the event loop: it reads the database) and kept if 200.
     The key holds the day in China: the fees in force change at midnight Beijing time."""
     async def endpoint(request: Request) -> Response:
         cache = request.app.state.pages
         key = (request.scope.get("root_path", ""), request.url.path, request.url.query, china_today())
-        body = cache.get(key)
-        if body is not None:
-            return HTMLResponse(body)
+        kept = cache.get(key)
+        if kept is not None:
+            return counted(request, Page(kept.body, name=kept.name))
         generation = cache.generation
         response = await anyio.to_thread.run_sync(render, request)
         if response.status_code == 200:
-            cache.put(key, response.body, generation=generation)
-        return response
+            cache.put(key, response, generation=generation)
+        return counted(request, response)
     return endpoint
 
 
-def home(request: Request) -> HTMLResponse:
+def home(request: Request) -> Page:
     return page(request, "home.html", province=_province(request), types=list(InstitutionType))
 
 
-def directory(request: Request) -> HTMLResponse:
+def directory(request: Request) -> Page:
     """Search and filters; a filter we do not offer is refused beside its field, with what was typed kept."""
     with Session(_ctx(request).engine) as session:
         groups = region_groups(session)
@@ -84,7 +90,7 @@ def directory(request: Request) -> HTMLResponse:
                 query=query, groups=groups, types=list(InstitutionType), institutions=rows, has_next=has_next)
 
 
-def institution(request: Request) -> HTMLResponse:
+def institution(request: Request) -> Page:
     """One institution's details, what it discloses (hours, commitments, where to complain) and the fees in
     force today (China time)."""
     try:
@@ -103,8 +109,13 @@ def institution(request: Request) -> HTMLResponse:
                 today=today, disclosed=disclosed)
 
 
-def not_found(request: Request) -> HTMLResponse:
+def not_found(request: Request) -> Page:
     return page(request, "not_found.html", status_code=404, province=_province(request))
+
+
+def unknown_path(request: Request) -> Page:
+    """A browser at a path the site does not have (see portal.fallback)."""
+    return counted(request, not_found(request))
 
 
 def provinces(request: Request, tenants: list[dict[str, str]]) -> HTMLResponse:

@@ -47,9 +47,17 @@ def base_path(request: Request) -> str:
     return request.scope.get("root_path", "").rstrip("/")
 
 
-def page(request: Request, template: str, *, status_code: int = 200, **context) -> HTMLResponse:
+class Page(HTMLResponse):
+    """A rendered page and the name of its template (`home`, `institution`...), the label it is counted under."""
+
+    def __init__(self, content: str | bytes, *, name: str, status_code: int = 200):
+        super().__init__(content, status_code=status_code)
+        self.name = name
+
+
+def page(request: Request, template: str, *, status_code: int = 200, **context) -> Page:
     """A rendered page; `base` (the site's mount path) is known to every template."""
     base = base_path(request)
     # a site mounted by `fsp serve` under /<slug> links back to the server's index of provinces
     html = _env.get_template(template).render(base=base, index_href=base.rpartition("/")[0] + "/", **context)
-    return HTMLResponse(html, status_code=status_code)
+    return Page(html, name=template.removesuffix(".html"), status_code=status_code)

@@ -1,10 +1,12 @@
 """One tenant's site: the portal's pages beside its registry app, which keeps every URL it answered before."""
+from prometheus_client import Counter
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from portal import pages
 from portal.cache import ForgetPagesOnWrite, PageCache
+from portal.fallback import NotFoundPage
 from portal.render import province_name
 from registry.app import create_app
 from registry.config import Settings
@@ -29,10 +31,15 @@ def create_site(settings: Settings | None = None, *, name: str | None = None,
         Route("/institutions/{institution_id}", pages.cached(pages.institution), methods=["GET"]),
         Mount("/static", static_files()),
         # /api/v1, /healthz, /readyz, /metrics, /.well-known/... as before; its writes make the pages go stale
-        Mount("", ForgetPagesOnWrite(registry_app, cache)),
+        # a browser at a path neither has gets the portal's 404 page; an API client, the registry's JSON
+        Mount("", NotFoundPage(ForgetPagesOnWrite(registry_app, cache), routes=registry_app.router.routes,
+                               not_found=pages.unknown_path)),
     ])
     site.state.ctx = ctx
     site.state.pages = cache
+    # on the registry's own registry: one /metrics exposition for the tenant's API and its pages
+    site.state.page_views = Counter("fsp_portal_page_views_total", "Portal pages served, by page template",
+                                    ["page"], registry=ctx.metrics.registry)
     site.state.registry = registry_app
     site.state.province = pages.Province(ctx.settings.tenant_slug, name or province_name(ctx.settings.tenant_code),
                                          in_index)

@@ -14,6 +14,7 @@ from starlette.routing import Mount, Route
 
 from infra.ensure.monitoring import ensure_scrape_target
 from portal import pages
+from portal.fallback import wants_html
 from portal.site import create_site, static_files
 from provisioning_cli.targets.local import LocalTarget, Result
 from registry.config import Settings
@@ -90,8 +91,7 @@ class Gateway:
 
     def _index(self, request: Request) -> Response:
         """A browser gets the page of provinces in Chinese; an API client (or one asking for JSON) the URLs."""
-        accept = request.headers.get("accept", "")
-        if "text/html" in accept and "application/json" not in accept:
+        if wants_html(request):
             answer: Response = pages.provinces(request, [{"slug": spec.slug, "name": spec.name_zh, "kind": spec.kind}
                                                          for spec in self.specs])
         else:

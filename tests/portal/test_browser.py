@@ -132,6 +132,7 @@ PAGES = {
     "directory-error": "/beijing/institutions?q=八宝山&type=hospital",
     "institution": None,  # found by name
     "not-found": "/beijing/institutions/00000000-0000-0000-0000-000000000000",
+    "unknown-path": "/beijing/no-such-page",
 }
 
 
@@ -147,10 +148,32 @@ def test_each_page_is_accessible_and_fits_a_phone(browser: Browser, base_url: st
             page.screenshot(path=SCREENSHOTS / f"{name}-{device}.png", full_page=True)
             violations = [v for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
             assert not violations, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations]
-            # nothing wider than the screen: a phone never scrolls sideways (the fee table scrolls in its own box)
+            # nothing wider than the screen: a phone never scrolls sideways
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{name} at {width}px"
         finally:
             context.close()
+
+
+def test_on_a_phone_each_fee_is_a_block_of_labels_and_values(browser: Browser, base_url: str):
+    context = browser.new_context(viewport={"width": WIDTHS["phone"], "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(base_url + _institution_path(base_url, "八宝山殡仪馆"))
+        wrap = page.locator(".table-wrap")
+        # the fees fit the screen: their box never scrolls sideways
+        assert wrap.evaluate("box => box.scrollWidth <= box.clientWidth"), "the fee table scrolls sideways"
+        cremation = page.get_by_role("row").filter(has_text="遗体火化")
+        price = cremation.get_by_text("480.00 元")
+        expect(price).to_be_visible()
+        price.scroll_into_view_if_needed()
+        expect(price).to_be_in_viewport(ratio=1)  # wholly on screen, not cut off at its right edge
+        # the row is one block: its price sits below its name, labelled (not in a column beside it)
+        name_box, price_box = cremation.locator("th").bounding_box(), price.bounding_box()
+        assert price_box["y"] >= name_box["y"] + name_box["height"], (name_box, price_box)
+        label = price.evaluate("cell => getComputedStyle(cell, '::before').content")
+        assert label == '"收费标准"', label
+    finally:
+        context.close()
 
 
 def _institution_path(base_url: str, name: str) -> str:

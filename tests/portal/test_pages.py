@@ -1,6 +1,10 @@
 """The portal's pages as HTML over the site's app: what a citizen reads, and every registry URL still answering."""
 import re
 
+from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
 from portal.pages import china_today
 
 
@@ -115,6 +119,33 @@ def test_unknown_institution_is_a_page_in_chinese(site_client):
     assert "找不到该页面" in missing.text and "找不到该页面" in malformed.text
 
 
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def test_a_browser_at_an_unknown_path_gets_the_404_page_in_chinese_with_a_link_home(site):
+    # mounted as `fsp serve` mounts it: the link home keeps the tenant's prefix
+    with TestClient(Starlette(routes=[Mount("/beijing", app=site)])) as client:
+        page = client.get("/beijing/no-such-page", headers=BROWSER)
+
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["vary"] == "Accept"
+    assert "<h1>找不到该页面</h1>" in page.text
+    assert '<a href="/beijing/">返回首页</a>' in page.text
+    assert "北京市殡葬服务平台" in page.text and '<html lang="zh-CN">' in page.text  # the layout
+
+
+def test_api_clients_at_an_unknown_path_keep_the_registry_error_shape(site_client):
+    unknown_api = site_client.get("/api/v1/no-such-thing", headers=BROWSER)
+    no_html_asked = site_client.get("/no-such-page", headers={"Accept": "application/json"})
+    any_client = site_client.get("/no-such-page")
+
+    for answer in (unknown_api, no_html_asked, any_client):
+        assert answer.status_code == 404 and answer.headers["content-type"] == "application/json"
+        assert answer.json()["errors"][0]["rule"] == "route"
+    assert site_client.get("/metrics", headers=BROWSER).headers["content-type"].startswith("text/plain")
+    assert site_client.get("/healthz", headers=BROWSER).json() == {"status": "ok"}
+
+
 def test_a_fee_published_through_the_api_shows_on_the_next_load(site_client, published, admin):
     page = f"/institutions/{published.ids['西山公益性公墓']}"
     before = text_of(site_client.get(page).text)  # rendered and kept for the next visitors
@@ -126,3 +157,22 @@ def test_a_fee_published_through_the_api_shows_on_the_next_load(site_client, pub
 
     assert added.status_code == 201, added.text
     assert "骨灰撒散" not in before and "骨灰撒散 基本服务 0.00 元 次 政府定价" in after
+
+
+def page_views(client) -> dict[str, float]:
+    """`fsp_portal_page_views_total` by page, as the tenant's /metrics exposes it."""
+    found = re.findall(r'^fsp_portal_page_views_total\{page="(\w+)"\} (\S+)$', client.get("/metrics").text, re.M)
+    return {name: float(value) for name, value in found}
+
+
+def test_page_views_are_counted_by_page_on_the_tenants_metrics(site_client, published):
+    institution = f"/institutions/{published.ids['八宝山殡仪馆']}"
+    for path in ("/", "/institutions", "/institutions?q=八宝山", institution, institution):  # the 2nd from cache
+        assert site_client.get(path).status_code == 200
+    site_client.get("/institutions/not-an-id")
+    site_client.get("/no-such-page", headers=BROWSER)
+    site_client.get("/api/v1/institutions")  # the API is not a page
+
+    exposition = site_client.get("/metrics").text
+    assert "fsp_http_requests_total" in exposition and "fsp_portal_page_views_total" in exposition  # one registry
+    assert page_views(site_client) == {"home": 1, "directory": 2, "institution": 2, "not_found": 2}
