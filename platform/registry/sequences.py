@@ -53,7 +53,7 @@ _SQLITE_SEED = sqlite_insert(_table).values(id=1).on_conflict_do_nothing()
 _PG_SEED = pg_insert(_table).values(id=1).on_conflict_do_nothing()
 
 
-def lock(session: Session, *, anchor: audit_anchor.AuditAnchor | None = None) -> Head:
+def lock(session: Session, *, anchor: audit_anchor.AuditAnchor) -> Head:
     """Take the write head for the rest of this transaction; call it before the transaction reads anything.
     `anchor` seals the entries written from it (the journal's)."""
     connection = session.connection()

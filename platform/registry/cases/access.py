@@ -2,7 +2,7 @@
 and the hand-over of a case's ashes to the institution receiving them."""
 import uuid
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, or_, select
 
 from registry.cases.models import Case
 from registry.errors import Forbidden, NotFound
@@ -41,18 +41,20 @@ def require_active_institution(session: Session, principal: Principal) -> None:
         check_institution_active(principal, principal.institution_id, institution.status if institution else None)
 
 
-def is_handed_over(session: Session, *, case_id: uuid.UUID, institution_id: uuid.UUID | None) -> bool:
-    """Whether the case's ashes were handed over to this institution (see registry.remains)."""
-    query = select(Handover.id).where(Handover.case_id == case_id, Handover.to_institution_id == institution_id)
-    return institution_id is not None and session.exec(query).first() is not None
+def readable_by(principal: Principal) -> list:
+    """The conditions on cases this principal may read: a registrar reads its institution's cases and those
+    handed over to it (see registry.remains); roles not bound to an institution read every case."""
+    if not principal.roles & INSTITUTION_BOUND:
+        return []
+    received = select(Handover.case_id).where(Handover.to_institution_id == principal.institution_id)
+    return [or_(Case.institution_id == principal.institution_id, col(Case.id).in_(received))]
 
 
 def get_visible_case(session: Session, *, principal: Principal, case_id: uuid.UUID) -> Case:
-    """The case, if this principal may read it: a registrar reads its institution's cases and those handed over
-    to it. Any other case is not found, exactly like a case that does not exist: a refusal reveals nothing."""
-    case = session.get(Case, case_id)
-    if case is None or (principal.roles & INSTITUTION_BOUND and principal.institution_id != case.institution_id
-                        and not is_handed_over(session, case_id=case.id, institution_id=principal.institution_id)):
+    """The case, if this principal may read it (`readable_by`). Any other case is not found, exactly like a case
+    that does not exist: a refusal reveals nothing."""
+    case = session.exec(select(Case).where(Case.id == case_id, *readable_by(principal))).first()
+    if case is None:
         raise NotFound("case_id", f"case {case_id} not found")
     return case
 

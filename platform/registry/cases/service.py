@@ -3,11 +3,11 @@ import uuid
 from datetime import datetime
 
 from pydantic import ValidationError
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from registry.cases import duplicates
-from registry.cases.access import get_visible_case, get_writable_case
+from registry.cases.access import get_visible_case, get_writable_case, readable_by
 from registry.cases.fields import ID_CONTEXT, event_payload, stored_columns, stored_facts
 from registry.cases.models import (
     Case,
@@ -22,9 +22,7 @@ from registry.context import TenantContext
 from registry.db_types import china_days, utcnow
 from registry.errors import Conflict, Invalid
 from registry.journal import Write
-from registry.remains.models import Handover
 from registry.security.auth import Principal
-from registry.security.permissions import INSTITUTION_BOUND
 
 
 def search_cases(session: Session, *, ctx: TenantContext, principal: Principal,
@@ -34,11 +32,7 @@ def search_cases(session: Session, *, ctx: TenantContext, principal: Principal,
     An ID number is looked up through its blind index, never decrypted; such a lookup is audited (without the
     number), so trying numbers one by one shows in the audit log.
     """
-    query = select(Case)
-    if principal.roles & INSTITUTION_BOUND:
-        # its own cases, and those handed over to it (ashes received for interment)
-        received = select(Handover.case_id).where(Handover.to_institution_id == principal.institution_id)
-        query = query.where(or_(Case.institution_id == principal.institution_id, col(Case.id).in_(received)))
+    query = select(Case).where(*readable_by(principal))
     for column, value in ((Case.institution_id, search.institution_id), (Case.status, search.status),
                           (Case.deceased_name, search.deceased_name), (Case.archive_ref, search.archive_ref)):
         if value is not None:
@@ -50,6 +44,8 @@ def search_cases(session: Session, *, ctx: TenantContext, principal: Principal,
     page = list(session.exec(query.order_by(col(Case.created_at).desc(), col(Case.id))
                              .offset(search.offset).limit(search.limit)))
     if search.id_number:
+        for case in page:
+            session.expunge(case)  # the unit lets the reads go: the page keeps what was read, no reloads
         with ctx.journal.write(session, actor=principal.subject) as unit:
             unit.record(action="case.lookup_id_number", object_type="case", object_id=page[0].id if page else "-",
                         detail={"found": total})
