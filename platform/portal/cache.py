@@ -38,9 +38,12 @@ class PageCache:
 
 
 class ForgetPagesOnWrite:
-    """ASGI wrapper of the registry app: once a request that may write has been answered, cached pages go."""
+    """ASGI wrapper of the registry app: once a request that may change what the pages show (an institution, its
+    fees, its disclosure) has been answered, cached pages go. Declarations and other case work, the busiest
+    writes, leave them: at a peak they would otherwise empty the cache on every request."""
 
     _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+    _SHOWN = "/api/v1/institutions"
 
     def __init__(self, app, cache: PageCache):
         self.app, self.cache = app, cache
@@ -49,5 +52,5 @@ class ForgetPagesOnWrite:
         try:
             await self.app(scope, receive, send)
         finally:
-            if scope["type"] == "http" and scope["method"] in self._WRITES:
+            if scope["type"] == "http" and scope["method"] in self._WRITES and scope["path"].startswith(self._SHOWN):
                 self.cache.forget_all()

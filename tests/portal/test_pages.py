@@ -1,10 +1,12 @@
 """The portal's pages as HTML over the site's app: what a citizen reads, and every registry URL still answering."""
 import re
+import uuid
 
 from fastapi.testclient import TestClient
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from factories import case_payload
 from portal.pages import china_today
 
 
@@ -157,6 +159,17 @@ def test_a_fee_published_through_the_api_shows_on_the_next_load(site_client, pub
 
     assert added.status_code == 201, added.text
     assert "骨灰撒散" not in before and "骨灰撒散 基本服务 0.00 元 次 政府定价" in after
+
+
+def test_case_work_leaves_the_cached_pages(site, site_client, published, admin):
+    site_client.get("/institutions")  # rendered and kept
+    cached = site.state.pages.generation
+    home = published.ids["八宝山殡仪馆"]
+    registrar = {"Authorization": "Bearer " + site.state.ctx.issuer.mint("reg-1", ["registrar"],
+                                                                          institution_id=uuid.UUID(home))}
+    declared = site_client.post("/api/v1/cases", headers=registrar, json=case_payload(home))
+    assert declared.status_code == 201, declared.text
+    assert site.state.pages.generation == cached
 
 
 def page_views(client) -> dict[str, float]:
