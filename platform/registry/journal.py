@@ -113,12 +113,12 @@ class Journal:
             session.info.pop(_OPEN_UNIT, None)
             unit.end(committed)
 
-    def refused(self, *, actor: str, action: str, status: int, problems: list[dict], **detail: Any) -> None:
+    def refused(self, *, actor: str, action: str, status: int, problems: list[dict]) -> None:
         """Audit a refused attempt in a unit of its own: the refused write itself left nothing behind."""
         try:
             with Session(self.engine) as session, self.write(session, actor=actor) as unit:
                 unit.record(action=action, object_type="request", object_id=str(status), result=REFUSED,
-                            detail={"status": status, "errors": problems, **detail})
+                            detail={"status": status, "errors": problems})
         except Exception:  # the refusal answer must still reach the caller; the gap shows in alerts
             log.exception("could not audit a refused request")
 
