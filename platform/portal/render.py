@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from portal import catalog
+from portal.workbench.text import CASE_STATUS, STAFF
 from registry import regions
 
 _env = Environment(loader=PackageLoader("portal", "templates"), autoescape=select_autoescape(default=True),
@@ -39,7 +40,8 @@ def province_name(code: str) -> str:
 _env.filters.update(yuan=yuan, chinese_date=chinese_date, region_name=region_name)
 _env.globals.update(t=catalog.TEXT, lang=catalog.LANG, type_names=catalog.TYPE_NAMES,
                     status_names=catalog.STATUS_NAMES, category_names=catalog.CATEGORY_NAMES,
-                    basis_names=catalog.BASIS_NAMES)
+                    basis_names=catalog.BASIS_NAMES, s=STAFF,
+                    case_status=CASE_STATUS)
 
 
 def base_path(request: Request) -> str:

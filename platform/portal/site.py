@@ -8,8 +8,10 @@ from portal import pages
 from portal.cache import ForgetPagesOnWrite, PageCache
 from portal.fallback import NotFoundPage
 from portal.render import province_name
+from portal.workbench.routes import routes as workbench_routes
 from registry.app import create_app
 from registry.config import Settings
+from registry.db_types import utcnow
 
 
 def static_files() -> StaticFiles:
@@ -25,14 +27,17 @@ def create_site(settings: Settings | None = None, *, name: str | None = None,
     registry_app = create_app(settings)
     ctx = registry_app.state.ctx
     cache = PageCache()
+    api_app = ForgetPagesOnWrite(registry_app, cache)
     site = Starlette(routes=[
         Route("/", pages.cached(pages.home), methods=["GET"]),
         Route("/institutions", pages.cached(pages.directory), methods=["GET"]),
         Route("/institutions/{institution_id}", pages.cached(pages.institution), methods=["GET"]),
         Mount("/static", static_files()),
+        # the staff workbench: sign-in, then the registry's work as pages (through api_app, with the person's token)
+        *workbench_routes(),
         # /api/v1, /healthz, /readyz, /metrics, /.well-known/... as before; its writes make the pages go stale
         # a browser at a path neither has gets the portal's 404 page; an API client, the registry's JSON
-        Mount("", NotFoundPage(ForgetPagesOnWrite(registry_app, cache), routes=registry_app.router.routes,
+        Mount("", NotFoundPage(api_app, routes=registry_app.router.routes,
                                not_found=pages.unknown_path)),
     ])
     site.state.ctx = ctx
@@ -41,6 +46,8 @@ def create_site(settings: Settings | None = None, *, name: str | None = None,
     site.state.page_views = Counter("fsp_portal_page_views_total", "Portal pages served, by page template",
                                     ["page"], registry=ctx.metrics.registry)
     site.state.registry = registry_app
+    site.state.api_app = api_app
+    site.state.clock = utcnow  # the workbench's idle timeout reads it (tests move it on)
     site.state.province = pages.Province(ctx.settings.tenant_slug, name or province_name(ctx.settings.tenant_code),
                                          in_index)
     return site

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     token_jwks_url: str | None = None
     # an unknown key id refetches the JWKS (key rotation), but not more often than this
     token_jwks_refetch_seconds: float = 10.0
+    # the realm's public client the staff workbench signs people in as (authorization code with PKCE)
+    workbench_client_id: str = "registry-portal"
     environment: str = "development"
     max_body_bytes: int = 64 * 1024
     db_pool_size: int = 5

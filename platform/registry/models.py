@@ -16,9 +16,10 @@ from registry.national.models import (
 from registry.outbox.models import OutboxEvent
 from registry.remains.models import AshesDestination, Handover, Interment, Storage, Transport
 from registry.sequences import TenantSequences
+from registry.sessions.models import StaffSession
 from registry.sharing.models import SharingCursor
 
 __all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor",
            "Handover", "Institution", "InstitutionDisclosure", "Interment", "NationalAshesDestination", "NationalCase",
            "NationalCertificate", "NationalCremation", "NationalEvent", "NationalInterment", "OutboxEvent",
-           "PersonMatch", "ServiceItem", "SharingCursor", "Storage", "TenantSequences", "Transport"]
+           "PersonMatch", "ServiceItem", "SharingCursor", "StaffSession", "Storage", "TenantSequences", "Transport"]
