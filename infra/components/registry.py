@@ -88,7 +88,7 @@ class RegistryService(pulumi.ComponentResource):
                 "template": {"metadata": {"labels": web_labels}, "spec": {
                     **pod_spec([container(
                         "registry", cluster.registry_image,
-                        command=["uvicorn", "--factory", "registry.app:create_app"],
+                        command=["uvicorn", "--factory", "portal.site:create_site"],
                         args=["--host", "0.0.0.0", "--port", str(PORT), "--proxy-headers"],
                         env=env, ports=[{"name": "http", "containerPort": PORT}], mounts=keys_mount,
                         resources_=resources("250m", "512Mi", cpu_limit="1", memory_limit="1Gi"),

@@ -124,8 +124,9 @@ def realm_clients(spec: TenantSpec) -> list[dict]:
          "directAccessGrantsEnabled": False, "protocolMappers": _mappers()},
         {**common, "clientId": PORTAL_CLIENT, "name": "Registry portal", "publicClient": True, "bearerOnly": False,
          "standardFlowEnabled": True, "directAccessGrantsEnabled": False, "serviceAccountsEnabled": False,
-         # relative to the portal's rootUrl, which the deployment sets
-         "redirectUris": [f"/{spec.slug}/*"], "webOrigins": ["+"],
+         # the workbench's sign-in callback, exactly (no wildcard): relative to the portal's rootUrl, which the
+         # deployment sets; on its own host (Kubernetes) or under /<slug> of a server holding many (`fsp serve`)
+         "redirectUris": ["/workbench/callback", f"/{spec.slug}/workbench/callback"], "webOrigins": ["+"],
          "attributes": {"pkce.code.challenge.method": "S256", "post.logout.redirect.uris": "+"},
          "protocolMappers": _mappers()},
         # the command line signs in with username, password and TOTP code (or the device flow)

@@ -5,15 +5,19 @@ Every admin request body is checked against Keycloak's published admin API docum
 drift from the real API. Tokens are RS256 JWTs signed with per-realm keys published as JWKS; audience and
 user-attribute protocol mappers shape them as in Keycloak.
 """
+import base64
+import hashlib
+import html
 import secrets
 import time
 import uuid
-from urllib.parse import parse_qs
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from kc_double.admin import MASTER, AdminEndpoints, keycloak_error
@@ -23,6 +27,17 @@ from kc_double.state import Realm, SigningKey, User
 
 def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
     return JSONResponse({"error": error, "error_description": description}, status_code=status)
+
+
+@dataclass
+class _Code:
+    """An authorization code Keycloak handed out: single use, short-lived, bound to client, redirect and PKCE."""
+    client_id: str
+    redirect_uri: str
+    user_id: str
+    nonce: str | None
+    challenge: str | None
+    expires: float
 
 
 class KeycloakDouble(AdminEndpoints):
@@ -36,6 +51,8 @@ class KeycloakDouble(AdminEndpoints):
         self.reset()
         self.app = Starlette(routes=[
             Route("/realms/{realm}/protocol/openid-connect/token", self.token, methods=["POST"]),
+            Route("/realms/{realm}/protocol/openid-connect/auth", self.authorize, methods=["GET", "POST"]),
+            Route("/realms/{realm}/protocol/openid-connect/logout", self.logout, methods=["GET"]),
             Route("/realms/{realm}/protocol/openid-connect/certs", self.certs, methods=["GET"]),
             Route("/realms/{realm}/.well-known/openid-configuration", self.discovery, methods=["GET"]),
             Route("/admin/realms{path:path}", self.admin, methods=["GET", "POST", "PUT", "DELETE"]),
@@ -54,6 +71,8 @@ class KeycloakDouble(AdminEndpoints):
         admin.roles.add("admin")
         self.realms: dict[str, Realm] = {MASTER: master}
         self.rejected.clear()
+        self.codes: dict[str, _Code] = {}
+        self.logged_out = 0  # RP-initiated sign-outs received
         self.certs_served = 0  # JWKS fetches, to see a verifier's cache at work
 
     def rotate_keys(self, realm: str) -> SigningKey:
@@ -80,6 +99,7 @@ class KeycloakDouble(AdminEndpoints):
             "issuer": issuer, "token_endpoint": f"{issuer}/protocol/openid-connect/token",
             "jwks_uri": f"{issuer}/protocol/openid-connect/certs",
             "authorization_endpoint": f"{issuer}/protocol/openid-connect/auth",
+            "end_session_endpoint": f"{issuer}/protocol/openid-connect/logout",
             "grant_types_supported": ["password", "client_credentials", "refresh_token", "authorization_code"],
             "id_token_signing_alg_values_supported": ["RS256"], "code_challenge_methods_supported": ["S256"],
         })
@@ -112,6 +132,8 @@ class KeycloakDouble(AdminEndpoints):
                 return _oauth_error(400, "unauthorized_client", "Client not enabled to retrieve service account")
             user = realm.user_by_name(f"service-account-{client['clientId']}")
             return self._issue(request, realm, client, user)
+        if grant == "authorization_code":
+            return self._code_grant(request, realm, client, form)
         if grant == "refresh_token":
             try:
                 claims = jwt.decode(form.get("refresh_token", ""), realm.active_key.private.public_key(),
@@ -142,7 +164,82 @@ class KeycloakDouble(AdminEndpoints):
             return _oauth_error(400, "invalid_grant", "Account is not fully set up")
         return self._issue(request, realm, client, user)
 
-    def _issue(self, request: Request, realm: Realm, client: dict, user: User) -> Response:
+    # --- authorization code flow (the login page, then the code for tokens) -------------------------------------
+
+    @staticmethod
+    def _redirect_allowed(client: dict, redirect_uri: str) -> bool:
+        """Keycloak's matching: a pattern ending in * is a prefix; one starting with / is relative to the client's
+        root URL (here: only its path is compared)."""
+        for pattern in client.get("redirectUris", []):
+            compared = urlsplit(redirect_uri).path if pattern.startswith("/") else redirect_uri
+            if pattern.endswith("*") and compared.startswith(pattern[:-1]) or compared == pattern:
+                return True
+        return False
+
+    def _authorization_problem(self, realm: Realm, params: dict) -> tuple[dict | None, str | None]:
+        client = realm.client_by_client_id(params.get("client_id", ""))
+        if client is None or not client.get("enabled", True) or not client.get("standardFlowEnabled"):
+            return None, "Client not found or not allowed the standard flow"
+        if params.get("response_type") != "code":
+            return client, "Unsupported response_type"
+        if not self._redirect_allowed(client, params.get("redirect_uri", "")):
+            return client, "Invalid parameter: redirect_uri"
+        required = client.get("attributes", {}).get("pkce.code.challenge.method")
+        if required and (params.get("code_challenge_method") != required or not params.get("code_challenge")):
+            return client, "Missing parameter: code_challenge_method"
+        return client, None
+
+    async def authorize(self, request: Request) -> Response:
+        """GET: the realm's login page for a client's authorization request; POST: the credentials, then back to
+        the client's redirect URI with a code (or an error)."""
+        realm = self.realms.get(request.path_params["realm"])
+        if realm is None:
+            return keycloak_error(404, "Realm does not exist")
+        if request.method == "GET":
+            params = dict(request.query_params)
+        else:
+            params = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
+        client, problem = self._authorization_problem(realm, params)
+        if problem:
+            return HTMLResponse(f"<p>{html.escape(problem)}</p>", status_code=400)
+        if request.method == "GET":
+            hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                             for k, v in params.items() if k not in ("username", "password"))
+            return HTMLResponse(f'<form method="post"><label for="username">Username</label>'
+                                f'<input id="username" name="username"><label for="password">Password</label>'
+                                f'<input id="password" name="password" type="password">{hidden}'
+                                f'<button type="submit">Sign In</button></form>')
+        user = realm.user_by_name(params.get("username", ""))
+        refused = self._password_grant(request, realm, client, user, params.get("password", ""))
+        if refused.status_code != 200:
+            return HTMLResponse("<p>Invalid username or password.</p>", status_code=200)
+        code = secrets.token_urlsafe(24)
+        self.codes[code] = _Code(client["clientId"], params["redirect_uri"], user.rep["id"], params.get("nonce"),
+                                 params.get("code_challenge"), time.time() + 60)
+        query = urlencode({"code": code, "state": params.get("state", "")})
+        return RedirectResponse(f"{params['redirect_uri']}?{query}", status_code=302)
+
+    def _code_grant(self, request: Request, realm: Realm, client: dict, form: dict) -> Response:
+        code = self.codes.pop(form.get("code", ""), None)  # single use, whatever happens next
+        if code is None or code.expires < time.time() or code.client_id != client["clientId"]:
+            return _oauth_error(400, "invalid_grant", "Code not valid")
+        if form.get("redirect_uri") != code.redirect_uri:
+            return _oauth_error(400, "invalid_grant", "Incorrect redirect_uri")
+        if code.challenge is not None:
+            verifier = form.get("code_verifier", "")
+            computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+            if not verifier or not secrets.compare_digest(computed, code.challenge):
+                return _oauth_error(400, "invalid_grant", "PKCE verification failed: Code mismatch")
+        user = realm.users.get(code.user_id)
+        return self._issue(request, realm, client, user, id_token_nonce=code.nonce or "")
+
+    async def logout(self, request: Request) -> Response:
+        target = request.query_params.get("post_logout_redirect_uri")
+        self.logged_out += 1
+        return RedirectResponse(target, status_code=302) if target else HTMLResponse("<p>You are logged out</p>")
+
+    def _issue(self, request: Request, realm: Realm, client: dict, user: User, *,
+               id_token_nonce: str | None = None) -> Response:
         now = int(time.time())
         lifespan = realm.settings.get("accessTokenLifespan") or 300
         issuer = self._issuer(request, realm.name)
@@ -164,7 +261,13 @@ class KeycloakDouble(AdminEndpoints):
             claims["aud"] = audiences[0] if len(audiences) == 1 else audiences
         refresh = realm.sign({"iss": issuer, "sub": user.rep["id"], "typ": "Refresh", "iat": now,
                               "exp": now + int(realm.settings.get("ssoSessionIdleTimeout") or 1800)})
-        return JSONResponse({"access_token": realm.sign(claims), "expires_in": lifespan, "token_type": "Bearer",
-                             "refresh_token": refresh,
+        answer = {}
+        if id_token_nonce is not None:  # the code flow with scope openid: an ID token for the client itself
+            answer["id_token"] = realm.sign({"iss": issuer, "sub": user.rep["id"], "aud": client["clientId"],
+                                             "azp": client["clientId"], "iat": now, "exp": now + lifespan,
+                                             "nonce": id_token_nonce, "typ": "ID",
+                                             "preferred_username": user.rep["username"]})
+        return JSONResponse({**answer, "access_token": realm.sign(claims), "expires_in": lifespan,
+                             "token_type": "Bearer", "refresh_token": refresh,
                              "refresh_expires_in": realm.settings.get("ssoSessionIdleTimeout"),
                              "scope": claims["scope"]})
