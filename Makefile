@@ -12,6 +12,8 @@ define DEMO_HELP
 Public portal (in Chinese, no sign-in): http://127.0.0.1:8000/ lists the provinces, e.g.
   http://127.0.0.1:8000/beijing/  (home)  and  http://127.0.0.1:8000/beijing/institutions  (directory and fees)
 
+Staff workbench (development sign-in: choose a user name and a role): http://127.0.0.1:8000/beijing/workbench/
+
 First calls, from another shell in this directory (API docs: http://127.0.0.1:8000/beijing/api/v1/docs):
   export FSP_HOME=.fsp
   TOKEN=$$($(BIN)/fsp token beijing --role provincial-admin)

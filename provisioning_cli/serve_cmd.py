@@ -42,5 +42,6 @@ def serve(
     else:
         typer.echo(f"serving {len(specs)} tenant(s) on {base}/ (the provinces' portals; JSON of their URLs for clients)")
         for entry in urls:
-            typer.echo(f"  {entry['tenant']:<12} portal {entry['portal']}  api {entry['api']}  (docs {entry['docs']})")
+            typer.echo(f"  {entry['tenant']:<12} portal {entry['portal']}  workbench {entry['workbench']}  "
+                       f"api {entry['api']}  (docs {entry['docs']})")
     uvicorn.run(gateway, host=host, port=port, log_level="info")

@@ -27,7 +27,7 @@ def tenant_urls(base: str, spec: TenantSpec) -> dict[str, Any]:
     """Where one tenant answers under `base` (scheme://host:port)."""
     root = f"{base.rstrip('/')}/{spec.slug}"
     return {"tenant": spec.slug, "code": spec.code, "name": spec.name_zh, "kind": spec.kind,
-            "portal": f"{root}/", "api": f"{root}/api/v1", "docs": f"{root}/api/v1/docs",
+            "portal": f"{root}/", "workbench": f"{root}/workbench/", "api": f"{root}/api/v1", "docs": f"{root}/api/v1/docs",
             "health": f"{root}/healthz", "ready": f"{root}/readyz", "metrics": f"{root}/metrics"}
 
 

@@ -78,3 +78,23 @@ def test_a_browser_gets_the_provinces_and_each_portal_in_chinese(fsp, home):
     assert 'href="/beijing/institutions"' in portal.text and 'href="/beijing/static/portal.css"' in portal.text
     assert '<a href="/">全国各省份平台</a>' in portal.text
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+
+
+def test_the_workbench_of_a_served_province_stays_under_its_path(fsp, home):
+    from staff_signing import BASE, csrf_of
+
+    fsp("up", "beijing")
+    gateway, _ = build_gateway(LocalTarget(home, load_catalog()))
+    with TestClient(gateway, base_url=BASE) as client:
+        urls = client.get("/", headers={"Accept": "application/json"}).json()["tenants"]
+        page = client.get("/beijing/workbench/sign-in")
+        signed = client.post("/beijing/workbench/sign-in", data={"csrf_token": csrf_of(page.text), "username": "wang",
+                                                                 "role": "auditor", "next": "/beijing/workbench/"},
+                             follow_redirects=False)
+        home_page = client.get("/beijing/workbench/")
+
+    assert [entry["workbench"] for entry in urls if entry["tenant"] == "beijing"] == [f"{BASE}/beijing/workbench/"]
+    assert 'action="/beijing/workbench/sign-in"' in page.text
+    assert signed.status_code == 303 and signed.headers["location"] == "/beijing/workbench/"
+    assert "Path=/beijing/workbench" in signed.headers["set-cookie"]
+    assert home_page.status_code == 200 and 'href="/beijing/workbench/audit"' in home_page.text
