@@ -101,6 +101,7 @@ RULES: dict[str, tuple[str, str | None]] = {
     "correctable_field": ("“{field}”不能通过更正修改。", None),
     # dates and times
     "date_order": ("{name}与相关日期的先后顺序不对，请检查。", None),
+    "dimension": ("该统计项不能按所选维度分组，请换一个分组方式。", None),
     "too_early": ("{name}不能早于 {earliest}。", "{name} must not be before {earliest}."),
     "not_future": ("{name}不能晚于当前时间。", None),
     "after_death": ("{name}不能早于逝者的死亡时间。", None),

@@ -13,6 +13,7 @@ from registry.national.models import (
     NationalInterment,
     PersonMatch,
 )
+from registry.national.statistics import NationalCount
 from registry.outbox.models import OutboxEvent
 from registry.remains.models import AshesDestination, Handover, Interment, Storage, Transport
 from registry.sequences import TenantSequences
@@ -21,5 +22,5 @@ from registry.sharing.models import SharingCursor
 
 __all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor",
            "Handover", "Institution", "InstitutionDisclosure", "Interment", "NationalAshesDestination", "NationalCase",
-           "NationalCertificate", "NationalCremation", "NationalEvent", "NationalInterment", "OutboxEvent",
+           "NationalCertificate", "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment", "OutboxEvent",
            "PersonMatch", "ServiceItem", "SharingCursor", "StaffSession", "Storage", "TenantSequences", "Transport"]

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, SQLModel
 
 from registry.exchange.models import BatchEvent
+from registry.national import statistics
 from registry.national.models import NationalAshesDestination, NationalCertificate, NationalCremation, NationalInterment
 
 
@@ -112,6 +113,7 @@ def upsert(session: Session, model: type[SQLModel], *, province: str, key: dict,
     record = session.get(model, (province, *key.values()))
     if record is not None and record.last_seq >= seq:
         return None
+    counted_before = statistics.buckets(session, record)
     if record is None:
         record = model(province_slug=province, **key, **values, last_seq=seq, updated_at=now)
     else:
@@ -119,4 +121,5 @@ def upsert(session: Session, model: type[SQLModel], *, province: str, key: dict,
             setattr(record, name, value)
         record.last_seq, record.updated_at = seq, now
     session.add(record)
+    statistics.move(session, counted_before, statistics.buckets(session, record))
     return record

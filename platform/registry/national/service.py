@@ -37,7 +37,7 @@ def search_cases(session: Session, *, ctx: TenantContext, principal: Principal, 
                         .offset(filters.offset).limit(filters.limit)).all()
     page = NationalCasesPublic(data=[NationalCasePublic.model_validate(r, from_attributes=True) for r in rows],
                                count=total)
-    _audit_read(session, ctx, principal, "national.search_cases", filters.model_dump(mode="json", exclude_none=True),
+    audit_read(session, ctx, principal, "national.search_cases", filters.model_dump(mode="json", exclude_none=True),
                 total)
     return page
 
@@ -58,7 +58,7 @@ def get_case_record(session: Session, *, ctx: TenantContext, principal: Principa
             NationalInterment.province_slug == province, NationalInterment.case_id == case_id).order_by(
             col(NationalInterment.interred_at))).all(),
     }, from_attributes=True)
-    _audit_read(session, ctx, principal, "national.read_case", {"province": province, "case_id": str(case_id)},
+    audit_read(session, ctx, principal, "national.read_case", {"province": province, "case_id": str(case_id)},
                 0 if record is None else 1)
     if record is None:
         raise NotFound("case_id", f"the national database holds no case {case_id} of {province}")
@@ -75,11 +75,11 @@ def list_matches(session: Session, *, ctx: TenantContext, principal: Principal, 
     rows = session.exec(query.order_by(col(PersonMatch.id).desc()).offset(offset).limit(limit)).all()
     page = PersonMatchesPublic(data=[PersonMatchPublic.model_validate(r, from_attributes=True) for r in rows],
                                count=total)
-    _audit_read(session, ctx, principal, "national.list_matches", {"province": province}, total)
+    audit_read(session, ctx, principal, "national.list_matches", {"province": province}, total)
     return page
 
 
-def _audit_read(session: Session, ctx: TenantContext, principal: Principal, action: str, asked: dict,
+def audit_read(session: Session, ctx: TenantContext, principal: Principal, action: str, asked: dict,
                 found: int) -> None:
     with ctx.journal.write(session, actor=principal.subject) as unit:  # after the reads, which it lets go
         unit.record(action=action, object_type="national_database", object_id="-",

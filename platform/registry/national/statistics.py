@@ -1,0 +1,199 @@
+"""Statistics for decisions, kept up to date at ingest: every national record adds itself to counters.
+
+A record counts in buckets (metric, province, county, year, month and the metric's dimensions). When an event
+creates or changes a record, the record's old buckets lose one and its new ones gain one, in the transaction that
+stores the batch: a correction moves a death from one bucket to another, a replay changes nothing (the record is
+not touched). Tables by province, prefecture or county, month or year, are then sums over a few thousand counter
+rows instead of scans of millions of records.
+"""
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Integer, String, func, literal
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Field, Session, SQLModel, select
+
+from registry.national.models import NationalAshesDestination, NationalCase, NationalCertificate, NationalCremation
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+# age at death, in bands as the civil-affairs statistical reports group them
+AGE_BANDS = ((0, "0-14"), (15, "15-44"), (45, "45-59"), (60, "60-69"), (70, "70-79"), (80, "80-89"), (90, "90+"))
+# 节地生态安葬: destinations that take no grave (sea and river scattering, degradable containers buried deep)
+ECO_DESTINATIONS = frozenset({"sea_scattering", "river_scattering", "degradable_burial"})
+
+
+class NationalCount(SQLModel, table=True):
+    """One counter: how many records of `metric` fall in this bucket. Unused dimensions are ''."""
+
+    __tablename__ = "national_counts"
+
+    metric: str = Field(primary_key=True, max_length=24)
+    province_slug: str = Field(primary_key=True, max_length=32)
+    region_code: str = Field(primary_key=True, max_length=6)  # the county (the deceased's household region)
+    year: int = Field(primary_key=True)
+    month: int = Field(primary_key=True)
+    sex: str = Field(primary_key=True, default="", max_length=1)
+    age_band: str = Field(primary_key=True, default="", max_length=8)
+    category: str = Field(primary_key=True, default="", max_length=32)  # cause, destination or certificate kind
+    place: str = Field(primary_key=True, default="", max_length=32)
+    count: int = Field(default=0)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    metric: str
+    province_slug: str
+    region_code: str
+    year: int
+    month: int
+    sex: str = ""
+    age_band: str = ""
+    category: str = ""
+    place: str = ""
+
+
+def china_month(moment: datetime) -> tuple[int, int]:
+    local = moment.astimezone(CHINA)
+    return local.year, local.month
+
+
+def age_band(birth: date, death: date) -> str:
+    age = death.year - birth.year - ((death.month, death.day) < (birth.month, birth.day))
+    band = AGE_BANDS[0][1]
+    for lowest, name in AGE_BANDS:
+        if age >= lowest:
+            band = name
+    return band
+
+
+def _region_of_case(session: Session, province: str, case_id) -> str:
+    case = session.get(NationalCase, (province, case_id))
+    return case.household_region if case is not None else ""
+
+
+def _deaths(session: Session, case: NationalCase) -> list[Bucket]:
+    year, month = china_month(case.death_at)
+    return [Bucket("deaths", case.province_slug, case.household_region, year, month, sex=case.sex,
+                   age_band=age_band(case.birth_date, case.death_at.astimezone(CHINA).date()),
+                   category=case.cause_category, place=case.death_place_type)]
+
+
+def _cremations(session: Session, cremation: NationalCremation) -> list[Bucket]:
+    year, month = china_month(cremation.started_at)
+    return [Bucket("cremations", cremation.province_slug,
+                   _region_of_case(session, cremation.province_slug, cremation.case_id), year, month)]
+
+
+def _certificates(session: Session, certificate: NationalCertificate) -> list[Bucket]:
+    region = _region_of_case(session, certificate.province_slug, certificate.case_id)
+    year, month = china_month(certificate.issued_at)
+    kind = "reissued" if certificate.replaces_id is not None else "issued"
+    found = [Bucket("certificates", certificate.province_slug, region, year, month, category=kind)]
+    if certificate.cancelled_at is not None:
+        year, month = china_month(certificate.cancelled_at)
+        found.append(Bucket("certificates", certificate.province_slug, region, year, month, category="cancelled"))
+    return found
+
+
+def _destinations(session: Session, destination: NationalAshesDestination) -> list[Bucket]:
+    year, month = china_month(destination.recorded_at)
+    return [Bucket("ashes_destinations", destination.province_slug,
+                   _region_of_case(session, destination.province_slug, destination.case_id), year, month,
+                   category=destination.destination)]
+
+
+BUCKETS_OF: dict[type[SQLModel], Callable[[Session, SQLModel], list[Bucket]]] = {
+    NationalCase: _deaths, NationalCremation: _cremations, NationalCertificate: _certificates,
+    NationalAshesDestination: _destinations,
+}
+
+
+def buckets(session: Session, record: SQLModel | None) -> list[Bucket]:
+    """The buckets a record counts in now (none for a record statistics do not count)."""
+    if record is None or type(record) not in BUCKETS_OF:
+        return []
+    return BUCKETS_OF[type(record)](session, record)
+
+
+def move(session: Session, before: Iterable[Bucket], after: Iterable[Bucket]) -> None:
+    """A record changed: its old buckets lose one, its new ones gain one (the same bucket: nothing to do)."""
+    deltas: dict[Bucket, int] = {}
+    for bucket in before:
+        deltas[bucket] = deltas.get(bucket, 0) - 1
+    for bucket in after:
+        deltas[bucket] = deltas.get(bucket, 0) + 1
+    for bucket, delta in deltas.items():
+        if delta:
+            _add(session, bucket, delta)
+
+
+def _add(session: Session, bucket: Bucket, delta: int) -> None:
+    """One upsert: concurrent batches of different provinces never lose each other's counts."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    values = {**bucket.__dict__, "count": delta}
+    statement = insert(NationalCount).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[c for c in values if c != "count"],
+        set_={"count": NationalCount.__table__.c.count + statement.excluded.count})
+    session.execute(statement)
+
+
+# --- reading -------------------------------------------------------------------------------------------------------
+
+LEVELS = {"province": 2, "prefecture": 4, "county": 6}
+DIMENSIONS = ("sex", "age_band", "category", "place", "month")
+
+
+def table(session: Session, *, metric: str, year: int, month: int | None = None, province: str | None = None,
+          level: str = "province", by: str | None = None) -> list[dict]:
+    """Counts of `metric` in `year` (or one month of it), per area at `level` (province, prefecture, county:
+    the region code cut to 2, 4 or 6 digits) and, with `by`, per value of one dimension."""
+    c = NationalCount.__table__.c
+    digits = LEVELS[level]
+    area = func.substr(c.region_code, 1, digits) if digits < 6 else c.region_code
+    group = [c.province_slug, area]
+    columns = [c.province_slug, area.label("area")]
+    if by is not None:
+        dimension = getattr(c, by)
+        columns.append((dimension.cast(String) if by == "month" else dimension).label("value"))
+        group.append(dimension)
+    else:
+        columns.append(literal("").label("value"))
+    query = sa_select(*columns, func.sum(c.count).cast(Integer).label("count")).where(
+        c.metric == metric, c.year == year)
+    if month is not None:
+        query = query.where(c.month == month)
+    if province is not None:
+        query = query.where(c.province_slug == province)
+    rows = session.execute(query.group_by(*group).having(func.sum(c.count) != 0).order_by(*group)).all()
+    return [{"province": r.province_slug, "area": r.area, "value": r.value, "count": r.count} for r in rows]
+
+
+def totals(session: Session, *, metric: str, year: int, month: int | None = None,
+           province: str | None = None, by: str | None = None) -> dict[str, int]:
+    """One number per value of `by` (or {"": total}) for the nation or one province."""
+    found: dict[str, int] = {}
+    for row in table(session, metric=metric, year=year, month=month, province=province, by=by):
+        found[str(row["value"])] = found.get(str(row["value"]), 0) + row["count"]
+    return found
+
+
+def rebuild(session: Session) -> int:
+    """Recount every counter from the national records (after a migration, or to check the running counts);
+    returns how many counters there are. Reads the records in a stream: memory grows with the buckets only."""
+    counts: dict[Bucket, int] = {}
+    for model in BUCKETS_OF:
+        for record in session.exec(select(model).execution_options(yield_per=5000)):
+            for bucket in buckets(session, record):
+                counts[bucket] = counts.get(bucket, 0) + 1
+    session.execute(NationalCount.__table__.delete())
+    rows = [{**bucket.__dict__, "count": count} for bucket, count in counts.items()]
+    for start in range(0, len(rows), 5000):
+        session.execute(NationalCount.__table__.insert(), rows[start:start + 5000])
+    return len(rows)
