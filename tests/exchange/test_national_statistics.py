@@ -137,3 +137,27 @@ def test_the_ministry_reads_indicators_and_tables_audited(ministry):
         assert_problem(refused, 422, "by", "dimension")
         registrar = {"Authorization": "Bearer " + ministry.state.ctx.issuer.mint("r", ["registrar"])}
         assert client.get("/api/v1/national/indicators", params={"year": 2026}, headers=registrar).status_code == 403
+
+
+def test_a_table_downloads_as_csv_and_xlsx_with_chinese_headings(ministry):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    _fleet(ministry)
+    operator = {"Authorization": "Bearer " + ministry.state.ctx.issuer.mint("op-1", ["ministry-operator"])}
+    asked = {"year": 2026, "level": "county", "province": "beijing"}
+    with TestClient(ministry) as client:
+        as_csv = client.get("/api/v1/national/statistics/deaths/export", headers=operator, params=asked)
+        as_xlsx = client.get("/api/v1/national/statistics/deaths/export", headers=operator,
+                             params={**asked, "format": "xlsx"})
+    assert as_csv.status_code == 200 and as_csv.content.startswith(b"\xef\xbb\xbf")
+    assert 'filename="deaths-2026-county.csv"' in as_csv.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert rows == [["省份", "地区代码", "地区名称", "分组", "数量"], ["beijing", "110105", "朝阳区", "", "3"],
+                    ["beijing", "110108", "海淀区", "", "1"]]
+    sheet = load_workbook(io.BytesIO(as_xlsx.content), read_only=True).active
+    assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
+        ["省份", "地区代码", "地区名称", "分组", "数量"], ["beijing", "110105", "朝阳区", None, 3],
+        ["beijing", "110108", "海淀区", None, 1]]  # an empty cell, as Excel reads it

@@ -2,13 +2,13 @@
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, FastAPI, Query, Response
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as Check
 
 from registry.deps import API_PREFIX, ContextDep, SessionDep, require
 from registry.errors import Invalid
-from registry.national import statistics
+from registry.national import exports, statistics
 from registry.national.models import PROVINCE_PATTERN
 from registry.national.service import audit_read
 from registry.security.permissions import Permission
@@ -105,6 +105,35 @@ def statistics_table(metric: Metric, query: Annotated[StatisticsQuery, Query()],
                 **query.model_dump(mode="json", exclude_none=True)}, len(rows))
     return StatisticsTable(metric=metric, year=query.year, month=query.month, level=query.level, by=query.by,
                            rows=[StatisticsRow(**row) for row in rows])
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class ExportQuery(StatisticsQuery):
+    format: ExportFormat = ExportFormat.csv
+
+
+EXPORT_TYPES = {ExportFormat.csv: "text/csv; charset=utf-8",
+                ExportFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@router.get("/statistics/{metric}/export", response_class=Response,
+            responses={200: {"content": {t: {} for t in EXPORT_TYPES.values()},
+                             "description": "the table as a file, Chinese headings"}})
+def export_statistics(metric: Metric, query: Annotated[ExportQuery, Query()], session: SessionDep,
+                      ctx: ContextDep, principal: NationalReader) -> Response:
+    """The same table as `/statistics/{metric}`, as a CSV or XLSX file to download; audited."""
+    format = query.format
+    table = statistics_table(metric, StatisticsQuery(**query.model_dump(exclude={"format"})), session, ctx,
+                             principal)
+    rows = [row.model_dump() for row in table.rows]
+    name = f"{metric.value}-{query.year}{f'-{query.month:02d}' if query.month else ''}-{query.level.value}"
+    body = exports.as_csv(rows) if format == ExportFormat.csv else exports.as_xlsx(rows, title=name)
+    return Response(body, media_type=EXPORT_TYPES[format],
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{format.value}"'})
 
 
 def _indicators(province: str, found: dict[str, dict[str, int]]) -> Indicators:
