@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # an unknown key id refetches the JWKS (key rotation), but not more often than this
     token_jwks_refetch_seconds: float = 10.0
     environment: str = "development"
+    # where citizens reach this tenant's portal (e.g. https://fsp.example.gov.cn/beijing), printed in certificates'
+    # QR codes; None: the address the request for the print page came in on
+    public_url: str | None = None
     max_body_bytes: int = 64 * 1024
     db_pool_size: int = 5
     # case declarations written together in one transaction at most (1: each alone)
