@@ -5,9 +5,14 @@ from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, sync_playwright
+from typer.testing import CliRunner
 
+from browsing import WIDTHS, chromium_path
 from factories import institution_payload
 from portal.pages import china_today
+from provisioning_cli.main import app as fsp_app
+from served import serving_locally
 
 # the day the fees below are read: fees take effect by the date in China
 TODAY = china_today()
@@ -161,3 +166,57 @@ def certified(site, site_client) -> Certified:
         return {"Authorization": f"Bearer {token}"}
 
     return certify(site_client, headers_for)
+
+
+# the browser tests: `fsp up beijing` and `fsp serve`'s app on loopback, driven by Debian's chromium
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    home: object  # the $FSP_HOME the tenant was provisioned in
+
+    def headers_for(self, role: str, institution_id: str | None = None) -> dict[str, str]:
+        """The Authorization header of `fsp token beijing --role <role>` (bound to an institution if given)."""
+        args = ["token", "beijing", "--role", role, "--home", str(self.home)]
+        if institution_id:
+            args += ["--institution", institution_id]
+        result = CliRunner().invoke(fsp_app, args)
+        assert result.exit_code == 0, result.output
+        return {"Authorization": f"Bearer {result.stdout.strip()}"}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory) -> Iterator[Served]:
+    """`fsp up beijing`, then `fsp serve`'s app on loopback with three institutions published by the admin."""
+    import httpx
+
+    home = tmp_path_factory.mktemp("fsp-home")
+    result = CliRunner().invoke(fsp_app, ["up", "beijing", "--home", str(home)])
+    assert result.exit_code == 0, result.output
+    with serving_locally(home) as url, httpx.Client(base_url=url, timeout=30) as client:
+        site = Served(url, home)
+        publish(client, site.headers_for("provincial-admin"), prefix="/beijing")
+        yield site
+
+
+@pytest.fixture(scope="module")
+def base_url(served) -> str:
+    return served.url
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()

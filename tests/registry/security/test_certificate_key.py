@@ -13,7 +13,7 @@ from registry.security.keys import (
 
 def test_sm2_signatures_verify_only_for_the_exact_data_and_key():
     private, public = crypto.new_sm2_key()
-    signature = crypto.sm2_sign(private, public, "FSPC1|110000".encode())
+    signature = crypto.sm2_sign(private, public, b"FSPC1|110000")
     assert crypto.sm2_verify(public, b"FSPC1|110000", signature)
     assert not crypto.sm2_verify(public, b"FSPC1|110001", signature)
     assert not crypto.sm2_verify(crypto.new_sm2_key()[1], b"FSPC1|110000", signature)
