@@ -84,7 +84,7 @@ async def verify_endpoint(request: Request) -> Response:
 
 def qr_svg(text: str) -> Markup:
     """The QR code of `text` as inline SVG (no image file, no other host), dark on light for any camera."""
-    return Markup(segno.make(text, error="m").svg_inline(scale=4, border=4, dark="#000", light="#fff"))
+    return Markup(segno.make(text, error="m").svg_inline(border=4, dark="#000", light="#fff", omitsize=True))
 
 
 def _china_date(value: str) -> date:

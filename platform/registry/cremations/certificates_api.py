@@ -34,8 +34,9 @@ class VerificationAnswer(BaseModel):
 
 
 def public_base(request: Request, ctx) -> str:
-    """Where the tenant's portal is reached: the configured public URL, else where this request came in."""
-    return ctx.settings.public_url or str(request.base_url)
+    """Where the tenant's portal is reached: the configured public URL, else where this request came in (with the
+    path the tenant's site is mounted at, e.g. /beijing under `fsp serve`)."""
+    return ctx.settings.public_url or f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}"
 
 
 @router.get("/certificates/{certificate_id}", response_model=CertificatePrintable)
