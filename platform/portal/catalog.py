@@ -113,6 +113,7 @@ TEXT: dict[str, str] = {
     "verify_forged": "无效（二维码可能被伪造或篡改）",
     "verify_forged_note": "该二维码的电子签名未通过验证，不是本平台签发的。请勿使用该证明，并向出具机构或民政部门反映。",
     "verify_signature_ok": "二维码电子签名验证通过（SM2）。",
+    "verify_limited_title": "暂停查验",
     "verify_limited": "查验错误次数过多，请稍后再试。",
     "verify_again": "查验其他证明",
     # the printed certificate

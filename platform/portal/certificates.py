@@ -26,7 +26,7 @@ OUTCOMES: dict[Outcome, tuple[str, str, int]] = {
     Outcome.reissued: ("verify_reissued", "verify_reissued_note", 200),
     Outcome.not_found: ("verify_not_found", "verify_not_found_note", 200),
     Outcome.forged: ("verify_forged", "verify_forged_note", 200),
-    Outcome.limited: ("verify_not_found", "verify_limited", 429),
+    Outcome.limited: ("verify_limited_title", "verify_limited", 429),
 }
 
 

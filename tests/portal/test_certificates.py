@@ -1,4 +1,5 @@
 """Verifying a cremation certificate on the portal, and the printable certificate: pages as a browser gets them."""
+from datetime import date
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -77,4 +78,13 @@ def test_the_print_page_shows_the_paper_certificate_and_its_qr(site, certified):
     for shown in (certified.certificate["number"], certified.certificate["check_code"], certified.case["deceased_name"],
                   certified.case["id_number"], "示范火化殡仪馆", "北京市殡葬服务平台", "<svg", "@media print"):
         assert shown in html, shown
-    assert age_at_death(__import__("datetime").date(1950, 6, 1), __import__("datetime").date(2026, 5, 31)) == 75
+    assert age_at_death(date(1950, 6, 1), date(2026, 5, 31)) == 75 and age_at_death(date(1950, 6, 1), date(2026, 6, 1)) == 76
+
+
+def test_too_many_wrong_checks_pause_the_form(site, site_client, certified):
+    site.state.ctx.certificate_attempts.max_failures = 2
+    for _ in range(2):
+        site_client.get(VERIFY, params={"number": "110000-2026-999999", "check_code": "WRONG234"}, headers=HTML)
+    paused = site_client.get(VERIFY, params={"number": certified.certificate["number"],
+                                             "check_code": certified.certificate["check_code"]}, headers=HTML)
+    assert paused.status_code == 429 and '<span class="verify-status">暂停查验</span>' in paused.text
