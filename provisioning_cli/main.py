@@ -5,6 +5,7 @@ import typer
 from provisioning_cli import (
     backfill_cmd,
     backup_cmd,
+    certificate_cmd,
     down_cmd,
     exchange_cmd,
     fleet_cmd,
@@ -41,6 +42,7 @@ app.add_typer(monitoring_cmd.app, name="monitoring")
 app.add_typer(fleet_cmd.app, name="fleet")
 app.add_typer(exchange_cmd.app, name="exchange")
 app.add_typer(sharing_cmd.app, name="sharing")
+app.add_typer(certificate_cmd.app, name="certificate")
 
 if __name__ == "__main__":
     app()

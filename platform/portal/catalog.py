@@ -3,6 +3,7 @@
 `TEXT` is what the templates read as `t.<key>`; the other tables name the registry's enum values and the
 portal's own refusals (by field and rule, like the registry's error shape).
 """
+from registry.cases.models import Sex
 from registry.institutions.models import InstitutionStatus, InstitutionType, PricingBasis, ServiceCategory
 
 LANG = "zh-CN"
@@ -14,6 +15,7 @@ TEXT: dict[str, str] = {
     "nav_label": "网站导航",
     "nav_home": "首页",
     "nav_directory": "殡葬服务机构",
+    "nav_verify": "火化证明查验",
     "footer_note": "本平台公开殡葬服务机构的基本信息和收费标准，供群众查询。",
     "footer_api": "数据接口说明",
     "all_provinces": "全国各省份平台",
@@ -32,6 +34,7 @@ TEXT: dict[str, str] = {
     "home_service_find": "查找附近的殡葬服务机构及其联系方式",
     "home_service_fees": "查看各项殡葬服务的收费标准和执行日期",
     "home_service_licence": "核对机构的许可证号和统一社会信用代码",
+    "home_service_verify": "查验火化证明是否有效",
     # the directory
     "directory_title": "殡葬服务机构",
     "directory_lead": "按名称或地址查找，也可以按地区和机构类型筛选。",
@@ -84,6 +87,51 @@ TEXT: dict[str, str] = {
     "yuan": "{amount} 元",
     "date": "{year}年{month}月{day}日",
     "back_to_directory": "返回机构列表",
+    # verifying a cremation certificate
+    "verify_title": "火化证明查验",
+    "verify_lead": "输入火化证明上的证明编号和查验码，或用手机扫描证明上的二维码，即可查验证明是否有效。"
+                   "查验结果只显示证明的状态，不显示逝者的任何信息。",
+    "verify_number_label": "证明编号",
+    "verify_number_hint": "印在火化证明右上方，例如：110000-2026-000042",
+    "verify_code_label": "查验码",
+    "verify_code_hint": "8 位字母和数字，印在证明编号下方，不区分大小写",
+    "verify_button": "查验",
+    "verify_result_heading": "查验结果",
+    "verify_status": "证明状态",
+    "verify_number": "证明编号",
+    "verify_issued_on": "签发日期",
+    "verify_institution": "出具机构",
+    "verify_cancelled_on": "作废日期",
+    "verify_valid": "有效",
+    "verify_valid_note": "该火化证明真实有效。",
+    "verify_cancelled": "已作废",
+    "verify_cancelled_note": "该火化证明已作废，不能再作为火化证明使用。如有疑问，请联系出具机构。",
+    "verify_reissued": "已补发",
+    "verify_reissued_note": "该火化证明已作废，出具机构已补发新的火化证明。请以新证明为准。",
+    "verify_not_found": "未查到",
+    "verify_not_found_note": "没有查到与该证明编号和查验码相符的火化证明。请核对后重新输入；编号或查验码有误时也会显示此结果。",
+    "verify_forged": "无效（二维码可能被伪造或篡改）",
+    "verify_forged_note": "该二维码的电子签名未通过验证，不是本平台签发的。请勿使用该证明，并向出具机构或民政部门反映。",
+    "verify_signature_ok": "二维码电子签名验证通过（SM2）。",
+    "verify_limited_title": "暂停查验",
+    "verify_limited": "查验错误次数过多，请稍后再试。",
+    "verify_again": "查验其他证明",
+    # the printed certificate
+    "print_title": "火化证明",
+    "print_number": "证明编号",
+    "print_deceased_name": "逝者姓名",
+    "print_sex": "性别",
+    "print_age": "年龄",
+    "print_age_value": "{age} 岁",
+    "print_id_number": "证件号码",
+    "print_cremated_on": "火化日期",
+    "print_institution": "火化机构",
+    "print_issued_on": "签发日期",
+    "print_check_code": "查验码",
+    "print_qr_label": "火化证明查验二维码",
+    "print_verify_note": "可扫描二维码，或在{platform}网站“火化证明查验”栏目输入证明编号和查验码，查验本证明是否有效。",
+    "print_button": "打印",
+    "print_none": "无",
     # errors
     "not_found_title": "找不到该页面",
     "not_found_lead": "您要找的页面不存在，可能地址有误，或该机构已不再公开。",
@@ -116,10 +164,21 @@ BASIS_NAMES: dict[PricingBasis, str] = {
     PricingBasis.market: "市场调节价",
 }
 
+SEX_NAMES: dict[Sex, str] = {
+    Sex.unknown: "未知的性别",
+    Sex.male: "男",
+    Sex.female: "女",
+    Sex.unspecified: "未说明的性别",
+}
+
 # the portal's own refusals of a form's input, by (field, rule)
 ERRORS: dict[tuple[str, str], str] = {
     ("type", "choice"): "请从列表中选择机构类型",
     ("region", "choice"): "请从列表中选择所在地区",
     ("q", "max_length"): "机构名称或地址不能超过 {max_length} 个字",
     ("page", "page_number"): "页码应为 1 到 {max_page} 之间的整数",
+    ("number", "missing"): "请输入证明编号",
+    ("number", "max_length"): "证明编号不能超过 {max_length} 个字符",
+    ("check_code", "missing"): "请输入查验码",
+    ("check_code", "max_length"): "查验码不能超过 {max_length} 个字符",
 }

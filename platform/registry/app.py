@@ -20,7 +20,9 @@ from registry.cases import declarations
 from registry.cases.api import router as cases_router
 from registry.config import Role, Settings
 from registry.context import TenantContext
+from registry.cremations import service as certificates
 from registry.cremations.api import router as cremations_router
+from registry.cremations.certificates_api import router as certificates_router
 from registry.deps import API_PREFIX
 from registry.disclosure.api import router as disclosure_router
 from registry.exchange import api as exchange_api
@@ -45,10 +47,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The registry of one tenant, with its own engine, keys, issuer and metrics."""
     settings = settings or Settings()
     access_log.redact_access_log_queries()
-    if settings.environment == "development":
-        ensure_keys(settings.keys_dir)  # production keys come from provisioning, never made on the fly
-    keys = load_keys(settings.keys_dir)
     engine = db.make_engine(settings)
+    if settings.environment == "development":  # production keys come from provisioning, never made on the fly
+        ensure_keys(settings.keys_dir, certificates_issued=lambda: certificates.any_issued(engine))
+    keys = load_keys(settings.keys_dir)
     journal = Journal.of(engine, keys_dir=settings.keys_dir, checkpoint_file=settings.audit_checkpoint_path)
     issuer, verifier = _token_checks(settings, keys.token_private_pem)
     ctx = TenantContext(
@@ -65,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                               max_batch=settings.group_commit_max,
                                               linger=settings.group_commit_linger_seconds)
     app.include_router(health_router)
-    for router in (institutions_router, cases_router, cremations_router, remains_router, audit_router,
+    for router in (institutions_router, cases_router, cremations_router, certificates_router, remains_router, audit_router,
                    outbox_router):
         app.include_router(router)
     app.include_router(disclosure_router)

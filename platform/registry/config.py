@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # the realm's public client the staff workbench signs people in as (authorization code with PKCE)
     workbench_client_id: str = "registry-portal"
     environment: str = "development"
+    # where citizens reach this tenant's portal (e.g. https://fsp.example.gov.cn/beijing), printed in certificates'
+    # QR codes; None: the address the request for the print page came in on
+    public_url: str | None = None
     max_body_bytes: int = 64 * 1024
     db_pool_size: int = 5
     # case declarations written together in one transaction at most (1: each alone)

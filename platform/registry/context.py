@@ -5,6 +5,7 @@ from sqlalchemy import Engine
 
 from registry.config import Settings
 from registry.journal import Journal
+from registry.limits import AttemptLimiter
 from registry.metrics import AppMetrics
 from registry.security import crypto
 from registry.security.auth import DevelopmentIssuer, TokenVerifier
@@ -24,6 +25,8 @@ class TenantContext:
     # only for tenants without Keycloak: mints development tokens
     issuer: DevelopmentIssuer | None = None
     migration_heads: set[str] = field(default_factory=set)
+    # wrong certificate checks per client (registry.cremations.verification)
+    certificate_attempts: AttemptLimiter = field(default_factory=AttemptLimiter)
 
     def encrypt(self, field_name: str, value: str) -> str:
         return crypto.sm4_gcm_encrypt(self.keys.field_key, value, context=field_name.encode())

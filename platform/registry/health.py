@@ -46,3 +46,11 @@ def jwks(ctx: ContextDep) -> dict:
         raise HTTPException(status_code=404, detail="this tenant's tokens come from its Keycloak realm; "
                                                     "its keys are at the realm's certs endpoint")
     return ctx.issuer.jwks
+
+
+@router.get("/.well-known/fsp-certificate-key")
+def certificate_key(ctx: ContextDep) -> dict:
+    """The public SM2 key that signs this tenant's certificate QR codes: anyone checks them with it, offline too."""
+    key = ctx.keys.certificate_key
+    return {"algorithm": "SM2-with-SM3", "public_key": key.public_hex, "key_id": key.key_id,
+            "tenant_code": ctx.settings.tenant_code, "tenant_slug": ctx.settings.tenant_slug}

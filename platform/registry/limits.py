@@ -1,5 +1,7 @@
-"""Refuse oversized bodies before they are read into memory."""
+"""Refuse oversized bodies before they are read into memory, and public guesses past a limit."""
 import json
+import threading
+import time
 
 # the audit entry's action column holds 200 characters; a path may be as long as the server accepts
 _MAX_AUDITED_PATH = 150
@@ -62,3 +64,39 @@ class BodySizeLimit:
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
         await send({"type": "http.response.body", "body": payload})
+
+
+class AttemptLimiter:
+    """Failed attempts per client in a sliding window (in this process): past `max_failures`, refuse.
+
+    For public checks such as certificate verification: a wrong guess costs an attempt, a right answer nothing.
+    Bounded memory: at most `max_clients` clients are tracked, the longest quiet forgotten first."""
+
+    def __init__(self, *, max_failures: int = 20, window_seconds: float = 600.0, max_clients: int = 10_000):
+        self.max_failures, self.window, self.max_clients = max_failures, window_seconds, max_clients
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str, now: float) -> list[float]:
+        times = [at for at in self._failures.get(client, []) if now - at < self.window]
+        if times:
+            self._failures[client] = times
+        else:
+            self._failures.pop(client, None)
+        return times
+
+    def blocked(self, client: str) -> bool:
+        with self._lock:
+            return len(self._recent(client, time.monotonic())) >= self.max_failures
+
+    def failed(self, client: str) -> bool:
+        """Count a failure; True when it is the one that reaches the limit (audited once per window)."""
+        now = time.monotonic()
+        with self._lock:
+            times = self._recent(client, now)
+            times.append(now)
+            self._failures.pop(client, None)
+            self._failures[client] = times  # last in order: the longest quiet client is first
+            if len(self._failures) > self.max_clients:
+                del self._failures[next(iter(self._failures))]
+            return len(times) == self.max_failures

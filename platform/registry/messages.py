@@ -17,7 +17,8 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "address": ("地址", "address"), "after": ("起始序号", "after"), "archive_ref": ("档案号", "archive number"),
     "arrived_at": ("到达时间", "arrival time"), "authorization": ("身份凭证", "credentials"),
     "birth_date": ("出生日期", "date of birth"), "body": ("请求内容", "request body"),
-    "cabinet_no": ("冷藏柜号", "cabinet number"), "case_id": ("业务编号", "case"), "category": ("类别", "category"),
+    "cabinet_no": ("冷藏柜号", "cabinet number"), "certificate_id": ("火化证明", "certificate"),
+    "check_code": ("查验码", "check code"), "case_id": ("业务编号", "case"), "category": ("类别", "category"),
     "cause_category": ("死亡原因类别", "cause of death"), "changes": ("更正内容", "changes"),
     "contact_name": ("联系人", "contact name"), "contact_phone": ("联系电话", "contact phone"),
     "credit_code": ("统一社会信用代码", "unified social credit code"), "death_at": ("死亡时间", "time of death"),
@@ -33,7 +34,7 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "informant": ("经办人", "informant"), "institution_id": ("殡葬服务机构", "institution"),
     "interred_at": ("安葬时间", "interment time"), "kind": ("去向类型", "kind"),
     "licence_no": ("许可证号", "licence number"), "limit": ("每页条数", "limit"), "name": ("名称", "name"),
-    "note": ("备注", "note"), "offset": ("跳过条数", "offset"), "on": ("日期", "date"),
+    "note": ("备注", "note"), "number": ("证明编号", "number"), "offset": ("跳过条数", "offset"), "on": ("日期", "date"),
     "operator_name": ("操作人员", "operator"), "path": ("地址", "path"), "phone": ("电话", "phone"),
     "plot_or_niche": ("墓位或格位", "plot or niche"), "price_fen": ("价格（分）", "price (fen)"),
     "pricing_basis": ("定价方式", "pricing basis"), "reason": ("原因", "reason"), "records": ("记录", "records"),
@@ -130,6 +131,7 @@ RULES: dict[str, tuple[str, str | None]] = {
     "cremation_required": ("该业务还没有火化记录。", None),
     "one_valid_certificate": ("该业务已有有效的火化证明；如需重新出具，请办理补发。", None),
     "valid_certificate_required": ("该业务没有有效的火化证明。", None),
+    "too_many_attempts": ("查验错误次数过多，请稍后再试。", "Too many wrong checks; try again later."),
     "institution_type": ("此项业务需要另一类型的殡葬服务机构。", None),
     # who may do what
     "institution_active": ("该殡葬服务机构已暂停或注销，不能办理此项业务。", None),
@@ -165,6 +167,7 @@ TITLES: dict[int, tuple[str, str]] = {
     400: ("请求有误", "bad request"), 401: ("未登录或凭证无效", "unauthorized"), 403: ("无权操作", "forbidden"),
     404: ("未找到", "not found"), 405: ("请求方法不允许", "method not allowed"), 409: ("冲突", "conflict"),
     413: ("请求内容过大", "request body too large"), 422: ("输入有误", "invalid input"),
+    429: ("请求过于频繁", "too many requests"),
     500: ("服务器内部错误", "internal error"),
 }
 

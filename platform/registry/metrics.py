@@ -162,6 +162,11 @@ class AppMetrics:
                                            registry=self.registry)
         self.certificates_cancelled = Counter("fsp_certificates_cancelled_total", "Cremation certificates cancelled",
                                               registry=self.registry)
+        self.certificate_verifications = Counter(
+            "fsp_certificate_verifications_total",
+            "Public checks of cremation certificates, by outcome (not_found: unknown number or wrong check code; "
+            "forged: a QR signature that is not the tenant's; limited: refused after too many wrong guesses)",
+            ["outcome"], registry=self.registry)
         info = Gauge("fsp_build_info", "Build and tenant", ["version", "tenant"], registry=self.registry)
         info.labels(version=version, tenant=settings.tenant_slug).set(1)
         tenant = Gauge("fsp_tenant_info", "The tenant this app serves", ["tenant", "code", "role"],

@@ -2,9 +2,20 @@
 import pytest
 
 from infra.ensure.keys import EXCHANGE_PRIVATE_KEY, EXCHANGE_PUBLIC_KEY, ensure_tenant_keys, exchange_public_key
-from registry.security.keys import AUDIT_KEY, AUDIT_KEY_ID, FIELD_KEY, INDEX_KEY, TOKEN_KEY, KeyMaterialError, load_keys
+from registry.security.keys import (
+    AUDIT_KEY,
+    AUDIT_KEY_ID,
+    CERTIFICATE_KEY,
+    CERTIFICATE_PUBLIC_KEY,
+    FIELD_KEY,
+    INDEX_KEY,
+    TOKEN_KEY,
+    KeyMaterialError,
+    load_keys,
+)
 
-ALL_KEYS = {FIELD_KEY, INDEX_KEY, TOKEN_KEY, AUDIT_KEY, AUDIT_KEY_ID, EXCHANGE_PRIVATE_KEY, EXCHANGE_PUBLIC_KEY}
+ALL_KEYS = {FIELD_KEY, INDEX_KEY, TOKEN_KEY, AUDIT_KEY, AUDIT_KEY_ID, EXCHANGE_PRIVATE_KEY, EXCHANGE_PUBLIC_KEY,
+            CERTIFICATE_KEY, CERTIFICATE_PUBLIC_KEY}
 
 
 def _contents(keys_dir):

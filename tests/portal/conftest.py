@@ -5,9 +5,14 @@ from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, sync_playwright
+from typer.testing import CliRunner
 
+from browsing import WIDTHS, chromium_path
 from factories import institution_payload
 from portal.pages import china_today
+from provisioning_cli.main import app as fsp_app
+from served import serving_locally
 
 # the day the fees below are read: fees take effect by the date in China
 TODAY = china_today()
@@ -107,3 +112,111 @@ def add_institutions(site_client, admin) -> Callable[[int], None]:
                                     json=institution_payload(name=f"示范殡仪服务站{n:02d}", type="service_station"))
             assert made.status_code == 201, made.text
     return add
+
+
+@dataclass(frozen=True)
+class Certified:
+    """A cremated case with its certificate, as staff read them: what the print page is given."""
+    case: dict
+    certificate: dict  # GET /api/v1/certificates/{id}: number, check code, institution, signed QR text
+    registrar: dict[str, str]
+
+
+def certify(client, headers_for: Callable[..., dict[str, str]], *, prefix: str = "",
+            name: str = "张三丰") -> Certified:
+    """Through the registry API: a funeral home, a case of `name` declared, registered and cremated there, and its
+    certificate issued. `headers_for(role, institution_id=None)` gives a token's Authorization header."""
+    from datetime import UTC, datetime
+
+    from factories import case_payload
+
+    def ok(response, *codes):
+        assert response.status_code in (codes or (200, 201)), response.text
+        return response.json()
+
+    api = f"{prefix}/api/v1"
+    home = ok(client.post(f"{api}/institutions", headers=headers_for("provincial-admin"),
+                          json=institution_payload(name="示范火化殡仪馆", type="funeral_home")))
+    registrar = headers_for("registrar", institution_id=home["id"])
+    case = ok(client.post(f"{api}/cases", headers=registrar, json=case_payload(home["id"], deceased_name=name)))
+    ok(client.post(f"{api}/cases/{case['id']}/register", headers=headers_for("reviewer")))
+    started = datetime.now(UTC) - timedelta(hours=3)
+    ok(client.post(f"{api}/cases/{case['id']}/cremation", headers=registrar, json={
+        "institution_id": home["id"], "started_at": started.isoformat(),
+        "ended_at": (started + timedelta(hours=1)).isoformat(), "furnace_no": "F-01", "operator_name": "李师傅"}))
+    issued = ok(client.post(f"{api}/cases/{case['id']}/certificates", headers=registrar))
+    certificate = ok(client.get(f"{api}/certificates/{issued['id']}", headers=registrar))
+    case = ok(client.get(f"{api}/cases/{case['id']}", headers=registrar))
+    return Certified(case=case, certificate=certificate, registrar=registrar)
+
+
+@pytest.fixture(scope="session")
+def certifier() -> Callable[..., Certified]:
+    """`certifier(client, headers_for, prefix="/beijing")`: a certified case through any HTTP client."""
+    return certify
+
+
+@pytest.fixture
+def certified(site, site_client) -> Certified:
+    def headers_for(role: str, institution_id: str | None = None) -> dict[str, str]:
+        import uuid
+
+        token = site.state.ctx.issuer.mint(f"{role}-1", [role],
+                                           institution_id=uuid.UUID(institution_id) if institution_id else None)
+        return {"Authorization": f"Bearer {token}"}
+
+    return certify(site_client, headers_for)
+
+
+# the browser tests: `fsp up beijing` and `fsp serve`'s app on loopback, driven by Debian's chromium
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    home: object  # the $FSP_HOME the tenant was provisioned in
+
+    def headers_for(self, role: str, institution_id: str | None = None) -> dict[str, str]:
+        """The Authorization header of `fsp token beijing --role <role>` (bound to an institution if given)."""
+        args = ["token", "beijing", "--role", role, "--home", str(self.home)]
+        if institution_id:
+            args += ["--institution", institution_id]
+        result = CliRunner().invoke(fsp_app, args)
+        assert result.exit_code == 0, result.output
+        return {"Authorization": f"Bearer {result.stdout.strip()}"}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory) -> Iterator[Served]:
+    """`fsp up beijing`, then `fsp serve`'s app on loopback with three institutions published by the admin."""
+    import httpx
+
+    home = tmp_path_factory.mktemp("fsp-home")
+    result = CliRunner().invoke(fsp_app, ["up", "beijing", "--home", str(home)])
+    assert result.exit_code == 0, result.output
+    with serving_locally(home) as url, httpx.Client(base_url=url, timeout=30) as client:
+        site = Served(url, home)
+        publish(client, site.headers_for("provincial-admin"), prefix="/beijing")
+        yield site
+
+
+@pytest.fixture(scope="module")
+def base_url(served) -> str:
+    return served.url
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()

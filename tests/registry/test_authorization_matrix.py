@@ -53,6 +53,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/readyz"): Operation(None, "none"),
     ("GET", "/metrics"): Operation(None, "none"),
     ("GET", "/.well-known/jwks.json"): Operation(None, "none"),
+    ("GET", "/.well-known/fsp-certificate-key"): Operation(None, "none"),
+    ("POST", "/api/v1/certificate-verifications"): Operation(None, "none"),
+    ("GET", "/api/v1/certificates/{certificate_id}"): Operation(P.cases_read, "certified"),
     ("GET", "/api/v1/openapi.json"): Operation(None, "none"),
     ("GET", "/api/v1/docs"): Operation(None, "none"),
     ("GET", "/docs/oauth2-redirect"): Operation(None, "none"),
@@ -101,7 +104,7 @@ LISTED_NOTHING = "200, listing nothing"
 # what an institution-bound role gets on another institution's target: a case is hidden like one that does not
 # exist; declaring for another institution is refused; the listing of another institution's cases is empty
 OTHER_INSTITUTION: dict[tuple[str, str], int | str] = {
-    **{key: 404 for key in OPERATIONS if "{case_id}" in key[1]},
+    **{key: 404 for key in OPERATIONS if "{case_id}" in key[1] or "{certificate_id}" in key[1]},
     ("POST", "/api/v1/cases"): 403,
     ("GET", "/api/v1/cases"): LISTED_NOTHING,
     ("POST", "/api/v1/cases/search"): LISTED_NOTHING,
@@ -152,6 +155,13 @@ class World:
         self.registrars = {name: self.headers(Role.registrar, institution["id"])
                            for name, institution in self.institutions.items()}
         self._prepared: dict[tuple, tuple[str, dict | None]] = {}
+        self._certificate: dict | None = None
+
+    def certificate_check(self) -> dict:
+        """A real certificate's number and check code: wrong guesses from one client would soon be limited."""
+        if self._certificate is None:
+            self._certificate = self.case("own", "certified")["certificate"]
+        return {"number": self._certificate["number"], "check_code": self._certificate["check_code"]}
 
     def headers(self, role: Role | None, institution_id: str | None = None, issuer: DevelopmentIssuer | None = None,
                 ) -> dict[str, str]:
@@ -179,7 +189,8 @@ class World:
             elif step == "cremate":
                 self._created(f"{path}/cremation", cremation(institution), registrar)
             elif step == "certify":
-                self._created(f"{path}/certificates", None, registrar)
+                certificate = self._created(f"{path}/certificates", None, registrar)
+                case.update(certificate_id=certificate["id"], certificate=certificate)
             elif step == "close":
                 self._created(f"{path}/close", None, registrar)
             elif step == "hand_over":
@@ -209,7 +220,7 @@ class World:
                                               BODIES[SERVICE_ITEMS](self, institution), self.admin)["id"]
         elif target not in ("none", "institution"):
             case = self.case(name, target)
-            params.update(case_id=case["id"], storage_id=case.get("storage_id"))
+            params.update(case_id=case["id"], storage_id=case.get("storage_id"), certificate_id=case.get("certificate_id"))
         path = template.format(**params)
         if key == ("GET", "/api/v1/cases"):
             path += f"?institution_id={institution['id']}"
@@ -254,6 +265,7 @@ BODIES: dict[tuple[str, str], Callable[[World, dict], dict]] = {
                                                                  "reason": "核对死亡医学证明"},
     ("POST", f"{CASE}/cremation"): lambda world, institution: cremation(institution),
     ("POST", f"{CASE}/certificates/reissue"): lambda world, institution: {"reason": "家属遗失原件"},
+    ("POST", "/api/v1/certificate-verifications"): lambda world, institution: world.certificate_check(),
     ("POST", f"{CASE}/certificates/cancel"): lambda world, institution: {"reason": "登记错误"},
     ("POST", f"{CASE}/transports"): lambda world, institution: {
         "institution_id": institution["id"], "from_address": "北京协和医院", "to_address": "本馆",

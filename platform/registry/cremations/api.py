@@ -5,9 +5,9 @@ from fastapi import APIRouter, status
 
 from registry.cremations import service
 from registry.cremations.models import (
-    CertificatePublic,
     CertificateReason,
     CertificatesPublic,
+    CertificateStaffView,
     CremationCreate,
     CremationPublic,
 )
@@ -33,29 +33,29 @@ def get_cremation(case_id: uuid.UUID, session: SessionDep, principal: CasesReade
 def list_certificates(case_id: uuid.UUID, session: SessionDep, principal: CasesReader) -> CertificatesPublic:
     """Every certificate of the case, newest first."""
     rows = service.list_certificates(session, principal=principal, case_id=case_id)
-    return CertificatesPublic(data=[CertificatePublic.model_validate(c) for c in rows], count=len(rows))
+    return CertificatesPublic(data=[CertificateStaffView.model_validate(c) for c in rows], count=len(rows))
 
 
-@router.post("/{case_id}/certificates", response_model=CertificatePublic, status_code=status.HTTP_201_CREATED)
+@router.post("/{case_id}/certificates", response_model=CertificateStaffView, status_code=status.HTTP_201_CREATED)
 def issue_certificate(case_id: uuid.UUID, session: SessionDep, ctx: ContextDep,
-                      principal: CremationsWriter) -> CertificatePublic:
+                      principal: CremationsWriter) -> CertificateStaffView:
     """Issue the cremation certificate; 409 while a valid one exists."""
-    return CertificatePublic.model_validate(
+    return CertificateStaffView.model_validate(
         service.issue_certificate(session, ctx=ctx, principal=principal, case_id=case_id))
 
 
-@router.post("/{case_id}/certificates/reissue", response_model=CertificatePublic,
+@router.post("/{case_id}/certificates/reissue", response_model=CertificateStaffView,
              status_code=status.HTTP_201_CREATED)
 def reissue_certificate(case_id: uuid.UUID, body: CertificateReason, session: SessionDep, ctx: ContextDep,
-                        principal: CremationsWriter) -> CertificatePublic:
+                        principal: CremationsWriter) -> CertificateStaffView:
     """Cancel the valid certificate and issue a successor under a new number."""
-    return CertificatePublic.model_validate(
+    return CertificateStaffView.model_validate(
         service.reissue_certificate(session, ctx=ctx, principal=principal, case_id=case_id, reason=body.reason))
 
 
-@router.post("/{case_id}/certificates/cancel", response_model=CertificatePublic)
+@router.post("/{case_id}/certificates/cancel", response_model=CertificateStaffView)
 def cancel_certificate(case_id: uuid.UUID, body: CertificateReason, session: SessionDep, ctx: ContextDep,
-                       principal: CremationsWriter) -> CertificatePublic:
+                       principal: CremationsWriter) -> CertificateStaffView:
     """Cancel the valid certificate; the answer is the cancelled certificate."""
-    return CertificatePublic.model_validate(
+    return CertificateStaffView.model_validate(
         service.cancel_certificate(session, ctx=ctx, principal=principal, case_id=case_id, reason=body.reason))

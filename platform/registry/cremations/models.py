@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic import Field as Check
 from sqlmodel import Field, SQLModel
 
+from registry.cremations.qr import new_check_code
 from registry.db_types import ChinaTime, UTCDateTime, new_id, utcnow
 from registry.validators import EventTime, Name, rule_error, text
 
@@ -86,6 +87,9 @@ class Certificate(SQLModel, table=True):
     cancelled_at: ChinaTime | None = Field(default=None, sa_type=UTCDateTime)
     cancel_reason: str | None = Field(default=None, max_length=500)
     replaces_id: uuid.UUID | None = Field(default=None, foreign_key="cremation_certificates.id")
+    # 查验码: kept as issued, not hashed, because staff reprint it on the certificate and the workbench shows it;
+    # it guards only the certificate's status (no personal data) and lives beside the case data it would reveal
+    check_code: str = Field(default_factory=new_check_code, max_length=16)
 
 
 class CertificatePublic(BaseModel):
@@ -102,6 +106,19 @@ class CertificatePublic(BaseModel):
     replaces_id: uuid.UUID | None
 
 
+class CertificateStaffView(CertificatePublic):
+    """What staff who may read the case see: with the check code printed on the paper. Events sent to the
+    ministry carry CertificatePublic, without it."""
+    check_code: str
+
+
+class CertificatePrintable(CertificateStaffView):
+    """A certificate as its print page needs it: the institution that cremated, and the signed QR text."""
+    institution_name: str
+    cremated_at: ChinaTime
+    qr_text: str
+
+
 class CertificatesPublic(BaseModel):
-    data: list[CertificatePublic]
+    data: list[CertificateStaffView]
     count: int

@@ -3,6 +3,8 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from registry import sequences
@@ -84,6 +86,27 @@ def list_certificates(session: Session, *, principal: Principal, case_id: uuid.U
     access.get_visible_case(session, principal=principal, case_id=case_id)
     return list(session.exec(select(Certificate).where(Certificate.case_id == case_id)
                              .order_by(col(Certificate.issued_at).desc(), col(Certificate.number).desc())))
+
+
+def get_certificate(session: Session, *, principal: Principal, certificate_id: uuid.UUID) -> Certificate:
+    """A certificate of a case this principal may read, or NotFound (whether it exists elsewhere or not)."""
+    certificate = session.get(Certificate, certificate_id)
+    if certificate is None:
+        raise NotFound("certificate_id", f"certificate {certificate_id} does not exist")
+    try:
+        access.get_visible_case(session, principal=principal, case_id=certificate.case_id)
+    except NotFound:
+        raise NotFound("certificate_id", f"certificate {certificate_id} does not exist") from None
+    return certificate
+
+
+def any_issued(engine: Engine) -> bool:
+    """Whether this tenant's database holds any certificate (False before its tables exist)."""
+    try:
+        with Session(engine) as session:
+            return session.exec(select(Certificate.id).limit(1)).first() is not None
+    except DBAPIError:  # no such table yet: nothing was issued
+        return False
 
 
 def _valid_certificate(session: Session, case_id: uuid.UUID) -> Certificate | None:

@@ -2,16 +2,20 @@
 
 SM4-GCM for personal data at rest, HMAC-SM3 for blind indexes and for sealing the audit chain, SM3 for the audit
 chain's links (GB/T 32907, GB/T 32905), RSA key pairs for the development token issuer, Ed25519 for signing
-exchange batches.
+exchange batches, SM2 with SM3 (GB/T 32918) for the QR codes printed on cremation certificates.
 """
 import base64
+import binascii
 import hmac as std_hmac
 import os
+import re
+import secrets
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from gmssl import sm2
 
 SM4_KEY_BYTES = 16
 INDEX_KEY_BYTES = 32
@@ -125,3 +129,53 @@ def ed25519_verify(public_pem: bytes, data: bytes, signature_b64: str) -> bool:
     except InvalidSignature:
         return False
     return True
+
+
+# SM2 (GB/T 32918) on the curve gmssl ships; keys and signatures as hex: private d (64), public 04||x||y (130),
+# signature r||s (64 bytes, sent base64url)
+_SM2_N = int(sm2.default_ecc_table["n"], 16)
+_SM2_PUBLIC = re.compile(r"^04[0-9a-f]{128}$")
+
+
+def _sm2(private_hex: str | None, public_hex: str) -> sm2.CryptSM2:
+    crypt = sm2.CryptSM2(private_key=private_hex, public_key=public_hex[2:])
+    crypt.public_key = public_hex[2:]  # gmssl's constructor lstrip("04")s keys whose x starts with 0 or 4
+    return crypt
+
+
+def new_sm2_key() -> tuple[str, str]:
+    """A new SM2 key pair: (private key hex, public key hex `04||x||y`)."""
+    private = secrets.randbelow(_SM2_N - 2) + 1
+    point = sm2.CryptSM2(private_key=None, public_key="")._kg(private, sm2.default_ecc_table["g"])
+    return f"{private:064x}", "04" + point
+
+
+def sm2_public_key_valid(public_hex: str) -> bool:
+    return bool(_SM2_PUBLIC.match(public_hex))
+
+
+def sm2_sign(private_hex: str, public_hex: str, data: bytes) -> str:
+    """Base64url SM2 signature (SM3 digest with the public key's Z value) of `data`.
+
+    The nonce comes from `secrets`: gmssl's own draws from `random`, and a guessable nonce gives the key away."""
+    crypt = _sm2(private_hex, public_hex)
+    digest = binascii.a2b_hex(crypt._sm3_z(data))
+    while True:
+        signature = crypt.sign(digest, f"{secrets.randbelow(_SM2_N - 1) + 1:064x}")
+        if signature is not None:  # r or s came out 0 for this nonce: draw another
+            return base64.urlsafe_b64encode(bytes.fromhex(signature)).decode().rstrip("=")
+
+
+def sm2_verify(public_hex: str, data: bytes, signature_b64: str) -> bool:
+    """True only when `signature_b64` is a valid SM2 signature of exactly `data` under the public key."""
+    if not sm2_public_key_valid(public_hex) or not re.fullmatch(r"[A-Za-z0-9_-]{86}", signature_b64 or ""):
+        return False
+    raw = base64.urlsafe_b64decode(signature_b64 + "==")
+    r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
+    if not (0 < r < _SM2_N and 0 < s < _SM2_N):  # gmssl does not check the range itself
+        return False
+    crypt = _sm2(None, public_hex)
+    try:
+        return bool(crypt.verify(raw.hex(), binascii.a2b_hex(crypt._sm3_z(data))))
+    except (ValueError, TypeError, ZeroDivisionError):  # a point off the curve
+        return False

@@ -1,5 +1,6 @@
 """A tenant's key material on disk: created once, mode 0600, never logged."""
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,10 @@ PERSON_MATCH_KEY = "person-match-hmac-sm3.key"
 AUDIT_KEY = "audit-hmac-sm3.key"
 # the audit key's public id, written with it: a missing key whose id remains was lost, not never made
 AUDIT_KEY_ID = "audit-hmac-sm3.key.id"
+# signs the QR codes printed on cremation certificates (SM2); the public half stays beside it and is published:
+# a missing private key whose public half remains was lost, not never made
+CERTIFICATE_KEY = "certificate-sm2.key"
+CERTIFICATE_PUBLIC_KEY = "certificate-sm2.pub"
 
 
 class KeyMaterialError(Exception):
@@ -27,8 +32,20 @@ class TenantKeys:
     index_key: bytes = field(repr=False)
     token_private_pem: bytes = field(repr=False)
     audit_key: bytes = field(repr=False)
+    certificate_key: "CertificateKey" = field(repr=False)
     # provinces only (see PERSON_MATCH_KEY); None where provisioning gave none
     person_match_key: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class CertificateKey:
+    """The tenant's SM2 key pair for certificates; `key_id` names the public key on every QR it signs."""
+    private_hex: str = field(repr=False)
+    public_hex: str
+
+    @property
+    def key_id(self) -> str:
+        return crypto.key_id(bytes.fromhex(self.public_hex))
 
 
 def _write_secret(path: Path, data: bytes) -> None:
@@ -38,11 +55,15 @@ def _write_secret(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
-def ensure_keys(keys_dir: Path) -> dict[str, str]:
-    """Create any missing key file; report each as created or unchanged (idempotent)."""
+def ensure_keys(keys_dir: Path, *, certificates_issued: Callable[[], bool] = lambda: False) -> dict[str, str]:
+    """Create any missing key file; report each as created or unchanged (idempotent).
+
+    `certificates_issued` tells whether the tenant's database already holds certificates: then a missing
+    certificate key is an error, since a new one would fail every QR code already printed."""
     keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     makers = {FIELD_KEY: crypto.new_sm4_key, INDEX_KEY: crypto.new_index_key, TOKEN_KEY: crypto.new_rsa_private_pem}
-    outcomes = {AUDIT_KEY: _ensure_audit_key(keys_dir)}
+    outcomes = {AUDIT_KEY: _ensure_audit_key(keys_dir),
+                CERTIFICATE_KEY: _ensure_certificate_key(keys_dir, certificates_issued)}
     for name, make in makers.items():
         path = keys_dir / name
         if path.exists():
@@ -71,6 +92,35 @@ def _ensure_audit_key(keys_dir: Path) -> str:
     return "created"
 
 
+def _ensure_certificate_key(keys_dir: Path, certificates_issued: Callable[[], bool]) -> str:
+    """The certificate key is never made anew once it signed: printed QR codes would no longer verify."""
+    private, public = keys_dir / CERTIFICATE_KEY, keys_dir / CERTIFICATE_PUBLIC_KEY
+    if private.exists() and public.exists():
+        return "unchanged"
+    if public.exists() or private.exists() or certificates_issued():
+        raise KeyMaterialError(f"the certificate signing key {private} (or its public half) is missing but this "
+                               f"tenant has issued certificates: restore both files from the key backup; a new key "
+                               f"would make the QR code of every printed certificate fail verification")
+    private_hex, public_hex = crypto.new_sm2_key()
+    _write_secret(private, private_hex.encode())
+    _write_secret(public, public_hex.encode())
+    return "created"
+
+
+def load_certificate_key(keys_dir: Path) -> CertificateKey:
+    """The SM2 pair that signs certificates' QR codes; missing or mismatched halves are an error."""
+    key = CertificateKey(_read(keys_dir, CERTIFICATE_KEY).decode().strip(),
+                         _read(keys_dir, CERTIFICATE_PUBLIC_KEY).decode().strip())
+    try:
+        pair = crypto.sm2_public_key_valid(key.public_hex) and crypto.sm2_verify(
+            key.public_hex, b"fsp", crypto.sm2_sign(key.private_hex, key.public_hex, b"fsp"))
+    except ValueError:  # not hex
+        pair = False
+    if not pair:
+        raise KeyMaterialError(f"{keys_dir / CERTIFICATE_KEY} and {CERTIFICATE_PUBLIC_KEY} are not one SM2 key pair")
+    return key
+
+
 def load_keys(keys_dir: Path) -> TenantKeys:
     """Read the tenant's keys; a missing or malformed file is a clear error, never a silent new key."""
     token_pem = _read(keys_dir, TOKEN_KEY)
@@ -81,7 +131,8 @@ def load_keys(keys_dir: Path) -> TenantKeys:
             person_match_key is not None and len(person_match_key) != crypto.INDEX_KEY_BYTES):
         raise KeyMaterialError(f"key files in {keys_dir} have the wrong length")
     return TenantKeys(field_key=field_key, index_key=index_key, token_private_pem=token_pem,
-                      audit_key=load_audit_key(keys_dir), person_match_key=person_match_key)
+                      audit_key=load_audit_key(keys_dir), certificate_key=load_certificate_key(keys_dir),
+                      person_match_key=person_match_key)
 
 
 def load_audit_key(keys_dir: Path) -> bytes:
