@@ -14,6 +14,7 @@ from registry.national.models import (
     PersonMatch,
 )
 from registry.outbox.models import OutboxEvent
+from registry.publications.models import Publication
 from registry.remains.models import AshesDestination, Handover, Interment, Storage, Transport
 from registry.sequences import TenantSequences
 from registry.sharing.models import SharingCursor
@@ -21,4 +22,4 @@ from registry.sharing.models import SharingCursor
 __all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor",
            "Handover", "Institution", "InstitutionDisclosure", "Interment", "NationalAshesDestination", "NationalCase",
            "NationalCertificate", "NationalCremation", "NationalEvent", "NationalInterment", "OutboxEvent",
-           "PersonMatch", "ServiceItem", "SharingCursor", "Storage", "TenantSequences", "Transport"]
+           "PersonMatch", "Publication", "ServiceItem", "SharingCursor", "Storage", "TenantSequences", "Transport"]
