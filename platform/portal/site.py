@@ -4,7 +4,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from portal import pages
+from portal import pages, policies
 from portal.cache import ForgetPagesOnWrite, PageCache
 from portal.fallback import NotFoundPage
 from portal.render import province_name
@@ -29,6 +29,9 @@ def create_site(settings: Settings | None = None, *, name: str | None = None,
         Route("/", pages.cached(pages.home), methods=["GET"]),
         Route("/institutions", pages.cached(pages.directory), methods=["GET"]),
         Route("/institutions/{institution_id}", pages.cached(pages.institution), methods=["GET"]),
+        # policies, guides and notices (政务公开)
+        Route("/policies", pages.cached(policies.policies), methods=["GET"]),
+        Route("/policies/{publication_id}", pages.cached(policies.policy), methods=["GET"]),
         Mount("/static", static_files()),
         # /api/v1, /healthz, /readyz, /metrics, /.well-known/... as before; its writes make the pages go stale
         # a browser at a path neither has gets the portal's 404 page; an API client, the registry's JSON
