@@ -1,14 +1,22 @@
 """A province's portal with a few institutions, their fees, and its policies, guides and notices, published through
 its own registry API."""
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
+import httpx
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, sync_playwright
+from typer.testing import CliRunner
 
 from factories import institution_payload
 from portal.pages import china_today
+from provisioning_cli.main import app as fsp_app
 
 # the day the fees below are read: fees take effect by the date in China
 TODAY = china_today()
@@ -122,12 +130,6 @@ def publish(client: TestClient, headers: dict[str, str], *, prefix: str = "") ->
     return Published(ids, publish_documents(client, headers, prefix=prefix))
 
 
-@pytest.fixture(scope="session")
-def publisher() -> Callable[..., Published]:
-    """`publisher(client, headers, prefix="/beijing")`: publish INSTITUTIONS and DOCUMENTS through any HTTP client."""
-    return publish
-
-
 @pytest.fixture
 def site(settings):
     from portal.site import create_site
@@ -163,3 +165,81 @@ def add_institutions(site_client, admin) -> Callable[[int], None]:
                                     json=institution_payload(name=f"示范殡仪服务站{n:02d}", type="service_station"))
             assert made.status_code == 201, made.text
     return add
+
+
+# the browser tests (test_browser*.py): Debian's chromium through Playwright against `fsp serve`'s app
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+WIDTHS = {"desktop": 1280, "phone": 375}
+INSTALL_HINT = "run `make test`, which installs them (scripts/apt-install chromium fonts-noto-cjk)"
+
+
+def chromium_path() -> str:
+    """Debian's chromium (Playwright's own browser download cannot reach its host here) with CJK fonts."""
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.fail(f"Debian's chromium is not installed: {INSTALL_HINT}", pytrace=False)
+    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
+    if "Noto Sans CJK" not in fonts:
+        pytest.fail(f"no Chinese font (fonts-noto-cjk) is installed, pages would show boxes: {INSTALL_HINT}",
+                    pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory) -> Iterator[str]:
+    """`fsp up beijing`, then `fsp serve`'s app on loopback with INSTITUTIONS and DOCUMENTS published by the admin."""
+    from served import serving_locally  # here: scripts/portal-screenshots loads this module without tests/ on its path
+
+    home = tmp_path_factory.mktemp("fsp-home")
+    runner = CliRunner()
+    for args in (["up", "beijing"], ["token", "beijing", "--role", "provincial-admin"]):
+        result = runner.invoke(fsp_app, [*args, "--home", str(home)])
+        assert result.exit_code == 0, result.output
+    headers = {"Authorization": f"Bearer {result.stdout.strip()}"}
+    with serving_locally(home) as url, httpx.Client(base_url=url, timeout=30) as client:
+        publish(client, headers, prefix="/beijing")
+        yield url
+
+
+@pytest.fixture
+def widths() -> dict[str, int]:
+    return WIDTHS
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def check_page(browser: Browser, base_url: str) -> Callable[[str, str], None]:
+    """`check_page(name, path)`: at desktop and phone width, a screenshot in build/screenshots/, no serious or
+    critical axe-core violation, and nothing wider than the screen."""
+    def check(name: str, path: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for device, width in WIDTHS.items():
+            context = browser.new_context(viewport={"width": width, "height": 800}, locale="zh-CN")
+            page = context.new_page()
+            try:
+                page.goto(base_url + path)
+                page.screenshot(path=SCREENSHOTS / f"{name}-{device}.png", full_page=True)
+                violations = [v for v in Axe().run(page).response["violations"]
+                              if v["impact"] in ("serious", "critical")]
+                assert not violations, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations]
+                # a phone never scrolls sideways
+                assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{name} at {width}px"
+            finally:
+                context.close()
+    return check
