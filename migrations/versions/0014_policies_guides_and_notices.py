@@ -47,3 +47,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_publications_category'))
 
     op.drop_table('publications')
+    # PostgreSQL keeps enum types after their tables are dropped
+    for enum_name in ('publicationcategory', 'publicationstatus'):
+        sa.Enum(name=enum_name).drop(op.get_bind(), checkfirst=True)
