@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('document_number', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('issuing_authority', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.Column('content', sqlmodel.sql.sqltypes.AutoString(length=20000), nullable=False),
+    sa.Column('content', sqlmodel.sql.sqltypes.AutoString(length=10000), nullable=False),
     sa.Column('summary', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('effective_date', sa.Date(), nullable=False),
     sa.Column('status', sa.Enum('draft', 'published', 'withdrawn', name='publicationstatus'), nullable=False),

@@ -12,7 +12,9 @@ from sqlmodel import Field, SQLModel
 from registry.db_types import ChinaTime, UTCDateTime, new_id, utcnow
 from registry.validators import Name, ShortText, prose, rule_error, text
 
-MAX_CONTENT = 20_000
+# a document and its event fit the exchange's batch (60 KiB) and a request (64 KiB) in any script, 4-byte CJK
+# Extension B characters included; a regulation (条例) runs to a few thousand characters
+MAX_CONTENT = 10_000
 MAX_SUMMARY = 500
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

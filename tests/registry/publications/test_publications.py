@@ -8,8 +8,9 @@ from sqlmodel import select
 
 from assertions import assert_problem, assert_refused_and_nothing_written, count, last_audit, snapshot
 from factories import create_publication, publication_payload
+from registry.exchange.outbound import batch_body
 from registry.outbox.models import OutboxEvent
-from registry.publications.models import Publication
+from registry.publications.models import MAX_CONTENT, MAX_SUMMARY, Publication
 
 PUBLICATIONS = "/api/v1/publications"
 
@@ -115,7 +116,7 @@ def test_the_public_list_is_newest_first_filtered_searched_and_paged(client, adm
     ({"title": "标\u202e题"}, "title", "plain_text"),
     ({"category": "law"}, "category", "enum"),
     ({"issuing_authority": None}, "issuing_authority", "string_type"),
-    ({"content": "字" * 20_001}, "content", "string_too_long"),
+    ({"content": "字" * (MAX_CONTENT + 1)}, "content", "string_too_long"),
     ({"effective_date": "2026-13-01"}, "effective_date", "date_from_datetime_parsing"),
     ({"status": "published"}, "status", "extra_forbidden"),
 ])
@@ -192,3 +193,25 @@ def test_windows_line_ends_are_stored_as_paragraph_breaks(client, admin):
     made = create_publication(client, admin, content="第一段。\r\n第二段。\r第三段。")
 
     assert made["content"] == "第一段。\n第二段。\n第三段。"
+
+
+def test_the_longest_document_still_reaches_the_ministry(client, session, admin, settings):
+    """Each event must fit one exchange batch, or the province's outbox stops shipping at it: the longest document,
+    in characters of four UTF-8 bytes (CJK Extension B), published, edited and withdrawn, fits."""
+    wide = "\U00020000"  # 𠀀
+    longest = publication_payload(title=wide * 200, document_number=wide * 64, issuing_authority=wide * 100,
+                                  summary=wide * MAX_SUMMARY, content=wide * MAX_CONTENT)
+    made = client.post(PUBLICATIONS, content=json.dumps(longest, ensure_ascii=False).encode(),
+                       headers={**admin, "content-type": "application/json"})
+    assert made.status_code == 201, made.text
+    path = f"{PUBLICATIONS}/{made.json()['id']}"
+    assert client.post(f"{path}/publish", headers=admin).status_code == 200
+    assert client.patch(path, headers=admin, json={"effective_date": "2026-02-01"}).status_code == 200
+    assert client.post(f"{path}/withdraw", headers=admin, json={"reason": wide * 500}).status_code == 200
+
+    session.rollback()
+    events = session.exec(select(OutboxEvent).where(OutboxEvent.aggregate_id == made.json()["id"])).all()
+    assert [event.event_type for event in events] == ["publication.published", "publication.updated",
+                                                      "publication.withdrawn"]
+    for event in events:
+        batch_body([event], province="beijing", province_code="110000", max_bytes=settings.exchange_max_batch_bytes)
