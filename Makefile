@@ -11,6 +11,7 @@ define DEMO_HELP
 
 Public portal (in Chinese, no sign-in): http://127.0.0.1:8000/ lists the provinces, e.g.
   http://127.0.0.1:8000/beijing/  (home)  and  http://127.0.0.1:8000/beijing/institutions  (directory and fees)
+  http://127.0.0.1:8000/beijing/policies  (政务公开: policies, guides and notices, published with POST /api/v1/publications)
 
 Staff workbench (development sign-in: choose a user name and a role): http://127.0.0.1:8000/beijing/workbench/
 

@@ -61,3 +61,26 @@ def declare_case(client, headers, institution_id, **overrides) -> dict:
     response = client.post("/api/v1/cases", json=case_payload(institution_id, **overrides), headers=headers)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def publication_payload(**overrides) -> dict:
+    """A service guide (办事指南) of Beijing's civil-affairs bureau, as a draft's request body."""
+    n = next(_counter)
+    payload = {
+        "category": "guide", "title": f"遗体火化办理指南（第{n}版）", "document_number": f"京民殡发〔2026〕{n}号",
+        "issuing_authority": "北京市民政局", "summary": "办理遗体火化需要的材料和流程。",
+        "content": "一、办理条件\n凭死亡医学证明办理。\n\n二、所需材料\n1. 死亡医学证明；\n2. 经办人身份证件。",
+        "effective_date": "2026-01-01",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def create_publication(client, headers, *, publish: bool = False, **overrides) -> dict:
+    """A draft through the API, published too when asked."""
+    response = client.post("/api/v1/publications", json=publication_payload(**overrides), headers=headers)
+    assert response.status_code == 201, response.text
+    if publish:
+        response = client.post(f"/api/v1/publications/{response.json()['id']}/publish", headers=headers)
+        assert response.status_code == 200, response.text
+    return response.json()

@@ -39,11 +39,12 @@ class PageCache:
 
 class ForgetPagesOnWrite:
     """ASGI wrapper of the registry app: once a request that may change what the pages show (an institution, its
-    fees, its disclosure) has been answered, cached pages go. Declarations and other case work, the busiest
+    fees, its disclosure, a policy, guide or notice) has been answered, cached pages go. Declarations and other case work, the busiest
     writes, leave them: at a peak they would otherwise empty the cache on every request."""
 
     _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-    _SHOWN = "/api/v1/institutions"
+    # the API paths whose writes change what the pages show
+    _SHOWN = ("/api/v1/institutions", "/api/v1/publications")
 
     def __init__(self, app, cache: PageCache):
         self.app, self.cache = app, cache

@@ -5,6 +5,7 @@ portal's own refusals (by field and rule, like the registry's error shape).
 """
 from registry.cases.models import Sex
 from registry.institutions.models import InstitutionStatus, InstitutionType, PricingBasis, ServiceCategory
+from registry.publications.models import PublicationCategory
 
 LANG = "zh-CN"
 
@@ -16,7 +17,8 @@ TEXT: dict[str, str] = {
     "nav_home": "首页",
     "nav_directory": "殡葬服务机构",
     "nav_verify": "火化证明查验",
-    "footer_note": "本平台公开殡葬服务机构的基本信息和收费标准，供群众查询。",
+    "nav_policies": "政务公开",
+    "footer_note": "本平台公开殡葬服务机构的基本信息、收费标准和殡葬政策文件，供群众查询。",
     "footer_api": "数据接口说明",
     "all_provinces": "全国各省份平台",
     "breadcrumb_label": "当前位置",
@@ -132,9 +134,28 @@ TEXT: dict[str, str] = {
     "print_verify_note": "可扫描二维码，或在{platform}网站“火化证明查验”栏目输入证明编号和查验码，查验本证明是否有效。",
     "print_button": "打印",
     "print_none": "无",
+    # policies, guides and notices
+    "policies_title": "政务公开",
+    "policies_lead": "本省民政部门发布的殡葬政策法规、办事指南和通知公告。",
+    "policies_categories_label": "文件类别",
+    "policies_all": "全部",
+    "policies_search_label": "标题关键词",
+    "policies_search_hint": "例如：火化、骨灰安放、清明",
+    "policies_count": "共 {count} 份文件",
+    "policies_none": "没有找到符合条件的文件。请换一个关键词，或查看“全部”类别。",
+    "policy_category": "类别",
+    "document_number": "文号",
+    "issuing_authority": "发布机关",
+    "effective_date": "施行日期",
+    "published_on": "发布日期",
+    "updated_on": "更新日期",
+    "back_to_policies": "返回政务公开",
+    "home_latest_heading": "最新发布",
+    "home_latest_none": "暂无发布的文件。",
+    "home_latest_all": "查看全部政策法规、办事指南和通知公告",
     # errors
     "not_found_title": "找不到该页面",
-    "not_found_lead": "您要找的页面不存在，可能地址有误，或该机构已不再公开。",
+    "not_found_lead": "您要找的页面不存在，可能地址有误，或该机构、文件已不再公开。",
     "not_found_back": "返回首页",
 }
 
@@ -171,6 +192,12 @@ SEX_NAMES: dict[Sex, str] = {
     Sex.unspecified: "未说明的性别",
 }
 
+PUBLICATION_CATEGORY_NAMES: dict[PublicationCategory, str] = {
+    PublicationCategory.policy: "政策法规",
+    PublicationCategory.guide: "办事指南",
+    PublicationCategory.notice: "通知公告",
+}
+
 # the portal's own refusals of a form's input, by (field, rule)
 ERRORS: dict[tuple[str, str], str] = {
     ("type", "choice"): "请从列表中选择机构类型",
@@ -181,4 +208,9 @@ ERRORS: dict[tuple[str, str], str] = {
     ("number", "max_length"): "证明编号不能超过 {max_length} 个字符",
     ("check_code", "missing"): "请输入查验码",
     ("check_code", "max_length"): "查验码不能超过 {max_length} 个字符",
+    ("category", "choice"): "请从列表中选择文件类别",
+}
+# the same refusals where a form words them differently, by (form, field, rule)
+FORM_ERRORS: dict[tuple[str, str, str], str] = {
+    ("policies", "q", "max_length"): "标题关键词不能超过 {max_length} 个字",
 }

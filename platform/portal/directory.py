@@ -24,11 +24,9 @@ class FieldError:
 
 
 @dataclass
-class DirectoryQuery:
-    """The form as typed (kept to show it again) and, once checked, the errors beside each field."""
+class SearchQuery:
+    """A search form as typed (kept to show it again) and, once checked, the errors beside each field."""
     q: str = ""
-    type: str = ""
-    region: str = ""
     page_text: str = ""
     errors: list[FieldError] = field(default_factory=list)
 
@@ -39,29 +37,53 @@ class DirectoryQuery:
     def error_for(self, name: str) -> FieldError | None:
         return next((error for error in self.errors if error.field == name), None)
 
+    def filters(self) -> dict[str, str]:
+        return {"q": self.q}
+
     def link(self, *, page: int) -> str:
         """The query string of another page of the same search (empty filters left out)."""
-        parts = {"q": self.q, "type": self.type, "region": self.region, "page": str(page) if page > 1 else ""}
+        parts = {**self.filters(), "page": str(page) if page > 1 else ""}
         return str(QueryParams({name: value for name, value in parts.items() if value}))
 
 
-def _refuse(query: DirectoryQuery, name: str, rule: str, **params: object) -> None:
-    query.errors.append(FieldError(name, rule, catalog.ERRORS[(name, rule)].format(**params)))
+@dataclass
+class DirectoryQuery(SearchQuery):
+    type: str = ""
+    region: str = ""
+
+    def filters(self) -> dict[str, str]:
+        return {"q": self.q, "type": self.type, "region": self.region}
+
+
+def refuse(query: SearchQuery, name: str, rule: str, *, form: str = "directory", **params: object) -> None:
+    """An error beside the field, worded for the form (`catalog.FORM_ERRORS`) or as every form words it."""
+    wording = catalog.FORM_ERRORS.get((form, name, rule)) or catalog.ERRORS[(name, rule)]
+    query.errors.append(FieldError(name, rule, wording.format(**params)))
+
+
+def check_words(query: SearchQuery, *, form: str) -> None:
+    """What every search form checks first: the length of the words searched."""
+    if len(query.q) > MAX_QUERY_LENGTH:
+        refuse(query, "q", "max_length", form=form, max_length=MAX_QUERY_LENGTH)
+
+
+def check_page(query: SearchQuery, *, form: str) -> None:
+    """What every search form checks last: the page number (not a field of the form)."""
+    if query.page_text and not (query.page_text.isascii() and query.page_text.isdigit()
+                                and 1 <= int(query.page_text) <= MAX_PAGE):
+        refuse(query, "page", "page_number", form=form, max_page=MAX_PAGE)
 
 
 def read_query(params: QueryParams, region_codes: set[str]) -> DirectoryQuery:
     """The directory's filters from the query string, each refused in place when it is not one we offer."""
     query = DirectoryQuery(q=params.get("q", "").strip(), type=params.get("type", ""),
                            region=params.get("region", ""), page_text=params.get("page", "").strip())
-    if len(query.q) > MAX_QUERY_LENGTH:
-        _refuse(query, "q", "max_length", max_length=MAX_QUERY_LENGTH)
+    check_words(query, form="directory")
     if query.type and query.type not in _TYPES:
-        _refuse(query, "type", "choice")
+        refuse(query, "type", "choice")
     if query.region and query.region not in region_codes:
-        _refuse(query, "region", "choice")
-    if query.page_text and not (query.page_text.isascii() and query.page_text.isdigit()
-                                and 1 <= int(query.page_text) <= MAX_PAGE):
-        _refuse(query, "page", "page_number", max_page=MAX_PAGE)
+        refuse(query, "region", "choice")
+    check_page(query, form="directory")
     return query
 
 

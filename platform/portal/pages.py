@@ -1,4 +1,5 @@
-"""The public pages of one province (no sign-in): home, the institution directory, and each institution."""
+"""The public pages of one province (no sign-in): home, the institution directory, and each institution
+(policies, guides and notices in portal.policies)."""
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -6,6 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import anyio
+from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -13,14 +15,17 @@ from starlette.responses import HTMLResponse, Response
 from portal import catalog
 from portal.directory import PAGE_SIZE, read_query, region_groups
 from portal.render import Page, page
-from registry.context import TenantContext
 from registry.disclosure import service as disclosure
 from registry.errors import NotFound
 from registry.institutions import service
 from registry.institutions.models import InstitutionType
+from registry.publications import service as publications
+from registry.publications.models import PublicationStatus
 
 # fees apply from a date in China; a visitor at 00:30 Beijing time must see that day's fees
 CHINA_TIME = ZoneInfo("Asia/Shanghai")
+# the newest policies, guides and notices on the home page
+LATEST_PUBLICATIONS = 5
 
 
 @dataclass(frozen=True)
@@ -36,11 +41,11 @@ class Province:
         return self.name + catalog.TEXT["platform_suffix"]
 
 
-def _ctx(request: Request) -> TenantContext:
-    return request.app.state.ctx
+def tenant_engine(request: Request) -> Engine:
+    return request.app.state.ctx.engine
 
 
-def _province(request: Request) -> Province:
+def province_of(request: Request) -> Province:
     return request.app.state.province
 
 
@@ -72,12 +77,15 @@ def cached(render: Callable[[Request], Page]) -> Callable:
 
 
 def home(request: Request) -> Page:
-    return page(request, "home.html", province=_province(request), types=list(InstitutionType))
+    with Session(tenant_engine(request)) as session:
+        latest, _ = publications.list_publications(session, status=PublicationStatus.published,
+                                                   limit=LATEST_PUBLICATIONS)
+    return page(request, "home.html", province=province_of(request), types=list(InstitutionType), latest=latest)
 
 
 def directory(request: Request) -> Page:
     """Search and filters; a filter we do not offer is refused beside its field, with what was typed kept."""
-    with Session(_ctx(request).engine) as session:
+    with Session(tenant_engine(request)) as session:
         groups = region_groups(session)
         query = read_query(request.query_params, {code for group in groups for code, _ in group.regions})
         rows, has_next = [], False
@@ -86,7 +94,7 @@ def directory(request: Request) -> Page:
                 session, type=InstitutionType(query.type) if query.type else None, region_code=query.region or None,
                 q=query.q or None, offset=(query.page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1)
             rows, has_next = found[:PAGE_SIZE], len(found) > PAGE_SIZE
-    return page(request, "directory.html", status_code=400 if query.errors else 200, province=_province(request),
+    return page(request, "directory.html", status_code=400 if query.errors else 200, province=province_of(request),
                 query=query, groups=groups, types=list(InstitutionType), institutions=rows, has_next=has_next)
 
 
@@ -98,19 +106,19 @@ def institution(request: Request) -> Page:
     except ValueError:
         return not_found(request)
     today = china_today()
-    with Session(_ctx(request).engine) as session:
+    with Session(tenant_engine(request)) as session:
         try:
             found = service.get_institution(session, institution_id=institution_id)
         except NotFound:
             return not_found(request)
         items = service.list_service_items(session, institution_id=institution_id, on=today)
         disclosed = disclosure.get_disclosure(session, institution_id=institution_id)
-    return page(request, "institution.html", province=_province(request), institution=found, items=items,
+    return page(request, "institution.html", province=province_of(request), institution=found, items=items,
                 today=today, disclosed=disclosed)
 
 
 def not_found(request: Request) -> Page:
-    return page(request, "not_found.html", status_code=404, province=_province(request))
+    return page(request, "not_found.html", status_code=404, province=province_of(request))
 
 
 def unknown_path(request: Request) -> Page:

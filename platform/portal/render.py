@@ -1,6 +1,6 @@
 """The Jinja2 environment of the portal: one layout, the catalog's words, and how numbers and dates are written."""
 import re
-from datetime import date
+from datetime import date, datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
@@ -9,6 +9,7 @@ from starlette.responses import HTMLResponse
 from portal import catalog
 from portal.workbench.text import CASE_STATUS, STAFF
 from registry import regions
+from registry.db_types import in_china_time
 
 _env = Environment(loader=PackageLoader("portal", "templates"), autoescape=select_autoescape(default=True),
                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -19,7 +20,10 @@ def yuan(price_fen: int) -> str:
     return catalog.TEXT["yuan"].format(amount=f"{price_fen // 100:,}.{price_fen % 100:02d}")
 
 
-def chinese_date(day: date) -> str:
+def chinese_date(day: date | datetime) -> str:
+    """A day, or the day in China of a moment (a time stored in UTC is the next day in Beijing after 16:00)."""
+    if isinstance(day, datetime):
+        day = in_china_time(day).date()
     return catalog.TEXT["date"].format(year=day.year, month=day.month, day=day.day)
 
 
@@ -40,8 +44,8 @@ def province_name(code: str) -> str:
 _env.filters.update(yuan=yuan, chinese_date=chinese_date, region_name=region_name)
 _env.globals.update(t=catalog.TEXT, lang=catalog.LANG, type_names=catalog.TYPE_NAMES,
                     status_names=catalog.STATUS_NAMES, category_names=catalog.CATEGORY_NAMES,
-                    basis_names=catalog.BASIS_NAMES, s=STAFF,
-                    case_status=CASE_STATUS)
+                    basis_names=catalog.BASIS_NAMES, s=STAFF, case_status=CASE_STATUS,
+                    publication_category_names=catalog.PUBLICATION_CATEGORY_NAMES)
 
 
 def base_path(request: Request) -> str:

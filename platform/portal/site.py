@@ -4,7 +4,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from portal import certificates, pages
+from portal import certificates, pages, policies
 from portal.cache import ForgetPagesOnWrite, PageCache
 from portal.fallback import NotFoundPage
 from portal.render import province_name
@@ -33,6 +33,9 @@ def create_site(settings: Settings | None = None, *, name: str | None = None,
         Route("/institutions", pages.cached(pages.directory), methods=["GET"]),
         Route("/institutions/{institution_id}", pages.cached(pages.institution), methods=["GET"]),
         Route("/certificates/verify", certificates.verify_endpoint, methods=["GET"]),
+        # policies, guides and notices (政务公开)
+        Route("/policies", pages.cached(policies.policies), methods=["GET"]),
+        Route("/policies/{publication_id}", pages.cached(policies.policy), methods=["GET"]),
         Mount("/static", static_files()),
         # the staff workbench: sign-in, then the registry's work as pages (through api_app, with the person's token)
         *workbench_routes(),

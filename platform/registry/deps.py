@@ -94,6 +94,7 @@ def require(permission: Permission):
 
 
 InstitutionsWriter = require(Permission.institutions_write)
+PublicationsWriter = require(Permission.publications_write)
 CasesReader = require(Permission.cases_read)
 CasesWriter = require(Permission.cases_write)
 CasesReviewer = require(Permission.cases_review)

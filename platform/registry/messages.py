@@ -44,6 +44,11 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "storage_id": ("存放记录", "storage"), "stored_at": ("入柜时间", "storage time"),
     "to_address": ("目的地址", "to"), "type": ("类型", "type"), "unit": ("计价单位", "unit"),
     "vehicle_plate": ("车牌号", "vehicle plate"),
+    # policies, guides and notices
+    "title": ("标题", "title"), "document_number": ("文号", "document number"),
+    "issuing_authority": ("发布机关", "issuing authority"), "content": ("正文", "content"),
+    "summary": ("摘要", "summary"), "effective_date": ("施行日期", "effective date"),
+    "publication_id": ("文件", "publication"), "page": ("页码", "page"), "q": ("搜索关键词", "search words"),
 }
 
 # rule → (Chinese, plain English or None to keep the service's own English sentence)
@@ -119,6 +124,8 @@ RULES: dict[str, tuple[str, str | None]] = {
     "duplicate_name_birth_death": ("已有姓名、出生日期相同且死亡时间相近的业务，可能是重复申报。", None),
     "archive_ref_repeated": ("本次导入中已有相同档案号的记录。", None),
     "archive_ref_conflict": ("该档案号已导入为另一人的业务。", None),
+    "publication_status": ("该文件当前的状态不允许此项操作：草稿可以发布，已发布的可以修改或撤回，已撤回的不能再修改。", None),
+    "nothing_to_change": ("请至少填写一项要修改的内容。", None),
     "price_overlap": ("该服务项目在这段时间已有价格，同一天只能有一个价格。", None),
     "not_retroactive": ("已公布的收费不能追溯修改：新价格最早从今天起执行，结束日期最早为昨天。", None),
     "already_ended": ("该价格已设定更早的结束日期。", None),
@@ -140,6 +147,7 @@ RULES: dict[str, tuple[str, str | None]] = {
     "separation_of_duties": ("系统管理员、安全管理员和审计管理员不能由同一人兼任（三员分立）。", None),
     "bearer_token": ("请先登录：缺少有效的身份凭证，或凭证已过期。", None),
     # requests
+    "no_markup": ("{name}只能是纯文本，不能含有 HTML 标记（如“<p>”）。", None),
     "plain_text": ("{name}含有不允许的字符（控制字符或文字方向控制符），请删除。", None),
     "body_decoding": ("请求内容不是 UTF-8 编码的文字。", None),
     "max_size": ("请求内容过大。", None),

@@ -15,6 +15,7 @@ from registry.national.models import (
 )
 from registry.national.statistics import NationalCount
 from registry.outbox.models import OutboxEvent
+from registry.publications.models import Publication
 from registry.remains.models import AshesDestination, Handover, Interment, Storage, Transport
 from registry.sequences import TenantSequences
 from registry.sessions.models import StaffSession
@@ -22,5 +23,6 @@ from registry.sharing.models import SharingCursor
 
 __all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor",
            "Handover", "Institution", "InstitutionDisclosure", "Interment", "NationalAshesDestination", "NationalCase",
-           "NationalCertificate", "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment", "OutboxEvent",
-           "PersonMatch", "ServiceItem", "SharingCursor", "StaffSession", "Storage", "TenantSequences", "Transport"]
+           "NationalCertificate", "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment",
+           "OutboxEvent", "PersonMatch", "Publication", "ServiceItem", "SharingCursor", "StaffSession", "Storage",
+           "TenantSequences", "Transport"]

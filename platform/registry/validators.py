@@ -86,6 +86,28 @@ def text(max_length: int, min_length: int = 1, *, multiline: bool = False) -> ty
                      AfterValidator(_plain(_NOT_PLAIN_LINES if multiline else _NOT_PLAIN))]
 
 
+# a tag or an HTML comment: prose that is published is plain text, shown as written and never as markup
+_MARKUP = re.compile(r"<\s*(?:[/?]?\s*[A-Za-z]|!)")
+
+
+def _no_markup(value: str) -> str:
+    found = _MARKUP.search(value)
+    if found:
+        raise PydanticCustomError("no_markup", "plain text only: markup (an HTML tag) at position {position} is not "
+                                  "accepted", {"position": found.start()})
+    return value
+
+
+def prose(max_length: int, min_length: int = 1) -> type[str]:
+    """Text published to the public, over several lines (paragraphs): plain, no HTML, line ends as `\\n`."""
+    return Annotated[text(max_length, min_length, multiline=True), BeforeValidator(_unix_line_ends),
+                     AfterValidator(_no_markup)]
+
+
+def _unix_line_ends(value):
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
 # clocks of clients drift: a time a few minutes ahead is still accepted
 CLOCK_SKEW = timedelta(minutes=5)
 

@@ -1,18 +1,19 @@
-"""A province's portal with a few institutions and their fees, published through its own registry API."""
+"""A province's portal with a few institutions, their fees, and its policies, guides and notices, published through
+its own registry API."""
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
 from typer.testing import CliRunner
 
-from browsing import WIDTHS, chromium_path
+from browsing import WIDTHS, chromium_path, keep_and_check
 from factories import institution_payload
 from portal.pages import china_today
 from provisioning_cli.main import app as fsp_app
-from served import serving_locally
 
 # the day the fees below are read: fees take effect by the date in China
 TODAY = china_today()
@@ -20,8 +21,9 @@ TODAY = china_today()
 
 @dataclass(frozen=True)
 class Published:
-    """What the seeded province published, by a name a test can ask for."""
+    """What the seeded province published, by a name a test can ask for: institutions and (by title) documents."""
     ids: dict[str, str]
+    documents: dict[str, str]
 
 
 def fee(name: str, price_fen: int, *, category: str = "basic", basis: str = "government_set", unit: str = "具",
@@ -54,8 +56,62 @@ INSTITUTIONS: dict[str, tuple[dict, list[dict]]] = {
 }
 
 
+# title → (request body, published): what Beijing's civil-affairs bureau publishes, oldest first, and one draft
+DOCUMENTS: dict[str, tuple[dict, bool]] = {
+    "北京市惠民殡葬服务实施办法": ({
+        "category": "policy", "document_number": "京民殡发〔2026〕3号", "issuing_authority": "北京市民政局",
+        "summary": "本市户籍居民去世后，遗体接运、暂存、火化和骨灰寄存四项基本殡葬服务费用予以减免。",
+        "content": "第一条 为减轻群众治丧负担，推进殡葬改革，根据《殡葬管理条例》，制定本办法。\n"
+                   "第二条 本市户籍居民去世后在本市殡仪馆火化的，免除遗体接运、暂存、火化和骨灰寄存（一年）四项"
+                   "基本殡葬服务费用。\n"
+                   "第三条 减免费用由殡仪馆直接减免，丧属无需先行垫付。\n"
+                   "第四条 本办法自2026年3月1日起施行。",
+        "effective_date": "2026-03-01"}, True),
+    "遗体火化办理指南": ({
+        "category": "guide", "issuing_authority": "北京市民政局",
+        "summary": "在本市殡仪馆办理遗体火化需要的材料、流程和时限。",
+        "content": "一、办理对象\n在本市去世、需要火化遗体的逝者家属或其委托的经办人。\n"
+                   "二、所需材料\n1. 死亡医学证明（推断）书原件；\n2. 逝者居民身份证或户口簿；\n"
+                   "3. 经办人居民身份证。\n"
+                   "三、办理流程\n联系殡仪馆接运遗体，到殡仪馆业务窗口登记，选择服务项目，按约定时间火化，"
+                   "领取火化证明和骨灰。\n"
+                   "四、办理时限\n材料齐全的，当场办理。",
+        "effective_date": "2026-01-01"}, True),
+    "骨灰撒海申请指南": ({
+        "category": "guide", "issuing_authority": "北京市民政局",
+        "content": "一、申请条件\n逝者已火化，家属自愿选择骨灰撒海。\n"
+                   "二、申请方式\n携带火化证明到区民政局或殡仪馆报名，每年四月至十一月分批组织。\n"
+                   "三、费用\n骨灰撒海免费，并给予一次性奖励。",
+        "effective_date": "2026-01-01"}, True),
+    "关于做好2026年清明节祭扫服务工作的通知": ({
+        "category": "notice", "document_number": "京民殡发〔2026〕8号", "issuing_authority": "北京市民政局",
+        "summary": "清明节期间各公墓延长开放时间，倡导网络祭扫和文明祭扫。",
+        "content": "各区民政局，各殡葬服务机构：\n"
+                   "清明节期间，各公墓、骨灰堂每日开放时间延长至18时，请提前做好疏导和安全工作。\n"
+                   "倡导群众通过网络祭扫、鲜花祭扫等方式缅怀亲人，园区内禁止焚烧祭品。",
+        "effective_date": "2026-03-28"}, True),
+    "关于调整基本殡葬服务收费标准的通知（征求意见稿）": ({
+        "category": "notice", "issuing_authority": "北京市民政局", "content": "尚在征求意见，不公开。",
+        "effective_date": "2026-12-01"}, False),
+}
+
+
+def publish_documents(client: TestClient, headers: dict[str, str], *, prefix: str = "") -> dict[str, str]:
+    """DOCUMENTS through the registry API: each a draft, then published unless it stays one; title → id."""
+    ids = {}
+    for title, (body, public) in DOCUMENTS.items():
+        made = client.post(f"{prefix}/api/v1/publications", headers=headers, json={"title": title, **body})
+        assert made.status_code == 201, made.text
+        ids[title] = made.json()["id"]
+        if public:
+            published = client.post(f"{prefix}/api/v1/publications/{ids[title]}/publish", headers=headers)
+            assert published.status_code == 200, published.text
+    return ids
+
+
 def publish(client: TestClient, headers: dict[str, str], *, prefix: str = "") -> Published:
-    """Publish INSTITUTIONS and their fees through the registry API (under `prefix`, e.g. `/beijing`)."""
+    """Publish INSTITUTIONS and their fees, and DOCUMENTS, through the registry API (under `prefix`, e.g.
+    `/beijing`)."""
     ids = {}
     for name, (overrides, fees) in INSTITUTIONS.items():
         made = client.post(f"{prefix}/api/v1/institutions", headers=headers,
@@ -68,13 +124,7 @@ def publish(client: TestClient, headers: dict[str, str], *, prefix: str = "") ->
     disclosed = client.put(f"{prefix}/api/v1/institutions/{ids['八宝山殡仪馆']}/disclosure", headers=headers,
                            json=DISCLOSURE)
     assert disclosed.status_code == 200, disclosed.text
-    return Published(ids)
-
-
-@pytest.fixture(scope="session")
-def publisher() -> Callable[..., Published]:
-    """`publisher(client, headers, prefix="/beijing")`: publish INSTITUTIONS through any HTTP client."""
-    return publish
+    return Published(ids, publish_documents(client, headers, prefix=prefix))
 
 
 @pytest.fixture
@@ -197,8 +247,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[Served]:
-    """`fsp up beijing`, then `fsp serve`'s app on loopback with three institutions published by the admin."""
-    import httpx
+    """`fsp up beijing`, then `fsp serve`'s app on loopback with INSTITUTIONS and DOCUMENTS published by the admin."""
+    from served import serving_locally  # here: scripts/portal-screenshots loads this module without tests/ on its path
 
     home = tmp_path_factory.mktemp("fsp-home")
     result = CliRunner().invoke(fsp_app, ["up", "beijing", "--home", str(home)])
@@ -215,8 +265,29 @@ def base_url(served) -> str:
 
 
 @pytest.fixture
+def widths() -> dict[str, int]:
+    return WIDTHS
+
+
+@pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900}, locale="zh-CN")
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def check_page(browser: Browser, base_url: str) -> Callable[[str, str], None]:
+    """`check_page(name, path)`: at desktop and phone width, a screenshot in build/screenshots/, no serious or
+    critical axe-core violation, and nothing wider than the screen."""
+    def check(name: str, path: str) -> None:
+        for device, width in WIDTHS.items():
+            context = browser.new_context(viewport={"width": width, "height": 800}, locale="zh-CN")
+            page = context.new_page()
+            try:
+                page.goto(base_url + path)
+                keep_and_check(page, f"{name}-{device}", width)
+            finally:
+                context.close()
+    return check

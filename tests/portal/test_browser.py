@@ -3,14 +3,13 @@ on loopback against `fsp serve`'s app. Each page is also scanned by axe-core and
 phone width under build/screenshots/ (git-ignored) for people to look at.
 
 Chromium and CJK fonts are Debian packages that `make test` installs: without them these tests fail, never skip.
+The browser, the served province and the accessibility check are fixtures of tests/portal/conftest.py.
 """
 import re
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
-
-from browsing import WIDTHS, keep_and_check
 
 
 def results(page: Page) -> list[str]:
@@ -83,20 +82,12 @@ PAGES = {
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_each_page_is_accessible_and_fits_a_phone(browser: Browser, base_url: str, name: str):
-    path = PAGES[name] or _institution_path(base_url, "八宝山殡仪馆")
-    for device, width in WIDTHS.items():
-        context = browser.new_context(viewport={"width": width, "height": 800}, locale="zh-CN")
-        page = context.new_page()
-        try:
-            page.goto(base_url + path)
-            keep_and_check(page, f"{name}-{device}", width)
-        finally:
-            context.close()
+def test_each_page_is_accessible_and_fits_a_phone(check_page, base_url: str, name: str):
+    check_page(name, PAGES[name] or _institution_path(base_url, "八宝山殡仪馆"))
 
 
-def test_on_a_phone_each_fee_is_a_block_of_labels_and_values(browser: Browser, base_url: str):
-    context = browser.new_context(viewport={"width": WIDTHS["phone"], "height": 800}, locale="zh-CN")
+def test_on_a_phone_each_fee_is_a_block_of_labels_and_values(browser: Browser, base_url: str, widths: dict[str, int]):
+    context = browser.new_context(viewport={"width": widths["phone"], "height": 800}, locale="zh-CN")
     page = context.new_page()
     try:
         page.goto(base_url + _institution_path(base_url, "八宝山殡仪馆"))

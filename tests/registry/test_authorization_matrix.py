@@ -30,7 +30,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from assertions import last_audit
-from factories import case_payload, institution_payload
+from factories import case_payload, create_publication, institution_payload, publication_payload
 from registry.security import crypto
 from registry.security.auth import DevelopmentIssuer
 from registry.security.permissions import INSTITUTION_BOUND, ROLE_PERMISSIONS, Permission, Role
@@ -44,7 +44,8 @@ _serial = itertools.count(1)
 @dataclass(frozen=True)
 class Operation:
     permission: Permission | None  # None: public
-    target: str  # what the request acts on, built by World.target: "none", "institution", or a case's state
+    target: str  # what the request acts on, built by World._prepare: "none", "institution", a case's state, or a
+    # publication's ("publication_draft", "publication_published")
 
 
 CASE = "/api/v1/cases/{case_id}"
@@ -69,6 +70,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         P.institutions_write, "priced"),
     ("GET", "/api/v1/institutions/{institution_id}/disclosure"): Operation(None, "institution"),
     ("PUT", "/api/v1/institutions/{institution_id}/disclosure"): Operation(P.institutions_write, "institution"),
+    ("GET", "/api/v1/publications"): Operation(None, "none"),
+    ("POST", "/api/v1/publications"): Operation(P.publications_write, "none"),
+    ("GET", "/api/v1/publications/all"): Operation(P.publications_write, "none"),
+    ("GET", "/api/v1/publications/all/{publication_id}"): Operation(P.publications_write, "publication_draft"),
+    ("GET", "/api/v1/publications/{publication_id}"): Operation(None, "publication_published"),
+    ("PATCH", "/api/v1/publications/{publication_id}"): Operation(P.publications_write, "publication_published"),
+    ("POST", "/api/v1/publications/{publication_id}/publish"): Operation(P.publications_write, "publication_draft"),
+    ("POST", "/api/v1/publications/{publication_id}/withdraw"): Operation(
+        P.publications_write, "publication_published"),
     ("POST", "/api/v1/cases"): Operation(P.cases_write, "institution"),
     ("POST", "/api/v1/cases/imports"): Operation(P.cases_import, "institution"),
     ("GET", "/api/v1/cases"): Operation(P.cases_read, "declared"),
@@ -218,6 +228,9 @@ class World:
         if target == "priced":
             params["item_id"] = self._created(f"/api/v1/institutions/{institution['id']}/service-items",
                                               BODIES[SERVICE_ITEMS](self, institution), self.admin)["id"]
+        elif target.startswith("publication_"):
+            params["publication_id"] = create_publication(self.client, self.admin,
+                                                          publish=target == "publication_published")["id"]
         elif target not in ("none", "institution"):
             case = self.case(name, target)
             params.update(case_id=case["id"], storage_id=case.get("storage_id"), certificate_id=case.get("certificate_id"))
@@ -257,6 +270,9 @@ BODIES: dict[tuple[str, str], Callable[[World, dict], dict]] = {
         "effective_to": datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()},
     ("PUT", "/api/v1/institutions/{institution_id}/disclosure"): lambda world, institution: {
         "opening_hours": "每日 8:00-17:00", "commitments": ["24小时接运遗体"], "complaint_phone": "010-12345678"},
+    ("POST", "/api/v1/publications"): lambda world, institution: publication_payload(),
+    ("PATCH", "/api/v1/publications/{publication_id}"): lambda world, institution: {"summary": "修订后的摘要"},
+    ("POST", "/api/v1/publications/{publication_id}/withdraw"): lambda world, institution: {"reason": "政策已废止"},
     ("POST", "/api/v1/cases"): lambda world, institution: case_payload(institution["id"]),
     ("POST", "/api/v1/cases/search"): lambda world, institution: {"institution_id": institution["id"]},
     ("POST", "/api/v1/cases/imports"): lambda world, institution: {"records": [case_payload(

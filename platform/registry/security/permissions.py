@@ -4,6 +4,7 @@ from enum import StrEnum
 
 class Permission(StrEnum):
     institutions_write = "institutions:write"
+    publications_write = "publications:write"  # policies, guides and notices (政策法规, 办事指南, 通知公告)
     cases_read = "cases:read"
     cases_write = "cases:write"
     cases_review = "cases:review"
@@ -32,7 +33,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.system_admin: frozenset({P.outbox_read}),
     Role.security_admin: frozenset(),
     Role.audit_admin: frozenset({P.audit_read}),
-    Role.provincial_admin: frozenset({P.institutions_write, P.cases_read, P.cases_import}),
+    Role.provincial_admin: frozenset({P.institutions_write, P.publications_write, P.cases_read, P.cases_import}),
     Role.registrar: frozenset({P.cases_read, P.cases_write, P.cremations_write, P.remains_write}),
     Role.reviewer: frozenset({P.cases_read, P.cases_review, P.personal_data_read}),
     Role.auditor: frozenset({P.audit_read}),
