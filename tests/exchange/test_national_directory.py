@@ -156,7 +156,7 @@ def _case(case_id: uuid.UUID, death_at: datetime) -> dict:
 
 
 def _cremated(case_id: uuid.UUID, at: datetime) -> list[tuple[str, dict]]:
-    certificate = {"id": str(uuid.uuid5(case_id, "C-1")), "case_id": str(case_id), "number": f"C-{case_id.int}",
+    certificate = {"id": str(uuid.uuid5(case_id, "C-1")), "case_id": str(case_id), "number": f"C-{case_id.hex[:8]}",
                    "issued_at": at.isoformat()}
     return [("cremation.recorded", {"id": str(uuid.uuid4()), "case_id": str(case_id), "institution_id": str(HOME),
                                     "started_at": at.isoformat(), "ended_at": (at + timedelta(hours=1)).isoformat()}),
