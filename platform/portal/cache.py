@@ -40,8 +40,9 @@ class PageCache:
 
 class ForgetPagesOnWrite:
     """ASGI wrapper of the registry app: once a request that may change what the pages show (an institution, its
-    fees, its disclosure; at the ministry, a province's batch) has been answered, cached pages go. Declarations and other case work, the busiest
-    writes, leave them: at a peak they would otherwise empty the cache on every request."""
+    fees, its disclosure; at the ministry, a province's batch) has been answered, cached pages go. Declarations
+    and other case work, the busiest writes, leave them: at a peak they would otherwise empty the cache on every
+    request."""
 
     _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
     _SHOWN = ("/api/v1/institutions", "/api/v1/exchange/")

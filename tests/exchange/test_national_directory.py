@@ -10,45 +10,30 @@ import pytest
 from sqlmodel import Session, select
 
 from assertions import assert_problem, last_audit
-from factories import credit_code, institution_payload
+from factories import institution_payload
+from national_events import batch, disclosure_event, fee_event, institution_event
 from registry.exchange import service as exchange
 from registry.exchange.models import Batch
 from registry.national import directory, figures, projection
 from registry.national.models import NationalInstitution, NationalInstitutionFilters, NationalServiceItem
 
-CODES = {"beijing": "110000", "shandong": "370000"}
 HOME, CEMETERY = uuid.UUID(int=1), uuid.UUID(int=2)
 
 
 def _institution(institution_id: uuid.UUID, **changes) -> dict:
-    """An institution event's payload as the province's outbox holds it."""
-    return {"id": str(institution_id), "name": "八宝山殡仪馆", "type": "funeral_home", "credit_code": credit_code(),
-            "region_code": "110107", "address": "石景山区石景山路9号", "contact_name": "王主任",
-            "contact_phone": "010-68800001", "licence_no": "京民殡许字第001号", "status": "active",
-            "created_at": "2026-10-01T12:00:00+08:00", "updated_at": "2026-10-01T12:00:00+08:00", **changes}
+    return institution_event(institution_id, **changes)
 
 
 def _fee(item_id: uuid.UUID, institution_id: uuid.UUID = HOME, **changes) -> dict:
-    return {"id": str(item_id), "institution_id": str(institution_id), "name": "遗体火化", "category": "basic",
-            "unit": "具", "price_fen": 48000, "pricing_basis": "government_set", "effective_from": "2024-01-01",
-            "effective_to": None, "description": None, "created_at": "2026-10-01T12:00:00+08:00", **changes}
+    return fee_event(item_id, institution_id, **changes)
 
 
 def _disclosure(institution_id: uuid.UUID = HOME, **changes) -> dict:
-    return {"institution_id": str(institution_id), "opening_hours": "每日 8:00-17:00",
-            "commitments": ["24小时接运遗体", "明码标价"], "supervising_authority": "石景山区民政局",
-            "complaint_phone": "010-68870000", "updated_at": "2026-10-01T12:00:00+08:00", **changes}
+    return disclosure_event(institution_id, **changes)
 
 
 def _batch(province: str, first: int, events: list[tuple[str, dict]]) -> Batch:
-    """The province's events from seq `first` on: (event type, payload) each."""
-    return Batch.model_validate({
-        "province": province, "province_code": CODES[province], "first_seq": first,
-        "last_seq": first + len(events) - 1,
-        "events": [{"seq": first + i, "event_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{province}/{first + i}")),
-                    "at": datetime(2026, 10, 2, tzinfo=UTC).isoformat(), "event_type": kind,
-                    "aggregate_type": kind.split(".")[0], "aggregate_id": payload.get("id", "-"), "payload": payload}
-                   for i, (kind, payload) in enumerate(events)]})
+    return Batch.model_validate(batch(province, first, events))
 
 
 @pytest.fixture

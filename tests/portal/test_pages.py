@@ -6,13 +6,9 @@ from fastapi.testclient import TestClient
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from assertions import text_of
 from factories import case_payload
 from portal.pages import china_today
-
-
-def text_of(html: str) -> str:
-    """The page's words without tags, whitespace collapsed."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 def test_home_names_the_province_in_chinese(site_client):
