@@ -1,10 +1,15 @@
 """A province's portal with a few institutions and their fees, published through its own registry API."""
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from factories import institution_payload
 from portal.pages import china_today
@@ -107,3 +112,68 @@ def add_institutions(site_client, admin) -> Callable[[int], None]:
                                     json=institution_payload(name=f"示范殡仪服务站{n:02d}", type="service_station"))
             assert made.status_code == 201, made.text
     return add
+
+
+# the browser tests' (test_browser*.py): Debian's Chromium driven by Playwright, axe-core and screenshots
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+WIDTHS = {"desktop": 1280, "phone": 375}
+INSTALL_HINT = "run `make test`, which installs them (scripts/apt-install chromium fonts-noto-cjk)"
+
+
+def chromium_path() -> str:
+    """Debian's chromium (Playwright's own browser download cannot reach its host here) with CJK fonts."""
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.fail(f"Debian's chromium is not installed: {INSTALL_HINT}", pytrace=False)
+    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
+    if "Noto Sans CJK" not in fonts:
+        pytest.fail(f"no Chinese font (fonts-noto-cjk) is installed, pages would show boxes: {INSTALL_HINT}",
+                    pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": WIDTHS["phone"], "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def scan_page(browser: Browser) -> Callable[[str, str], None]:
+    """`scan_page(url, name)`: at desktop and phone width, a screenshot kept as build/screenshots/<name>-<width>.png,
+    no serious or critical axe-core violation, and nothing wider than the screen."""
+    def scan(url: str, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for device, width in WIDTHS.items():
+            context = browser.new_context(viewport={"width": width, "height": 800}, locale="zh-CN")
+            page = context.new_page()
+            try:
+                page.goto(url)
+                page.screenshot(path=SCREENSHOTS / f"{name}-{device}.png", full_page=True)
+                violations = [v for v in Axe().run(page).response["violations"]
+                              if v["impact"] in ("serious", "critical")]
+                assert not violations, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations]
+                # nothing wider than the screen: a phone never scrolls sideways
+                assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{name} at {width}px"
+            finally:
+                context.close()
+    return scan

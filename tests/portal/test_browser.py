@@ -5,44 +5,17 @@ phone width under build/screenshots/ (git-ignored) for people to look at.
 Chromium and CJK fonts are Debian packages that `make test` installs: without them these tests fail, never skip.
 """
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from typer.testing import CliRunner
 
 from provisioning_cli.main import app as fsp_app
 from served import serving_locally
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-WIDTHS = {"desktop": 1280, "phone": 375}
-INSTALL_HINT = "run `make test`, which installs them (scripts/apt-install chromium fonts-noto-cjk)"
-
-
-def chromium_path() -> str:
-    """Debian's chromium (Playwright's own browser download cannot reach its host here) with CJK fonts."""
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.fail(f"Debian's chromium is not installed: {INSTALL_HINT}", pytrace=False)
-    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
-    if "Noto Sans CJK" not in fonts:
-        pytest.fail(f"no Chinese font (fonts-noto-cjk) is installed, pages would show boxes: {INSTALL_HINT}",
-                    pytrace=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable)
-        yield browser
-        browser.close()
+# the browser, a page at desktop width and scan_page: tests/portal/conftest.py
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +30,6 @@ def base_url(tmp_path_factory, publisher) -> Iterator[str]:
     with serving_locally(home) as url, httpx.Client(base_url=url, timeout=30) as client:
         publisher(client, headers, prefix="/beijing")
         yield url
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def results(page: Page) -> list[str]:
@@ -137,43 +102,25 @@ PAGES = {
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_each_page_is_accessible_and_fits_a_phone(browser: Browser, base_url: str, name: str):
-    path = PAGES[name] or _institution_path(base_url, "八宝山殡仪馆")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for device, width in WIDTHS.items():
-        context = browser.new_context(viewport={"width": width, "height": 800}, locale="zh-CN")
-        page = context.new_page()
-        try:
-            page.goto(base_url + path)
-            page.screenshot(path=SCREENSHOTS / f"{name}-{device}.png", full_page=True)
-            violations = [v for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
-            assert not violations, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations]
-            # nothing wider than the screen: a phone never scrolls sideways
-            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{name} at {width}px"
-        finally:
-            context.close()
+def test_each_page_is_accessible_and_fits_a_phone(scan_page, base_url: str, name: str):
+    scan_page(base_url + (PAGES[name] or _institution_path(base_url, "八宝山殡仪馆")), name)
 
 
-def test_on_a_phone_each_fee_is_a_block_of_labels_and_values(browser: Browser, base_url: str):
-    context = browser.new_context(viewport={"width": WIDTHS["phone"], "height": 800}, locale="zh-CN")
-    page = context.new_page()
-    try:
-        page.goto(base_url + _institution_path(base_url, "八宝山殡仪馆"))
-        wrap = page.locator(".table-wrap")
-        # the fees fit the screen: their box never scrolls sideways
-        assert wrap.evaluate("box => box.scrollWidth <= box.clientWidth"), "the fee table scrolls sideways"
-        cremation = page.get_by_role("row").filter(has_text="遗体火化")
-        price = cremation.get_by_text("480.00 元")
-        expect(price).to_be_visible()
-        price.scroll_into_view_if_needed()
-        expect(price).to_be_in_viewport(ratio=1)  # wholly on screen, not cut off at its right edge
-        # the row is one block: its price sits below its name, labelled (not in a column beside it)
-        name_box, price_box = cremation.locator("th").bounding_box(), price.bounding_box()
-        assert price_box["y"] >= name_box["y"] + name_box["height"], (name_box, price_box)
-        label = price.evaluate("cell => getComputedStyle(cell, '::before').content")
-        assert label == '"收费标准"', label
-    finally:
-        context.close()
+def test_on_a_phone_each_fee_is_a_block_of_labels_and_values(phone_page: Page, base_url: str):
+    phone_page.goto(base_url + _institution_path(base_url, "八宝山殡仪馆"))
+    wrap = phone_page.locator(".table-wrap")
+    # the fees fit the screen: their box never scrolls sideways
+    assert wrap.evaluate("box => box.scrollWidth <= box.clientWidth"), "the fee table scrolls sideways"
+    cremation = phone_page.get_by_role("row").filter(has_text="遗体火化")
+    price = cremation.get_by_text("480.00 元")
+    expect(price).to_be_visible()
+    price.scroll_into_view_if_needed()
+    expect(price).to_be_in_viewport(ratio=1)  # wholly on screen, not cut off at its right edge
+    # the row is one block: its price sits below its name, labelled (not in a column beside it)
+    name_box, price_box = cremation.locator("th").bounding_box(), price.bounding_box()
+    assert price_box["y"] >= name_box["y"] + name_box["height"], (name_box, price_box)
+    label = price.evaluate("cell => getComputedStyle(cell, '::before').content")
+    assert label == '"收费标准"', label
 
 
 def _institution_path(base_url: str, name: str) -> str:
