@@ -1,4 +1,6 @@
-"""Assertions shared by the registry tests: what a refusal must (not) leave behind."""
+"""Assertions shared by the tests: what a refusal must (not) leave behind, and what a page says."""
+import re
+
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -49,3 +51,8 @@ def assert_hidden_like_a_missing_case(client, method: str, path: str, case_id, h
     unseen = client.request(method, path.replace(str(case_id), missing), json=json, headers=headers)
     assert (seen.status_code, unseen.status_code) == (404, 404), seen.text
     assert seen.text.replace(str(case_id), "<id>") == unseen.text.replace(missing, "<id>")
+
+
+def text_of(html: str) -> str:
+    """A page's words without tags, whitespace collapsed."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))

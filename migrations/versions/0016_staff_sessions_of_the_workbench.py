@@ -1,7 +1,7 @@
 """staff sessions of the workbench
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-11-30 12:17:06.348719
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import registry.db_types
 
 revision: str = '0016'
-down_revision: str | None = '0012'
+down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

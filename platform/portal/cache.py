@@ -8,6 +8,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Hashable
 
+from portal.fallback import path_in_site
 from portal.render import Page
 
 
@@ -39,12 +40,13 @@ class PageCache:
 
 class ForgetPagesOnWrite:
     """ASGI wrapper of the registry app: once a request that may change what the pages show (an institution, its
-    fees, its disclosure, a policy, guide or notice) has been answered, cached pages go. Declarations and other case work, the busiest
-    writes, leave them: at a peak they would otherwise empty the cache on every request."""
+    fees, its disclosure, a policy, guide or notice; at the ministry, a province's batch) has been answered, cached
+    pages go. Declarations and other case work, the busiest writes, leave them: at a peak they would otherwise empty
+    the cache on every request."""
 
     _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
     # the API paths whose writes change what the pages show
-    _SHOWN = ("/api/v1/institutions", "/api/v1/publications")
+    _SHOWN = ("/api/v1/institutions", "/api/v1/publications", "/api/v1/exchange/")
 
     def __init__(self, app, cache: PageCache):
         self.app, self.cache = app, cache
@@ -53,5 +55,5 @@ class ForgetPagesOnWrite:
         try:
             await self.app(scope, receive, send)
         finally:
-            if scope["type"] == "http" and scope["method"] in self._WRITES and scope["path"].startswith(self._SHOWN):
+            if scope["type"] == "http" and scope["method"] in self._WRITES and path_in_site(scope).startswith(self._SHOWN):
                 self.cache.forget_all()

@@ -13,6 +13,12 @@ API_PREFIX = "/api/v1"
 _READS = frozenset({"GET", "HEAD"})
 
 
+def path_in_site(scope) -> str:
+    """The request's path inside the tenant's site: without the `/<slug>` it is mounted under (`fsp serve`)."""
+    root, path = scope.get("root_path", ""), scope["path"]
+    return path[len(root):] if root and path.startswith(root) else path
+
+
 def wants_html(request: Request) -> bool:
     """A browser asks for HTML; an API client (or one that also names JSON) gets JSON."""
     accept = request.headers.get("accept", "")
@@ -26,8 +32,7 @@ class NotFoundPage:
         self.app, self.routes, self.not_found = app, routes, not_found
 
     def _is_registry_url(self, scope) -> bool:
-        root, path = scope.get("root_path", ""), scope["path"]
-        path = path[len(root):] if root and path.startswith(root) else path
+        path = path_in_site(scope)
         if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
             return True
         # a route that matches but for its method (405) is still the registry's

@@ -35,10 +35,12 @@ class Province:
     name: str
     # whether a server's index of provinces lists it (under `fsp serve`), so its pages link back there
     in_index: bool = False
+    # the ministry's site: the national platform's pages (portal.national)
+    national: bool = False
 
     @property
     def platform(self) -> str:
-        return self.name + catalog.TEXT["platform_suffix"]
+        return catalog.TEXT["national_title"] if self.national else self.name + catalog.TEXT["platform_suffix"]
 
 
 def tenant_engine(request: Request) -> Engine:

@@ -53,6 +53,11 @@ def base_path(request: Request) -> str:
     return request.scope.get("root_path", "").rstrip("/")
 
 
+def index_path(request: Request) -> str:
+    """The server's index of tenants (`/` under `fsp serve`), beside which every tenant's site is mounted."""
+    return base_path(request).rpartition("/")[0] + "/"
+
+
 class Page(HTMLResponse):
     """A rendered page and the name of its template (`home`, `institution`...), the label it is counted under."""
 
@@ -65,5 +70,5 @@ def page(request: Request, template: str, *, status_code: int = 200, **context) 
     """A rendered page; `base` (the site's mount path) is known to every template."""
     base = base_path(request)
     # a site mounted by `fsp serve` under /<slug> links back to the server's index of provinces
-    html = _env.get_template(template).render(base=base, index_href=base.rpartition("/")[0] + "/", **context)
+    html = _env.get_template(template).render(base=base, index_href=index_path(request), **context)
     return Page(html, name=template.removesuffix(".html"), status_code=status_code)

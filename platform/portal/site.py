@@ -1,16 +1,18 @@
 """One tenant's site: the portal's pages beside its registry app, which keeps every URL it answered before."""
+from collections.abc import Callable, Collection
+
 from prometheus_client import Counter
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from portal import certificates, pages, policies
+from portal import certificates, national, pages, policies
 from portal.cache import ForgetPagesOnWrite, PageCache
 from portal.fallback import NotFoundPage
 from portal.render import province_name
 from portal.workbench.routes import routes as workbench_routes
 from registry.app import create_app
-from registry.config import Settings
+from registry.config import Role, Settings
 from registry.db_types import utcnow
 
 
@@ -19,16 +21,18 @@ def static_files() -> StaticFiles:
     return StaticFiles(packages=[("portal", "static")])
 
 
-def create_site(settings: Settings | None = None, *, name: str | None = None,
-                in_index: bool = False) -> Starlette:
+def create_site(settings: Settings | None = None, *, name: str | None = None, in_index: bool = False,
+                served: Callable[[], Collection[str]] = frozenset) -> Starlette:
     """The portal and the registry of one tenant. `name` is its Chinese name (e.g. from the tenant catalog), by
-    default the province's GB/T 2260 name; `in_index` when a server's index of provinces lists it.
+    default the province's GB/T 2260 name; `in_index` when a server's index of provinces lists it; `served`, the
+    slugs of the tenants the same server serves now (the ministry's pages link to their portals).
     `site.state.ctx` is the registry's context (engine, keys, metrics), as on the registry app."""
     registry_app = create_app(settings)
     ctx = registry_app.state.ctx
     cache = PageCache()
     api_app = ForgetPagesOnWrite(registry_app, cache)
     site = Starlette(routes=[
+        *national.routes(ctx.settings),  # the ministry's pages, in place of a province's
         Route("/", pages.cached(pages.home), methods=["GET"]),
         Route("/institutions", pages.cached(pages.directory), methods=["GET"]),
         Route("/institutions/{institution_id}", pages.cached(pages.institution), methods=["GET"]),
@@ -52,6 +56,7 @@ def create_site(settings: Settings | None = None, *, name: str | None = None,
     site.state.registry = registry_app
     site.state.api_app = api_app
     site.state.clock = utcnow  # the workbench's idle timeout reads it (tests move it on)
+    site.state.served = served
     site.state.province = pages.Province(ctx.settings.tenant_slug, name or province_name(ctx.settings.tenant_code),
-                                         in_index)
+                                         in_index, national=ctx.settings.role == Role.ministry)
     return site

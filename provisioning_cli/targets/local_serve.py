@@ -55,7 +55,8 @@ class Gateway:
             settings = self._target.settings(spec)
             current = self._apps.get(spec.slug)
             fresh = current is None or current[0] != settings
-            apps[spec.slug] = (settings, create_site(settings, name=spec.name_zh, in_index=True)) if fresh else current
+            apps[spec.slug] = (settings, create_site(settings, name=spec.name_zh, in_index=True,
+                                                     served=self.served_slugs)) if fresh else current
         for slug, (_settings, app) in self._apps.items():
             if apps.get(slug, (None, None))[1] is not app:
                 app.state.ctx.engine.dispose()  # taken down or rebuilt: its pool goes
@@ -63,6 +64,10 @@ class Gateway:
         # one assignment: a request being routed sees the old list or the new one, never half of it
         self._app.router.routes = [Route("/", self._index), Mount("/static", self._static),
                                    *(Mount(f"/{slug}", app=app) for slug, (_, app) in apps.items())]
+
+    def served_slugs(self) -> frozenset[str]:
+        """The tenants mounted now: the ministry's pages link to these provinces' own portals."""
+        return frozenset(spec.slug for spec in self.specs)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and time.monotonic() - self._checked >= self._refresh_seconds:

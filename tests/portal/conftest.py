@@ -278,16 +278,30 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture
-def check_page(browser: Browser, base_url: str) -> Callable[[str, str], None]:
+def check_page(scan_page, base_url: str) -> Callable[[str, str], None]:
     """`check_page(name, path)`: at desktop and phone width, a screenshot in build/screenshots/, no serious or
     critical axe-core violation, and nothing wider than the screen."""
-    def check(name: str, path: str) -> None:
+    return lambda name, path: scan_page(base_url + path, name)
+
+
+@pytest.fixture
+def phone_page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": WIDTHS["phone"], "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def scan_page(browser: Browser) -> Callable[[str, str], None]:
+    """`scan_page(url, name)`: `check_page` for a full URL (another tenant's site under the same server)."""
+    def scan(url: str, name: str) -> None:
         for device, width in WIDTHS.items():
             context = browser.new_context(viewport={"width": width, "height": 800}, locale="zh-CN")
             page = context.new_page()
             try:
-                page.goto(base_url + path)
+                page.goto(url)
                 keep_and_check(page, f"{name}-{device}", width)
             finally:
                 context.close()
-    return check
+    return scan

@@ -6,13 +6,9 @@ from fastapi.testclient import TestClient
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from assertions import text_of
 from factories import case_payload
 from portal.pages import china_today
-
-
-def text_of(html: str) -> str:
-    """The page's words without tags, whitespace collapsed."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 def test_home_names_the_province_in_chinese(site_client):
@@ -189,3 +185,16 @@ def test_page_views_are_counted_by_page_on_the_tenants_metrics(site_client, publ
     exposition = site_client.get("/metrics").text
     assert "fsp_http_requests_total" in exposition and "fsp_portal_page_views_total" in exposition  # one registry
     assert page_views(site_client) == {"home": 1, "directory": 2, "institution": 2, "not_found": 2}
+
+
+def test_under_fsp_serves_mount_a_fee_published_shows_on_the_next_load(site, admin, published):
+    page = f"/beijing/institutions/{published.ids['西山公益性公墓']}"
+    with TestClient(Starlette(routes=[Mount("/beijing", app=site)])) as client:
+        before = text_of(client.get(page).text)  # rendered and kept
+        added = client.post(f"/beijing/api/v1/institutions/{published.ids['西山公益性公墓']}/service-items",
+                            headers=admin, json={"name": "骨灰撒散", "category": "basic", "unit": "次", "price_fen": 0,
+                                                 "pricing_basis": "government_set", "effective_from": "2024-01-01"})
+        after = text_of(client.get(page).text)
+
+    assert added.status_code == 201, added.text
+    assert "骨灰撒散" not in before and "骨灰撒散" in after

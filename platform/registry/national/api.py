@@ -11,6 +11,8 @@ from registry.national.models import (
     NationalCaseFilters,
     NationalCaseRecordPublic,
     NationalCasesPublic,
+    NationalInstitutionFilters,
+    NationalInstitutionsPublic,
     PersonMatchesPublic,
 )
 from registry.security.permissions import Permission
@@ -42,6 +44,14 @@ def list_person_matches(session: SessionDep, ctx: ContextDep, principal: Nationa
     """One person registered in two provinces (the same `person_ref`): the pairs for the provinces to check;
     audited."""
     return service.list_matches(session, ctx=ctx, principal=principal, province=province, offset=offset, limit=limit)
+
+
+@router.get("/institutions", response_model=NationalInstitutionsPublic)
+def search_national_institutions(filters: Annotated[NationalInstitutionFilters, Query()], session: SessionDep,
+                                 ctx: ContextDep, principal: NationalReader) -> NationalInstitutionsPublic:
+    """Every province's institutions as they published them, with their disclosures: by name or address (`q`),
+    province, type and region (a prefecture code takes in its counties), 20 a page; audited."""
+    return service.search_institutions(session, ctx=ctx, principal=principal, filters=filters)
 
 
 def mount(app: FastAPI) -> None:

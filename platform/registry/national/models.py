@@ -13,6 +13,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from registry.db_types import ChinaTime, UTCDateTime
+from registry.institutions.models import InstitutionStatus, InstitutionType
 from registry.validators import rule_error
 
 PERSON_REF_PATTERN = r"^[0-9a-f]{64}$"
@@ -121,6 +122,48 @@ class NationalInterment(_ProvinceRecord, table=True):
     interred_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class NationalInstitution(_ProvinceRecord, table=True):
+    """A province's institution as its public directory shows it, with what it discloses (殡葬服务信息公开)."""
+
+    __tablename__ = "national_institutions"
+
+    institution_id: uuid.UUID = Field(primary_key=True)
+    province_code: str = Field(max_length=6, index=True)
+    name: str = Field(max_length=100, index=True)
+    # plain text, as the province sent it (its payload is checked against the enums when projected)
+    type: str = Field(max_length=32, index=True)
+    credit_code: str = Field(max_length=18)
+    region_code: str = Field(max_length=6, index=True)
+    address: str = Field(max_length=200)
+    contact_name: str | None = Field(default=None, max_length=100)
+    contact_phone: str | None = Field(default=None, max_length=20)
+    licence_no: str | None = Field(default=None, max_length=64)
+    status: str = Field(max_length=16)
+    opening_hours: str | None = Field(default=None, max_length=200)
+    # one promise per line, as the province stores them
+    commitments: str | None = Field(default=None, max_length=20 * 201)
+    supervising_authority: str | None = Field(default=None, max_length=100)
+    complaint_phone: str | None = Field(default=None, max_length=20)
+    disclosed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class NationalServiceItem(_ProvinceRecord, table=True):
+    """One price period of an institution's service as the province published it; an ended one keeps its end."""
+
+    __tablename__ = "national_service_items"
+
+    item_id: uuid.UUID = Field(primary_key=True)
+    institution_id: uuid.UUID = Field(index=True)
+    name: str = Field(max_length=200)
+    category: str = Field(max_length=16)
+    unit: str = Field(max_length=20)
+    price_fen: int
+    pricing_basis: str = Field(max_length=32)
+    effective_from: date
+    effective_to: date | None = None
+    description: str | None = Field(default=None, max_length=500)
+
+
 class NationalCasePublic(BaseModel):
     province_slug: str
     province_code: str
@@ -219,3 +262,51 @@ class PersonMatchPublic(BaseModel):
 class PersonMatchesPublic(BaseModel):
     data: list[PersonMatchPublic]
     count: int
+
+
+class NationalInstitutionPublic(BaseModel):
+    province_slug: str
+    province_code: str
+    institution_id: uuid.UUID
+    name: str
+    type: InstitutionType
+    credit_code: str
+    region_code: str
+    address: str
+    contact_name: str | None
+    contact_phone: str | None
+    licence_no: str | None
+    status: InstitutionStatus
+    opening_hours: str | None
+    commitments: list[str] = Check(description="one promise each")
+    supervising_authority: str | None
+    complaint_phone: str | None
+    disclosed_at: ChinaTime | None
+    updated_at: ChinaTime
+
+    @classmethod
+    def of(cls, row: NationalInstitution) -> "NationalInstitutionPublic":
+        return cls.model_validate({**row.model_dump(), "commitments": (row.commitments or "").splitlines()})
+
+
+class NationalInstitutionsPublic(BaseModel):
+    data: list[NationalInstitutionPublic]
+    count: int = Check(description="how many institutions match, over all pages")
+    page: int
+    page_size: int
+
+
+INSTITUTIONS_PAGE_SIZE = 20
+MAX_QUERY_LENGTH = 50
+
+
+class NationalInstitutionFilters(BaseModel):
+    """The national directory's search: a name or address, narrowed by province, type and region; by pages."""
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    q: str | None = Check(default=None, max_length=MAX_QUERY_LENGTH, description="part of the name or address")
+    province: str | None = Check(default=None, pattern=PROVINCE_PATTERN)
+    type: InstitutionType | None = None
+    region: str | None = Check(default=None, pattern=r"^\d{6}$",
+                               description="a GB/T 2260 code: a province or prefecture code takes in its counties")
+    page: int = Check(default=1, ge=1, le=10_000)

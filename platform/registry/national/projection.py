@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlmodel import Session, select
 
 from registry.exchange.models import BatchEvent
-from registry.national import records
+from registry.national import directory, records
 from registry.national.models import NationalCase, PersonMatch
 
 # events whose payload is the whole (masked) case, with the person's cross-province blind index
@@ -48,6 +48,8 @@ def apply_events(session: Session, *, province: str, province_code: str, events:
         try:
             if event.event_type in records.ROWS_OF:
                 records.apply(session, province=province, event=event, now=now)
+            elif event.event_type in directory.APPLY:
+                directory.APPLY[event.event_type](session, province, province_code, event, now)
             elif event.aggregate_type != "case":
                 continue
             elif event.event_type in CASE_FACTS_EVENTS:

@@ -7,7 +7,9 @@ from sqlmodel import Session, col, select
 from registry.context import TenantContext
 from registry.db_types import china_days
 from registry.errors import NotFound
+from registry.national import directory
 from registry.national.models import (
+    INSTITUTIONS_PAGE_SIZE,
     NationalAshesDestination,
     NationalCase,
     NationalCaseFilters,
@@ -16,6 +18,9 @@ from registry.national.models import (
     NationalCasesPublic,
     NationalCertificate,
     NationalCremation,
+    NationalInstitutionFilters,
+    NationalInstitutionPublic,
+    NationalInstitutionsPublic,
     NationalInterment,
     PersonMatch,
     PersonMatchesPublic,
@@ -76,6 +81,17 @@ def list_matches(session: Session, *, ctx: TenantContext, principal: Principal, 
     page = PersonMatchesPublic(data=[PersonMatchPublic.model_validate(r, from_attributes=True) for r in rows],
                                count=total)
     audit_read(session, ctx, principal, "national.list_matches", {"province": province}, total)
+    return page
+
+
+def search_institutions(session: Session, *, ctx: TenantContext, principal: Principal,
+                        filters: NationalInstitutionFilters) -> NationalInstitutionsPublic:
+    """One page of the national directory (every province's institutions with their disclosures); audited."""
+    rows, total = directory.find_institutions(session, filters)
+    page = NationalInstitutionsPublic(data=[NationalInstitutionPublic.of(row) for row in rows], count=total,
+                                      page=filters.page, page_size=INSTITUTIONS_PAGE_SIZE)
+    audit_read(session, ctx, principal, "national.search_institutions",
+                filters.model_dump(mode="json", exclude_none=True), total)
     return page
 
 

@@ -1,0 +1,118 @@
+"""The ministry's public pages (全国殡葬服务平台): the provinces that report to it, one search over every province's
+institutions, an institution as its province reported it, and national figures (counts only, never a case).
+
+Mounted in place of a province's pages when the site's tenant is the ministry (`Settings.role`, the same switch
+that gives its registry the exchange and the national database). An institution of a province this same server
+serves (`fsp serve`) is linked to on that province's own portal; any other is shown from what was received.
+"""
+import uuid
+from dataclasses import dataclass
+
+from sqlmodel import Session
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.routing import Route
+
+from portal import catalog
+from portal.directory import DirectoryQuery, FieldError, RegionGroup, read_query
+from portal.pages import cached, china_today, not_found
+from portal.render import Page, index_path, page, province_name, region_name
+from registry.config import Role, Settings
+from registry.institutions.models import InstitutionType
+from registry.national import directory, figures
+from registry.national.models import INSTITUTIONS_PAGE_SIZE, NationalInstitutionFilters, NationalInstitutionPublic
+
+
+@dataclass(frozen=True)
+class ReportingProvince:
+    """A province that has shipped to the ministry, and where its own portal is when this server serves it."""
+    slug: str
+    name: str
+    portal: str | None
+
+
+@dataclass
+class NationalQuery(DirectoryQuery):
+    province: str = ""
+
+    def link(self, *, page: int) -> str:
+        parts = {"q": self.q, "province": self.province, "type": self.type, "region": self.region,
+                 "page": str(page) if page > 1 else ""}
+        return str(QueryParams({name: value for name, value in parts.items() if value}))
+
+
+def _provinces(request: Request, session: Session) -> list[ReportingProvince]:
+    """The provinces that have shipped to the ministry: they are the ones the national directory and figures hold
+    (the tenant catalog lists every province, most with nothing here, and the portal does not read it)."""
+    served, index = request.app.state.served(), index_path(request)
+    return [ReportingProvince(slug, province_name(code), f"{index}{slug}/" if slug in served else None)
+            for slug, code in directory.provinces(session)]
+
+
+def _region_groups(session: Session) -> list[RegionGroup]:
+    groups: dict[str, RegionGroup] = {}
+    for code in directory.regions(session):
+        groups.setdefault(code[:2], RegionGroup(province_name(code), [])).regions.append((code, region_name(code)))
+    return list(groups.values())
+
+
+def home(request: Request) -> Page:
+    with Session(request.app.state.ctx.engine) as session:
+        provinces = _provinces(request, session)
+    return page(request, "national_home.html", province=request.app.state.province, provinces=provinces)
+
+
+def search(request: Request) -> Page:
+    """Every province's institutions by name or address, province, type and region, 20 a page; a filter we do not
+    offer is refused beside its field, with what was typed kept."""
+    with Session(request.app.state.ctx.engine) as session:
+        provinces, groups = _provinces(request, session), _region_groups(session)
+        checked = read_query(request.query_params, {code for group in groups for code, _ in group.regions})
+        query = NationalQuery(**{name: getattr(checked, name) for name in ("q", "type", "region", "page_text", "errors")},
+                              province=request.query_params.get("province", ""))
+        if query.province and query.province not in {province.slug for province in provinces}:
+            query.errors.append(FieldError("province", "choice", catalog.ERRORS[("province", "choice")]))
+        rows, total = [], 0
+        if not query.errors:
+            rows, total = directory.find_institutions(session, NationalInstitutionFilters(
+                q=query.q or None, province=query.province or None, type=query.type or None,
+                region=query.region or None, page=query.page))
+    by_slug = {province.slug: province for province in provinces}
+    return page(request, "national_directory.html", status_code=400 if query.errors else 200,
+                province=request.app.state.province, query=query, provinces=provinces, groups=groups,
+                types=list(InstitutionType), institutions=rows, total=total, by_slug=by_slug,
+                has_next=query.page * INSTITUTIONS_PAGE_SIZE < total)
+
+
+def institution(request: Request) -> Page:
+    """One institution as its province reported it: its entry, fees in force today (China time), disclosure."""
+    try:
+        institution_id = uuid.UUID(request.path_params["institution_id"])
+    except ValueError:
+        return not_found(request)
+    province, today = request.path_params["province"], china_today()
+    with Session(request.app.state.ctx.engine) as session:
+        found = directory.get_institution(session, province=province, institution_id=institution_id)
+        if found is None:
+            return not_found(request)
+        items = directory.fees_on(session, province=province, institution_id=institution_id, day=today)
+    return page(request, "institution.html", province=request.app.state.province, institution=found, items=items,
+                today=today, disclosed=NationalInstitutionPublic.of(found),
+                held_by=catalog.TEXT["held_by"].format(province=province_name(found.province_code)))
+
+
+def figures_page(request: Request) -> Page:
+    with Session(request.app.state.ctx.engine) as session:
+        found = figures.national_figures(session, today=china_today())
+    names = {row.province_slug: province_name(row.province_code) for row in found.provinces}
+    return page(request, "national_figures.html", province=request.app.state.province, figures=found, names=names)
+
+
+def routes(settings: Settings) -> list[Route]:
+    """The ministry's pages (none for a province); they come before a province's, which they replace."""
+    if settings.role != Role.ministry:
+        return []
+    return [Route("/", cached(home), methods=["GET"]),
+            Route("/institutions", cached(search), methods=["GET"]),
+            Route("/institutions/{province}/{institution_id}", cached(institution), methods=["GET"]),
+            Route("/figures", cached(figures_page), methods=["GET"])]
