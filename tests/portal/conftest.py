@@ -127,6 +127,12 @@ def publish(client: TestClient, headers: dict[str, str], *, prefix: str = "") ->
     return Published(ids, publish_documents(client, headers, prefix=prefix))
 
 
+@pytest.fixture(scope="session")
+def publisher() -> Callable[..., Published]:
+    """`publisher(client, headers, prefix="/beijing")`: publish INSTITUTIONS and DOCUMENTS through any HTTP client."""
+    return publish
+
+
 @pytest.fixture
 def site(settings):
     from portal.site import create_site
