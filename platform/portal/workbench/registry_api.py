@@ -43,7 +43,7 @@ async def call(request: Request, staff: Staff, method: str, path: str, *, json: 
     # the registry audits and rate-limits by client address: the person's, not the workbench's
     transport = httpx.ASGITransport(app=request.app.state.api_app,
                                     client=(client.host, client.port) if client else ("127.0.0.1", 0))
-    async with httpx.AsyncClient(transport=transport, base_url=f"http://{request.url.netloc}") as registry:
+    async with httpx.AsyncClient(transport=transport, base_url=f"{request.url.scheme}://{request.url.netloc}") as registry:
         response = await registry.request(
             method, f"/api/v1{path}", json=json, params={k: v for k, v in (params or {}).items() if v not in (None, "")},
             headers={"Authorization": f"Bearer {token}", "Accept-Language": "zh-CN", "Accept": "application/json"})

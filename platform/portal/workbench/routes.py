@@ -5,7 +5,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from portal.workbench import cases, home, signin
+from portal.workbench import cases, certificate_print, home, signin
 from portal.workbench.staff import workbench_path
 
 
@@ -27,4 +27,6 @@ def _pages() -> list[Route]:
         Route("/callback", signin.callback, methods=["GET"]),
         Route("/sign-out", signin.sign_out, methods=["POST"]),
         Route("/cases", cases.case_list, methods=["GET"]),
+        # the printable certificate with its signed QR code
+        Route("/certificates/{certificate_id}/print", certificate_print.print_certificate, methods=["GET"]),
     ]
