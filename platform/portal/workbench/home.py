@@ -12,6 +12,7 @@ TASKS = (
     ("cases:read", "/cases", "task_cases"),
     ("cases:review", "/cases?status=declared", "task_review"),
     ("institutions:write", "/institutions", "task_institutions"),
+    ("publications:write", "/publications", "task_publications"),
     ("cases:import", "/imports", "task_imports"),
     ("audit:read", "/audit", "task_audit"),
 )

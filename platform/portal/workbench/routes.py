@@ -5,7 +5,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from portal.workbench import cases, certificate_print, home, signin
+from portal.workbench import cases, certificate_print, home, publications_admin, signin
 from portal.workbench.staff import workbench_path
 
 
@@ -27,6 +27,13 @@ def _pages() -> list[Route]:
         Route("/callback", signin.callback, methods=["GET"]),
         Route("/sign-out", signin.sign_out, methods=["POST"]),
         Route("/cases", cases.case_list, methods=["GET"]),
+        # policies, guides and notices (provincial admin)
+        Route("/publications", publications_admin.publication_list, methods=["GET"]),
+        Route("/publications/new", publications_admin.new_publication, methods=["GET", "POST"]),
+        Route("/publications/{publication_id}", publications_admin.publication_page, methods=["GET"]),
+        Route("/publications/{publication_id}/edit", publications_admin.edit_publication, methods=["GET", "POST"]),
+        Route("/publications/{publication_id}/publish", publications_admin.publish, methods=["POST"]),
+        Route("/publications/{publication_id}/withdraw", publications_admin.withdraw, methods=["POST"]),
         # the printable certificate with its signed QR code
         Route("/certificates/{certificate_id}/print", certificate_print.print_certificate, methods=["GET"]),
     ]
