@@ -5,7 +5,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from portal.workbench import cases, home, signin
+from portal.workbench import cases, home, remains, signin
 from portal.workbench.staff import workbench_path
 
 
@@ -27,4 +27,11 @@ def _pages() -> list[Route]:
         Route("/callback", signin.callback, methods=["GET"]),
         Route("/sign-out", signin.sign_out, methods=["POST"]),
         Route("/cases", cases.case_list, methods=["GET"]),
+        # remains and ashes of a case (遗体与骨灰)
+        Route("/cases/{case_id}/remains", remains.remains_page, methods=["GET"]),
+        Route("/cases/{case_id}/remains/transports", remains.record_transport, methods=["POST"]),
+        Route("/cases/{case_id}/remains/storages", remains.record_storage, methods=["POST"]),
+        Route("/cases/{case_id}/remains/storages/{storage_id}/release", remains.release_storage, methods=["POST"]),
+        Route("/cases/{case_id}/remains/ashes-destination", remains.record_ashes_destination, methods=["POST"]),
+        Route("/cases/{case_id}/remains/interments", remains.record_interment, methods=["POST"]),
     ]
