@@ -12,7 +12,7 @@ from portal.workbench import forms, registry_api
 from portal.workbench.forms import Form
 from portal.workbench.staff import Staff, workbench_path
 from portal.workbench.text import ASHES_DESTINATION, INTERMENT_KIND, REMAINS_FORM, STAFF
-from portal.workbench.views import not_found, render, staff_page
+from portal.workbench.views import message, not_found, render, staff_page
 
 # the institutions an ashes destination hands the ashes to, and that inter them (cemeteries and columbaria)
 RECEIVING_TYPES = ("commercial_cemetery", "public_cemetery", "columbarium")
@@ -101,8 +101,10 @@ async def _show(request: Request, staff: Staff, case_id: str, *, refused: Form |
     """The page: the case, what the registry holds of its remains and ashes, and the forms the person may use
     (`refused`: the form just refused, shown again as typed with the API's messages)."""
     case = await _read(request, staff, f"/cases/{case_id}")
-    if not case.ok:
+    if case.status == 404:
         return not_found(request, staff)  # unknown, or not this person's to see: the API answers 404 for both
+    if not case.ok:
+        return message(request, staff, heading=STAFF["remains_title"], text=STAFF["api_failed"], status_code=case.status)
     path = f"/cases/{case_id}"
     transports, storages, interments = [await _read(request, staff, f"{path}/{what}")
                                         for what in ("transports", "storages", "interments")]
