@@ -5,7 +5,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from portal.workbench import cases, certificate_print, home, publications_admin, signin
+from portal.workbench import cases, certificate_print, home, publications_admin, remains, signin
 from portal.workbench.staff import workbench_path
 
 
@@ -36,4 +36,11 @@ def _pages() -> list[Route]:
         Route("/publications/{publication_id}/withdraw", publications_admin.withdraw, methods=["POST"]),
         # the printable certificate with its signed QR code
         Route("/certificates/{certificate_id}/print", certificate_print.print_certificate, methods=["GET"]),
+        # remains and ashes of a case (遗体与骨灰)
+        Route("/cases/{case_id}/remains", remains.remains_page, methods=["GET"]),
+        Route("/cases/{case_id}/remains/transports", remains.record_transport, methods=["POST"]),
+        Route("/cases/{case_id}/remains/storages", remains.record_storage, methods=["POST"]),
+        Route("/cases/{case_id}/remains/storages/{storage_id}/release", remains.release_storage, methods=["POST"]),
+        Route("/cases/{case_id}/remains/ashes-destination", remains.record_ashes_destination, methods=["POST"]),
+        Route("/cases/{case_id}/remains/interments", remains.record_interment, methods=["POST"]),
     ]

@@ -140,3 +140,86 @@ STAFF.update({
     "pubs_done_publish": "文件已发布，门户网站已公开。",
     "pubs_done_withdraw": "文件已撤回，门户网站不再公开。",
 })
+# remains and ashes (遗体与骨灰): the case's remains page
+STAFF.update({
+    "remains_title": "遗体与骨灰",
+    "remains_lead": "逝者：{name}　案件状态：{status}",
+    "remains_back": "返回案件",
+    "remains_done_transport": "已登记遗体接运。",
+    "remains_done_storage": "已登记遗体存放。",
+    "remains_done_release": "已登记遗体出柜。",
+    "remains_done_ashes": "已登记骨灰去向。",
+    "remains_done_interment": "已登记安葬（安放）。",
+    "remains_none": "尚无记录。",
+    "remains_institution": "机构",
+    "remains_recorded_at": "登记时间",
+    "remains_time_hint": "格式：2026-01-31 14:30（北京时间）",
+    # transports
+    "transports_title": "遗体接运",
+    "transport_from": "起运地点",
+    "transport_to": "送达地点",
+    "transport_plate": "车牌号",
+    "transport_plate_hint": "例如：京A12345",
+    "transport_departed": "起运时间",
+    "transport_arrived": "送达时间",
+    "transport_record": "登记接运",
+    "transport_form_title": "登记遗体接运",
+    # storages
+    "storages_title": "遗体存放（冷藏）",
+    "storage_cabinet": "冷藏柜编号",
+    "storage_cabinet_hint": "字母、数字或横线，例如：A-01",
+    "storage_stored": "存放时间",
+    "storage_released": "出柜时间",
+    "storage_in": "存放中",
+    "storage_record": "登记存放",
+    "storage_form_title": "登记遗体存放",
+    "storage_release_title": "遗体出柜（冷藏柜 {cabinet}）",
+    "storage_release": "登记出柜",
+    # the ashes destination
+    "ashes_title": "骨灰去向",
+    "ashes_destination": "去向",
+    "ashes_destination_choose": "请选择",
+    "ashes_institution": "接收机构",
+    "ashes_institution_hint": "去向为经营性公墓、公益性公墓或骨灰堂时必选；选择其他机构即将骨灰移交该机构，由其登记安葬（安放）",
+    "ashes_institution_none": "（无）",
+    "ashes_plot": "墓位或格位",
+    "ashes_plot_hint": "去向为公墓或骨灰堂时必填，例如：思园B区3排21号",
+    "ashes_note": "备注",
+    "ashes_note_hint": "去向为“其他”时必填",
+    "ashes_record": "登记骨灰去向",
+    "ashes_form_title": "登记骨灰去向",
+    "ashes_none": "尚未登记骨灰去向。",
+    "handover_done": "骨灰已于 {at} 移交{institution}，由其登记安葬（安放）。",
+    # interments
+    "interments_title": "安葬与安放",
+    "interment_kind": "方式",
+    "interment_form": "安葬对象",
+    "interment_institution": "公墓或骨灰堂",
+    "interment_plot": "墓位或格位",
+    "interment_at": "安葬（安放）时间",
+    "interment_record": "登记安葬（安放）",
+    "interment_form_title": "登记安葬（安放）",
+    "interment_choose": "请选择",
+})
+
+ASHES_DESTINATION: dict[str, str] = {
+    "sea_scattering": "海撒",
+    "river_scattering": "江河撒散",
+    "degradable_burial": "可降解容器深埋（树葬、花葬、草坪葬等）",
+    "commercial_cemetery": "经营性公墓",
+    "public_cemetery": "公益性公墓",
+    "columbarium": "骨灰堂",
+    "kept_at_home": "家中存放",
+    "returned_to_hometown": "回原籍安葬",
+    "other": "其他",
+}
+
+INTERMENT_KIND: dict[str, str] = {
+    "burial": "安葬（墓穴）",
+    "placement": "安放（格位）",
+}
+
+REMAINS_FORM: dict[str, str] = {
+    "ashes": "骨灰",
+    "body": "遗体",
+}
