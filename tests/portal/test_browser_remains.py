@@ -1,37 +1,23 @@
 """A registrar recording a case's remains and ashes in a real browser (Debian's headless Chromium via Playwright,
 over loopback against `fsp serve`'s app): keyboard and labels only, axe-core on the page, screenshots at desktop
 and phone width under build/screenshots/ (git-ignored). Without chromium or CJK fonts these fail, never skip."""
-import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import httpx
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from typer.testing import CliRunner
 
+from browsing import WIDTHS, keep_and_check
 from factories import case_payload, institution_payload
 from provisioning_cli.main import app as fsp_app
 from served import serving_locally
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-WIDTHS = {"desktop": 1280, "phone": 375}
 CHINA = timezone(timedelta(hours=8))
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
-    if executable is None or "Noto Sans CJK" not in fonts:
-        pytest.fail("Debian's chromium and fonts-noto-cjk are needed: run `make test`, which installs them", pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable)
-        yield browser
-        browser.close()
+# the browser: tests/portal/conftest.py
 
 
 @pytest.fixture(scope="module")
@@ -115,10 +101,6 @@ def test_the_remains_page_is_accessible_and_fits_a_phone(browser: Browser, serve
         page.goto(served["remains"])
         page.get_by_role("button", name="登记接运").click()  # every field refused: the page at its fullest
         expect(page.get_by_role("alert")).to_be_visible()
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=SCREENSHOTS / f"workbench-remains-{device}.png", full_page=True)
-        violations = [v for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
-        assert not violations, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations]
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{device} scrolls sideways"
+        keep_and_check(page, f"workbench-remains-{device}", WIDTHS[device])
     finally:
         page.context.close()
