@@ -43,6 +43,10 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "storage_id": ("存放记录", "storage"), "stored_at": ("入柜时间", "storage time"),
     "to_address": ("目的地址", "to"), "type": ("类型", "type"), "unit": ("计价单位", "unit"),
     "vehicle_plate": ("车牌号", "vehicle plate"),
+    # the audit trail's filters
+    "action": ("操作", "action"), "actor": ("操作人", "actor"), "at_from": ("日期（起）", "from"),
+    "at_to": ("日期（止）", "to"), "before": ("截止序号", "before"), "newest_first": ("排序", "order"),
+    "object_id": ("对象编号", "object"), "object_type": ("对象类型", "object type"), "result": ("结果", "result"),
 }
 
 # rule → (Chinese, plain English or None to keep the service's own English sentence)
