@@ -5,7 +5,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from portal.workbench import cases, home, signin
+from portal.workbench import audit, cases, home, imports, signin
 from portal.workbench.staff import workbench_path
 
 
@@ -27,4 +27,11 @@ def _pages() -> list[Route]:
         Route("/callback", signin.callback, methods=["GET"]),
         Route("/sign-out", signin.sign_out, methods=["POST"]),
         Route("/cases", cases.case_list, methods=["GET"]),
+        # the auditor's pages and the provincial admin's backfill imports
+        Route("/audit", audit.audit_log, methods=["GET"]),
+        Route("/audit/verify", audit.verify_page, methods=["GET"]),
+        Route("/audit/verify", audit.verify_run, methods=["POST"]),
+        Route("/imports", imports.imports_page, methods=["GET"]),
+        Route("/imports", imports.imports_run, methods=["POST"]),
+        Route("/imports/report.csv", imports.report_csv, methods=["POST"]),
     ]
