@@ -142,7 +142,7 @@ STAFF.update({
     "verify_title": "校验审计链",
     "verify_lead": "从第 1 条记录起逐条核对哈希链、密封（HMAC-SM3）和库外检查点，找出第一条被篡改、删除或截去的记录。",
     "verify_button": "立即校验",
-    "verify_none": "本次登录尚未校验。",
+    "verify_none": "尚未校验：点击“立即校验”开始。",
     "verify_intact_title": "审计链完整",
     "verify_intact": "审计链完整：第 1 条至第 {seq} 条记录均未被篡改。",
     "verify_empty": "审计链中还没有记录。",
