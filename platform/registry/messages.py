@@ -49,6 +49,10 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "issuing_authority": ("发布机关", "issuing authority"), "content": ("正文", "content"),
     "summary": ("摘要", "summary"), "effective_date": ("施行日期", "effective date"),
     "publication_id": ("文件", "publication"), "page": ("页码", "page"), "q": ("搜索关键词", "search words"),
+    # the audit trail's filters
+    "action": ("操作", "action"), "actor": ("操作人", "actor"), "at_from": ("日期（起）", "from"),
+    "at_to": ("日期（止）", "to"), "before": ("截止序号", "before"), "newest_first": ("排序", "order"),
+    "object_id": ("对象编号", "object"), "object_type": ("对象类型", "object type"), "result": ("结果", "result"),
 }
 
 # rule → (Chinese, plain English or None to keep the service's own English sentence)

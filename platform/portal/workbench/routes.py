@@ -5,7 +5,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from portal.workbench import cases, certificate_print, home, publications_admin, remains, signin
+from portal.workbench import audit, cases, certificate_print, home, imports, publications_admin, remains, signin
 from portal.workbench.staff import workbench_path
 
 
@@ -43,4 +43,11 @@ def _pages() -> list[Route]:
         Route("/cases/{case_id}/remains/storages/{storage_id}/release", remains.release_storage, methods=["POST"]),
         Route("/cases/{case_id}/remains/ashes-destination", remains.record_ashes_destination, methods=["POST"]),
         Route("/cases/{case_id}/remains/interments", remains.record_interment, methods=["POST"]),
+        # the auditor's pages and the provincial admin's backfill imports
+        Route("/audit", audit.audit_log, methods=["GET"]),
+        Route("/audit/verify", audit.verify_page, methods=["GET"]),
+        Route("/audit/verify", audit.verify_run, methods=["POST"]),
+        Route("/imports", imports.imports_page, methods=["GET"]),
+        Route("/imports", imports.imports_run, methods=["POST"]),
+        Route("/imports/report.csv", imports.report_csv, methods=["POST"]),
     ]

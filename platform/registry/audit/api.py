@@ -4,17 +4,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from registry.audit import service
-from registry.audit.models import AuditEntriesPublic, AuditEntryPublic, ChainVerdict
-from registry.deps import API_PREFIX, After, AuditReader, ContextDep, SessionDep
+from registry.audit.models import AuditEntriesPublic, AuditEntryPublic, AuditFilters, ChainVerdict
+from registry.deps import API_PREFIX, AuditReader, ContextDep, SessionDep
 
 router = APIRouter(prefix=f"{API_PREFIX}/audit", tags=["audit"])
 
 
 @router.get("", response_model=AuditEntriesPublic)
-def list_audit(session: SessionDep, _: AuditReader, after: After = 0,
-               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-               result: Annotated[str | None, Query(pattern="^(ok|refused)$")] = None) -> AuditEntriesPublic:
-    entries = service.list_entries(session, after=after, limit=limit, result=result)
+def list_audit(session: SessionDep, _: AuditReader,
+               filters: Annotated[AuditFilters, Query()]) -> AuditEntriesPublic:
+    """Entries in chain order after `after`, or newest first (before `before`), narrowed by actor, action,
+    object, result and China-time day range; `count` is the number of entries in this answer."""
+    entries = service.list_entries(session, filters)
     return AuditEntriesPublic(data=[AuditEntryPublic.model_validate(e, from_attributes=True) for e in entries],
                               count=len(entries))
 

@@ -1,8 +1,15 @@
 """Audit trail: every write and every refusal, hash-chained with SM3."""
+from datetime import date
+from typing import Literal
 
+from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import Field as Check
 from sqlmodel import Field, SQLModel
 
 from registry.db_types import ChinaTime, UTCDateTime
+from registry.validators import rule_error, text
+
+MAX_CURSOR = 2 ** 53 - 1
 
 
 class AuditEntry(SQLModel, table=True):
@@ -51,3 +58,26 @@ class ChainVerdict(SQLModel):
     through_seq: int = 0
     through_hash: str | None = None
     full: bool = True
+
+
+class AuditFilters(BaseModel):
+    """What an auditor narrows the trail by; `newest_first` with `before` pages backwards from the newest entry."""
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    after: int = Check(default=0, ge=0, le=MAX_CURSOR, description="the last seq already read")
+    before: int | None = Check(default=None, ge=1, le=MAX_CURSOR, description="entries before this seq only")
+    newest_first: bool = False
+    limit: int = Check(default=100, ge=1, le=1000)
+    result: Literal["ok", "refused"] | None = None
+    actor: text(200) | None = None
+    action: text(200) | None = None
+    object_type: text(64) | None = None
+    object_id: text(64) | None = None
+    at_from: date | None = Check(default=None, description="entries on or after this day (China Standard Time)")
+    at_to: date | None = Check(default=None, description="entries on or before this day (China Standard Time)")
+
+    @model_validator(mode="after")
+    def _range(self):
+        if self.at_from and self.at_to and self.at_from > self.at_to:
+            raise rule_error("at_to", "date_order", "at_to is before at_from")
+        return self

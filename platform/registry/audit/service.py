@@ -7,8 +7,8 @@ from sqlmodel import Session, col, select
 
 from registry import sequences
 from registry.audit.anchor import AnchorError, AuditAnchor, Checkpoints, Mark
-from registry.audit.models import AuditEntry, ChainVerdict
-from registry.db_types import utcnow
+from registry.audit.models import AuditEntry, AuditFilters, ChainVerdict
+from registry.db_types import china_days, utcnow
 from registry.security.crypto import sm3_hex
 
 # built once: the write path runs it on every request (Core, not the ORM unit of work)
@@ -42,12 +42,17 @@ def new_entry(head: sequences.Head, *, actor: str, action: str, object_type: str
     return entry
 
 
-def list_entries(session: Session, *, after: int = 0, limit: int = 100, result: str | None = None) -> list[AuditEntry]:
-    """Entries in chain order, for auditors."""
-    query = select(AuditEntry).where(AuditEntry.seq > after)
-    if result:
-        query = query.where(AuditEntry.result == result)
-    return list(session.exec(query.order_by(col(AuditEntry.seq)).limit(limit)))
+def list_entries(session: Session, filters: AuditFilters) -> list[AuditEntry]:
+    """Entries in chain order (or newest first), for auditors."""
+    query = select(AuditEntry).where(AuditEntry.seq > filters.after, *china_days(col(AuditEntry.at), filters.at_from,
+                                                                                  filters.at_to))
+    if filters.before is not None:
+        query = query.where(AuditEntry.seq < filters.before)
+    for name in ("result", "actor", "action", "object_type", "object_id"):
+        if getattr(filters, name) is not None:
+            query = query.where(getattr(AuditEntry, name) == getattr(filters, name))
+    order = col(AuditEntry.seq).desc() if filters.newest_first else col(AuditEntry.seq)
+    return list(session.exec(query.order_by(order).limit(filters.limit)))
 
 
 def verify(session: Session, *, anchor: AuditAnchor, batch: int = 1000,
