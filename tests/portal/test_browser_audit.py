@@ -2,42 +2,19 @@
 `fsp serve`'s app: signs in through the development sign-in form, reads and filters the audit log, opens an entry's
 detail and verifies the chain. Pages are scanned by axe and kept as screenshots at desktop and phone width."""
 import json
-import shutil
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from typer.testing import CliRunner
 
+from browsing import WIDTHS, keep_and_check
 from factories import case_payload, institution_payload
 from provisioning_cli.main import app as fsp_app
 from served import serving_locally
 
-# as tests/portal/test_browser.py (test modules are not importable under --import-mode=importlib)
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-WIDTHS = {"desktop": 1280, "phone": 375}
-
-
-def chromium_path() -> str:
-    """Debian's chromium with CJK fonts, which `make test` installs: without them this test fails, never skips."""
-    path = shutil.which("chromium")
-    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
-    if path is None or "Noto Sans CJK" not in fonts:
-        pytest.fail("chromium or fonts-noto-cjk is missing: run `make test`, which installs them", pytrace=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable)
-        yield browser
-        browser.close()
+# the browser: tests/portal/conftest.py
 
 
 @pytest.fixture(scope="module")
@@ -58,13 +35,9 @@ def base_url(tmp_path_factory) -> Iterator[str]:
 
 def checked(page: Page, name: str) -> None:
     """No serious or critical axe finding, nothing wider than a phone, and a screenshot at each width."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for device, width in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": 800})
-        page.screenshot(path=SCREENSHOTS / f"{name}-{device}.png", full_page=True)
-        violations = [v for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
-        assert not violations, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations]
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{name} at {width}px"
+        keep_and_check(page, f"{name}-{device}", width)
     page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
 
 
