@@ -38,6 +38,11 @@ class CaseView:
     def valid_certificate(self) -> dict | None:
         return next((c for c in self.certificates if c["status"] == "valid"), None)
 
+    @property
+    def check_codes(self) -> bool:
+        """Whether the API gives certificates a check code (校验码) to show."""
+        return any(c.get("check_code") for c in self.certificates)
+
 
 def _cremation_body(form: Form, staff: Staff) -> dict:
     institution = staff.row.institution_id
