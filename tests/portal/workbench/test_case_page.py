@@ -164,3 +164,12 @@ def _form_values(html: str) -> dict[str, str]:
         chosen = re.search(r'<option value="([^"]*)" selected>', body)
         values[name] = chosen.group(1) if chosen else ""
     return {k: v for k, v in values.items() if k != "csrf_token"}
+
+
+def test_an_action_posted_without_this_sessions_token_is_refused_and_not_done(site, site_client, staff_client,
+                                                                             institution_id):
+    case_id = _case(site, site_client, institution_id)["id"]
+    reviewer = staff_client("reviewer")
+    answer = reviewer.post(f"/workbench/cases/{case_id}/register", data={"csrf_token": "0" * 64})
+    assert answer.status_code == 403 and "页面已过期" in answer.text
+    assert _api_case(site, site_client, case_id)["status"] == "declared"
