@@ -12,6 +12,8 @@ from portal.workbench.forms import Form
 from portal.workbench.staff import Staff, workbench_path
 from portal.workbench.text import STAFF
 from portal.workbench.views import not_found, render, staff_page
+from registry import messages
+from registry.cases.models import CaseFacts
 
 MASKED = ("id_number", "informant_phone")
 
@@ -25,10 +27,18 @@ def form_of(case: dict) -> dict[str, str]:
 
 
 def changes_of(form: Form, held: dict[str, str]) -> dict:
-    """What the form changes: a changed field, an emptied optional one as none, the informant as a whole."""
+    """What the form changes: a changed field, an emptied optional one as none, the informant as a whole.
+    A required fact emptied is refused on the form: a correction can only replace it, and the API, which merges
+    the changes into what it holds, would word it as a wrong type rather than as missing."""
     changed = [name for name in FACT_FIELDS if form.get(name) != held[name]]
     changes = facts_of(form, [name for name in changed if name not in INFORMANT])
-    changes |= {name: None for name in changed if name not in INFORMANT and not form.get(name)}
+    for name in changed:
+        if name in INFORMANT or form.get(name):
+            continue
+        if CaseFacts.model_fields[name].is_required():
+            form.refuse(name, messages.message("missing", name, language=messages.ZH, fallback=name))
+        else:
+            changes[name] = None
     if any(name in INFORMANT for name in changed):
         changes |= facts_of(form, INFORMANT)
     return changes
@@ -53,6 +63,8 @@ async def correct(request: Request, staff: Staff) -> Response:
     if view is None:
         return not_found(request, staff)
     changes = changes_of(form, form_of(view.case))
+    if form.errors:
+        return _page(request, staff, view.case, form, status_code=400)
     if not changes:
         form.refuse("", STAFF["correct_nothing"])
         return _page(request, staff, view.case, form, status_code=400)

@@ -141,6 +141,11 @@ def test_a_registrar_corrects_a_case_with_a_reason(site, site_client, staff_clie
     held = _form_values(form.text)
     nothing = registrar.post(path, data=held | {"csrf_token": csrf_of(form.text), "reason": "核对"})
     assert nothing.status_code == 400 and "请至少修改一项内容" in nothing.text
+    emptied = registrar.post(path, data=held | {"csrf_token": csrf_of(form.text), "birth_date": "", "reason": "核对"})
+    assert emptied.status_code == 400 and 'id="birth_date-error"' in emptied.text and "请填写出生日期" in emptied.text
+    informant = registrar.post(path, data=held | {"csrf_token": csrf_of(form.text), "informant_relation": "配偶",
+                                                  "reason": "经办人关系填错"})
+    assert informant.status_code == 400 and 'id="informant_phone-error"' in informant.text  # the whole informant
     no_reason = registrar.post(path, data=held | {"csrf_token": csrf_of(form.text), "deceased_name": "张叁"})
     assert no_reason.status_code == 400 and 'id="reason-error"' in no_reason.text and 'value="张叁"' in no_reason.text
     done = registrar.post(path, data=held | {"csrf_token": csrf_of(form.text), "deceased_name": "张叁",
