@@ -45,10 +45,11 @@ class CaseView:
 
 
 def _cremation_body(form: Form, staff: Staff) -> dict:
-    institution = staff.row.institution_id
-    return {"institution_id": str(institution) if institution else None, "furnace_no": form.get("furnace_no"),
+    """The cremation at the person's own institution; an empty field is left out, for the API to ask for it."""
+    body = {"institution_id": str(staff.row.institution_id or ""), "furnace_no": form.get("furnace_no"),
             "operator_name": form.get("operator_name"), "started_at": china_time(form.get("started_at")),
             "ended_at": china_time(form.get("ended_at"))}
+    return {name: value for name, value in body.items() if value}
 
 
 @dataclass(frozen=True)

@@ -81,9 +81,9 @@ async def declaration_form(request: Request, staff: Staff) -> Response:
 @staff_page("cases:write")
 async def declare(request: Request, staff: Staff) -> Response:
     form = await forms.read(request, staff)
-    institution = staff.row.institution_id
+    institution = staff.row.institution_id  # a registrar declares for their own institution
     answer = await registry_api.call(request, staff, "POST", "/cases", json={
-        **facts_of(form), "institution_id": str(institution) if institution else None})
+        **facts_of(form), **({"institution_id": str(institution)} if institution else {})})
     if answer.ok:
         return RedirectResponse(workbench_path(request, f"/cases/{answer.body['id']}?done=declare"), status_code=303)
     form.take(answer, fields=API_FIELDS)

@@ -76,6 +76,9 @@ def test_a_cremation_the_api_refuses_keeps_what_was_typed_beside_its_fields(site
     answer = _act(registrar, case_id, "cremation", {"furnace_no": "三号炉", "operator_name": "赵师傅",
                                                     "started_at": china_minutes_ago(60), "ended_at": china_minutes_ago(120)})
     assert answer.status_code == 400 and 'id="furnace_no-error"' in answer.text and 'value="三号炉"' in answer.text
+    empty = _act(registrar, case_id, "cremation", {"furnace_no": "3", "operator_name": "赵师傅", "started_at": "",
+                                                   "ended_at": china_minutes_ago(30)})
+    assert empty.status_code == 400 and "请填写开始时间" in empty.text
     assert _api_case(site, site_client, case_id)["status"] == "registered"
 
 
