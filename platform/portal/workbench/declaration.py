@@ -78,8 +78,9 @@ async def declaration_form(request: Request, staff: Staff) -> Response:
     return _page(request, staff, Form({"id_type": "resident_id", "ethnicity": "01"}))
 
 
-@staff_page("cases:write")
+@staff_page("cases:read")
 async def declare(request: Request, staff: Staff) -> Response:
+    """The API decides who may declare: anyone else posting the form sees its refusal, and nothing is written."""
     form = await forms.read(request, staff)
     institution = staff.row.institution_id  # a registrar declares for their own institution
     answer = await registry_api.call(request, staff, "POST", "/cases", json={

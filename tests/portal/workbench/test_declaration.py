@@ -67,6 +67,10 @@ def test_a_likely_duplicate_links_to_the_existing_case(site, site_client, staff_
     assert case_count(site_client, api_headers(site, "reviewer")) == 1
 
 
-def test_a_reviewer_is_not_offered_the_declaration(staff_client):
-    answer = staff_client("reviewer").get(NEW)
-    assert answer.status_code == 403 and "无权办理" in answer.text
+def test_a_reviewer_is_not_offered_the_declaration_and_the_api_refuses_one_posted(site, site_client, staff_client,
+                                                                                 institution_id):
+    reviewer = staff_client("reviewer")
+    assert reviewer.get(NEW).status_code == 403 and "无权办理" in reviewer.get(NEW).text
+    posted = post_form(reviewer, "/workbench/cases", NEW, declaration_form())  # CSRF token from a page they may see
+    assert posted.status_code == 403 and "没有此项操作的权限" in posted.text
+    assert case_count(site_client, api_headers(site, "reviewer")) == 0
