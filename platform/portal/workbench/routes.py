@@ -5,7 +5,19 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from portal.workbench import audit, cases, certificate_print, home, imports, publications_admin, remains, signin
+from portal.workbench import (
+    audit,
+    case_page,
+    cases,
+    certificate_print,
+    correction,
+    declaration,
+    home,
+    imports,
+    publications_admin,
+    remains,
+    signin,
+)
 from portal.workbench.staff import workbench_path
 
 
@@ -50,4 +62,19 @@ def _pages() -> list[Route]:
         Route("/imports", imports.imports_page, methods=["GET"]),
         Route("/imports", imports.imports_run, methods=["POST"]),
         Route("/imports/report.csv", imports.report_csv, methods=["POST"]),
+        *_case_work(),
+    ]
+
+
+def _case_work() -> list[Route]:
+    """The registrar's and reviewer's case work: the declaration, the case page, its corrections and actions."""
+    return [
+        Route("/cases/new", declaration.declaration_form, methods=["GET"]),
+        Route("/cases/new", declaration.declare, methods=["POST"]),
+        Route("/cases/{case_id}", case_page.case_page, methods=["GET"]),
+        Route("/cases/{case_id}/correct", correction.correction_form, methods=["GET"]),
+        Route("/cases/{case_id}/correct", correction.correct, methods=["POST"]),
+        Route("/cases/{case_id}/id-number", case_page.disclose_id_number, methods=["POST"]),
+        *(Route(f"/cases/{{case_id}}/{name}", case_page.action_endpoint(action), methods=["POST"])
+          for name, action in case_page.ACTIONS.items()),
     ]

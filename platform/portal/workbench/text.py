@@ -1,4 +1,6 @@
 """Every word of the staff workbench, in one place to review and translate (templates read it as `s.<key>`)."""
+from portal import catalog
+from registry.reference.ethnicities import ETHNICITIES
 
 STAFF: dict[str, str] = {
     # the layout
@@ -364,3 +366,138 @@ AUDIT_OBJECTS: dict[str, str] = {
     "staff_session": "工作台会话",
     "request": "请求",
 }
+# the registrar's and reviewer's case work: the declaration, the case page and its actions
+STAFF.update({
+    "declare_title": "死亡登记",
+    "declare_lead": "填写逝者和死亡的情况，注明“选填”的以外均须填写。提交后生成案件，由审核员审核登记。",
+    "declare_submit": "提交登记",
+    "declare_duplicate": "可能与已有案件重复：",
+    "declare_duplicate_link": "查看已有案件",
+    "facts_deceased": "逝者信息",
+    "facts_death": "死亡情况",
+    "facts_informant": "经办人（家属）",
+    "field_deceased_name": "逝者姓名",
+    "field_sex": "性别",
+    "field_ethnicity": "民族",
+    "field_id_type": "证件类型",
+    "field_id_number": "证件号码",
+    "field_id_number_hint": "居民身份证为 18 位，最后一位可为 X；证件类型为“无”时留空",
+    "field_birth_date": "出生日期",
+    "field_date_hint": "格式：1949-12-31",
+    "field_household_region": "户籍地行政区划代码",
+    "field_household_region_hint": "6 位数字，例如 110105（北京市朝阳区）",
+    "field_death_at": "死亡时间",
+    "field_death_at_hint": "北京时间，格式：2026-01-31 14:30",
+    "field_death_place_type": "死亡地点类型",
+    "field_death_manner": "死亡方式",
+    "field_cause_category": "死亡原因类别",
+    "field_death_certificate_no": "死亡医学证明编号（选填）",
+    "field_death_certificate_no_hint": "4 至 32 位字母、数字或横线；火化前必须填写",
+    "field_informant_name": "经办人姓名",
+    "field_informant_relation": "与逝者关系",
+    "field_informant_relation_hint": "例如：子女、配偶",
+    "field_informant_phone": "经办人联系电话",
+    "choose": "请选择",
+    # the case page
+    "case_title": "案件：{name}",
+    "case_facts": "基本情况",
+    "case_status": "案件状态",
+    "case_archived": "{status}，已于 {at} 归档",
+    "case_informant": "{name}（{relation}），{phone}",
+    "cert_cancelled": "{at} 作废：{reason}",
+    "case_created": "申报时间",
+    "case_id_masked": "证件号码（已遮蔽）",
+    "case_actions": "可办理的事项",
+    "case_no_actions": "您的角色在案件当前状态下没有可办理的事项。",
+    "case_remains": "遗体与骨灰",
+    "case_remains_hint": "遗体存放、出殡、骨灰去向与安葬",
+    "case_corrections": "更正记录",
+    "case_no_corrections": "没有更正记录。",
+    "col_corrected_at": "更正时间",
+    "col_corrected_fields": "更正内容",
+    "col_reason": "更正原因",
+    "col_actor": "经办人",
+    "case_cremation": "火化记录",
+    "case_no_cremation": "尚未记录火化。",
+    "cremation_furnace": "火化炉号",
+    "cremation_operator": "操作人员",
+    "cremation_started": "开始时间",
+    "cremation_ended": "结束时间",
+    "case_certificates": "火化证明",
+    "case_no_certificates": "尚未出具火化证明。",
+    "col_cert_number": "证明编号",
+    "col_cert_status": "状态",
+    "col_cert_check": "校验码",
+    "col_cert_issued": "出具时间",
+    "col_cert_cancelled": "作废时间及原因",
+    "cert_print": "打印火化证明",
+    "cert_print_of": "打印火化证明 {number}",
+    # actions
+    "action_register": "审核通过，予以登记",
+    "action_archive": "归档",
+    "action_close": "结案",
+    "action_issue": "出具火化证明",
+    "action_reissue": "补发火化证明",
+    "action_cancel": "作废火化证明",
+    "action_cremation": "记录火化",
+    "action_correct": "更正案件信息",
+    "action_disclose": "查看完整证件号码",
+    "action_disclose_note": "查看完整证件号码会记入审计日志，请仅在核对身份时查看。",
+    "reason_reissue": "补发原因",
+    "reason_cancel": "作废原因",
+    "reason_hint": "至少 2 个字，将记录在被作废的证明上",
+    "cremation_started_hint": "北京时间，格式：2026-01-31 09:00",
+    "done_register": "案件已登记。",
+    "done_archive": "案件已归档。",
+    "done_close": "案件已结案。",
+    "done_issue": "火化证明已出具。",
+    "done_reissue": "火化证明已补发，原证明已作废。",
+    "done_cancel": "火化证明已作废。",
+    "done_cremation": "火化已记录。",
+    "done_correct": "案件信息已更正。",
+    "done_declare": "死亡登记已提交，案件已生成。",
+    "disclosed_title": "完整证件号码",
+    "disclosed_note": "本次查看已记入审计日志。号码仅显示这一次，离开本页后不再显示。",
+    "disclosed_none": "该逝者没有证件号码。",
+    # the correction page
+    "correct_title": "更正案件信息：{name}",
+    "correct_lead": "修改需要更正的内容并填写更正原因；未修改的内容保持不变。",
+    "correct_id_number_hint": "只有更正证件号码时才填写；留空则保持原号码",
+    "correct_phone_hint": "更正经办人信息时须重新填写完整的联系电话；留空则保持不变",
+    "correct_reason": "更正原因",
+    "correct_reason_hint": "至少 2 个字，例如：依据户口簿更正出生日期",
+    "correct_submit": "提交更正",
+    "correct_nothing": "请至少修改一项内容后再提交更正。",
+    "back_to_case": "返回案件",
+})
+
+# GB/T 2261.1 sexes, as the public portal's catalog names them (one list for the printed certificate and the forms)
+# (male and female first: the choices a form offers most)
+SEX_NAMES: dict[str, str] = dict(sorted(((sex.value, name) for sex, name in catalog.SEX_NAMES.items()),
+                                        key=lambda pair: pair[0] in "09"))
+
+ID_TYPE_NAMES: dict[str, str] = {
+    "resident_id": "居民身份证",
+    "passport": "护照",
+    "hk_macao_permit": "港澳居民来往内地通行证",
+    "taiwan_permit": "台湾居民来往大陆通行证",
+    "foreign_permanent_residence": "外国人永久居留身份证",
+    "none": "无（身份不明）",
+}
+
+DEATH_PLACE_NAMES: dict[str, str] = {
+    "hospital": "医疗卫生机构", "home": "家中", "care_institution": "养老服务机构", "public_place": "公共场所",
+    "other": "其他",
+}
+
+DEATH_MANNER_NAMES: dict[str, str] = {"normal": "正常死亡", "abnormal": "非正常死亡"}
+
+CAUSE_NAMES: dict[str, str] = {
+    "disease": "疾病", "accident": "意外事故", "suicide": "自杀", "homicide": "他杀", "undetermined": "尚未确定",
+    "other": "其他",
+}
+
+CERTIFICATE_STATUS: dict[str, str] = {"valid": "有效", "cancelled": "已作废"}
+
+# GB/T 3304: the registry's own list, so the form offers exactly the codes the API accepts
+ETHNICITY_NAMES: dict[str, str] = ETHNICITIES
