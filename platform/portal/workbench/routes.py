@@ -5,7 +5,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from portal.workbench import cases, home, signin
+from portal.workbench import cases, fees_admin, home, institutions_admin, signin
 from portal.workbench.staff import workbench_path
 
 
@@ -27,4 +27,14 @@ def _pages() -> list[Route]:
         Route("/callback", signin.callback, methods=["GET"]),
         Route("/sign-out", signin.sign_out, methods=["POST"]),
         Route("/cases", cases.case_list, methods=["GET"]),
+        # institutions, their fees and disclosure (provincial admin)
+        Route("/institutions", institutions_admin.institution_list, methods=["GET"]),
+        Route("/institutions/new", institutions_admin.new_institution, methods=["GET"]),
+        Route("/institutions/new", institutions_admin.create_institution, methods=["POST"]),
+        Route("/institutions/{institution_id}", institutions_admin.institution_page, methods=["GET"]),
+        Route("/institutions/{institution_id}/edit", institutions_admin.edit_institution, methods=["GET"]),
+        Route("/institutions/{institution_id}/edit", institutions_admin.update_institution, methods=["POST"]),
+        Route("/institutions/{institution_id}/fees", fees_admin.publish_fee, methods=["POST"]),
+        Route("/institutions/{institution_id}/fees/end", fees_admin.end_fee, methods=["POST"]),
+        Route("/institutions/{institution_id}/disclosure", fees_admin.set_disclosure, methods=["POST"]),
     ]
