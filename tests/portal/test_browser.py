@@ -1,48 +1,22 @@
-"""A citizen using the portal in a real browser: headless Chromium from Debian, driven by Playwright, over real HTTP
-on loopback against `fsp serve`'s app. Each page is also scanned by axe-core and kept as screenshots at desktop and
-phone width under build/screenshots/ (git-ignored) for people to look at.
-
-Chromium and CJK fonts are Debian packages that `make test` installs: without them these tests fail, never skip.
-"""
+"""A citizen using the portal in a real browser (tests/browsing.py), over real HTTP on loopback against `fsp serve`'s
+app; each page is also scanned by axe-core and kept as screenshots at desktop and phone width."""
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from typer.testing import CliRunner
 
+from browsing import WIDTHS, assert_accessible_and_fits, launched
 from provisioning_cli.main import app as fsp_app
 from served import serving_locally
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-WIDTHS = {"desktop": 1280, "phone": 375}
-INSTALL_HINT = "run `make test`, which installs them (scripts/apt-install chromium fonts-noto-cjk)"
-
-
-def chromium_path() -> str:
-    """Debian's chromium (Playwright's own browser download cannot reach its host here) with CJK fonts."""
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.fail(f"Debian's chromium is not installed: {INSTALL_HINT}", pytrace=False)
-    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
-    if "Noto Sans CJK" not in fonts:
-        pytest.fail(f"no Chinese font (fonts-noto-cjk) is installed, pages would show boxes: {INSTALL_HINT}",
-                    pytrace=False)
-    return path
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable)
+    with launched() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -139,17 +113,12 @@ PAGES = {
 @pytest.mark.parametrize("name", PAGES)
 def test_each_page_is_accessible_and_fits_a_phone(browser: Browser, base_url: str, name: str):
     path = PAGES[name] or _institution_path(base_url, "八宝山殡仪馆")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for device, width in WIDTHS.items():
         context = browser.new_context(viewport={"width": width, "height": 800}, locale="zh-CN")
         page = context.new_page()
         try:
             page.goto(base_url + path)
-            page.screenshot(path=SCREENSHOTS / f"{name}-{device}.png", full_page=True)
-            violations = [v for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
-            assert not violations, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations]
-            # nothing wider than the screen: a phone never scrolls sideways
-            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{name} at {width}px"
+            assert_accessible_and_fits(page, name, device)
         finally:
             context.close()
 
