@@ -155,6 +155,7 @@ STAFF.update({
     "inst_save_button": "保存修改",
     "inst_cancel": "取消",
     "inst_fixed": "登记后不能修改的信息",
+    "inst_editable": "可以修改的信息",
     "inst_details": "基本信息",
     "inst_edit": "修改基本信息",
     "inst_public_page": "查看公众页面",

@@ -174,6 +174,7 @@ def test_the_disclosure_saved_in_the_workbench_is_on_the_public_page(admin_brows
     refused = post_form(admin_browser, page, f"{page}/disclosure", {"complaint_phone": "投诉电话", "commitments": "x" * 201})
     assert refused.status_code == 400
     assert 'id="complaint_phone-error"' in refused.text and 'id="commitments-error"' in refused.text
+    assert "监督投诉电话的格式不正确" in refused.text and "服务承诺最多 200 个字符" in refused.text
     assert "北京市海淀区民政局" in site_client.get(f"/institutions/{institution_id}").text
 
 
