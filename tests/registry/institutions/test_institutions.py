@@ -60,6 +60,15 @@ def test_update_records_changed_fields(client, session, admin):
     assert '"fields": ["status"]' in last_audit(session).detail
 
 
+@pytest.mark.parametrize("field", ["name", "address", "status"])
+def test_a_field_every_institution_has_cannot_be_cleared(client, session, admin, field):
+    created = create_institution(client, admin)
+    before = snapshot(session, Institution)
+    response = client.patch(f"/api/v1/institutions/{created['id']}", json={field: None}, headers=admin)
+    assert_problem(response, 422, field, "missing")
+    assert_refused_and_nothing_written(session, before, Institution)
+
+
 def test_the_directory_is_filtered_by_status(client, admin):
     open_one, suspended = create_institution(client, admin), create_institution(client, admin)
     client.patch(f"/api/v1/institutions/{suspended['id']}", json={"status": "suspended"}, headers=admin)
