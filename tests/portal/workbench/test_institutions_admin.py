@@ -54,6 +54,8 @@ def test_an_admin_adds_an_institution_finds_it_and_edits_it(admin_browser, site_
                                                                   "region_code": "1101", "status": "active"})
     assert listed.status_code == 200 and "共 1 个机构" in listed.text
     assert f'href="/workbench/institutions/{institution_id}"' in listed.text
+    refused = admin_browser.get("/workbench/institutions", params={"region_code": "海淀", "q": "海淀"})
+    assert refused.status_code == 400 and 'id="region_code-error"' in refused.text and 'value="海淀"' in refused.text
 
     edit = f"/workbench/institutions/{institution_id}/edit"
     assert 'value="海淀区殡仪馆"' in admin_browser.get(edit).text
