@@ -2,11 +2,13 @@
 every page passes (axe-core finds no serious or critical violation, nothing wider than a phone's screen)."""
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page, sync_playwright
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
 WIDTHS = {"desktop": 1280, "phone": 375}
@@ -33,3 +35,25 @@ def keep_and_check(page: Page, name: str, width: int) -> None:
     assert not violations, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations]
     # nothing wider than the screen: a phone never scrolls sideways
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{name} at {width}px"
+
+
+def assert_accessible_and_fits(page: Page, name: str, device: str) -> None:
+    """keep_and_check at one of WIDTHS, named `<name>-<device>`."""
+    keep_and_check(page, f"{name}-{device}", WIDTHS[device])
+
+
+@contextmanager
+def launched() -> Iterator[Browser]:
+    """Debian's chromium, for a test module's own browser fixture."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path())
+        yield browser
+        browser.close()
+
+
+def check_at_each_width(page: Page, name: str) -> None:
+    """The page as it is now, at each of WIDTHS: kept as `<name>-<device>.png` and checked; back to desktop after."""
+    for device, width in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": 900})
+        keep_and_check(page, f"{name}-{device}", width)
+    page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})

@@ -19,6 +19,8 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "birth_date": ("出生日期", "date of birth"), "body": ("请求内容", "request body"),
     "cabinet_no": ("冷藏柜号", "cabinet number"), "certificate_id": ("火化证明", "certificate"),
     "check_code": ("查验码", "check code"), "case_id": ("业务编号", "case"), "category": ("类别", "category"),
+    "commitments": ("服务承诺", "service commitments"), "complaint_phone": ("监督投诉电话", "complaint phone"),
+    "opening_hours": ("服务时间", "opening hours"), "supervising_authority": ("主管民政部门", "supervising authority"),
     "cause_category": ("死亡原因类别", "cause of death"), "changes": ("更正内容", "changes"),
     "contact_name": ("联系人", "contact name"), "contact_phone": ("联系电话", "contact phone"),
     "credit_code": ("统一社会信用代码", "unified social credit code"), "death_at": ("死亡时间", "time of death"),
@@ -170,6 +172,7 @@ RULES: dict[str, tuple[str, str | None]] = {
 FORMATS: dict[str, tuple[str, str]] = {
     "phone": ("数字，可含“+”和“-”，6 至 20 位", "digits, with + or - allowed, 6 to 20 long"),
     "contact_phone": ("数字，可含“+”和“-”，6 至 20 位", "digits, with + or - allowed, 6 to 20 long"),
+    "complaint_phone": ("数字，可含“+”和“-”，6 至 20 位", "digits, with + or - allowed, 6 to 20 long"),
     "death_certificate_no": ("4 至 32 位字母、数字或“-”", "4 to 32 letters, digits or -"),
     "archive_ref": ("字母或数字开头，可含“. _ / -”，最多 64 位", "a letter or digit, then letters, digits or . _ / -"),
     "region_code": ("6 位数字", "6 digits"), "household_region": ("6 位数字", "6 digits"),

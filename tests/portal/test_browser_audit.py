@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from typer.testing import CliRunner
 
-from browsing import WIDTHS, keep_and_check
+from browsing import WIDTHS, check_at_each_width
 from factories import case_payload, institution_payload
 from provisioning_cli.main import app as fsp_app
 from served import serving_locally
@@ -34,11 +34,7 @@ def base_url(tmp_path_factory) -> Iterator[str]:
 
 
 def checked(page: Page, name: str) -> None:
-    """No serious or critical axe finding, nothing wider than a phone, and a screenshot at each width."""
-    for device, width in WIDTHS.items():
-        page.set_viewport_size({"width": width, "height": 800})
-        keep_and_check(page, f"{name}-{device}", width)
-    page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
+    check_at_each_width(page, name)
 
 
 def test_an_auditor_signs_in_filters_the_log_and_verifies_the_chain(browser: Browser, base_url: str):

@@ -3,43 +3,23 @@ Playwright, over real HTTP on loopback against `fsp serve`'s app run by uvicorn,
 sign-in form. Every page on the way is scanned by axe-core and kept as screenshots at desktop and phone width
 under build/screenshots/ (git-ignored), as test_browser.py does for the public portal."""
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import httpx
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from typer.testing import CliRunner
 
+from browsing import WIDTHS, check_at_each_width
 from factories import resident_id
 from provisioning_cli.main import app as fsp_app
 from served import serving_locally
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-WIDTHS = {"desktop": 1280, "phone": 375}
 CHINA = timezone(timedelta(hours=8))
-INSTALL_HINT = "run `make test`, which installs them (scripts/apt-install chromium fonts-noto-cjk)"
 
 
-def _chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.fail(f"Debian's chromium is not installed: {INSTALL_HINT}", pytrace=False)
-    if "Noto Sans CJK" not in subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout:
-        pytest.fail(f"no Chinese font (fonts-noto-cjk) is installed: {INSTALL_HINT}", pytrace=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_chromium())
-        yield browser
-        browser.close()
+# the browser: tests/portal/conftest.py
 
 
 @pytest.fixture(scope="module")
@@ -74,15 +54,7 @@ def _signed_in(browser: Browser, base_url: str, username: str, role: str, instit
 
 
 def _checked(page: Page, name: str) -> None:
-    """The page as it is now: no serious or critical axe finding, nothing wider than a phone, screenshots of both."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for device, width in WIDTHS.items():
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=SCREENSHOTS / f"workbench-{name}-{device}.png", full_page=True)
-        violations = [v for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
-        assert not violations, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations]
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{name} at {width}px"
-    page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
+    check_at_each_width(page, f"workbench-{name}")
 
 
 def _china(hours_ago: float) -> str:

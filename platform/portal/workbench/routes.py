@@ -12,8 +12,10 @@ from portal.workbench import (
     certificate_print,
     correction,
     declaration,
+    fees_admin,
     home,
     imports,
+    institutions_admin,
     publications_admin,
     remains,
     signin,
@@ -77,4 +79,14 @@ def _case_work() -> list[Route]:
         Route("/cases/{case_id}/id-number", case_page.disclose_id_number, methods=["POST"]),
         *(Route(f"/cases/{{case_id}}/{name}", case_page.action_endpoint(action), methods=["POST"])
           for name, action in case_page.ACTIONS.items()),
+        # institutions, their fees and disclosure (provincial admin)
+        Route("/institutions", institutions_admin.institution_list, methods=["GET"]),
+        Route("/institutions/new", institutions_admin.new_institution, methods=["GET"]),
+        Route("/institutions/new", institutions_admin.create_institution, methods=["POST"]),
+        Route("/institutions/{institution_id}", institutions_admin.institution_page, methods=["GET"]),
+        Route("/institutions/{institution_id}/edit", institutions_admin.edit_institution, methods=["GET"]),
+        Route("/institutions/{institution_id}/edit", institutions_admin.update_institution, methods=["POST"]),
+        Route("/institutions/{institution_id}/fees", fees_admin.publish_fee, methods=["POST"]),
+        Route("/institutions/{institution_id}/fees/end", fees_admin.end_fee, methods=["POST"]),
+        Route("/institutions/{institution_id}/disclosure", fees_admin.set_disclosure, methods=["POST"]),
     ]

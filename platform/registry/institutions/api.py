@@ -11,6 +11,7 @@ from registry.institutions.models import (
     InstitutionCreate,
     InstitutionPublic,
     InstitutionsPublic,
+    InstitutionStatus,
     InstitutionType,
     InstitutionUpdate,
     ServiceItemCreate,
@@ -23,13 +24,15 @@ router = APIRouter(prefix=f"{API_PREFIX}/institutions", tags=["institutions"])
 
 
 @router.get("", response_model=InstitutionsPublic)
-def list_institutions(session: SessionDep, type: InstitutionType | None = None,
+def list_institutions(session: SessionDep, type: InstitutionType | None = None, status: InstitutionStatus | None = None,
                       region_code: Annotated[str | None, Query(pattern=r"^\d{2,6}$")] = None,
                       q: Annotated[str | None, Query(max_length=50)] = None,
                       offset: Offset = 0,
                       limit: Annotated[int, Query(ge=1, le=500)] = 100) -> InstitutionsPublic:
-    rows = service.list_institutions(session, type=type, region_code=region_code, q=q, offset=offset, limit=limit)
-    return InstitutionsPublic(data=rows, count=len(rows))
+    """The directory, filtered and paged; `count` is the number of matches over all pages."""
+    filters = {"type": type, "status": status, "region_code": region_code, "q": q}
+    rows = service.list_institutions(session, **filters, offset=offset, limit=limit)
+    return InstitutionsPublic(data=rows, count=service.count_institutions(session, **filters))
 
 
 @router.post("", response_model=InstitutionPublic, status_code=status.HTTP_201_CREATED)

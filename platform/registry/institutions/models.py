@@ -57,6 +57,14 @@ class InstitutionUpdate(SQLModel):
     licence_no: text(64) | None = Field(default=None, max_length=64)
     status: InstitutionStatus | None = None
 
+    @model_validator(mode="after")
+    def _no_null_for_required(self):
+        # absent means unchanged; null would clear a field every institution has
+        for name in ("name", "address", "status"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise rule_error(name, "missing", f"{name} cannot be cleared")
+        return self
+
 
 class Institution(InstitutionBase, table=True):
     __tablename__ = "institutions"

@@ -2,7 +2,7 @@
 import uuid
 from datetime import date, timedelta
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from registry import regions
 from registry.context import TenantContext
@@ -11,6 +11,7 @@ from registry.errors import Conflict, Invalid, NotFound
 from registry.institutions.models import (
     Institution,
     InstitutionCreate,
+    InstitutionStatus,
     InstitutionType,
     InstitutionUpdate,
     ServiceItem,
@@ -38,18 +39,34 @@ def require_type(institution: Institution, *, allowed: frozenset[InstitutionType
                                                  f"{institution.id} is a {institution.type.value}")
 
 
-def list_institutions(session: Session, *, type: InstitutionType | None = None, region_code: str | None = None,
-                      q: str | None = None, offset: int = 0, limit: int = 100) -> list[Institution]:
+def list_institutions(session: Session, *, type: InstitutionType | None = None, status: InstitutionStatus | None = None,
+                      region_code: str | None = None, q: str | None = None, offset: int = 0,
+                      limit: int = 100) -> list[Institution]:
     """The public directory, filtered."""
-    query = select(Institution)
+    query = _directory(select(Institution), type=type, status=status, region_code=region_code, q=q)
+    return list(session.exec(query.order_by(col(Institution.region_code), col(Institution.name))
+                             .offset(offset).limit(limit)))
+
+
+def count_institutions(session: Session, *, type: InstitutionType | None = None,
+                       status: InstitutionStatus | None = None, region_code: str | None = None,
+                       q: str | None = None) -> int:
+    """How many institutions `list_institutions` finds over all its pages."""
+    return session.exec(_directory(select(func.count()).select_from(Institution), type=type, status=status,
+                                   region_code=region_code, q=q)).one()
+
+
+def _directory(query, *, type: InstitutionType | None, status: InstitutionStatus | None, region_code: str | None,
+               q: str | None):
     if type:
         query = query.where(Institution.type == type)
+    if status:
+        query = query.where(Institution.status == status)
     if region_code:
         query = query.where(col(Institution.region_code).startswith(region_code.rstrip("0") or region_code))
     if q:
         query = query.where(or_(col(Institution.name).contains(q), col(Institution.address).contains(q)))
-    return list(session.exec(query.order_by(col(Institution.region_code), col(Institution.name))
-                             .offset(offset).limit(limit)))
+    return query
 
 
 def create_institution(session: Session, *, ctx: TenantContext, principal: Principal,

@@ -70,6 +70,14 @@ def test_bad_disclosure_is_refused_and_nothing_written(client, session, admin, i
     assert_refused_and_nothing_written(session, before, InstitutionDisclosure)
 
 
+def test_refusals_name_the_disclosure_fields_in_chinese(client, admin, institution):
+    body = {**DISCLOSURE, "opening_hours": "时" * 201, "commitments": ["承" * 201], "complaint_phone": "call us"}
+    response = client.put(f"/api/v1/institutions/{institution['id']}/disclosure", json=body,
+                          headers={**admin, "Accept-Language": "zh-CN"})
+    assert [problem["message"] for problem in response.json()["errors"]] == [
+        "服务时间最多 200 个字符。", "服务承诺最多 200 个字符。", "监督投诉电话的格式不正确（应为数字，可含“+”和“-”，6 至 20 位）。"]
+
+
 def test_only_provincial_admins_write_and_unknown_institutions_are_404(client, session, admin, mint, institution):
     path = f"/api/v1/institutions/{institution['id']}/disclosure"
     before = snapshot(session, InstitutionDisclosure)

@@ -60,6 +60,32 @@ def test_update_records_changed_fields(client, session, admin):
     assert '"fields": ["status"]' in last_audit(session).detail
 
 
+@pytest.mark.parametrize("field", ["name", "address", "status"])
+def test_a_field_every_institution_has_cannot_be_cleared(client, session, admin, field):
+    created = create_institution(client, admin)
+    before = snapshot(session, Institution)
+    response = client.patch(f"/api/v1/institutions/{created['id']}", json={field: None}, headers=admin)
+    assert_problem(response, 422, field, "missing")
+    assert_refused_and_nothing_written(session, before, Institution)
+
+
+def test_the_directory_is_filtered_by_status(client, admin):
+    open_one, suspended = create_institution(client, admin), create_institution(client, admin)
+    client.patch(f"/api/v1/institutions/{suspended['id']}", json={"status": "suspended"}, headers=admin)
+    listed = client.get("/api/v1/institutions", params={"status": "suspended"}).json()["data"]
+    assert [i["id"] for i in listed] == [suspended["id"]]
+    assert [i["id"] for i in client.get("/api/v1/institutions", params={"status": "active"}).json()["data"]] == [
+        open_one["id"]]
+    assert_problem(client.get("/api/v1/institutions", params={"status": "gone"}), 422, "status", "enum")
+
+
+def test_the_directory_counts_its_matches_over_all_pages(client, admin):
+    for _ in range(3):
+        create_institution(client, admin, type="columbarium")
+    page = client.get("/api/v1/institutions", params={"type": "columbarium", "limit": 2, "offset": 2}).json()
+    assert len(page["data"]) == 1 and page["count"] == 3
+
+
 def test_fee_schedule_by_date(client, admin):
     inst = create_institution(client, admin)
     path = f"/api/v1/institutions/{inst['id']}/service-items"
