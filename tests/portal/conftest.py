@@ -8,11 +8,8 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
 from typer.testing import CliRunner
 
-from browsing import WIDTHS, chromium_path
 from factories import institution_payload
 from portal.pages import china_today
-from provisioning_cli.main import app as fsp_app
-from served import serving_locally
 
 # the day the fees below are read: fees take effect by the date in China
 TODAY = china_today()
@@ -168,7 +165,8 @@ def certified(site, site_client) -> Certified:
     return certify(site_client, headers_for)
 
 
-# the browser tests: `fsp up beijing` and `fsp serve`'s app on loopback, driven by Debian's chromium
+# the browser tests: `fsp up beijing` and `fsp serve`'s app on loopback, driven by Debian's chromium; their
+# helpers are imported where used, so scripts/portal-screenshots can load this file for its sample data alone
 
 
 @dataclass(frozen=True)
@@ -178,6 +176,8 @@ class Served:
 
     def headers_for(self, role: str, institution_id: str | None = None) -> dict[str, str]:
         """The Authorization header of `fsp token beijing --role <role>` (bound to an institution if given)."""
+        from provisioning_cli.main import app as fsp_app
+
         args = ["token", "beijing", "--role", role, "--home", str(self.home)]
         if institution_id:
             args += ["--institution", institution_id]
@@ -188,6 +188,8 @@ class Served:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    from browsing import chromium_path
+
     executable = chromium_path()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable)
@@ -199,6 +201,9 @@ def browser() -> Iterator[Browser]:
 def served(tmp_path_factory) -> Iterator[Served]:
     """`fsp up beijing`, then `fsp serve`'s app on loopback with three institutions published by the admin."""
     import httpx
+
+    from provisioning_cli.main import app as fsp_app
+    from served import serving_locally
 
     home = tmp_path_factory.mktemp("fsp-home")
     result = CliRunner().invoke(fsp_app, ["up", "beijing", "--home", str(home)])
@@ -216,6 +221,8 @@ def base_url(served) -> str:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
+    from browsing import WIDTHS
+
     context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900}, locale="zh-CN")
     page = context.new_page()
     yield page
