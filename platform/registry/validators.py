@@ -121,6 +121,20 @@ def _no_number(kind: str):
     return check
 
 
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value):
+    """A day is written 2024-05-06: pydantic alone reads `0` or "0" as 1970-01-01 (a Unix timestamp)."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and not _ISO_DAY.match(value.strip())):
+        raise PydanticCustomError("date_type", "Input should be a date string such as 2024-05-06")
+    return value
+
+
+# a calendar day in a body or a query string, written as ISO 8601 (YYYY-MM-DD) and nothing else
+Day = Annotated[date, BeforeValidator(_iso_day)]
+
+
 def _within(earliest, latest):
     def check(value):
         if value < earliest:

@@ -177,3 +177,24 @@ def test_the_api_docs_load_nothing_from_other_hosts(client):
         served = client.get(f"/api/v1/docs/static/{asset}")
         assert served.status_code == 200 and len(served.content) > 10_000
     assert json.loads(client.get("/api/v1/openapi.json").text)["openapi"].startswith("3.")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/cases?died_to=0", "/api/v1/cases?died_from=20260101",
+                                  "/api/v1/audit?at_from=-1"])
+def test_a_day_that_is_not_written_as_a_date_is_refused_not_read_as_1970(client, mint, path):
+    """`0` or `20260101` would otherwise be read as Unix timestamps: a list since 1970 instead of a refusal."""
+    answer = client.get(path, headers={**mint("reviewer", "auditor"), "Accept-Language": "en"})
+    field = path.split("?")[1].split("=")[0]
+    assert_problem(answer, 422, field, "date_type")
+    assert "日期" in client.get(path, headers={**mint("reviewer", "auditor"), "Accept-Language": "zh-CN"}).text
+
+
+def test_a_publication_dated_by_a_number_is_refused_and_nothing_written(client, session, mint):
+    from registry.publications.models import Publication
+
+    admin = mint("provincial-admin")
+    body = {"category": "guide", "title": "指南", "issuing_authority": "北京市民政局", "content": "正文",
+            "effective_date": 0}
+    before = snapshot(session, Publication)
+    assert_problem(client.post("/api/v1/publications", json=body, headers=admin), 422, "effective_date", "date_type")
+    assert_refused_and_nothing_written(session, before, Publication)

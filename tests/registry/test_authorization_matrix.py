@@ -118,6 +118,9 @@ MINISTRY_OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", f"{NATIONAL}/cases/{{province}}/{{case_id}}"): Operation(P.national_read, "unknown case"),
     ("GET", f"{NATIONAL}/matches"): Operation(P.national_read, "none"),
     ("GET", f"{NATIONAL}/institutions"): Operation(P.national_read, "none"),
+    ("GET", f"{NATIONAL}/statistics/{{metric}}"): Operation(P.national_read, "a year"),
+    ("GET", f"{NATIONAL}/statistics/{{metric}}/export"): Operation(P.national_read, "a year"),
+    ("GET", f"{NATIONAL}/indicators"): Operation(P.national_read, "a year"),
     # signed by a province's exchange key, not a token: tests/exchange/test_receive.py
     ("POST", "/api/v1/exchange/batches"): Operation(None, "signed batch"),
 }
@@ -389,7 +392,9 @@ def test_every_role_on_the_ministrys_own_operations(ministry_app):
         for (method, template), operation in MINISTRY_OPERATIONS.items():
             if operation.target == "signed batch":
                 continue
-            path = template.format(province="beijing", case_id=uuid.uuid4())
+            path = template.format(province="beijing", case_id=uuid.uuid4(), metric="deaths")
+            if operation.target == "a year":  # statistics are asked for a year
+                path += "?year=2026"
             for role, issuer in [*((role, ministry_app.state.ctx.issuer) for role in ROLES), (Role.ministry_operator, stranger)]:
                 token = issuer.mint(f"matrix-{role}", [role.value] if role else ["offline_access"])
                 response = client.request(method, path, headers={"Authorization": f"Bearer {token}"})

@@ -1,5 +1,4 @@
 """Audit trail: every write and every refusal, hash-chained with SM3."""
-from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -7,7 +6,7 @@ from pydantic import Field as Check
 from sqlmodel import Field, SQLModel
 
 from registry.db_types import ChinaTime, UTCDateTime
-from registry.validators import rule_error, text
+from registry.validators import Day, rule_error, text
 
 MAX_CURSOR = 2 ** 53 - 1
 
@@ -73,8 +72,8 @@ class AuditFilters(BaseModel):
     action: text(200) | None = None
     object_type: text(64) | None = None
     object_id: text(64) | None = None
-    at_from: date | None = Check(default=None, description="entries on or after this day (China Standard Time)")
-    at_to: date | None = Check(default=None, description="entries on or before this day (China Standard Time)")
+    at_from: Day | None = Check(default=None, description="entries on or after this day (China Standard Time)")
+    at_to: Day | None = Check(default=None, description="entries on or before this day (China Standard Time)")
 
     @model_validator(mode="after")
     def _range(self):

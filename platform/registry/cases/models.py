@@ -13,6 +13,7 @@ from registry.db_types import ChinaTime, UTCDateTime, new_id, utcnow
 from registry.reference.ethnicities import ETHNICITIES
 from registry.validators import (
     BirthDate,
+    Day,
     EventTime,
     Name,
     Phone,
@@ -267,8 +268,8 @@ class CaseFilters(BaseModel):
     status: CaseStatus | None = None
     institution_id: uuid.UUID | None = None
     deceased_name: Name | None = None
-    died_from: date | None = Check(default=None, description="deaths on or after this day (China Standard Time)")
-    died_to: date | None = Check(default=None, description="deaths on or before this day (China Standard Time)")
+    died_from: Day | None = Check(default=None, description="deaths on or after this day (China Standard Time)")
+    died_to: Day | None = Check(default=None, description="deaths on or before this day (China Standard Time)")
     archive_ref: text(64) | None = None
     offset: int = Check(default=0, ge=0, le=2**31 - 1)
     limit: int = Check(default=100, ge=1, le=MAX_PAGE)

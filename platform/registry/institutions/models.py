@@ -9,7 +9,7 @@ from sqlalchemy import text as sql
 from sqlmodel import Field, SQLModel
 
 from registry.db_types import ChinaTime, UTCDateTime, new_id, utcnow
-from registry.validators import CreditCode, Name, Phone, RegionCode, ShortText, StrictInt, rule_error, text
+from registry.validators import CreditCode, Day, Name, Phone, RegionCode, ShortText, StrictInt, rule_error, text
 
 
 class InstitutionType(StrEnum):
@@ -142,7 +142,7 @@ class ServiceItem(ServiceItemBase, table=True):
 class ServiceItemEnd(SQLModel):
     """The last day a price is in force."""
 
-    effective_to: date
+    effective_to: Day
 
 
 class ServiceItemPublic(ServiceItemBase):

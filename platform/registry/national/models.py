@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from registry.db_types import ChinaTime, UTCDateTime
 from registry.institutions.models import InstitutionStatus, InstitutionType
-from registry.validators import rule_error
+from registry.validators import Day, rule_error
 
 PERSON_REF_PATTERN = r"^[0-9a-f]{64}$"
 PROVINCE_PATTERN = r"^[a-z][a-z0-9-]{1,30}$"
@@ -238,8 +238,8 @@ class NationalCaseFilters(BaseModel):
     province: str | None = Check(default=None, pattern=PROVINCE_PATTERN)
     person_ref: str | None = Check(default=None, pattern=PERSON_REF_PATTERN)
     status: str | None = Check(default=None, max_length=16)
-    died_from: date | None = Check(default=None, description="deaths on or after this day (China Standard Time)")
-    died_to: date | None = Check(default=None, description="deaths on or before this day (China Standard Time)")
+    died_from: Day | None = Check(default=None, description="deaths on or after this day (China Standard Time)")
+    died_to: Day | None = Check(default=None, description="deaths on or before this day (China Standard Time)")
     offset: int = Check(default=0, ge=0, le=2**31 - 1)
     limit: int = Check(default=100, ge=1, le=500)
 

@@ -10,7 +10,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from registry.db_types import ChinaTime, UTCDateTime, new_id, utcnow
-from registry.validators import Name, ShortText, prose, rule_error, text
+from registry.validators import Day, Name, ShortText, prose, rule_error, text
 
 # a document and its event fit the exchange's batch (60 KiB) and a request (64 KiB) in any script, 4-byte CJK
 # Extension B characters included; a regulation (条例) runs to a few thousand characters
@@ -49,7 +49,7 @@ class PublicationCreate(SQLModel):
     issuing_authority: Name
     content: Content
     summary: Summary | None = None
-    effective_date: date
+    effective_date: Day
 
 
 # what an edit may not clear: a publication always has them
@@ -66,7 +66,7 @@ class PublicationUpdate(SQLModel):
     issuing_authority: Name | None = None
     content: Content | None = None
     summary: Summary | None = None
-    effective_date: date | None = None
+    effective_date: Day | None = None
 
     @model_validator(mode="after")
     def _keeps_what_is_required(self):
