@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from registry.exchange.models import BatchEvent, ExchangeCursor
 from registry.institutions.models import InstitutionStatus, InstitutionType, PricingBasis, ServiceCategory
+from registry.national import loaded
 from registry.national.models import (
     INSTITUTIONS_PAGE_SIZE,
     NationalInstitution,
@@ -79,7 +80,7 @@ def _service_item(session: Session, province: str, province_code: str, event: Ba
 def _disclosure(session: Session, province: str, province_code: str, event: BatchEvent, now: datetime) -> None:
     """The disclosure joins its institution's entry (which the province always sends first)."""
     disclosed = _Disclosure.model_validate(event.payload)
-    entry = session.get(NationalInstitution, (province, disclosed.institution_id))
+    entry = loaded.find(session, NationalInstitution, (province, disclosed.institution_id))
     if entry is None or entry.last_seq >= event.seq:
         return
     entry.opening_hours, entry.supervising_authority = disclosed.opening_hours, disclosed.supervising_authority
@@ -88,6 +89,9 @@ def _disclosure(session: Session, province: str, province_code: str, event: Batc
     entry.last_seq, entry.updated_at = event.seq, now
     session.add(entry)
 
+
+# the tables these events set
+MODELS = (NationalInstitution, NationalServiceItem)
 
 APPLY: dict[str, Callable[[Session, str, str, BatchEvent, datetime], None]] = {
     "institution.created": _institution,

@@ -3,10 +3,10 @@ import uuid
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from registry.exchange.models import BatchEvent
-from registry.national import directory, records
+from registry.national import directory, loaded, records, statistics
 from registry.national.models import NationalCase, PersonMatch
 
 # events whose payload is the whole (masked) case, with the person's cross-province blind index
@@ -41,37 +41,56 @@ class _StatusChange(BaseModel):
     to: str | None = None
 
 
+# every table the events of a batch may touch, read at once before they are applied (registry.national.loaded)
+PROJECTED = (NationalCase, *records.MODELS, *directory.MODELS)
+
+
 def apply_events(session: Session, *, province: str, province_code: str, events: list[BatchEvent],
                  now: datetime) -> None:
-    """Apply each event after its records' last one; replays and older events change nothing."""
-    for event in events:
-        try:
-            if event.event_type in records.ROWS_OF:
-                records.apply(session, province=province, event=event, now=now)
-            elif event.event_type in directory.APPLY:
-                directory.APPLY[event.event_type](session, province, province_code, event, now)
-            elif event.aggregate_type != "case":
-                continue
-            elif event.event_type in CASE_FACTS_EVENTS:
-                _apply_facts(session, province, province_code, event, _CaseFacts.model_validate(event.payload), now)
-            else:
-                _apply_status(session, province, event, _StatusChange.model_validate(event.payload), now)
-        except ValidationError:
-            continue  # an event of another shape (a newer province's): kept in the event log, not projected
+    """Apply each event after its records' last one; replays and older events change nothing. The batch's
+    records are read at once beforehand, and its statistics and cross-province matches written once after."""
+    loaded.load(session, province=province, events=events, models=PROJECTED)
+    matched: list[NationalCase] = []
+    try:
+        for event in events:
+            _apply(session, province, province_code, event, now, matched)
+        _match(session, matched, now)
+        statistics.write_counts(session)
+    finally:
+        loaded.forget(session)
+        statistics.forget(session)
+
+
+def _apply(session: Session, province: str, province_code: str, event: BatchEvent, now: datetime,
+           matched: list[NationalCase]) -> None:
+    """One event, in its place; a payload of another shape leaves the records as they were."""
+    try:
+        if event.event_type in records.ROWS_OF:
+            records.apply(session, province=province, event=event, now=now)
+        elif event.event_type in directory.APPLY:
+            directory.APPLY[event.event_type](session, province, province_code, event, now)
+        elif event.aggregate_type != "case":
+            return
+        elif event.event_type in CASE_FACTS_EVENTS:
+            record = _apply_facts(session, province, province_code, event,
+                                  _CaseFacts.model_validate(event.payload), now)
+            if record is not None and record.person_ref:
+                matched.append(record)
+        else:
+            _apply_status(session, province, event, _StatusChange.model_validate(event.payload), now)
+    except ValidationError:
+        return  # an event of another shape (a newer province's): kept in the event log, not projected
 
 
 def _apply_facts(session: Session, province: str, province_code: str, event: BatchEvent, facts: _CaseFacts,
-                 now: datetime) -> None:
-    record = records.upsert(session, NationalCase, province=province, key={"case_id": facts.id},
-                            values={"province_code": province_code, **facts.model_dump(exclude={"id"})},
-                            seq=event.seq, now=now)
-    if record is not None and facts.person_ref:
-        session.flush()
-        _match(session, record, now)
+                 now: datetime) -> NationalCase | None:
+    return records.upsert(session, NationalCase, province=province, key={"case_id": facts.id},
+                          values={"province_code": province_code, **facts.model_dump(exclude={"id"})},
+                          seq=event.seq, now=now)
 
 
 def _apply_status(session: Session, province: str, event: BatchEvent, change: _StatusChange, now: datetime) -> None:
-    record = session.get(NationalCase, (province, change.case_id))
+    record = loaded.find(session, NationalCase, (province, change.case_id))
     if record is None or record.last_seq >= event.seq:
         return
     if event.event_type == "case.archived":
@@ -82,16 +101,29 @@ def _apply_status(session: Session, province: str, event: BatchEvent, change: _S
     session.add(record)
 
 
-def _match(session: Session, record: NationalCase, now: datetime) -> None:
-    """Pair the record with the same person's cases in other provinces (each pair once, in a fixed order)."""
-    others = session.exec(select(NationalCase.province_slug, NationalCase.case_id).where(
-        NationalCase.person_ref == record.person_ref, NationalCase.province_slug != record.province_slug)).all()
-    for other_province, other_case in others:
-        (province_a, case_a), (province_b, case_b) = sorted(
-            [(record.province_slug, record.case_id), (other_province, other_case)], key=lambda p: (p[0], str(p[1])))
-        exists = session.exec(select(PersonMatch.id).where(
-            PersonMatch.province_a == province_a, PersonMatch.case_a == case_a,
-            PersonMatch.province_b == province_b, PersonMatch.case_b == case_b)).first()
-        if exists is None:
-            session.add(PersonMatch(person_ref=record.person_ref, province_a=province_a, case_a=case_a,
-                                    province_b=province_b, case_b=case_b, found_at=now))
+def _match(session: Session, matched: list[NationalCase], now: datetime) -> None:
+    """Pair the batch's people with the same person's cases in other provinces (each pair once, in a fixed
+    order): two queries for the whole batch."""
+    refs = sorted({record.person_ref for record in matched})
+    if not refs:
+        return
+    session.flush()  # the batch's own cases take part
+    same_person: dict[str, list[tuple[str, uuid.UUID]]] = {}
+    known: set[tuple] = set()
+    for start in range(0, len(refs), 1000):
+        chunk = refs[start:start + 1000]
+        for province, case_id, ref in session.exec(select(
+                NationalCase.province_slug, NationalCase.case_id, NationalCase.person_ref).where(
+                col(NationalCase.person_ref).in_(chunk))):
+            same_person.setdefault(ref, []).append((province, case_id))
+        known |= set(session.exec(select(PersonMatch.province_a, PersonMatch.case_a, PersonMatch.province_b,
+                                         PersonMatch.case_b).where(col(PersonMatch.person_ref).in_(chunk))).all())
+    for record in matched:
+        for other in same_person.get(record.person_ref, []):
+            if other[0] == record.province_slug:
+                continue
+            a, b = sorted([(record.province_slug, record.case_id), other], key=lambda p: (p[0], str(p[1])))
+            if (*a, *b) not in known:
+                known.add((*a, *b))
+                session.add(PersonMatch(person_ref=record.person_ref, province_a=a[0], case_a=a[1],
+                                        province_b=b[0], case_b=b[1], found_at=now))

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, SQLModel
 
 from registry.exchange.models import BatchEvent
-from registry.national import statistics
+from registry.national import loaded, statistics
 from registry.national.models import NationalAshesDestination, NationalCertificate, NationalCremation, NationalInterment
 
 
@@ -90,6 +90,9 @@ def _interment(payload: dict) -> list[Row]:
         "interred_at": i.interred_at})]
 
 
+# the tables these events set
+MODELS = (NationalCremation, NationalCertificate, NationalAshesDestination, NationalInterment)
+
 ROWS_OF: dict[str, Callable[[dict], list[Row]]] = {
     "cremation.recorded": _cremation,
     "certificate.issued": _certificate("issued"),
@@ -110,12 +113,14 @@ def upsert(session: Session, model: type[SQLModel], *, province: str, key: dict,
            now: datetime) -> SQLModel | None:
     """Create or update the record at `key` with the event `seq`'s values, unless it holds that event or a newer
     one (a replay, or an older event): then nothing changes and None is returned."""
-    record = session.get(model, (province, *key.values()))
+    primary_key = (province, *key.values())
+    record = loaded.find(session, model, primary_key)
     if record is not None and record.last_seq >= seq:
         return None
     counted_before = statistics.buckets(session, record)
     if record is None:
         record = model(province_slug=province, **key, **values, last_seq=seq, updated_at=now)
+        loaded.created(session, record, primary_key)
     else:
         for name, value in values.items():
             setattr(record, name, value)

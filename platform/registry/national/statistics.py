@@ -7,7 +7,7 @@ not touched). Tables by province, prefecture or county, month or year, are then 
 rows instead of scans of millions of records.
 """
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, select
 
+from registry.national import loaded
 from registry.national.models import NationalAshesDestination, NationalCase, NationalCertificate, NationalCremation
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -72,7 +73,7 @@ def age_band(birth: date, death: date) -> str:
 
 
 def _region_of_case(session: Session, province: str, case_id) -> str:
-    case = session.get(NationalCase, (province, case_id))
+    case = loaded.find(session, NationalCase, (province, case_id))
     return case.household_region if case is not None else ""
 
 
@@ -120,28 +121,38 @@ def buckets(session: Session, record: SQLModel | None) -> list[Bucket]:
     return BUCKETS_OF[type(record)](session, record)
 
 
+_DELTAS = "registry.national.statistics.deltas"
+
+
 def move(session: Session, before: Iterable[Bucket], after: Iterable[Bucket]) -> None:
-    """A record changed: its old buckets lose one, its new ones gain one (the same bucket: nothing to do)."""
-    deltas: dict[Bucket, int] = {}
+    """A record changed: its old buckets lose one, its new ones gain one (the same bucket: nothing to do). The
+    changes are summed in the session and written by `write_counts`, once per batch."""
+    deltas: dict[Bucket, int] = session.info.setdefault(_DELTAS, {})
     for bucket in before:
         deltas[bucket] = deltas.get(bucket, 0) - 1
     for bucket in after:
         deltas[bucket] = deltas.get(bucket, 0) + 1
-    for bucket, delta in deltas.items():
-        if delta:
-            _add(session, bucket, delta)
 
 
-def _add(session: Session, bucket: Bucket, delta: int) -> None:
-    """One upsert: concurrent batches of different provinces never lose each other's counts."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    values = {**bucket.__dict__, "count": delta}
-    statement = insert(NationalCount).values(**values)
+def write_counts(session: Session) -> None:
+    """The batch's summed changes, in one statement: concurrent batches of different provinces add to the same
+    counters without losing each other's counts."""
+    deltas = {bucket: delta for bucket, delta in session.info.pop(_DELTAS, {}).items() if delta}
+    if not deltas:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(NationalCount)
     statement = statement.on_conflict_do_update(
-        index_elements=[c for c in values if c != "count"],
+        index_elements=[c.name for c in NationalCount.__table__.primary_key.columns],
         set_={"count": NationalCount.__table__.c.count + statement.excluded.count})
-    session.execute(statement)
+    # in a fixed order: two batches touching the same counters lock them in the same order, never in a cycle
+    rows = [{**bucket.__dict__, "count": delta} for bucket, delta in sorted(deltas.items(), key=lambda i: astuple(i[0]))]
+    session.execute(statement, rows)
+
+
+def forget(session: Session) -> None:
+    """Drop changes not written (the batch failed: its transaction rolls back)."""
+    session.info.pop(_DELTAS, None)
 
 
 # --- reading -------------------------------------------------------------------------------------------------------
