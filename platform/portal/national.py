@@ -13,7 +13,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.routing import Route
 
-from portal import catalog
+from portal import catalog, charts
 from portal.directory import DirectoryQuery, FieldError, RegionGroup, read_query
 from portal.pages import cached, china_today, not_found
 from portal.render import Page, index_path, page, province_name, region_name
@@ -105,7 +105,20 @@ def figures_page(request: Request) -> Page:
     with Session(request.app.state.ctx.engine) as session:
         found = figures.national_figures(session, today=china_today())
     names = {row.province_slug: province_name(row.province_code) for row in found.provinces}
-    return page(request, "national_figures.html", province=request.app.state.province, figures=found, names=names)
+    text = catalog.TEXT
+    deaths = charts.bar_chart(
+        [charts.Bar(names[row.province_slug], row.deaths_this_year, text["count"].format(count=row.deaths_this_year))
+         for row in found.provinces],
+        title=text["figures_chart_deaths"].format(year=found.year),
+        description=text["figures_chart_deaths_desc"], chart_id="deaths-chart")
+    rates = charts.bar_chart(
+        [charts.Bar(names[row.province_slug], row.cremation_rate or 0,
+                    text["percent"].format(value=row.cremation_rate * 100) if row.cremation_rate is not None
+                    else text["no_figure"]) for row in found.provinces],
+        title=text["figures_chart_rate"].format(year=found.year),
+        description=text["figures_chart_rate_desc"], chart_id="rate-chart")
+    return page(request, "national_figures.html", province=request.app.state.province, figures=found, names=names,
+                charts=[deaths, rates])
 
 
 def routes(settings: Settings) -> list[Route]:

@@ -156,7 +156,9 @@ def test_figures_count_each_province_and_show_no_case(ministry, shipped):
 
     assert page.status_code == 200 and "<h1>全国殡葬服务数据</h1>" in page.text
     assert f"{year}年死亡登记" in words and f"{year - 1}年死亡登记" in words
-    assert "北京市 2 0 1 0" in words and "山东省 0 0 0 0" in words and "合计 2 0 1 0" in words
+    assert "北京市 2 0 1 0 50.0%" in words and "山东省 0 0 0 0 —" in words and "合计 2 0 1 0 50.0%" in words
+    # the same figures drawn: a bar per province, named for a screen reader
+    assert page.text.count('<svg class="chart"') == 2 and f"<title id=\"rate-chart-title\">{year}年各省份火化率" in page.text
     assert PERSON not in page.text and "张三" not in page.text
 
 

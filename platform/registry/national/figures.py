@@ -18,6 +18,11 @@ class ProvinceFigures:
     cremations_this_year: int = 0
     certificates_this_year: int = 0
 
+    @property
+    def cremation_rate(self) -> float | None:
+        """Cremations / deaths this year (火化率); None without deaths."""
+        return self.cremations_this_year / self.deaths_this_year if self.deaths_this_year else None
+
 
 @dataclass
 class NationalFigures:
