@@ -11,7 +11,7 @@ from dataclasses import astuple, dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String, func, literal
+from sqlalchemy import Index, Integer, String, func, literal
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -29,19 +29,21 @@ ECO_DESTINATIONS = frozenset({"sea_scattering", "river_scattering", "degradable_
 
 
 class NationalCount(SQLModel, table=True):
-    """One counter: how many records of `metric` fall in this bucket. Unused dimensions are ''."""
+    """One counter: how many records of `metric` fall in a county and month, in all (`dimension` '') or with one
+    value of one dimension (`sex` = '2'). One dimension at a time, never their product: the counters stay as few
+    as the counties, months and values, however many records there are."""
 
     __tablename__ = "national_counts"
+    # how every table is asked for: a metric, a year, one dimension (then a province, a month)
+    __table_args__ = (Index("ix_national_counts_question", "metric", "year", "dimension", "province_slug", "month"),)
 
     metric: str = Field(primary_key=True, max_length=24)
     province_slug: str = Field(primary_key=True, max_length=32)
     region_code: str = Field(primary_key=True, max_length=6)  # the county (the deceased's household region)
     year: int = Field(primary_key=True)
     month: int = Field(primary_key=True)
-    sex: str = Field(primary_key=True, default="", max_length=1)
-    age_band: str = Field(primary_key=True, default="", max_length=8)
-    category: str = Field(primary_key=True, default="", max_length=32)  # cause, destination or certificate kind
-    place: str = Field(primary_key=True, default="", max_length=32)
+    dimension: str = Field(primary_key=True, default="", max_length=16)  # sex, age_band, category, place or ''
+    value: str = Field(primary_key=True, default="", max_length=32)
     count: int = Field(default=0)
 
 
@@ -52,10 +54,17 @@ class Bucket:
     region_code: str
     year: int
     month: int
-    sex: str = ""
-    age_band: str = ""
-    category: str = ""
-    place: str = ""
+    dimension: str = ""
+    value: str = ""
+
+
+def _counted(metric: str, province: str, region: str, moment: datetime, *, total: bool = True,
+             **values: str) -> list[Bucket]:
+    """A record's buckets: its county and month in all (unless `total` is False), and once per dimension."""
+    year, month = china_month(moment)
+    found = [Bucket(metric, province, region, year, month)] if total else []
+    found += [Bucket(metric, province, region, year, month, dimension, value) for dimension, value in values.items()]
+    return found
 
 
 def china_month(moment: datetime) -> tuple[int, int]:
@@ -78,34 +87,33 @@ def _region_of_case(session: Session, province: str, case_id) -> str:
 
 
 def _deaths(session: Session, case: NationalCase) -> list[Bucket]:
-    year, month = china_month(case.death_at)
-    return [Bucket("deaths", case.province_slug, case.household_region, year, month, sex=case.sex,
-                   age_band=age_band(case.birth_date, case.death_at.astimezone(CHINA).date()),
-                   category=case.cause_category, place=case.death_place_type)]
+    return _counted("deaths", case.province_slug, case.household_region, case.death_at, sex=case.sex,
+                    age_band=age_band(case.birth_date, case.death_at.astimezone(CHINA).date()),
+                    category=case.cause_category, place=case.death_place_type)
 
 
 def _cremations(session: Session, cremation: NationalCremation) -> list[Bucket]:
-    year, month = china_month(cremation.started_at)
-    return [Bucket("cremations", cremation.province_slug,
-                   _region_of_case(session, cremation.province_slug, cremation.case_id), year, month)]
+    return _counted("cremations", cremation.province_slug,
+                    _region_of_case(session, cremation.province_slug, cremation.case_id), cremation.started_at)
 
 
 def _certificates(session: Session, certificate: NationalCertificate) -> list[Bucket]:
-    region = _region_of_case(session, certificate.province_slug, certificate.case_id)
-    year, month = china_month(certificate.issued_at)
+    """Issued (first or reissued) in the month of issue, and cancelled in the month of cancelling: by kind only,
+    since a sum of issues and cancellations counts nothing."""
+    province = certificate.province_slug
+    region = _region_of_case(session, province, certificate.case_id)
     kind = "reissued" if certificate.replaces_id is not None else "issued"
-    found = [Bucket("certificates", certificate.province_slug, region, year, month, category=kind)]
+    found = _counted("certificates", province, region, certificate.issued_at, total=False, category=kind)
     if certificate.cancelled_at is not None:
-        year, month = china_month(certificate.cancelled_at)
-        found.append(Bucket("certificates", certificate.province_slug, region, year, month, category="cancelled"))
+        found += _counted("certificates", province, region, certificate.cancelled_at, total=False,
+                          category="cancelled")
     return found
 
 
 def _destinations(session: Session, destination: NationalAshesDestination) -> list[Bucket]:
-    year, month = china_month(destination.recorded_at)
-    return [Bucket("ashes_destinations", destination.province_slug,
-                   _region_of_case(session, destination.province_slug, destination.case_id), year, month,
-                   category=destination.destination)]
+    return _counted("ashes_destinations", destination.province_slug,
+                    _region_of_case(session, destination.province_slug, destination.case_id),
+                    destination.recorded_at, category=destination.destination)
 
 
 BUCKETS_OF: dict[type[SQLModel], Callable[[Session, SQLModel], list[Bucket]]] = {
@@ -170,14 +178,16 @@ def table(session: Session, *, metric: str, year: int, month: int | None = None,
     area = func.substr(c.region_code, 1, digits) if digits < 6 else c.region_code
     group = [c.province_slug, area]
     columns = [c.province_slug, area.label("area")]
-    if by is not None:
-        dimension = getattr(c, by)
-        columns.append((dimension.cast(String) if by == "month" else dimension).label("value"))
-        group.append(dimension)
+    if by == "month":
+        columns.append(c.month.cast(String).label("value"))
+        group.append(c.month)
+    elif by is not None:
+        columns.append(c.value.label("value"))
+        group.append(c.value)
     else:
         columns.append(literal("").label("value"))
     query = sa_select(*columns, func.sum(c.count).cast(Integer).label("count")).where(
-        c.metric == metric, c.year == year)
+        c.metric == metric, c.year == year, c.dimension == ("" if by in (None, "month") else by))
     if month is not None:
         query = query.where(c.month == month)
     if province is not None:
