@@ -6,6 +6,8 @@ SHELL := bash
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# test modules spread over the machine's cores (PYTEST_WORKERS=0: one process, e.g. to debug)
+PYTEST_WORKERS ?= auto
 # what `make demo` prints before serving: the first token and calls to try, from another shell
 define DEMO_HELP
 
@@ -50,7 +52,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 test: venv
 	$(BIN)/ruff check .
 	url=$$(scripts/postgres-test-server | tail -n 1); \
-	FSP_TEST_PG_URL="$$url" $(BIN)/pytest $(PYTEST_ARGS)
+	FSP_TEST_PG_URL="$$url" $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 demo: venv
 	FSP_HOME=.fsp $(BIN)/fsp up --pilots
