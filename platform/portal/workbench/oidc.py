@@ -74,7 +74,8 @@ def authorization_url(ctx: TenantContext, redirect_uri: str) -> tuple[str, dict]
     return url, {"state": state, "code_verifier": verifier, "nonce": nonce, "redirect_uri": redirect_uri}
 
 
-def _expiry(token: dict) -> datetime:
+def token_expiry(token: dict) -> datetime:
+    """When the issuer's access token runs out."""
     return datetime.now(UTC) + timedelta(seconds=int(token.get("expires_in") or 60))
 
 
@@ -111,10 +112,6 @@ def _check_id_token(ctx: TenantContext, id_token: str | None, *, nonce: str) -> 
         raise SignInFailed("the ID token was not issued for this sign-in (nonce)")
 
 
-def token_expiry(token: dict) -> datetime:
-    return _expiry(token)
-
-
 def end_session_url(ctx: TenantContext, *, after: str) -> str | None:
     """Keycloak's sign-out page, which ends the realm session too and comes back to `after`."""
     try:
@@ -138,7 +135,7 @@ def _refresh(ctx: TenantContext, staff_row) -> str:
             from None
     with Session(ctx.engine) as db:
         sessions.replace_tokens(db, ctx, staff_row, access=token["access_token"], refresh=token.get("refresh_token"),
-                                expires_at=_expiry(token))
+                                expires_at=token_expiry(token))
     return token["access_token"]
 
 

@@ -27,12 +27,6 @@ class Answer:
         """The page's status for this answer: refused input is a 400 page with the form shown again."""
         return 400 if self.status == 422 else self.status
 
-    def message_for(self, name: str) -> str | None:
-        for problem in self.problems:
-            if problem.get("field") == name:
-                return problem.get("message")
-        return None
-
 
 async def call(request: Request, staff: Staff, method: str, path: str, *, json: Any = None,
                params: dict | None = None) -> Answer:

@@ -166,7 +166,6 @@ def forget(session: Session) -> None:
 # --- reading -------------------------------------------------------------------------------------------------------
 
 LEVELS = {"province": 2, "prefecture": 4, "county": 6}
-DIMENSIONS = ("sex", "age_band", "category", "place", "month")
 
 
 def table(session: Session, *, metric: str, year: int, month: int | None = None, province: str | None = None,

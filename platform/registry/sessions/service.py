@@ -7,7 +7,6 @@ signed in, committed on their own like the outbox's shipping marks.
 import hashlib
 import json
 import secrets
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -144,6 +143,3 @@ def replace_tokens(db: Session, ctx: TenantContext, row: StaffSession, *, access
 def roles_of(row: StaffSession) -> frozenset[str]:
     return frozenset((row.roles or "").split())
 
-
-def institution_of(row: StaffSession) -> uuid.UUID | None:
-    return row.institution_id
