@@ -1,5 +1,6 @@
 """An offline inventory of what a stack declares, made by running its program under Pulumi's mock runtime
 (no Pulumi CLI, no cluster), with the policy verdicts beside it."""
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,8 +76,15 @@ def declare(program: Callable[[], None], *, stack: str) -> list[Declared]:
     """Run `program` under fresh mocks and return every resource it registered, in order."""
     mocks = _EchoMocks()
     monitor = _RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
-    pulumi.runtime.test(program)()
+    # Pulumi's mocks run on the thread's current loop, and an earlier asyncio.run() leaves none behind
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+        pulumi.runtime.test(program)()
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
     return monitor.declared
 
 

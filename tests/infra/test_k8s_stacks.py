@@ -1,4 +1,5 @@
 """What a province's and the ministry's Kubernetes stacks declare, read from Pulumi's mock runtime."""
+import asyncio
 import json
 import subprocess
 
@@ -350,3 +351,13 @@ def test_every_workload_fits_the_namespace_quota_even_mid_rollout(result):
                     totals[f"{kind}.{what}"] += copies * _quantity(container["resources"][kind][what])
     for key, used in totals.items():
         assert used <= _quantity(hard[key]), (key, used, hard[key])
+
+
+def test_a_stack_plans_after_another_library_ran_and_closed_its_event_loop():
+    # `fsp plan` runs in processes that used asyncio before (asyncio.run leaves the thread without a loop)
+    async def earlier_work() -> int:
+        return 1
+
+    assert asyncio.run(earlier_work()) == 1
+    fresh = plan(program(stack_inputs(catalog().resolve("beijing"))), stack="beijing")
+    assert named(fresh, "beijing-registry-deployment")["type"] == "kubernetes:apps/v1:Deployment"
