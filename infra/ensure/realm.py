@@ -32,6 +32,7 @@ ROLE_DESCRIPTIONS = {
     Role.reviewer: "Reviewer: registers and archives cases, may disclose ID numbers (audited)",
     Role.auditor: "Auditor: reads the audit trail only",
     Role.ministry_operator: "Ministry operator: reads the national data exchange",
+    Role.citizen: "Citizen (公众): online services for their own applications, bookings and complaints",
 }
 _SEPARATED = (Role.system_admin, Role.security_admin, Role.audit_admin)
 PROVINCE_ROLES = (*_SEPARATED, Role.provincial_admin, Role.registrar, Role.reviewer, Role.auditor)

@@ -27,6 +27,8 @@ class TenantContext:
     migration_heads: set[str] = field(default_factory=set)
     # wrong certificate checks per client (registry.cremations.verification)
     certificate_attempts: AttemptLimiter = field(default_factory=AttemptLimiter)
+    # wrong query-code lookups per client (registry.query_codes), whatever the service looked up
+    query_attempts: AttemptLimiter = field(default_factory=AttemptLimiter)
 
     def encrypt(self, field_name: str, value: str) -> str:
         return crypto.sm4_gcm_encrypt(self.keys.field_key, value, context=field_name.encode())

@@ -28,7 +28,7 @@ from portal.workbench.views import message, render, staff_page
 from registry.context import TenantContext
 from registry.errors import NotFound
 from registry.institutions import service as institutions
-from registry.security.permissions import INSTITUTION_BOUND, Role
+from registry.security.permissions import INSTITUTION_BOUND, STAFF_ROLES
 from registry.sessions import service as sessions
 from registry.sessions.models import SessionState, StaffSession
 
@@ -77,7 +77,7 @@ async def _development_form(request: Request, form: Form, *, next_path: str, not
     choices = await anyio.to_thread.run_sync(_institutions, ctx)
     response = render(request, "workbench/sign_in.html", staff=None, status_code=status_code, notice=notice,
                       next=next_path, form=form, csrf=csrf_token(secret),
-                      roles=[(role.value, ROLE_NAMES.get(role.value, role.value)) for role in Role],
+                      roles=[(role.value, ROLE_NAMES.get(role.value, role.value)) for role in STAFF_ROLES],
                       institutions=choices)
     set_cookie(request, response, secret)
     return response
@@ -88,7 +88,7 @@ def _check_development(ctx: TenantContext, form: Form) -> tuple[str, uuid.UUID |
     if not USERNAME.match(form.get("username")):
         form.refuse("username", STAFF["sign_in_refused_username"])
     role = form.get("role")
-    if role not in {r.value for r in Role}:
+    if role not in {r.value for r in STAFF_ROLES}:
         form.refuse("role", STAFF["sign_in_refused_role"])
     institution_id = None
     if form.get("institution_id"):

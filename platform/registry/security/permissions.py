@@ -15,6 +15,8 @@ class Permission(StrEnum):
     audit_read = "audit:read"
     outbox_read = "outbox:read"
     national_read = "national:read"  # the ministry's national database
+    # online services (网上办事) as a citizen: their own applications, bookings, memorials and complaints only
+    services_apply = "services:apply"
 
 
 class Role(StrEnum):
@@ -26,6 +28,8 @@ class Role(StrEnum):
     reviewer = "reviewer"
     auditor = "auditor"
     ministry_operator = "ministry-operator"
+    # a member of the public signed in through the province's government-service identity (brokered by the realm)
+    citizen = "citizen"
 
 
 P = Permission
@@ -38,8 +42,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.reviewer: frozenset({P.cases_read, P.cases_review, P.personal_data_read}),
     Role.auditor: frozenset({P.audit_read}),
     Role.ministry_operator: frozenset({P.outbox_read, P.cases_read, P.national_read}),
+    Role.citizen: frozenset({P.services_apply}),
 }
 
+# who works in the workbench: every role but the public's
+STAFF_ROLES = tuple(role for role in Role if role is not Role.citizen)
 # roles whose work is tied to one institution: writes are limited to it
 INSTITUTION_BOUND = frozenset({Role.registrar})
 # 三员分立 (GB/T 22239): system, security and audit administrators are three different people
