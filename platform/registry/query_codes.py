@@ -6,6 +6,8 @@ trail reveals no working code. Lookups go through `ctx.query_attempts` (registry
 code costs the client an attempt, and an unknown code and a wrong one get the same answer.
 """
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 
 from registry.security import crypto
 
@@ -34,3 +36,16 @@ def digest(code: str) -> str:
 def well_formed(typed: str) -> bool:
     code = normalize(typed)
     return len(code) == LENGTH and all(ch in ALPHABET for ch in code)
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    """What a query code reveals: the kind of item, its public number and where it stands, never who or what.
+
+    `kind` and `status` are machine values (e.g. "approval", "accepted"); pages put them into words."""
+    kind: str
+    number: str
+    status: str
+    updated_at: datetime
+    # a deadline or an answer date the citizen is waiting for, when there is one
+    due_on: datetime | None = None
