@@ -248,3 +248,59 @@ ERRORS: dict[tuple[str, str], str] = {
 FORM_ERRORS: dict[tuple[str, str, str], str] = {
     ("policies", "q", "max_length"): "标题关键词不能超过 {max_length} 个字",
 }
+
+# online services (网上办事): 办件查询 by query code and the citizens' area 我的办事 (portal.status_lookup, portal.citizens)
+TEXT.update({
+    "home_service_status": "凭查询码查询办件进度（办件查询）",
+    "home_service_my": "登录后在线办事、查看本人的申请和预约（我的办事）",
+    "status_title": "办件查询",
+    "status_lead": "输入办理业务时获得的查询码，即可查询办件进度。查询结果只显示办件类型、编号和办理状态，不显示个人信息。",
+    "status_code_label": "查询码",
+    "status_code_hint": "12 位字母和数字，例如：K7QM-2HXP-9TRA，不区分大小写",
+    "status_button": "查询",
+    "status_result_heading": "查询结果",
+    "status_kind": "办件类型",
+    "status_number": "办件编号",
+    "status_status": "办理状态",
+    "status_updated_at": "最近更新",
+    "status_due_on": "办理期限",
+    "status_not_found": "未查到",
+    "status_not_found_note": "没有查到与该查询码相符的办件。请核对后重新输入；查询码有误时也会显示此结果。",
+    "status_limited_title": "暂停查询",
+    "status_limited": "查询错误次数过多，请稍后再试。",
+    "status_signed_in_hint": "登录后可查看本人办理的全部事项：",
+    "my_title": "我的办事",
+})
+# the kinds of item a query code finds, and their statuses, as the services name them (machine values)
+QUERY_KIND_NAMES: dict[str, str] = {
+    "approval": "网上审批",
+    "facility_approval": "殡葬设施审批",
+    "transport_approval": "遗体跨省运输审批",
+    "booking": "网上预约",
+    "complaint": "投诉",
+    "memorial": "网上祭扫",
+}
+QUERY_STATUS_NAMES: dict[str, str] = {
+    "submitted": "已提交，待受理",
+    "accepted": "已受理",
+    "refused": "不予受理",
+    "reviewed": "已审查，待决定",
+    "approved": "已批准",
+    "rejected": "不予批准",
+    "held": "已预留，待确认",
+    "confirmed": "已确认",
+    "changed": "已变更",
+    "cancelled": "已取消",
+    "expired": "已过期",
+    "received": "已收到",
+    "assigned": "已交办",
+    "answered": "已答复",
+    "escalated": "已转省级处理",
+    "closed": "已办结",
+    "completed": "已办结",
+}
+ERRORS.update({
+    ("code", "missing"): "请输入查询码",
+    ("code", "max_length"): "查询码不能超过 {max_length} 个字符",
+    ("code", "query_code_format"): "查询码格式不正确：应为 12 位字母和数字（可用“-”分组）",
+})
