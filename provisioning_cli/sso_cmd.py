@@ -3,7 +3,7 @@
 import typer
 
 from infra.ensure import ProvisioningError
-from infra.ensure.realm import apply_realm, desired_realm
+from infra.ensure.realm import apply_realm, desired_realm, government_identity_secret, identity_provider_status
 from provisioning_cli.common import boundary
 from provisioning_cli.keycloak_admin import admin_credentials, keycloak_url
 from provisioning_cli.options import AdminUserOpt, CatalogOpt, JsonOpt, KeycloakUrlOpt, TenantArg
@@ -20,10 +20,11 @@ def realm(tenant: TenantArg, json_: JsonOpt = False, catalog: CatalogOpt = None)
         print_json(representation)
         return
     settings = [(key, value) for key, value in representation.items()
-                if key not in ("roles", "clients", "requiredActions")]
+                if key not in ("roles", "clients", "requiredActions", "identityProviders", "identityProviderMappers")]
     settings.append(("roles", ", ".join(role["name"] for role in representation["roles"]["realm"])))
     settings.append(("clients", ", ".join(client["clientId"] for client in representation["clients"])))
     settings.append(("requiredActions", ", ".join(a["alias"] for a in representation["requiredActions"])))
+    settings.append(("citizens' identity provider", identity_provider_status(spec)))
     print_table(["setting", "value"], settings, title=f"realm {spec.realm_name}")
 
 
@@ -36,7 +37,7 @@ def apply(tenant: TenantArg, url: KeycloakUrlOpt = None, admin_user: AdminUserOp
     user, password = admin_credentials(admin_user)
     with boundary():
         try:
-            results = apply_realm(server, user, password, spec)
+            results = apply_realm(server, user, password, spec, identity_secret=government_identity_secret())
         except ProvisioningError as err:
             fail(f"{spec.realm_name}: {err}")
     if json_:

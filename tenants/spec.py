@@ -26,14 +26,31 @@ class DatabaseSettings(_Settings):
     pool_size: Annotated[int, Field(ge=1, le=100)] = 5
 
 
+class GovernmentIdentity(_Settings):
+    """The province's government-service identity (政务服务统一身份认证), an OpenID Connect provider the tenant's
+    realm brokers for citizens. Its client secret is never here: the control plane passes it in from the
+    environment (infra.ensure.realm.GOV_ID_SECRET_ENV), as it does Keycloak's admin password."""
+
+    alias: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}$")] = "gov-id"
+    display_name: Annotated[str, Field(min_length=1, max_length=100)] = "政务服务平台"
+    issuer: AnyHttpUrl
+    authorization_url: AnyHttpUrl
+    token_url: AnyHttpUrl
+    jwks_url: AnyHttpUrl
+    logout_url: AnyHttpUrl | None = None
+    client_id: Annotated[str, Field(min_length=1, max_length=255)]
+
+
 class SsoSettings(_Settings):
-    """Where the tenant's staff sign in."""
+    """Where the tenant's staff sign in, and (with Keycloak) the identity its citizens sign in with."""
 
     provider: Literal["development", "keycloak"] = "development"
     # validate_default so a keycloak provider without a URL is reported at this field
     keycloak_url: Annotated[AnyHttpUrl | None, Field(validate_default=True)] = None
     # None means "fsp-<slug>"; TenantSpec fills it in
     realm: Annotated[str | None, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")] = None
+    # brokered by the realm for citizens (我的办事); None: the tenant has none configured, so none is created
+    government_identity: GovernmentIdentity | None = None
 
     @field_validator("keycloak_url")
     @classmethod
@@ -41,6 +58,14 @@ class SsoSettings(_Settings):
         if url is None and info.data.get("provider") == "keycloak":
             raise _rule("required when provider is keycloak")
         return url
+
+    @field_validator("government_identity")
+    @classmethod
+    def _brokered_by_keycloak(cls, identity: GovernmentIdentity | None,
+                              info: ValidationInfo) -> GovernmentIdentity | None:
+        if identity is not None and info.data.get("provider") != "keycloak":
+            raise _rule("only with provider keycloak: the realm brokers it")
+        return identity
 
 
 class ExchangeSettings(_Settings):

@@ -27,6 +27,9 @@ def registry_env(spec: TenantSpec, token_issuer: str, database_secret: pulumi.In
         # the keys are a read-only Secret; the pod's own emptyDir holds the audit checkpoint while the pod lives
         {"name": "FSP_AUDIT_CHECKPOINT_FILE", "value": AUDIT_CHECKPOINT_FILE},
         {"name": "FSP_DB_POOL_SIZE", "value": str(spec.database.pool_size)},
+        # the realm's alias of the identity citizens sign in with (kc_idp_hint); empty: none configured
+        *([{"name": "FSP_CITIZEN_IDENTITY_PROVIDER", "value": spec.sso.government_identity.alias}]
+          if spec.sso.government_identity else []),
         secret_env("FSP_DATABASE_URL", database_secret, "url"),
     ]
 

@@ -6,7 +6,13 @@ accounts (the realm declares no users at all). `apply_realm` creates what is mis
 object by object; it never deletes anything, users least of all. Besides the representation it declares the
 `institution_id` attribute in the realm's user profile (a separate admin endpoint), without which Keycloak 24+
 would drop a registrar's binding.
+
+Citizens sign in through the province's government-service identity (`spec.sso.government_identity`), an
+external OpenID Connect provider the realm brokers: it grants the `citizen` role and nothing else (a hardcoded-role
+mapper), so nobody becomes staff by signing in there. Its client secret comes from the environment
+(GOV_ID_SECRET_ENV), never from the catalog, and is neither logged nor kept in Pulumi's state in clear.
 """
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -35,7 +41,7 @@ ROLE_DESCRIPTIONS = {
     Role.citizen: "Citizen (公众): online services for their own applications, bookings and complaints",
 }
 _SEPARATED = (Role.system_admin, Role.security_admin, Role.audit_admin)
-PROVINCE_ROLES = (*_SEPARATED, Role.provincial_admin, Role.registrar, Role.reviewer, Role.auditor)
+PROVINCE_ROLES = (*_SEPARATED, Role.provincial_admin, Role.registrar, Role.reviewer, Role.auditor, Role.citizen)
 MINISTRY_ROLES = (*_SEPARATED, Role.ministry_operator, Role.auditor)
 
 # Keycloak's own policy syntax: 8+ characters of all four classes, not the username, 5 remembered, 90 days
@@ -55,6 +61,12 @@ REQUIRED_ACTIONS = {CONFIGURE_TOTP: "Configure OTP", "UPDATE_PASSWORD": "Update 
 def realm_roles(spec: TenantSpec) -> tuple[str, ...]:
     """The realm roles of this tenant: 三员 plus the province's or the ministry's working roles."""
     return tuple(role.value for role in (MINISTRY_ROLES if spec.kind == "ministry" else PROVINCE_ROLES))
+
+
+def staff_roles(spec: TenantSpec) -> tuple[str, ...]:
+    """The roles an account of the realm may be given: every realm role but the citizen's, which only the
+    government-service identity grants (its mapper)."""
+    return tuple(role for role in realm_roles(spec) if role != Role.citizen.value)
 
 
 def administrative_roles(spec: TenantSpec) -> tuple[str, ...]:
@@ -127,7 +139,9 @@ def realm_clients(spec: TenantSpec) -> list[dict]:
          "standardFlowEnabled": True, "directAccessGrantsEnabled": False, "serviceAccountsEnabled": False,
          # the workbench's sign-in callback, exactly (no wildcard): relative to the portal's rootUrl, which the
          # deployment sets; on its own host (Kubernetes) or under /<slug> of a server holding many (`fsp serve`)
-         "redirectUris": ["/workbench/callback", f"/{spec.slug}/workbench/callback"], "webOrigins": ["+"],
+         # 我的办事's (citizens') callback likewise
+         "redirectUris": ["/workbench/callback", f"/{spec.slug}/workbench/callback", "/my/callback",
+                          f"/{spec.slug}/my/callback"], "webOrigins": ["+"],
          "attributes": {"pkce.code.challenge.method": "S256", "post.logout.redirect.uris": "+"},
          "protocolMappers": _mappers()},
         # the command line signs in with username, password and TOTP code (or the device flow)
@@ -135,6 +149,46 @@ def realm_clients(spec: TenantSpec) -> list[dict]:
          "standardFlowEnabled": False, "directAccessGrantsEnabled": True, "serviceAccountsEnabled": False,
          "oauth2DeviceAuthorizationGrantEnabled": True, "protocolMappers": _mappers()},
     ]
+
+
+# --- the government-service identity citizens sign in with ----------------------------------------------------------
+
+GOV_ID_SECRET_ENV = "FSP_GOV_ID_CLIENT_SECRET"
+# Keycloak's built-in flow for a first sign-in through a provider: an account is made for the person
+FIRST_LOGIN_FLOW = "first broker login"
+CITIZEN_MAPPER = "citizen role"
+
+
+def government_identity_secret() -> str | None:
+    """The client secret the realm presents to the government-service identity, from the control plane's
+    environment (its secret store puts it there), never from the catalog."""
+    return os.environ.get(GOV_ID_SECRET_ENV) or None
+
+
+def identity_provider(spec: TenantSpec) -> dict | None:
+    """The realm's OIDC identity provider for citizens, without its secret; None when the tenant has none."""
+    gov = spec.sso.government_identity
+    if gov is None:
+        return None
+    config = {"issuer": str(gov.issuer).rstrip("/"), "authorizationUrl": str(gov.authorization_url),
+              "tokenUrl": str(gov.token_url), "jwksUrl": str(gov.jwks_url), "useJwksUrl": "true",
+              "validateSignature": "true", "clientId": gov.client_id, "clientAuthMethod": "client_secret_post",
+              "pkceEnabled": "true", "pkceMethod": "S256", "defaultScope": "openid", "syncMode": "FORCE"}
+    if gov.logout_url:
+        config["logoutUrl"] = str(gov.logout_url)
+    return {"alias": gov.alias, "displayName": gov.display_name, "providerId": "oidc", "enabled": True,
+            "trustEmail": False, "storeToken": False, "addReadTokenRoleOnCreate": False, "linkOnly": False,
+            "firstBrokerLoginFlowAlias": FIRST_LOGIN_FLOW, "config": config}
+
+
+def identity_provider_mappers(spec: TenantSpec) -> list[dict]:
+    """Whoever signs in through the government-service identity is a citizen, and only that."""
+    gov = spec.sso.government_identity
+    if gov is None:
+        return []
+    return [{"name": CITIZEN_MAPPER, "identityProviderAlias": gov.alias,
+             "identityProviderMapper": "oidc-hardcoded-role-idp-mapper",
+             "config": {"role": Role.citizen.value, "syncMode": "FORCE"}}]
 
 
 def desired_realm(spec: TenantSpec) -> dict:
@@ -146,6 +200,8 @@ def desired_realm(spec: TenantSpec) -> dict:
         "clients": realm_clients(spec),
         "requiredActions": [{"alias": alias, "name": name, "providerId": alias, "enabled": True,
                              "defaultAction": False} for alias, name in REQUIRED_ACTIONS.items()],
+        "identityProviders": [provider for provider in (identity_provider(spec),) if provider],
+        "identityProviderMappers": identity_provider_mappers(spec),
     }
 
 
@@ -178,9 +234,14 @@ def connect(server_url: str, admin_username: str, admin_password: str, realm: st
     return admin
 
 
-def apply_realm(server_url: str, admin_username: str, admin_password: str,
-                spec: TenantSpec) -> list[tuple[str, str]]:
-    """Converge the tenant's realm on the server; (object name, created|updated|unchanged) per object."""
+def apply_realm(server_url: str, admin_username: str, admin_password: str, spec: TenantSpec, *,
+                identity_secret: str | None = None) -> list[tuple[str, str]]:
+    """Converge the tenant's realm on the server; (object name, created|updated|unchanged) per object.
+    `identity_secret`: the government-service identity's client secret, needed when the tenant has one."""
+    provider = identity_provider(spec)
+    if provider is not None and not identity_secret:
+        raise ProvisioningError(f"{spec.slug} brokers the government-service identity {provider['alias']}: set "
+                                f"{GOV_ID_SECRET_ENV} to its client secret")
     admin = connect(server_url, admin_username, admin_password, spec.realm_name)
     with keycloak_errors(server_url):
         results = [("realm", _ensure_realm(admin, spec))]
@@ -189,7 +250,21 @@ def apply_realm(server_url: str, admin_username: str, admin_password: str,
         results.append((f"user-profile {INSTITUTION_ATTRIBUTE}", _ensure_profile_attribute(admin)))
         results += [(f"role {name}", _ensure_role(admin, name)) for name in realm_roles(spec)]
         results += [(f"client {client['clientId']}", _ensure_client(admin, client)) for client in realm_clients(spec)]
+        if provider is not None:
+            results.append((f"identity-provider {provider['alias']}",
+                            _ensure_identity_provider(admin, provider, identity_secret)))
+            results += [(f"identity-provider-mapper {mapper['name']}", _ensure_idp_mapper(admin, mapper))
+                        for mapper in identity_provider_mappers(spec)]
     return results
+
+
+def identity_provider_status(spec: TenantSpec) -> str:
+    """What a tenant's status says about citizens' sign-in."""
+    gov = spec.sso.government_identity
+    if gov is None:
+        return "none configured: citizens cannot sign in" if spec.sso.provider == "keycloak" else \
+            "development sign-in (no realm)"
+    return f"{gov.alias} ({gov.issuer})"
 
 
 def realm_outcome(results: list[tuple[str, str]]) -> Outcome:
@@ -267,6 +342,33 @@ def _ensure_client(admin: KeycloakAdmin, wanted: dict) -> Outcome:
             admin.update_client_mapper(client_uuid, present["id"], {**mapper, "id": present["id"]})
             outcomes.append("updated")
     return combine(outcomes)
+
+
+def _ensure_identity_provider(admin: KeycloakAdmin, wanted: dict, secret: str) -> Outcome:
+    """Created with its secret; updated (secret included) when a setting differs. Keycloak never shows the secret
+    back, so a rotated secret alone is not seen here: it is set again with the next change of a setting."""
+    with_secret = {**wanted, "config": {**wanted["config"], "clientSecret": secret}}
+    current = next((p for p in admin.get_idps() if p.get("alias") == wanted["alias"]), None)
+    if current is None:
+        admin.create_idp(with_secret)
+        return "created"
+    if not drift(wanted, current):
+        return "unchanged"
+    admin.update_idp(wanted["alias"], {**current, **with_secret, "config": {**current.get("config", {}),
+                                                                           **with_secret["config"]}})
+    return "updated"
+
+
+def _ensure_idp_mapper(admin: KeycloakAdmin, wanted: dict) -> Outcome:
+    alias = wanted["identityProviderAlias"]
+    current = next((m for m in admin.get_idp_mappers(alias) if m.get("name") == wanted["name"]), None)
+    if current is None:
+        admin.add_mapper_to_idp(alias, wanted)
+        return "created"
+    if not drift(wanted, current):
+        return "unchanged"
+    admin.update_mapper_in_idp(alias, current["id"], {**wanted, "id": current["id"]})
+    return "updated"
 
 
 def drift(wanted: dict, actual: dict) -> dict:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from keycloak import KeycloakAdmin
 
 from infra.ensure import ProvisioningError
-from infra.ensure.realm import CONFIGURE_TOTP, INSTITUTION_ATTRIBUTE, administrative_roles, realm_roles
+from infra.ensure.realm import CONFIGURE_TOTP, INSTITUTION_ATTRIBUTE, administrative_roles, staff_roles
 from registry.security.permissions import Role, separation_conflict
 from tenants import TenantSpec
 
@@ -40,10 +40,11 @@ class User:
 
 def check_roles(spec: TenantSpec, roles: set[str], *, institution_id: str | None) -> None:
     """Refuse a role set the realm does not allow; nothing has been written when this raises."""
-    unknown = sorted(roles - set(realm_roles(spec)))
+    unknown = sorted(roles - set(staff_roles(spec)))
     if unknown:
-        raise ProvisioningError(f"unknown role {', '.join(unknown)} in realm {spec.realm_name}; "
-                                f"its roles: {', '.join(realm_roles(spec))}")
+        raise ProvisioningError(f"unknown role {', '.join(unknown)} for an account of realm {spec.realm_name}; "
+                                f"its roles: {', '.join(staff_roles(spec))} (citizens sign in through the "
+                                "government-service identity)")
     separated = separation_conflict(roles)
     if separated:
         raise ProvisioningError(f"三员分立: {' and '.join(separated)} must never be held by one person; "

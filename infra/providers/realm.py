@@ -21,8 +21,9 @@ def _desired(props: dict[str, Any]) -> str:
 def _apply(props: dict[str, Any]) -> dict[str, Any]:
     spec = TenantSpec.model_validate(props["tenant"])
     objects = _realm_functions().apply_realm(props["server_url"], reveal(props["admin_username"]),
-                                              reveal(props["admin_password"]), spec)
-    # what state keeps: names, outcomes and a fingerprint; never the admin's credentials
+                                              reveal(props["admin_password"]), spec,
+                                              identity_secret=reveal(props.get("identity_secret")))
+    # what state keeps: names, outcomes and a fingerprint; never the admin's credentials nor the identity's secret
     return {"server_url": props["server_url"], "realm": spec.realm_name, "tenant": props["tenant"],
             "desired": _desired(props), "objects": [[name, outcome] for name, outcome in objects]}
 
@@ -55,11 +56,14 @@ class KeycloakRealm(Resource, module="fsp", name="KeycloakRealm"):
     desired: pulumi.Output[str]
 
     def __init__(self, name: str, *, spec: TenantSpec, server_url: str, admin_username: pulumi.Input[str],
-                 admin_password: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None) -> None:
-        secrets = pulumi.ResourceOptions(additional_secret_outputs=["admin_username", "admin_password"])
+                 admin_password: pulumi.Input[str], identity_secret: pulumi.Input[str] | None = None,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        secrets = pulumi.ResourceOptions(additional_secret_outputs=["admin_username", "admin_password",
+                                                                    "identity_secret"])
         super().__init__(KeycloakRealmProvider(), name, {
             "server_url": server_url, "tenant": spec.model_dump(mode="json"),
             "admin_username": pulumi.Output.secret(admin_username),
             "admin_password": pulumi.Output.secret(admin_password),
+            "identity_secret": pulumi.Output.secret(identity_secret) if identity_secret is not None else None,
             "realm": None, "desired": None, "objects": None,
         }, pulumi.ResourceOptions.merge(secrets, opts))

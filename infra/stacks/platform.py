@@ -43,6 +43,7 @@ class _PlatformStack(pulumi.ComponentResource):
         self.realm = KeycloakRealm(f"{name}-realm", spec=spec, server_url=inputs.keycloak_admin_url,
                                    admin_username=inputs.keycloak_admin_username,
                                    admin_password=inputs.keycloak_admin_password,
+                                   identity_secret=inputs.identity_secret,
                                    opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))
         self.secrets = RegistrySecrets(f"{name}-secrets", self.ns.name, database_url=inputs.database_url,
                                        libpq_url=inputs.libpq_url, key_files=inputs.key_files, opts=in_ns)

@@ -6,8 +6,9 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from portal import certificates, national, pages, policies
+from portal import certificates, national, pages, policies, status_lookup
 from portal.cache import ForgetPagesOnWrite, PageCache
+from portal.citizens.routes import routes as citizen_routes
 from portal.fallback import NotFoundPage
 from portal.render import province_name
 from portal.workbench.routes import routes as workbench_routes
@@ -37,6 +38,9 @@ def create_site(settings: Settings | None = None, *, name: str | None = None, in
         Route("/institutions", pages.cached(pages.directory), methods=["GET"]),
         Route("/institutions/{institution_id}", pages.cached(pages.institution), methods=["GET"]),
         Route("/certificates/verify", certificates.verify_endpoint, methods=["GET"]),
+        # online services: 办件查询 by query code, and the citizens' own area (我的办事) after sign-in
+        Route("/services/status", status_lookup.status_lookup, methods=["GET", "POST"]),
+        *citizen_routes(),
         # policies, guides and notices (政务公开)
         Route("/policies", pages.cached(policies.policies), methods=["GET"]),
         Route("/policies/{publication_id}", pages.cached(policies.policy), methods=["GET"]),

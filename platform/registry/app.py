@@ -34,6 +34,7 @@ from registry.limits import BodySizeLimit, refused_action
 from registry.metrics import AppMetrics, MetricsMiddleware
 from registry.national import api as national_api
 from registry.national import statistics_api
+from registry.online_status_api import router as status_lookups_router
 from registry.outbox.api import router as outbox_router
 from registry.publications.api import router as publications_router
 from registry.remains.api import router as remains_router
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(disclosure_router)
     app.include_router(publications_router)
+    app.include_router(status_lookups_router)  # 办件查询 by query code (online services)
     if settings.role == Role.ministry:  # only the national platform receives the provinces' batches
         exchange_api.mount(app, journal=journal, peers_dir=settings.exchange_peers_dir, registry=ctx.metrics.registry,
                            max_events=settings.exchange_max_batch_events)

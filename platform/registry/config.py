@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     token_jwks_refetch_seconds: float = 10.0
     # the realm's public client the staff workbench signs people in as (authorization code with PKCE)
     workbench_client_id: str = "registry-portal"
+    # the realm's alias of the province's government-service identity provider citizens sign in with (None: the
+    # tenant has none configured; the realm's own sign-in page is shown)
+    citizen_identity_provider: str | None = None
     environment: str = "development"
     # where citizens reach this tenant's portal (e.g. https://fsp.example.gov.cn/beijing), printed in certificates'
     # QR codes; None: the address the request for the print page came in on

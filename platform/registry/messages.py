@@ -245,3 +245,12 @@ def _text(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return "、".join(map(str, value))
     return str(value)
+
+
+# online services (网上办事): query codes (查询码) and citizens
+FIELD_NAMES["code"] = ("查询码", "query code")
+RULES.update({
+    "query_code_format": ("查询码格式不正确：应为 12 位字母和数字（可用“-”分组，不区分大小写）。",
+                          "Not a query code: 12 letters and digits (dashes between groups allowed)."),
+    "query_code_unknown": ("没有查到与该查询码相符的办件。请核对后重新输入。", "No item has this query code."),
+})

@@ -167,6 +167,10 @@ class AppMetrics:
             "Public checks of cremation certificates, by outcome (not_found: unknown number or wrong check code; "
             "forged: a QR signature that is not the tenant's; limited: refused after too many wrong guesses)",
             ["outcome"], registry=self.registry)
+        self.status_lookups = Counter(
+            "fsp_status_lookups_total",
+            "Public query-code lookups (办件查询), by outcome (not_found: unknown or wrong code; malformed: not a "
+            "query code; limited: refused after too many misses)", ["outcome"], registry=self.registry)
         info = Gauge("fsp_build_info", "Build and tenant", ["version", "tenant"], registry=self.registry)
         info.labels(version=version, tenant=settings.tenant_slug).set(1)
         tenant = Gauge("fsp_tenant_info", "The tenant this app serves", ["tenant", "code", "role"],

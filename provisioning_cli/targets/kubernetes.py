@@ -28,6 +28,7 @@ from infra.components.workers import PORT as EXCHANGE_PORT
 from infra.ensure.database import drop_postgres_database, mask_url
 from infra.ensure.files import ensure_file, ensure_private_dir, remove_path
 from infra.ensure.keys import ensure_tenant_keys
+from infra.ensure.realm import government_identity_secret
 from infra.plan import plan as offline_plan
 from infra.stacks.inputs import StackInputs, database_name
 from infra.stacks.platform import program
@@ -175,6 +176,7 @@ class KubernetesTarget:
         return StackInputs(spec=spec, cluster=self.cluster, postgres_admin_url=admin_url, database_password=password,
                            key_files={p.name: p.read_bytes() for p in sorted(keys_dir.iterdir()) if p.is_file()},
                            keycloak_admin_username=keycloak[0], keycloak_admin_password=keycloak[1],
+                           identity_secret=government_identity_secret(),
                            peers_dir=str(peers), provinces=tuple(self.catalog.provinces), peers=known,
                            **monitoring_files(spec, self.catalog))
 

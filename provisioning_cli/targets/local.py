@@ -30,7 +30,7 @@ from infra.ensure.database import (
 from infra.ensure.files import ensure_file, ensure_private_dir, remove_path
 from infra.ensure.keys import ensure_tenant_keys, exchange_public_key
 from infra.ensure.monitoring import ensure_scrape_target, remove_scrape_target
-from infra.ensure.realm import apply_realm, realm_outcome
+from infra.ensure.realm import apply_realm, government_identity_secret, identity_provider_status, realm_outcome
 from infra.ensure.registration import (
     ensure_exchange_registration,
     registered_peers,
@@ -290,7 +290,9 @@ class LocalTarget:
         for spec in specs:
             row: dict[str, Any] = {"tenant": spec.slug, "code": spec.code, "name": spec.name_zh, "kind": spec.kind,
                                    "provisioned": False, "served": False, "migration": None, "head": head,
-                                   "version": None, "backend": None, "database": None, "endpoint": None}
+                                   "version": None, "backend": None, "database": None, "endpoint": None,
+                                   # whether citizens can sign in (我的办事), and with which identity
+                                   "citizen_sign_in": identity_provider_status(spec)}
             if self.is_provisioned(spec):
                 paths = self.home.tenant(spec.slug)
                 state = read_json(paths.state) or {}
@@ -313,6 +315,7 @@ def _runtime_settings(spec: TenantSpec, paths: TenantPaths, url: str) -> dict[st
             "database_url": url_without_password(url) if not url.startswith("sqlite") else url,
             "keys_dir": str(paths.keys), "token_issuer": _issuer(spec), "environment": "development",
             "db_pool_size": spec.database.pool_size, "backup_dir": str(paths.root / "backups"),
+            "citizen_identity_provider": spec.sso.government_identity.alias if spec.sso.government_identity else None,
             # the ministry accepts exchange batches signed by the provinces registered there
             "exchange_peers_dir": str(paths.peers) if spec.kind == "ministry" else None}
 
@@ -323,7 +326,8 @@ def _ensure_realm(spec: TenantSpec) -> str:
     if not user or not password:
         raise TargetError(f"{spec.slug} signs in with Keycloak: set FSP_KEYCLOAK_ADMIN_USER and "
                           "FSP_KEYCLOAK_ADMIN_PASSWORD (a master-realm administrator) to apply its realm")
-    return realm_outcome(apply_realm(str(spec.sso.keycloak_url).rstrip("/"), user, password, spec))
+    return realm_outcome(apply_realm(str(spec.sso.keycloak_url).rstrip("/"), user, password, spec,
+                                     identity_secret=government_identity_secret()))
 
 
 def _issuer(spec: TenantSpec) -> str:

@@ -148,8 +148,8 @@ def realm_calls(monkeypatch) -> list[tuple]:
     fake = types.ModuleType("infra.ensure.realm")
     fake.desired_realm = lambda spec: {"realm": spec.realm_name, "retention": spec.audit_retention_days}
 
-    def apply_realm(server_url, admin_username, admin_password, spec):
-        calls.append((server_url, admin_username, admin_password, spec.slug))
+    def apply_realm(server_url, admin_username, admin_password, spec, *, identity_secret=None):
+        calls.append((server_url, admin_username, admin_password, spec.slug, identity_secret))
         return [(f"realm {spec.realm_name}", "created" if len(calls) == 1 else "unchanged")]
 
     fake.apply_realm = apply_realm
@@ -161,11 +161,12 @@ def test_realm_provider_applies_the_desired_realm_and_keeps_no_credential(realm_
     spec = load_catalog().resolve("shaanxi")
     provider = KeycloakRealmProvider()
     news = {"server_url": "http://127.0.0.1:8080", "tenant": spec.model_dump(mode="json"),
-            "admin_username": "kc-admin", "admin_password": "Kc-Pw-321"}
+            "admin_username": "kc-admin", "admin_password": "Kc-Pw-321", "identity_secret": "Gov-Id-Secret-9"}
     created = provider.create(news)
     assert created.id == "fsp-shaanxi"
-    assert realm_calls == [("http://127.0.0.1:8080", "kc-admin", "Kc-Pw-321", "shaanxi")]
+    assert realm_calls == [("http://127.0.0.1:8080", "kc-admin", "Kc-Pw-321", "shaanxi", "Gov-Id-Secret-9")]
     assert "Kc-Pw-321" not in json.dumps(created.outs) and "kc-admin" not in json.dumps(created.outs)
+    assert "Gov-Id-Secret-9" not in json.dumps(created.outs), "the identity's client secret stays out of state"
     assert created.outs["objects"] == [["realm fsp-shaanxi", "created"]]
 
     assert provider.diff("fsp-shaanxi", created.outs, news).changes is False

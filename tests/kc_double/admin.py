@@ -50,6 +50,16 @@ class AdminEndpoints:
                 ("POST", r"/(?P<realm>[^/]+)/clients/(?P<id>[^/]+)/protocol-mappers/models", self._create_mapper),
                 ("PUT", r"/(?P<realm>[^/]+)/clients/(?P<id>[^/]+)/protocol-mappers/models/(?P<mapper>[^/]+)",
                  self._update_mapper),
+                ("GET", r"/(?P<realm>[^/]+)/identity-provider/instances", self._list_idps),
+                ("POST", r"/(?P<realm>[^/]+)/identity-provider/instances", self._create_idp),
+                ("GET", r"/(?P<realm>[^/]+)/identity-provider/instances/(?P<alias>[^/]+)", self._get_idp),
+                ("PUT", r"/(?P<realm>[^/]+)/identity-provider/instances/(?P<alias>[^/]+)", self._update_idp),
+                ("GET", r"/(?P<realm>[^/]+)/identity-provider/instances/(?P<alias>[^/]+)/mappers",
+                 self._list_idp_mappers),
+                ("POST", r"/(?P<realm>[^/]+)/identity-provider/instances/(?P<alias>[^/]+)/mappers",
+                 self._create_idp_mapper),
+                ("PUT", r"/(?P<realm>[^/]+)/identity-provider/instances/(?P<alias>[^/]+)/mappers/(?P<id>[^/]+)",
+                 self._update_idp_mapper),
                 ("GET", r"/(?P<realm>[^/]+)/users/profile", self._get_user_profile),
                 ("PUT", r"/(?P<realm>[^/]+)/users/profile", self._update_user_profile),
                 ("GET", r"/(?P<realm>[^/]+)/users", self._list_users),
@@ -222,6 +232,58 @@ class AdminEndpoints:
         current = realm.mappers.get(id, {}).get(mapper)
         if current is None:
             return keycloak_error(404, "Model not found")
+        current.update({k: v for k, v in body.items() if k != "id"})
+        return Response(status_code=204)
+
+    @staticmethod
+    def _shown(provider: dict) -> dict:
+        """As Keycloak shows a provider: its client secret masked, never given back."""
+        shown = copy.deepcopy(provider)
+        if "clientSecret" in shown.get("config", {}):
+            shown["config"]["clientSecret"] = "**********"
+        return shown
+
+    def _list_idps(self, request, realm, body):
+        return JSONResponse([self._shown(p) for p in realm.identity_providers.values()])
+
+    def _create_idp(self, request, realm, body):
+        alias = body.get("alias", "")
+        if alias in realm.identity_providers:
+            return keycloak_error(409, f"Identity Provider {alias} already exists")
+        realm.identity_providers[alias] = {**copy.deepcopy(body), "internalId": str(uuid.uuid4())}
+        realm.idp_mappers[alias] = {}
+        return _created(request, alias)
+
+    def _get_idp(self, request, realm, body, alias):
+        provider = realm.identity_providers.get(alias)
+        return JSONResponse(self._shown(provider)) if provider else keycloak_error(404, "Could not find identity provider")
+
+    def _update_idp(self, request, realm, body, alias):
+        provider = realm.identity_providers.get(alias)
+        if provider is None:
+            return keycloak_error(404, "Could not find identity provider")
+        config = {**provider.get("config", {}), **body.get("config", {})}
+        if config.get("clientSecret") == "**********":  # the mask sent back keeps the secret as it was
+            config["clientSecret"] = provider.get("config", {}).get("clientSecret")
+        provider.update({**{k: v for k, v in body.items() if k not in ("alias", "internalId")}, "config": config})
+        return Response(status_code=204)
+
+    def _list_idp_mappers(self, request, realm, body, alias):
+        if alias not in realm.idp_mappers:
+            return keycloak_error(404, "Could not find identity provider")
+        return JSONResponse([copy.deepcopy(m) for m in realm.idp_mappers[alias].values()])
+
+    def _create_idp_mapper(self, request, realm, body, alias):
+        if alias not in realm.idp_mappers:
+            return keycloak_error(404, "Could not find identity provider")
+        mapper = {**copy.deepcopy(body), "id": str(uuid.uuid4())}
+        realm.idp_mappers[alias][mapper["id"]] = mapper
+        return _created(request, mapper["id"])
+
+    def _update_idp_mapper(self, request, realm, body, alias, id):
+        current = realm.idp_mappers.get(alias, {}).get(id)
+        if current is None:
+            return keycloak_error(404, "Could not find mapper")
         current.update({k: v for k, v in body.items() if k != "id"})
         return Response(status_code=204)
 

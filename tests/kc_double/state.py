@@ -65,6 +65,8 @@ class Realm:
     required_actions: dict[str, dict] = field(default_factory=dict)
     admin_events: list[dict] = field(default_factory=list)
     user_profile: dict = field(default_factory=lambda: copy.deepcopy(DEFAULT_USER_PROFILE))
+    identity_providers: dict[str, dict] = field(default_factory=dict)  # by alias; config.clientSecret as given
+    idp_mappers: dict[str, dict[str, dict]] = field(default_factory=dict)  # alias -> mapper id -> mapper
 
     def __post_init__(self) -> None:
         self.settings = {**REALM_DEFAULTS, **self.settings, "realm": self.name,

@@ -69,7 +69,8 @@ def test_show_includes_defaults():
     spec = json.loads(fsp("tenants", "show", "hebei", "--json").stdout)
     assert spec["protection_grade"] == 3
     assert spec["audit_retention_days"] == 180
-    assert spec["sso"] == {"provider": "development", "keycloak_url": None, "realm": "fsp-hebei"}
+    assert spec["sso"] == {"provider": "development", "keycloak_url": None, "realm": "fsp-hebei",
+                           "government_identity": None}
     assert spec["exchange"]["batch_size"] == 500
     assert spec["monitoring"]["scrape_interval_seconds"] == 15
 

@@ -31,6 +31,8 @@ from starlette.staticfiles import StaticFiles
 
 from assertions import last_audit
 from factories import case_payload, create_publication, institution_payload, publication_payload
+from registry import online_status, query_codes
+from registry.query_codes import PublicStatus
 from registry.security import crypto
 from registry.security.auth import DevelopmentIssuer
 from registry.security.permissions import INSTITUTION_BOUND, ROLE_PERMISSIONS, Permission, Role
@@ -56,6 +58,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/.well-known/jwks.json"): Operation(None, "none"),
     ("GET", "/.well-known/fsp-certificate-key"): Operation(None, "none"),
     ("POST", "/api/v1/certificate-verifications"): Operation(None, "none"),
+    ("POST", "/api/v1/status-lookups"): Operation(None, "none"),
     ("GET", "/api/v1/certificates/{certificate_id}"): Operation(P.cases_read, "certified"),
     ("GET", "/api/v1/openapi.json"): Operation(None, "none"),
     ("GET", "/api/v1/docs"): Operation(None, "none"),
@@ -296,6 +299,8 @@ BODIES: dict[tuple[str, str], Callable[[World, dict], dict]] = {
     ("POST", f"{CASE}/cremation"): lambda world, institution: cremation(institution),
     ("POST", f"{CASE}/certificates/reissue"): lambda world, institution: {"reason": "家属遗失原件"},
     ("POST", "/api/v1/certificate-verifications"): lambda world, institution: world.certificate_check(),
+    # a code the fake service below knows: misses from one client would soon be limited
+    ("POST", "/api/v1/status-lookups"): lambda world, institution: {"code": KNOWN_QUERY_CODE},
     ("POST", f"{CASE}/certificates/cancel"): lambda world, institution: {"reason": "登记错误"},
     ("POST", f"{CASE}/transports"): lambda world, institution: {
         "institution_id": institution["id"], "from_address": "北京协和医院", "to_address": "本馆",
@@ -324,6 +329,19 @@ def matrix_app(module_database_url, tmp_path_factory):
                               keys_dir=tmp_path_factory.mktemp("keys"), environment="development"))
     yield app
     app.state.ctx.engine.dispose()
+
+
+KNOWN_QUERY_CODE = query_codes.new_code()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _a_service_with_a_query_code() -> Iterator[None]:
+    """办件查询 answers a code one (fake) online service knows."""
+    known = PublicStatus("approval", "110000-SP-2026-000001", "submitted", datetime.now(UTC))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(online_status, "RESOLVERS", (
+            lambda session, digest: known if digest == query_codes.digest(KNOWN_QUERY_CODE) else None,))
+        yield
 
 
 @pytest.fixture(scope="module")

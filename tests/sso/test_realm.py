@@ -32,7 +32,7 @@ def test_representation_meets_grade_3(catalog):
 def test_roles_and_clients(catalog):
     province, ministry = desired_realm(catalog.resolve("beijing")), desired_realm(catalog.ministry)
     names = {role["name"] for role in province["roles"]["realm"]}
-    assert names == THREE_ADMINS | {"provincial-admin", "registrar", "reviewer", "auditor"}
+    assert names == THREE_ADMINS | {"provincial-admin", "registrar", "reviewer", "auditor", "citizen"}
     assert {role["name"] for role in ministry["roles"]["realm"]} == THREE_ADMINS | {"ministry-operator", "auditor"}
     clients = {client["clientId"]: client for client in province["clients"]}
     assert not clients["registry-api"]["publicClient"] and clients["registry-api"]["serviceAccountsEnabled"]

@@ -1,7 +1,9 @@
 """Sign-in through the tenant's Keycloak realm: OpenID Connect authorization code with PKCE (S256), by authlib.
 
-The workbench is the realm's public client `registry-portal` (no secret to keep); the access token it receives
-is the one the registry's API checks, so it is verified by the same verifier before anyone is signed in.
+The portal is the realm's public client `registry-portal` (no secret to keep): staff sign in to the workbench,
+citizens to 我的办事 (portal.citizens, through the province's government-service identity: `idp_hint`). The
+access token it receives is the one the registry's API checks, so it is verified by the same verifier before
+anyone is signed in, and its roles must belong where the sign-in was made (registry.sessions.fits).
 """
 import threading
 import time
@@ -21,6 +23,7 @@ from registry.context import TenantContext
 from registry.errors import Unauthorized
 from registry.security.auth import ALGORITHM, LEEWAY_SECONDS, Principal
 from registry.sessions import service as sessions
+from registry.sessions.models import SessionKind
 
 # a token that would expire within this is refreshed before the registry is called with it
 REFRESH_MARGIN = timedelta(seconds=30)
@@ -66,11 +69,13 @@ def _client(ctx: TenantContext, redirect_uri: str | None = None) -> OAuth2Sessio
                          scope="openid", code_challenge_method="S256")
 
 
-def authorization_url(ctx: TenantContext, redirect_uri: str) -> tuple[str, dict]:
-    """Where to send the person, and what to keep until they come back (state, PKCE verifier, nonce)."""
+def authorization_url(ctx: TenantContext, redirect_uri: str, *, idp_hint: str | None = None) -> tuple[str, dict]:
+    """Where to send the person, and what to keep until they come back (state, PKCE verifier, nonce).
+    `idp_hint`: the realm's identity provider to go straight to (Keycloak's `kc_idp_hint`)."""
     verifier, nonce = generate_token(64), generate_token(32)
+    extra = {"kc_idp_hint": idp_hint} if idp_hint else {}
     url, state = _client(ctx, redirect_uri).create_authorization_url(
-        endpoints(ctx.settings.issuer).authorization, code_verifier=verifier, nonce=nonce)
+        endpoints(ctx.settings.issuer).authorization, code_verifier=verifier, nonce=nonce, **extra)
     return url, {"state": state, "code_verifier": verifier, "nonce": nonce, "redirect_uri": redirect_uri}
 
 
@@ -79,9 +84,10 @@ def token_expiry(token: dict) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=int(token.get("expires_in") or 60))
 
 
-def exchange_code(ctx: TenantContext, pending: dict, *, code: str, state: str) -> tuple[Principal, dict]:
-    """The tokens for an authorization code, checked: state, ID token (signature, audience, nonce) and the
-    access token by the registry's own verifier. Blocking: run it off the event loop."""
+def exchange_code(ctx: TenantContext, pending: dict, *, code: str, state: str,
+                  kind: SessionKind = SessionKind.staff) -> tuple[Principal, dict]:
+    """The tokens for an authorization code, checked: state, ID token (signature, audience, nonce), the access
+    token by the registry's own verifier, and its roles for a session of `kind`. Blocking: run it off the loop."""
     if not state or state != pending.get("state"):
         raise SignInFailed("the sign-in's state does not match the one this browser started")
     client = _client(ctx, pending["redirect_uri"])
@@ -96,6 +102,8 @@ def exchange_code(ctx: TenantContext, pending: dict, *, code: str, state: str) -
         principal = ctx.verifier.verify(token["access_token"])
     except (Unauthorized, KeyError) as exc:
         raise SignInFailed(f"the access token is not one the registry accepts: {exc}") from None
+    if not sessions.fits(kind, principal.roles):
+        raise SignInFailed(f"the roles {sorted(principal.roles)} do not belong in a {kind.value} session")
     return principal, token
 
 
@@ -139,10 +147,10 @@ def _refresh(ctx: TenantContext, staff_row) -> str:
     return token["access_token"]
 
 
-async def fresh_access_token(request: Request, staff) -> str:
-    """The session's access token, renewed at the issuer first when it is about to expire."""
+async def fresh_access_token(request: Request, person) -> str:
+    """The session's access token (staff's or a citizen's), renewed at the issuer first when about to expire."""
     ctx = request.app.state.ctx
-    row = staff.row
+    row = person.row
     expires = row.token_expires_at
     if expires is None or expires - request.app.state.clock() > REFRESH_MARGIN:
         return sessions.access_token(ctx, row)

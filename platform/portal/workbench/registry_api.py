@@ -1,13 +1,19 @@
-"""The registry's API, called in process with the signed-in person's token: the workbench decides nothing the
-registry would decide (who may, what is valid), so a page can never allow what the API refuses."""
+"""The registry's API, called in process with the signed-in person's token, staff's (the workbench) and citizens'
+(portal.citizens) alike: pages decide nothing the registry would decide (who may, what is valid), so a page can
+never allow what the API refuses."""
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from starlette.requests import Request
 
 from portal.workbench import oidc
-from portal.workbench.staff import Staff
+from registry.sessions.models import StaffSession
+
+
+class SignedIn(Protocol):
+    """Whoever a page acts for: staff (portal.workbench.staff.Staff) or a citizen (portal.citizens.session.Citizen)."""
+    row: StaffSession
 
 
 @dataclass
@@ -28,11 +34,11 @@ class Answer:
         return 400 if self.status == 422 else self.status
 
 
-async def call(request: Request, staff: Staff, method: str, path: str, *, json: Any = None,
+async def call(request: Request, person: SignedIn, method: str, path: str, *, json: Any = None,
                params: dict | None = None) -> Answer:
     """`path` under /api/v1 of this tenant's registry, e.g. `/cases`. Writes clear the portal's cached pages as
     an API client's would (the site's API app is wrapped for that)."""
-    token = await oidc.fresh_access_token(request, staff)
+    token = await oidc.fresh_access_token(request, person)
     client = request.client
     # the registry audits and rate-limits by client address: the person's, not the workbench's
     transport = httpx.ASGITransport(app=request.app.state.api_app,

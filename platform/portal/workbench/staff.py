@@ -14,7 +14,7 @@ from portal.workbench.text import ROLE_NAMES, STAFF
 from registry.context import TenantContext
 from registry.security.permissions import Permission, permissions_of
 from registry.sessions import service as sessions
-from registry.sessions.models import SessionState, StaffSession
+from registry.sessions.models import SessionKind, SessionState, StaffSession
 
 COOKIE = "fsp_staff"
 
@@ -47,7 +47,8 @@ class Staff:
 
 
 def csrf_token(secret: str) -> str:
-    """Bound to the session's secret, which only the person's cookie holds: another site cannot know it."""
+    """Bound to the session's secret, which only the person's cookie holds: another site cannot know it (the
+    citizens' 我的办事 uses the same, with its own sessions)."""
     return hmac.new(secret.encode(), b"fsp-workbench-csrf", hashlib.sha256).hexdigest()
 
 
@@ -72,9 +73,12 @@ def clear_cookie(request: Request, response: Response) -> None:
     response.delete_cookie(COOKIE, path=workbench_path(request, ""), secure=True, httponly=True, samesite="lax")
 
 
-def _load(ctx: TenantContext, secret: str | None, now: datetime | None) -> sessions.Found:
+def load_session(ctx: TenantContext, secret: str | None, now: datetime | None,
+                 kind: SessionKind = SessionKind.staff) -> sessions.Found:
+    """The live session of this kind a cookie names (staff here, citizens in portal.citizens), its idle clock
+    restarted; one that just ran out is closed (and its sign-out audited)."""
     with Session(ctx.engine, expire_on_commit=False) as db:
-        found = sessions.find(db, secret, now=now)
+        found = sessions.find(db, secret, now=now, kind=kind)
         if found.row is not None and found.ended:
             sessions.end(db, ctx, found.row, reason=found.ended, now=now)
         elif found.row is not None and found.row.state == SessionState.active:
@@ -85,7 +89,7 @@ def _load(ctx: TenantContext, secret: str | None, now: datetime | None) -> sessi
 async def current(request: Request) -> tuple[Staff | None, str | None]:
     """The signed-in person of this request (their idle clock restarted), or None and why ("idle", "expired")."""
     secret = request.cookies.get(COOKIE)
-    found = await anyio.to_thread.run_sync(_load, ctx_of(request), secret, request.app.state.clock())
+    found = await anyio.to_thread.run_sync(load_session, ctx_of(request), secret, request.app.state.clock())
     if found.row is None or found.ended or found.row.state != SessionState.active:
         return None, found.ended
     return Staff(found.row, secret), None

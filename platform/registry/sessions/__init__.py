@@ -1,2 +1,2 @@
-"""Staff sign-in sessions of the workbench: kept in the tenant's database so every replica knows them and a
-sign-out ends them everywhere."""
+"""Sign-in sessions of the workbench (staff) and of the portal's 我的办事 (citizens): kept in the tenant's database
+so every replica knows them and a sign-out ends them everywhere."""

@@ -14,12 +14,19 @@ class SessionState(StrEnum):
     ended = "ended"
 
 
+class SessionKind(StrEnum):
+    """Whose session: staff of the workbench, or a citizen in the portal's 我的办事; never usable as the other."""
+    staff = "staff"
+    citizen = "citizen"
+
+
 class StaffSession(SQLModel, table=True):
     __tablename__ = "staff_sessions"
 
     # SHA-256 of the cookie's secret: whoever reads the table cannot take over a session
     id: str = Field(primary_key=True, max_length=64)
     state: SessionState = Field(default=SessionState.pending)
+    kind: str = Field(default=SessionKind.staff.value, max_length=16)
     subject: str | None = Field(default=None, max_length=255)
     username: str | None = Field(default=None, max_length=255)
     roles: str | None = Field(default=None, max_length=1000)  # space-separated realm roles

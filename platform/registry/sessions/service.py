@@ -1,4 +1,4 @@
-"""Begin, find, sign in, keep alive and end staff sessions.
+"""Begin, find, sign in, keep alive and end sign-in sessions (staff of the workbench, citizens of the portal).
 
 The secret lives only in the person's cookie; rows are found by its SHA-256. Signing in and out are writes of the
 registry (audited through the unit of write); a pending sign-in and the last-seen time are bookkeeping of who is
@@ -16,7 +16,8 @@ from sqlmodel import Session
 from registry.context import TenantContext
 from registry.db_types import utcnow
 from registry.security.auth import Principal
-from registry.sessions.models import SessionState, StaffSession
+from registry.security.permissions import STAFF_ROLES, Role
+from registry.sessions.models import SessionKind, SessionState, StaffSession
 
 # GB/T 22239-2019 grade 3 (8.1.4.1): a session left alone ends; 15 minutes is the usual assessed value
 IDLE = timedelta(minutes=15)
@@ -40,13 +41,25 @@ class Found:
     ended: str | None = None
 
 
-def begin(db: Session, ctx: TenantContext, *, pending: dict, now: datetime | None = None) -> str:
+class WrongArea(Exception):
+    """The roles a sign-in brought do not belong where it was made (a citizen at the workbench, staff at 我的办事)."""
+
+
+def fits(kind: str, roles: frozenset[str] | set[str]) -> bool:
+    """Staff sessions never hold the citizen role; a citizen session holds it and no staff role."""
+    if kind == SessionKind.citizen:
+        return Role.citizen.value in roles and not roles & {role.value for role in STAFF_ROLES}
+    return Role.citizen.value not in roles
+
+
+def begin(db: Session, ctx: TenantContext, *, pending: dict, now: datetime | None = None,
+          kind: SessionKind = SessionKind.staff) -> str:
     """A pending session for a sign-in that starts; its secret, for the cookie."""
     now = now or utcnow()
     db.exec(delete(StaffSession).where(or_(StaffSession.expires_at < now - KEEP_ENDED,
                                            StaffSession.ended_at < now - KEEP_ENDED)))
     secret = secrets.token_urlsafe(32)
-    db.add(StaffSession(id=digest(secret), pending=ctx.encrypt("staff_session.pending", json.dumps(pending)),
+    db.add(StaffSession(id=digest(secret), kind=kind.value, pending=ctx.encrypt("staff_session.pending", json.dumps(pending)),
                         created_at=now, last_seen_at=now, expires_at=now + PENDING_LIFETIME))
     db.commit()
     return secret
@@ -56,12 +69,12 @@ def pending_of(ctx: TenantContext, row: StaffSession) -> dict:
     return json.loads(ctx.decrypt("staff_session.pending", row.pending)) if row.pending else {}
 
 
-def find(db: Session, secret: str | None, *, now: datetime | None = None) -> Found:
-    """The session a cookie names, if it is still live: not ended, not past its end, not idle too long."""
+def find(db: Session, secret: str | None, *, now: datetime | None = None, kind: SessionKind = SessionKind.staff) -> Found:
+    """The session of this kind a cookie names, if it is still live: not ended, not past its end, not idle too long."""
     if not secret:
         return Found(None)
     row = db.get(StaffSession, digest(secret))
-    if row is None or row.state == SessionState.ended:
+    if row is None or row.state == SessionState.ended or row.kind != kind.value:
         return Found(None)
     now = now or utcnow()
     if now >= row.expires_at:
@@ -77,9 +90,11 @@ def sign_in(db: Session, ctx: TenantContext, row: StaffSession, *, principal: Pr
     """The pending session becomes a signed-in one under a NEW secret (a secret planted before sign-in is worth
     nothing after it), audited; the new secret, for the cookie."""
     now = now or utcnow()
+    if not fits(row.kind, principal.roles):
+        raise WrongArea(f"a {row.kind} session cannot hold the roles {sorted(principal.roles)}")
     secret = secrets.token_urlsafe(32)
     active = StaffSession(
-        id=digest(secret), state=SessionState.active, subject=principal.subject, username=principal.username,
+        id=digest(secret), kind=row.kind, state=SessionState.active, subject=principal.subject, username=principal.username,
         roles=" ".join(sorted(principal.roles)), institution_id=principal.institution_id, method=method,
         access_token=ctx.encrypt("staff_session.access_token", access_token),
         refresh_token=ctx.encrypt("staff_session.refresh_token", refresh_token) if refresh_token else None,
@@ -87,7 +102,7 @@ def sign_in(db: Session, ctx: TenantContext, row: StaffSession, *, principal: Pr
     with ctx.journal.write(db, actor=principal.subject) as unit:
         db.delete(db.merge(row))
         db.add(active)
-        unit.record(action="staff.sign_in", object_type="staff_session", object_id=active.id[:16],
+        unit.record(action=f"{row.kind}.sign_in", object_type="staff_session", object_id=active.id[:16],
                     detail={"method": method, "roles": sorted(principal.roles)})
     return secret
 
@@ -108,7 +123,7 @@ def end(db: Session, ctx: TenantContext, row: StaffSession, *, reason: str, now:
         return
     with ctx.journal.write(db, actor=row.subject) as unit:  # the unit starts a fresh transaction: change inside it
         close()
-        unit.record(action="staff.sign_out", object_type="staff_session", object_id=row.id[:16],
+        unit.record(action=f"{row.kind}.sign_out", object_type="staff_session", object_id=row.id[:16],
                     detail={"reason": reason})
 
 

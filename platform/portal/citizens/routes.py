@@ -1,0 +1,27 @@
+"""我的办事's routes, under /my of the site; each online service adds its citizen pages here (and to home.SERVICES)."""
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+from starlette.routing import Route
+
+from portal.citizens import home, signin
+from portal.citizens.session import my_path
+
+
+async def _with_slash(request: Request) -> RedirectResponse:
+    return RedirectResponse(my_path(request), status_code=308)
+
+
+def routes() -> list[Route]:
+    return [Route("/my" + route.path, route.endpoint, methods=route.methods) for route in _pages()] + [
+        Route("/my", _with_slash, methods=["GET"])]
+
+
+def _pages() -> list[Route]:
+    return [
+        Route("/", home.home, methods=["GET"]),
+        Route("/sign-in", signin.sign_in_page, methods=["GET"]),
+        Route("/sign-in", signin.sign_in_development, methods=["POST"]),
+        Route("/sign-in/start", signin.start_oidc, methods=["GET"]),
+        Route("/callback", signin.callback, methods=["GET"]),
+        Route("/sign-out", signin.sign_out, methods=["POST"]),
+    ]
