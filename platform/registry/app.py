@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import __version__, access_log, db, errors, messages
 from registry.api_contract import allowed_methods, document_refusals
+from registry.approvals.api import router as approvals_router
 from registry.audit.api import router as audit_router
 from registry.cases import declarations
 from registry.cases.api import router as cases_router
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(disclosure_router)
     app.include_router(publications_router)
+    app.include_router(approvals_router)
     if settings.role == Role.ministry:  # only the national platform receives the provinces' batches
         exchange_api.mount(app, journal=journal, peers_dir=settings.exchange_peers_dir, registry=ctx.metrics.registry,
                            max_events=settings.exchange_max_batch_events)

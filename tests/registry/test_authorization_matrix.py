@@ -30,7 +30,13 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from assertions import last_audit
-from factories import case_payload, create_publication, institution_payload, publication_payload
+from factories import (
+    case_payload,
+    create_publication,
+    facility_approval_payload,
+    institution_payload,
+    publication_payload,
+)
 from registry.security import crypto
 from registry.security.auth import DevelopmentIssuer
 from registry.security.permissions import INSTITUTION_BOUND, ROLE_PERMISSIONS, Permission, Role
@@ -49,6 +55,7 @@ class Operation:
 
 
 CASE = "/api/v1/cases/{case_id}"
+APPROVAL = "/api/v1/approvals/{approval_id}"
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/healthz"): Operation(None, "none"),
     ("GET", "/readyz"): Operation(None, "none"),
@@ -109,6 +116,17 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/api/v1/audit"): Operation(P.audit_read, "none"),
     ("GET", "/api/v1/audit/verify"): Operation(P.audit_read, "none"),
     ("GET", "/api/v1/outbox"): Operation(P.outbox_read, "none"),
+    # online approvals: the citizen's own (the matrix's citizen submitted the target), and the staff's queue
+    ("POST", "/api/v1/approvals"): Operation(P.services_apply, "none"),
+    ("GET", "/api/v1/my/approvals"): Operation(P.services_apply, "none"),
+    ("GET", "/api/v1/my/approvals/{approval_id}"): Operation(P.services_apply, "approval_submitted"),
+    ("GET", "/api/v1/approvals"): Operation(P.approvals_read, "none"),
+    ("GET", APPROVAL): Operation(P.approvals_read, "approval_submitted"),
+    ("POST", f"{APPROVAL}/accept"): Operation(P.approvals_review, "approval_submitted"),
+    ("POST", f"{APPROVAL}/refuse"): Operation(P.approvals_review, "approval_submitted"),
+    ("POST", f"{APPROVAL}/review"): Operation(P.approvals_review, "approval_accepted"),
+    ("POST", f"{APPROVAL}/approve"): Operation(P.approvals_decide, "approval_reviewed"),
+    ("POST", f"{APPROVAL}/reject"): Operation(P.approvals_decide, "approval_reviewed"),
 }
 # the ministry's registry has these routes besides the province's; the national database is empty here, so a read
 # of one case finds nothing (404) where the role may read it
@@ -224,6 +242,14 @@ class World:
                 case["storage_id"] = self._created(f"{path}/storages", storage(institution), registrar)["id"]
         return case
 
+    def approval(self, state: str) -> dict:
+        """A new facility application of the matrix's citizen, brought to `state` by the roles allowed."""
+        approval = self._created("/api/v1/approvals", facility_approval_payload(), self.headers(Role.citizen))["approval"]
+        steps = {"submitted": [], "accepted": ["accept"], "reviewed": ["accept", "review"]}[state]
+        for step in steps:
+            self._created(f"/api/v1/approvals/{approval['id']}/{step}", None, self.reviewer)
+        return approval
+
     def request(self, key: tuple[str, str], name: str) -> tuple[str, dict | None]:
         """The path and body of the operation on institution `name`'s target, prepared until it is used up."""
         if (key, name) not in self._prepared:
@@ -245,6 +271,8 @@ class World:
         elif target.startswith("publication_"):
             params["publication_id"] = create_publication(self.client, self.admin,
                                                           publish=target == "publication_published")["id"]
+        elif target.startswith("approval_"):
+            params["approval_id"] = self.approval(target.removeprefix("approval_"))["id"]
         elif target not in ("none", "institution"):
             case = self.case(name, target)
             params.update(case_id=case["id"], storage_id=case.get("storage_id"), certificate_id=case.get("certificate_id"))
@@ -307,6 +335,9 @@ BODIES: dict[tuple[str, str], Callable[[World, dict], dict]] = {
     ("POST", f"{CASE}/interments"): lambda world, institution: {
         "kind": "placement", "remains_form": "ashes", "institution_id": world.columbarium["id"],
         "plot_or_niche": niche(), "interred_at": _hour_ago()},
+    ("POST", "/api/v1/approvals"): lambda world, institution: facility_approval_payload(),
+    ("POST", f"{APPROVAL}/refuse"): lambda world, institution: {"reasons": "申请材料不齐全"},
+    ("POST", f"{APPROVAL}/reject"): lambda world, institution: {"reasons": "选址不符合规划"},
 }
 
 
