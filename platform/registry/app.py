@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import __version__, access_log, db, errors, messages
 from registry.api_contract import allowed_methods, document_refusals
+from registry.approvals import attachments
 from registry.approvals.api import router as approvals_router
 from registry.audit.api import router as audit_router
 from registry.cases import declarations
@@ -84,7 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     document_refusals(app)
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
-                       on_refuse=lambda scope: _audit_oversized(ctx, scope))
+                       on_refuse=lambda scope: _audit_oversized(ctx, scope),
+                       larger=(("POST", attachments.UPLOAD_PATH, settings.attachment_max_bytes),))
     return app
 
 

@@ -127,6 +127,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", f"{APPROVAL}/review"): Operation(P.approvals_review, "approval_accepted"),
     ("POST", f"{APPROVAL}/approve"): Operation(P.approvals_decide, "approval_reviewed"),
     ("POST", f"{APPROVAL}/reject"): Operation(P.approvals_decide, "approval_reviewed"),
+    ("POST", "/api/v1/my/approvals/{approval_id}/attachments"): Operation(P.services_apply, "approval_submitted"),
+    ("GET", "/api/v1/my/approvals/{approval_id}/attachments/{attachment_id}"): Operation(
+        P.services_apply, "approval_attached"),
+    ("GET", f"{APPROVAL}/attachments/{{attachment_id}}"): Operation(P.approvals_read, "approval_attached"),
 }
 # the ministry's registry has these routes besides the province's; the national database is empty here, so a read
 # of one case finds nothing (404) where the role may read it
@@ -245,9 +249,14 @@ class World:
     def approval(self, state: str) -> dict:
         """A new facility application of the matrix's citizen, brought to `state` by the roles allowed."""
         approval = self._created("/api/v1/approvals", facility_approval_payload(), self.headers(Role.citizen))["approval"]
-        steps = {"submitted": [], "accepted": ["accept"], "reviewed": ["accept", "review"]}[state]
+        steps = {"submitted": [], "attached": [], "accepted": ["accept"], "reviewed": ["accept", "review"]}[state]
         for step in steps:
             self._created(f"/api/v1/approvals/{approval['id']}/{step}", None, self.reviewer)
+        if state == "attached":
+            response = self.client.post(f"/api/v1/my/approvals/{approval['id']}/attachments", content=PDF,
+                                        headers=self.headers(Role.citizen))
+            assert response.status_code == 201, response.text
+            approval["attachment_id"] = response.json()["id"]
         return approval
 
     def request(self, key: tuple[str, str], name: str) -> tuple[str, dict | None]:
@@ -272,7 +281,8 @@ class World:
             params["publication_id"] = create_publication(self.client, self.admin,
                                                           publish=target == "publication_published")["id"]
         elif target.startswith("approval_"):
-            params["approval_id"] = self.approval(target.removeprefix("approval_"))["id"]
+            approval = self.approval(target.removeprefix("approval_"))
+            params.update(approval_id=approval["id"], attachment_id=approval.get("attachment_id"))
         elif target not in ("none", "institution"):
             case = self.case(name, target)
             params.update(case_id=case["id"], storage_id=case.get("storage_id"), certificate_id=case.get("certificate_id"))
@@ -338,7 +348,9 @@ BODIES: dict[tuple[str, str], Callable[[World, dict], dict]] = {
     ("POST", "/api/v1/approvals"): lambda world, institution: facility_approval_payload(),
     ("POST", f"{APPROVAL}/refuse"): lambda world, institution: {"reasons": "申请材料不齐全"},
     ("POST", f"{APPROVAL}/reject"): lambda world, institution: {"reasons": "选址不符合规划"},
+    ("POST", "/api/v1/my/approvals/{approval_id}/attachments"): lambda world, institution: PDF,
 }
+PDF = b"%PDF-1.7\n%%EOF\n"  # the smallest file an approval's attachment upload takes
 
 
 @pytest.fixture(scope="module")
@@ -384,7 +396,8 @@ def test_every_role_on_every_operation(world, matrix_app, scope):
             key = (method, template)
             name = "other" if scope == "other_institution" else "own"
             path, body = world.request(key, name)
-            response = world.client.request(method, path, json=body, headers=headers)
+            sent = {"content": body} if isinstance(body, bytes) else {"json": body}  # a file upload's body is the file
+            response = world.client.request(method, path, headers=headers, **sent)
             want = expected(role, key, scope, success)
             got: int | str = response.status_code
             if want == LISTED_NOTHING and got == 200:

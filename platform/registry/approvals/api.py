@@ -2,10 +2,20 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+import anyio
+from fastapi import APIRouter, Query, Request, Response, status
 
-from registry.approvals import service
-from registry.approvals.models import ApprovalCreate, ApprovalDetail, ApprovalFilters, ApprovalReceipt, ApprovalsPublic, Opinion, Reasons
+from registry.approvals import attachments, service
+from registry.approvals.models import (
+    ApprovalCreate,
+    ApprovalDetail,
+    ApprovalFilters,
+    ApprovalReceipt,
+    ApprovalsPublic,
+    AttachmentPublic,
+    Opinion,
+    Reasons,
+)
 from registry.deps import API_PREFIX, ContextDep, SessionDep, require
 from registry.security.auth import Principal
 from registry.security.permissions import Permission
@@ -53,14 +63,57 @@ def get_approval(approval_id: uuid.UUID, session: SessionDep, ctx: ContextDep,
 
 def _detail(session, ctx, principal: Principal, approval_id: uuid.UUID) -> ApprovalDetail:
     approval = service.find(session, principal=principal, approval_id=approval_id)
-    return service.detail(session, ctx=ctx, principal=principal, approval=approval)
+    return service.detail(session, ctx=ctx, principal=principal, approval=approval,
+                          attachments=attachments.listed(session, approval.id))
+
+
+_FILE_BODY = {"requestBody": {"required": True, "content": {t.value: {"schema": {"type": "string", "format": "binary"}}
+                                                            for t in attachments.EXTENSIONS}}}
+
+
+@router.post("/my/approvals/{approval_id}/attachments", response_model=AttachmentPublic,
+             status_code=status.HTTP_201_CREATED, openapi_extra=_FILE_BODY)
+async def add_attachment(approval_id: uuid.UUID, request: Request, session: SessionDep, ctx: ContextDep,
+                         principal: Applicant) -> AttachmentPublic:
+    """Add a PDF, JPEG or PNG (the file itself is the body; its type is read from its content) to one's own
+    application while it is submitted or accepted; up to the tenant's attachment limit."""
+    data = await request.body()
+    return await anyio.to_thread.run_sync(lambda: attachments.attach(
+        session, ctx=ctx, principal=principal, approval_id=approval_id, data=data))
+
+
+def _file(session, ctx, principal: Principal, approval_id: uuid.UUID, attachment_id: uuid.UUID) -> Response:
+    attachment, data, name = attachments.download(session, ctx=ctx, principal=principal, approval_id=approval_id,
+                                                  attachment_id=attachment_id)
+    return Response(data, media_type=attachment.media_type.value, headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store"})
+
+
+_FILE_ANSWER = {200: {"content": {t.value: {} for t in attachments.EXTENSIONS}, "description": "The file"}}
+
+
+@router.get("/my/approvals/{approval_id}/attachments/{attachment_id}", response_class=Response,
+            responses=_FILE_ANSWER)
+def download_my_attachment(approval_id: uuid.UUID, attachment_id: uuid.UUID, session: SessionDep, ctx: ContextDep,
+                           principal: Applicant) -> Response:
+    """A file of one's own application; audited."""
+    return _file(session, ctx, principal, approval_id, attachment_id)
+
+
+@router.get(f"{APPROVAL}/attachments/{{attachment_id}}", response_class=Response, responses=_FILE_ANSWER)
+def download_attachment(approval_id: uuid.UUID, attachment_id: uuid.UUID, session: SessionDep, ctx: ContextDep,
+                        principal: ApprovalsReader) -> Response:
+    """A file of an application, for the staff who handle it; audited."""
+    return _file(session, ctx, principal, approval_id, attachment_id)
 
 
 def _stepped(session, ctx, principal: Principal, approval_id: uuid.UUID, step: str, remark: str | None,
              ) -> ApprovalDetail:
     approval = service.take_step(session, ctx=ctx, principal=principal, approval_id=approval_id, step=step,
                                  remark=remark)
-    return service.detail(session, ctx=ctx, principal=principal, approval=approval)
+    return service.detail(session, ctx=ctx, principal=principal, approval=approval,
+                          attachments=attachments.listed(session, approval.id))
 
 
 @router.post(f"{APPROVAL}/accept", response_model=ApprovalDetail)

@@ -203,8 +203,8 @@ class ApprovalDetail(ApprovalPublic):
     facility: dict | None
     transport: dict | None
     steps: list[StepPublic]
-    attachments: list[dict] = []
-    permit: dict | None = None
+    attachments: list["AttachmentPublic"] = []
+    permit: "PermitPublic | None" = None
 
 
 class ApprovalReceipt(BaseModel):
@@ -282,3 +282,6 @@ class PermitPublic(BaseModel):
     planned_on: date
     vehicle_plate: str
     qr_text: str
+
+
+ApprovalDetail.model_rebuild()
