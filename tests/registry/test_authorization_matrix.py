@@ -36,6 +36,7 @@ from factories import (
     facility_approval_payload,
     institution_payload,
     publication_payload,
+    transport_approval_payload,
 )
 from registry.security import crypto
 from registry.security.auth import DevelopmentIssuer
@@ -127,6 +128,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", f"{APPROVAL}/review"): Operation(P.approvals_review, "approval_accepted"),
     ("POST", f"{APPROVAL}/approve"): Operation(P.approvals_decide, "approval_reviewed"),
     ("POST", f"{APPROVAL}/reject"): Operation(P.approvals_decide, "approval_reviewed"),
+    ("POST", "/api/v1/permit-verifications"): Operation(None, "none"),
     ("POST", "/api/v1/my/approvals/{approval_id}/attachments"): Operation(P.services_apply, "approval_submitted"),
     ("GET", "/api/v1/my/approvals/{approval_id}/attachments/{attachment_id}"): Operation(
         P.services_apply, "approval_attached"),
@@ -202,6 +204,7 @@ class World:
                            for name, institution in self.institutions.items()}
         self._prepared: dict[tuple, tuple[str, dict | None]] = {}
         self._certificate: dict | None = None
+        self._permit: dict | None = None
 
     def certificate_check(self) -> dict:
         """A real certificate's number and check code: wrong guesses from one client would soon be limited."""
@@ -258,6 +261,16 @@ class World:
             assert response.status_code == 201, response.text
             approval["attachment_id"] = response.json()["id"]
         return approval
+
+    def permit_check(self) -> dict:
+        """A real permit's number and check code (an approved transport's)."""
+        if self._permit is None:
+            citizen = self.headers(Role.citizen)
+            approval = self._created("/api/v1/approvals", transport_approval_payload(), citizen)["approval"]
+            for step, headers in (("accept", self.reviewer), ("review", self.reviewer), ("approve", self.admin)):
+                self._created(f"/api/v1/approvals/{approval['id']}/{step}", None, headers)
+            self._permit = self.client.get(f"/api/v1/my/approvals/{approval['id']}", headers=citizen).json()["permit"]
+        return {"number": self._permit["number"], "check_code": self._permit["check_code"]}
 
     def request(self, key: tuple[str, str], name: str) -> tuple[str, dict | None]:
         """The path and body of the operation on institution `name`'s target, prepared until it is used up."""
@@ -349,6 +362,7 @@ BODIES: dict[tuple[str, str], Callable[[World, dict], dict]] = {
     ("POST", f"{APPROVAL}/refuse"): lambda world, institution: {"reasons": "申请材料不齐全"},
     ("POST", f"{APPROVAL}/reject"): lambda world, institution: {"reasons": "选址不符合规划"},
     ("POST", "/api/v1/my/approvals/{approval_id}/attachments"): lambda world, institution: PDF,
+    ("POST", "/api/v1/permit-verifications"): lambda world, institution: world.permit_check(),
 }
 PDF = b"%PDF-1.7\n%%EOF\n"  # the smallest file an approval's attachment upload takes
 
