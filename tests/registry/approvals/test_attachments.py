@@ -122,3 +122,13 @@ def test_a_scanner_that_cannot_run_refuses_for_now(settings, tmp_path):
 
 def test_without_a_scanner_the_tenant_status_says_so(client):
     assert client.get("/readyz").json()["virus_scan"] == "not configured"
+
+
+def test_the_larger_limit_follows_the_upload_route_under_a_mount_path_and_nothing_else():
+    from registry.approvals.attachments import UPLOAD_PATH
+
+    approval_id = uuid.uuid4()
+    assert UPLOAD_PATH.fullmatch(f"/api/v1/my/approvals/{approval_id}/attachments")
+    assert UPLOAD_PATH.fullmatch(f"/beijing/api/v1/my/approvals/{approval_id}/attachments")  # under `fsp serve`
+    assert not UPLOAD_PATH.fullmatch(f"/api/v1/my/approvals/{approval_id}/attachments/x")
+    assert not UPLOAD_PATH.fullmatch(f"/api/v1/approvals/{approval_id}/accept")
