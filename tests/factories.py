@@ -84,3 +84,29 @@ def create_publication(client, headers, *, publish: bool = False, **overrides) -
         response = client.post(f"/api/v1/publications/{response.json()['id']}/publish", headers=headers)
         assert response.status_code == 200, response.text
     return response.json()
+
+
+def facility_approval_payload(**overrides) -> dict:
+    """A citizen's application to build a cemetery in Beijing (殡葬设施审批)."""
+    facility = {"organisation_name": f"北京市某公墓管理处{next(_counter)}", "credit_code": credit_code(),
+                "region_code": BEIJING_REGION, "facility_type": "cemetery", "change_kind": "build",
+                "description": "新建生态公墓一处，占地约二十亩。"}
+    facility.update(overrides)
+    return {"kind": "facility", "facility": facility}
+
+
+def transport_approval_payload(**overrides) -> dict:
+    """A citizen's application to take remains from Beijing to Shanghai (遗体跨省运输), a week ahead."""
+    transport = {"deceased_name": "张三", "id_type": "resident_id", "id_number": resident_id(),
+                 "from_region": BEIJING_REGION, "from_place": "北京市海淀区某医院", "to_region": "310101",
+                 "to_place": "上海市某殡仪馆", "planned_on": (date.today() + timedelta(days=7)).isoformat(),
+                 "vehicle_plate": "京A12345", "escort_name": "李四", "escort_phone": "13800001234"}
+    transport.update(overrides)
+    return {"kind": "transport", "transport": transport}
+
+
+def submit_approval(client, headers, payload: dict | None = None) -> dict:
+    """An application through the API: the receipt, with the approval and its query code."""
+    response = client.post("/api/v1/approvals", json=payload or facility_approval_payload(), headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()

@@ -15,6 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import __version__, access_log, db, errors, messages
 from registry.api_contract import allowed_methods, document_refusals
+from registry.approvals import attachments
+from registry.approvals.api import router as approvals_router
 from registry.audit.api import router as audit_router
 from registry.cases import declarations
 from registry.cases.api import router as cases_router
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(disclosure_router)
     app.include_router(publications_router)
     app.include_router(status_lookups_router)  # 办件查询 by query code (online services)
+    app.include_router(approvals_router)
     if settings.role == Role.ministry:  # only the national platform receives the provinces' batches
         exchange_api.mount(app, journal=journal, peers_dir=settings.exchange_peers_dir, registry=ctx.metrics.registry,
                            max_events=settings.exchange_max_batch_events)
@@ -84,7 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     document_refusals(app)
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
-                       on_refuse=lambda scope: _audit_oversized(ctx, scope))
+                       on_refuse=lambda scope: _audit_oversized(ctx, scope),
+                       larger=(("POST", attachments.UPLOAD_PATH, settings.attachment_max_bytes),))
     return app
 
 

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     # QR codes; None: the address the request for the print page came in on
     public_url: str | None = None
     max_body_bytes: int = 64 * 1024
+    # an approval's attachment (PDF, JPEG, PNG): its upload route alone accepts a body this large
+    attachment_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # a virus scanner run on every attachment before it is stored, e.g. "clamdscan --no-summary": the file's path
+    # is its last argument; exit 0 clean, anything else infected. None: not configured (said by /readyz)
+    virus_scan_command: str | None = None
+    virus_scan_timeout_seconds: float = Field(default=60.0, gt=0)
     db_pool_size: int = 5
     # case declarations written together in one transaction at most (1: each alone)
     group_commit_max: int = Field(default=32, ge=1, le=1000)

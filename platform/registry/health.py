@@ -5,6 +5,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from registry import db, errors
+from registry.approvals import attachments
 from registry.deps import ContextDep
 
 router = APIRouter(tags=["operations"])
@@ -29,7 +30,9 @@ def readyz(ctx: ContextDep) -> JSONResponse:
     if current != heads:
         return JSONResponse({"status": "unavailable", "reason": "schema not at migration head",
                              "current": sorted(current), "head": sorted(heads)}, 503)
-    return JSONResponse({"status": "ready", "revision": sorted(current)})
+    # the attachments' virus scanner is reported, not required: a tenant may run without one, knowingly
+    return JSONResponse({"status": "ready", "revision": sorted(current),
+                         "virus_scan": attachments.scanner_status(ctx.settings)})
 
 
 @router.get("/metrics", response_class=PlainTextResponse)

@@ -1,5 +1,6 @@
 """Refuse oversized bodies before they are read into memory, and public guesses past a limit."""
 import json
+import re
 import threading
 import time
 
@@ -21,15 +22,24 @@ class BodySizeLimit:
     The body is read (up to max_bytes) before the app runs, so a chunked body over the limit is refused here
     like a declared one, not half-parsed by the framework."""
 
-    def __init__(self, app, max_bytes: int, on_refuse=None):
+    def __init__(self, app, max_bytes: int, on_refuse=None, larger: tuple[tuple[str, re.Pattern, int], ...] = ()):
         self.app, self.max_bytes, self.on_refuse = app, max_bytes, on_refuse
+        # (method, path pattern, limit): the few routes that take files, each with its own limit
+        self.larger = larger
+
+    def limit_of(self, scope) -> int:
+        for method, pattern, max_bytes in self.larger:
+            if scope["method"] == method and pattern.fullmatch(scope["path"]):
+                return max_bytes
+        return self.max_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit_of(scope)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
             await self._refuse(scope, send)
             return
         chunks, seen = [], 0
@@ -39,7 +49,7 @@ class BodySizeLimit:
                 break
             chunks.append(message.get("body", b""))
             seen += len(chunks[-1])
-            if seen > self.max_bytes:
+            if seen > max_bytes:
                 await self._refuse(scope, send)
                 return
             if not message.get("more_body", False):
@@ -60,7 +70,7 @@ class BodySizeLimit:
         if self.on_refuse is not None:
             await self.on_refuse(scope)
         payload = json.dumps({"status": 413, "title": "payload too large", "errors": [
-            {"field": "body", "rule": "max_size", "message": f"request body exceeds {self.max_bytes} bytes"}]}).encode()
+            {"field": "body", "rule": "max_size", "message": f"request body exceeds {self.limit_of(scope)} bytes"}]}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
         await send({"type": "http.response.body", "body": payload})

@@ -55,6 +55,16 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "action": ("操作", "action"), "actor": ("操作人", "actor"), "at_from": ("日期（起）", "from"),
     "at_to": ("日期（止）", "to"), "before": ("截止序号", "before"), "newest_first": ("排序", "order"),
     "object_id": ("对象编号", "object"), "object_type": ("对象类型", "object type"), "result": ("结果", "result"),
+    # online approvals (网上审批)
+    "approval_id": ("审批事项", "approval"), "organisation_name": ("申请单位", "applicant organisation"),
+    "facility_type": ("设施类型", "facility type"), "change_kind": ("建设类型", "kind of change"),
+    "facility": ("殡葬设施申请内容", "facility details"), "transport": ("遗体运输申请内容", "transport details"),
+    "from_region": ("起运地行政区划", "from region"), "from_place": ("起运地点", "from place"),
+    "to_region": ("目的地行政区划", "to region"), "to_place": ("目的地点", "to place"),
+    "planned_on": ("计划运输日期", "planned date"), "escort_name": ("护送人", "escort"),
+    "escort_phone": ("护送人电话", "escort phone"), "reasons": ("理由", "reasons"), "opinion": ("意见", "opinion"),
+    "overdue": ("是否超期", "overdue"), "attachment_id": ("附件", "attachment"), "file": ("文件", "file"),
+    "permit_number": ("运输证编号", "permit number"),
 }
 
 # rule → (Chinese, plain English or None to keep the service's own English sentence)
@@ -162,6 +172,14 @@ RULES: dict[str, tuple[str, str | None]] = {
     "storable": ("内容中有无法保存的字符（例如控制字符）。", None),
     "constraint": ("与同时提交的另一条记录冲突，请重试。", None),
     "internal": ("服务器内部错误，已记录，请稍后再试。", None),
+    # online approvals (网上审批)
+    "approval_status": ("该申请当前的状态不允许此项操作（例如尚未受理的申请不能审查，已办结的不能再改）。", None),
+    "cross_province": ("目的地与起运地在同一省份：跨省运输的目的地须在外省。", None),
+    "attachment_type": ("附件只能是 PDF、JPEG 或 PNG 文件（按文件内容判断，不看文件名）。", None),
+    "attachment_size": ("附件过大，最大 {max_bytes} 字节。", None),
+    "attachment_infected": ("附件未通过病毒扫描，已拒收。", None),
+    "attachment_scan": ("附件暂时无法完成病毒扫描，请稍后再试。", None),
+    "attachments_full": ("每个申请最多 {max_count} 个附件。", None),
     # the exchange between provinces and the ministry (machines read the rule)
     "matches_registration": ("省份编码与登记信息不符。", None),
     "no_gap": ("批次序号不连续。", None),

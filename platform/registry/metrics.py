@@ -12,6 +12,7 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
+from registry.approvals.metrics import ApprovalsCollector
 from registry.audit import service as audit
 from registry.audit.anchor import AuditAnchor
 from registry.audit.models import ChainVerdict
@@ -179,6 +180,7 @@ class AppMetrics:
         if settings.backup_dir is not None:
             self.registry.register(_BackupCollector(settings.backup_dir))
         self.registry.register(_OutboxCollector(engine))
+        self.registry.register(ApprovalsCollector(engine))
         # 401s are audited by count (anyone can send them); the counts reach the chain before it is verified
         self.unauthenticated = UnauthenticatedRefusals(journal, self.registry)
         self.audit_chain = AuditChainStatus(engine, anchor=journal.anchor, before=self.unauthenticated.flush)

@@ -1,4 +1,5 @@
 """Every table of the registry, imported once so SQLModel.metadata is complete for Alembic."""
+from registry.approvals.models import Approval, ApprovalAttachment, ApprovalStep, TransportPermit
 from registry.audit.models import AuditEntry
 from registry.cases.models import Case, CaseCorrection
 from registry.cremations.models import Certificate, Cremation
@@ -21,8 +22,9 @@ from registry.sequences import TenantSequences
 from registry.sessions.models import StaffSession
 from registry.sharing.models import SharingCursor
 
-__all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor",
+__all__ = ["Approval", "ApprovalAttachment", "ApprovalStep",
+           "AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor",
            "Handover", "Institution", "InstitutionDisclosure", "Interment", "NationalAshesDestination", "NationalCase",
            "NationalCertificate", "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment",
            "OutboxEvent", "PersonMatch", "Publication", "ServiceItem", "SharingCursor", "StaffSession", "Storage",
-           "TenantSequences", "Transport"]
+           "TenantSequences", "Transport", "TransportPermit"]

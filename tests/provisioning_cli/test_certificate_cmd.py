@@ -3,6 +3,7 @@ import json
 from datetime import date
 
 from provisioning_cli.targets.local import LocalTarget
+from registry import signed_documents
 from registry.cremations import qr
 from registry.security import crypto
 from registry.security.keys import load_certificate_key
@@ -60,3 +61,17 @@ def test_unreadable_text_and_missing_key_choice_are_clear_errors(fsp, home, tmp_
     assert "not a certificate QR code" in result.stderr
     result = fsp("certificate", "verify", _signed_url(home), ok=False)
     assert "exactly one of --public-key" in result.stderr
+
+
+def test_a_transport_permit_of_another_province_verifies_with_its_key(fsp, fsp_json, home):
+    fsp("up", "beijing")
+    settings = LocalTarget(home, load_catalog()).settings(load_catalog().resolve("beijing"))
+    c, s = signed_documents.sign(signed_documents.PERMIT, load_certificate_key(settings.keys_dir),
+                                 tenant_code="110000", number="110000-YZ-2026-000001", check_code="K7M2QX9A",
+                                 issued_on=date(2026, 11, 30),
+                                 extra={"to_region": "310101", "planned_on": "2026-12-02", "vehicle_plate": "京A12345"})
+    url = signed_documents.url(signed_documents.PERMIT, "https://fsp.example/beijing", c, s)
+    report = fsp_json("certificate", "verify", url, "--tenant", "beijing")
+    assert (report["signature_valid"], report["kind"], report["vehicle_plate"]) == (True, "permit", "京A12345")
+    assert "车牌号 京A12345" in fsp("certificate", "verify", url, "--tenant", "beijing").stdout
+    fsp("certificate", "verify", url.replace("310101", "320102"), "--tenant", "beijing", ok=False)

@@ -30,7 +30,14 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from assertions import last_audit
-from factories import case_payload, create_publication, institution_payload, publication_payload
+from factories import (
+    case_payload,
+    create_publication,
+    facility_approval_payload,
+    institution_payload,
+    publication_payload,
+    transport_approval_payload,
+)
 from registry import online_status, query_codes
 from registry.query_codes import PublicStatus
 from registry.security import crypto
@@ -51,6 +58,7 @@ class Operation:
 
 
 CASE = "/api/v1/cases/{case_id}"
+APPROVAL = "/api/v1/approvals/{approval_id}"
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/healthz"): Operation(None, "none"),
     ("GET", "/readyz"): Operation(None, "none"),
@@ -112,6 +120,22 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/api/v1/audit"): Operation(P.audit_read, "none"),
     ("GET", "/api/v1/audit/verify"): Operation(P.audit_read, "none"),
     ("GET", "/api/v1/outbox"): Operation(P.outbox_read, "none"),
+    # online approvals: the citizen's own (the matrix's citizen submitted the target), and the staff's queue
+    ("POST", "/api/v1/approvals"): Operation(P.services_apply, "none"),
+    ("GET", "/api/v1/my/approvals"): Operation(P.services_apply, "none"),
+    ("GET", "/api/v1/my/approvals/{approval_id}"): Operation(P.services_apply, "approval_submitted"),
+    ("GET", "/api/v1/approvals"): Operation(P.approvals_read, "none"),
+    ("GET", APPROVAL): Operation(P.approvals_read, "approval_submitted"),
+    ("POST", f"{APPROVAL}/accept"): Operation(P.approvals_review, "approval_submitted"),
+    ("POST", f"{APPROVAL}/refuse"): Operation(P.approvals_review, "approval_submitted"),
+    ("POST", f"{APPROVAL}/review"): Operation(P.approvals_review, "approval_accepted"),
+    ("POST", f"{APPROVAL}/approve"): Operation(P.approvals_decide, "approval_reviewed"),
+    ("POST", f"{APPROVAL}/reject"): Operation(P.approvals_decide, "approval_reviewed"),
+    ("POST", "/api/v1/permit-verifications"): Operation(None, "none"),
+    ("POST", "/api/v1/my/approvals/{approval_id}/attachments"): Operation(P.services_apply, "approval_submitted"),
+    ("GET", "/api/v1/my/approvals/{approval_id}/attachments/{attachment_id}"): Operation(
+        P.services_apply, "approval_attached"),
+    ("GET", f"{APPROVAL}/attachments/{{attachment_id}}"): Operation(P.approvals_read, "approval_attached"),
 }
 # the ministry's registry has these routes besides the province's; the national database is empty here, so a read
 # of one case finds nothing (404) where the role may read it
@@ -183,6 +207,7 @@ class World:
                            for name, institution in self.institutions.items()}
         self._prepared: dict[tuple, tuple[str, dict | None]] = {}
         self._certificate: dict | None = None
+        self._permit: dict | None = None
 
     def certificate_check(self) -> dict:
         """A real certificate's number and check code: wrong guesses from one client would soon be limited."""
@@ -227,6 +252,29 @@ class World:
                 case["storage_id"] = self._created(f"{path}/storages", storage(institution), registrar)["id"]
         return case
 
+    def approval(self, state: str) -> dict:
+        """A new facility application of the matrix's citizen, brought to `state` by the roles allowed."""
+        approval = self._created("/api/v1/approvals", facility_approval_payload(), self.headers(Role.citizen))["approval"]
+        steps = {"submitted": [], "attached": [], "accepted": ["accept"], "reviewed": ["accept", "review"]}[state]
+        for step in steps:
+            self._created(f"/api/v1/approvals/{approval['id']}/{step}", None, self.reviewer)
+        if state == "attached":
+            response = self.client.post(f"/api/v1/my/approvals/{approval['id']}/attachments", content=PDF,
+                                        headers=self.headers(Role.citizen))
+            assert response.status_code == 201, response.text
+            approval["attachment_id"] = response.json()["id"]
+        return approval
+
+    def permit_check(self) -> dict:
+        """A real permit's number and check code (an approved transport's)."""
+        if self._permit is None:
+            citizen = self.headers(Role.citizen)
+            approval = self._created("/api/v1/approvals", transport_approval_payload(), citizen)["approval"]
+            for step, headers in (("accept", self.reviewer), ("review", self.reviewer), ("approve", self.admin)):
+                self._created(f"/api/v1/approvals/{approval['id']}/{step}", None, headers)
+            self._permit = self.client.get(f"/api/v1/my/approvals/{approval['id']}", headers=citizen).json()["permit"]
+        return {"number": self._permit["number"], "check_code": self._permit["check_code"]}
+
     def request(self, key: tuple[str, str], name: str) -> tuple[str, dict | None]:
         """The path and body of the operation on institution `name`'s target, prepared until it is used up."""
         if (key, name) not in self._prepared:
@@ -248,6 +296,9 @@ class World:
         elif target.startswith("publication_"):
             params["publication_id"] = create_publication(self.client, self.admin,
                                                           publish=target == "publication_published")["id"]
+        elif target.startswith("approval_"):
+            approval = self.approval(target.removeprefix("approval_"))
+            params.update(approval_id=approval["id"], attachment_id=approval.get("attachment_id"))
         elif target not in ("none", "institution"):
             case = self.case(name, target)
             params.update(case_id=case["id"], storage_id=case.get("storage_id"), certificate_id=case.get("certificate_id"))
@@ -312,7 +363,13 @@ BODIES: dict[tuple[str, str], Callable[[World, dict], dict]] = {
     ("POST", f"{CASE}/interments"): lambda world, institution: {
         "kind": "placement", "remains_form": "ashes", "institution_id": world.columbarium["id"],
         "plot_or_niche": niche(), "interred_at": _hour_ago()},
+    ("POST", "/api/v1/approvals"): lambda world, institution: facility_approval_payload(),
+    ("POST", f"{APPROVAL}/refuse"): lambda world, institution: {"reasons": "申请材料不齐全"},
+    ("POST", f"{APPROVAL}/reject"): lambda world, institution: {"reasons": "选址不符合规划"},
+    ("POST", "/api/v1/my/approvals/{approval_id}/attachments"): lambda world, institution: PDF,
+    ("POST", "/api/v1/permit-verifications"): lambda world, institution: world.permit_check(),
 }
+PDF = b"%PDF-1.7\n%%EOF\n"  # the smallest file an approval's attachment upload takes
 
 
 @pytest.fixture(scope="module")
@@ -371,7 +428,8 @@ def test_every_role_on_every_operation(world, matrix_app, scope):
             key = (method, template)
             name = "other" if scope == "other_institution" else "own"
             path, body = world.request(key, name)
-            response = world.client.request(method, path, json=body, headers=headers)
+            sent = {"content": body} if isinstance(body, bytes) else {"json": body}  # a file upload's body is the file
+            response = world.client.request(method, path, headers=headers, **sent)
             want = expected(role, key, scope, success)
             got: int | str = response.status_code
             if want == LISTED_NOTHING and got == 200:

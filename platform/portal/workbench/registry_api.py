@@ -23,6 +23,9 @@ class Answer:
     body: Any = None
     problems: list[dict] = field(default_factory=list)
     title: str | None = None
+    # the answer as sent, for what is not JSON (an attachment's file) and its headers (its file name)
+    content: bytes = field(default=b"", repr=False)
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -49,6 +52,6 @@ async def call(request: Request, person: SignedIn, method: str, path: str, *, js
             headers={"Authorization": f"Bearer {token}", "Accept-Language": "zh-CN", "Accept": "application/json"})
     body = response.json() if response.headers.get("content-type", "").startswith("application/json") else None
     if response.status_code < 400:
-        return Answer(response.status_code, body)
+        return Answer(response.status_code, body, content=response.content, headers=dict(response.headers))
     body = body if isinstance(body, dict) else {}
     return Answer(response.status_code, body, list(body.get("errors", [])), body.get("title"))

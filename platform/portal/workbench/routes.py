@@ -6,6 +6,7 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
 from portal.workbench import (
+    approvals,
     audit,
     case_page,
     cases,
@@ -64,6 +65,12 @@ def _pages() -> list[Route]:
         Route("/imports", imports.imports_page, methods=["GET"]),
         Route("/imports", imports.imports_run, methods=["POST"]),
         Route("/imports/report.csv", imports.report_csv, methods=["POST"]),
+        # online approvals (网上审批): the queue, one approval, its steps and its attachments
+        Route("/approvals", approvals.approval_list, methods=["GET"]),
+        Route("/approvals/{approval_id}", approvals.approval_page, methods=["GET"]),
+        *(Route(f"/approvals/{{approval_id}}/{name}", approvals.step_endpoint(step), methods=["POST"])
+          for name, step in approvals.STEPS.items()),
+        Route("/approvals/{approval_id}/attachments/{attachment_id}", approvals.attachment, methods=["GET"]),
         *_case_work(),
     ]
 

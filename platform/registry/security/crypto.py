@@ -46,27 +46,37 @@ def key_id(key: bytes) -> str:
     return sm3_hex(b"fsp-key-id:" + key)[:16]
 
 
-def sm4_gcm_encrypt(key: bytes, plaintext: str, *, context: bytes) -> str:
-    """Encrypt text; `context` (the field's name) is authenticated so values cannot be swapped between fields."""
+def sm4_gcm_seal(key: bytes, data: bytes, *, context: bytes) -> bytes:
+    """Encrypt bytes (nonce, ciphertext, tag); `context` is authenticated so ciphertexts cannot be swapped."""
     nonce = os.urandom(_NONCE_BYTES)
     encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
     encryptor.authenticate_additional_data(context)
-    body = encryptor.update(plaintext.encode()) + encryptor.finalize()
-    return _PREFIX + base64.b64encode(nonce + body + encryptor.tag).decode()
+    return nonce + encryptor.update(data) + encryptor.finalize() + encryptor.tag
+
+
+def sm4_gcm_open(key: bytes, sealed: bytes, *, context: bytes) -> bytes:
+    """Decrypt what sm4_gcm_seal made; tampering, another key or another context raises DecryptionError."""
+    nonce, body, tag = sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:-_TAG_BYTES], sealed[-_TAG_BYTES:]
+    if len(nonce) != _NONCE_BYTES or len(tag) != _TAG_BYTES:
+        raise DecryptionError("not an SM4-GCM ciphertext")
+    decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
+    decryptor.authenticate_additional_data(context)
+    try:
+        return decryptor.update(body) + decryptor.finalize()
+    except InvalidTag:
+        raise DecryptionError("ciphertext failed authentication") from None
+
+
+def sm4_gcm_encrypt(key: bytes, plaintext: str, *, context: bytes) -> str:
+    """Encrypt text; `context` (the field's name) is authenticated so values cannot be swapped between fields."""
+    return _PREFIX + base64.b64encode(sm4_gcm_seal(key, plaintext.encode(), context=context)).decode()
 
 
 def sm4_gcm_decrypt(key: bytes, token: str, *, context: bytes) -> str:
     """Decrypt what sm4_gcm_encrypt made; tampering raises DecryptionError."""
     if not token.startswith(_PREFIX):
         raise DecryptionError("not an SM4-GCM ciphertext")
-    raw = base64.b64decode(token[len(_PREFIX):])
-    nonce, body, tag = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:-_TAG_BYTES], raw[-_TAG_BYTES:]
-    decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
-    decryptor.authenticate_additional_data(context)
-    try:
-        return (decryptor.update(body) + decryptor.finalize()).decode()
-    except InvalidTag:
-        raise DecryptionError("ciphertext failed authentication") from None
+    return sm4_gcm_open(key, base64.b64decode(token[len(_PREFIX):]), context=context).decode()
 
 
 def hmac_sm3(key: bytes, value: str) -> str:

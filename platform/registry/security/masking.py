@@ -24,3 +24,8 @@ def mask_phone(value: str) -> str:
     if len(value) <= 7:
         return "*" * len(value)
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_name(value: str) -> str:
+    """A person's name keeps its first character: 张*, 欧***."""
+    return value[:1] + "*" * (len(value) - 1) if len(value) > 1 else "*"

@@ -17,6 +17,11 @@ class Permission(StrEnum):
     national_read = "national:read"  # the ministry's national database
     # online services (网上办事) as a citizen: their own applications, bookings, memorials and complaints only
     services_apply = "services:apply"
+    # online approvals (网上审批): the queue, the acceptance and review, and the decision are three permissions so
+    # that who examines an application is not who decides it (行政许可法 第三十四条 审查, 第三十七条 决定)
+    approvals_read = "approvals:read"
+    approvals_review = "approvals:review"
+    approvals_decide = "approvals:decide"
 
 
 class Role(StrEnum):
@@ -33,13 +38,16 @@ class Role(StrEnum):
 
 
 P = Permission
+# approvals: the reviewer accepts (受理) and examines, the provincial admin decides; neither can do the other's
+# step, and no institution-bound role (a registrar) or the ministry sees applicants' approvals at all
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.system_admin: frozenset({P.outbox_read}),
     Role.security_admin: frozenset(),
     Role.audit_admin: frozenset({P.audit_read}),
-    Role.provincial_admin: frozenset({P.institutions_write, P.publications_write, P.cases_read, P.cases_import}),
+    Role.provincial_admin: frozenset({P.institutions_write, P.publications_write, P.cases_read, P.cases_import,
+                                      P.approvals_read, P.approvals_decide}),
     Role.registrar: frozenset({P.cases_read, P.cases_write, P.cremations_write, P.remains_write}),
-    Role.reviewer: frozenset({P.cases_read, P.cases_review, P.personal_data_read}),
+    Role.reviewer: frozenset({P.cases_read, P.cases_review, P.personal_data_read, P.approvals_read, P.approvals_review}),
     Role.auditor: frozenset({P.audit_read}),
     Role.ministry_operator: frozenset({P.outbox_read, P.cases_read, P.national_read}),
     Role.citizen: frozenset({P.services_apply}),
