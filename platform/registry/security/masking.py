@@ -24,3 +24,8 @@ def mask_phone(value: str) -> str:
     if len(value) <= 7:
         return "*" * len(value)
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_name(value: str) -> str:
+    """Keep the first character (the family name, usually): 张**."""
+    return value[:1] + "*" * max(len(value) - 1, 2) if len(value) > 1 else "*"

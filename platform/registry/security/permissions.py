@@ -17,6 +17,8 @@ class Permission(StrEnum):
     national_read = "national:read"  # the ministry's national database
     # online services (网上办事) as a citizen: their own applications, bookings, memorials and complaints only
     services_apply = "services:apply"
+    # reservations (网上预约): an institution's bookable resources and the bookings of them, its staff only
+    bookings_manage = "bookings:manage"
 
 
 class Role(StrEnum):
@@ -37,8 +39,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.system_admin: frozenset({P.outbox_read}),
     Role.security_admin: frozenset(),
     Role.audit_admin: frozenset({P.audit_read}),
-    Role.provincial_admin: frozenset({P.institutions_write, P.publications_write, P.cases_read, P.cases_import}),
-    Role.registrar: frozenset({P.cases_read, P.cases_write, P.cremations_write, P.remains_write}),
+    Role.provincial_admin: frozenset({P.institutions_write, P.publications_write, P.cases_read, P.cases_import,
+                                      P.bookings_manage}),
+    # bookings_manage: a registrar serves the families at the counter, bound to its institution's bookings
+    Role.registrar: frozenset({P.cases_read, P.cases_write, P.cremations_write, P.remains_write, P.bookings_manage}),
     Role.reviewer: frozenset({P.cases_read, P.cases_review, P.personal_data_read}),
     Role.auditor: frozenset({P.audit_read}),
     Role.ministry_operator: frozenset({P.outbox_read, P.cases_read, P.national_read}),
