@@ -8,6 +8,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 from sqlmodel import Field as Column
 from sqlmodel import Session, SQLModel, delete, select
 
@@ -31,7 +32,7 @@ def _https_link(value: str) -> str:
     parts = urlsplit(value)
     if (parts.scheme != "https" or not parts.hostname or parts.username or parts.password
             or any(ch.isspace() for ch in value)):
-        raise rule_error("join_link", "https_link", "an https:// link of the video service, without credentials")
+        raise PydanticCustomError("https_link", "an https:// link of the video service, without credentials")
     return value
 
 
