@@ -112,3 +112,13 @@ def create_resource(client, headers, institution_id, **overrides) -> dict:
                            headers=headers)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def remote_farewell_payload(days: int = 1, hour: int = 9, **overrides) -> dict:
+    """A remote farewell during the booking of `slot_start(days, hour)`, two relatives invited."""
+    start = datetime.fromisoformat(slot_start(days, hour))
+    payload = {"join_link": "https://meeting.example.cn/j/8812345", "starts_at": start.isoformat(),
+               "ends_at": (start + timedelta(minutes=45)).isoformat(),
+               "invitees": [{"name": "李四", "phone": "13900001111"}, {"name": "王五", "phone": "13700002222"}]}
+    payload.update(overrides)
+    return payload

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from registry import errors, messages
+from registry.cases.access import check_institution_binding
 from registry.deps import API_PREFIX, ContextDep, SessionDep, require
 from registry.reservations import farewell, resources, service
 from registry.reservations.counts import BookingsCollector
@@ -42,6 +43,7 @@ def list_resources(institution_id: uuid.UUID, session: SessionDep) -> ResourcesP
 @router.get("/institutions/{institution_id}/resources/all", response_model=ResourcesPublic)
 def list_all_resources(institution_id: uuid.UUID, session: SessionDep, principal: BookingsManager) -> ResourcesPublic:
     """Staff: the open and the closed ones."""
+    check_institution_binding(principal, institution_id)
     return resources.list_resources(session, institution_id=institution_id, with_closed=True)
 
 
