@@ -1,7 +1,6 @@
 """Reservations: resources and free slots (public), a citizen's own bookings, the institution's staff at work,
 and the public join of a remote farewell by invitation code."""
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -26,12 +25,13 @@ from registry.reservations.models import (
     SlotsPublic,
 )
 from registry.security.permissions import Permission
+from registry.validators import Day
 
 router = APIRouter(prefix=API_PREFIX, tags=["reservations"])
 Citizen = require(Permission.services_apply)
 BookingsManager = require(Permission.bookings_manage)
 MINE = "/my/bookings/{booking_id}"
-Day = Annotated[date, Query(description="the day, China time")]
+OnDay = Annotated[Day, Query(description="the day, China time, e.g. 2026-12-01")]
 
 
 @router.get("/institutions/{institution_id}/resources", response_model=ResourcesPublic)
@@ -60,12 +60,13 @@ def update_resource(resource_id: uuid.UUID, body: ResourceFields, session: Sessi
 
 
 @router.get("/resources/{resource_id}/slots", response_model=SlotsPublic)
-def free_slots(resource_id: uuid.UUID, session: SessionDep, on: Day) -> SlotsPublic:
+def free_slots(resource_id: uuid.UUID, session: SessionDep, on: OnDay) -> SlotsPublic:
     """The day's slots with their free places."""
     return resources.free_slots(session, resource_id=resource_id, on=on)
 
 
-@router.post("/my/bookings", response_model=BookingCreated, status_code=201)
+@router.post("/my/bookings", response_model=BookingCreated, status_code=201,
+             responses={404: {"model": errors.ErrorBody, "description": "No such resource"}})
 def book(body: BookingCreate, session: SessionDep, ctx: ContextDep, principal: Citizen) -> BookingCreated:
     """Hold a place (30 minutes until staff confirm); 409 when the slot is full. The query code is shown once."""
     return service.book(session, ctx=ctx, principal=principal, data=body)
@@ -109,7 +110,7 @@ def get_remote_farewell(booking_id: uuid.UUID, session: SessionDep, ctx: Context
 
 @router.get("/institutions/{institution_id}/bookings", response_model=BookingsPublic)
 def bookings_of_day(institution_id: uuid.UUID, session: SessionDep, principal: BookingsManager,
-                    on: Day) -> BookingsPublic:
+                    on: OnDay) -> BookingsPublic:
     """Staff: the institution's bookings of a day, names and phones masked."""
     return service.bookings_of_day(session, principal=principal, institution_id=institution_id, on=on)
 

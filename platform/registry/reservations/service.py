@@ -13,6 +13,7 @@ from registry.context import TenantContext
 from registry.db_types import CHINA_TZ, china_days, today_in_china, utcnow
 from registry.errors import Conflict, NotFound
 from registry.institutions.models import ServiceItem
+from registry.institutions.service import get_institution
 from registry.reservations import slots
 from registry.reservations.models import (
     HOLD,
@@ -224,6 +225,7 @@ def bookings_of_day(session: Session, *, principal: Principal, institution_id: u
                     now: datetime | None = None) -> BookingsPublic:
     """The institution's bookings of the day (China time) by start, names and phones masked."""
     check_institution_binding(principal, institution_id)
+    get_institution(session, institution_id=institution_id)
     rows = session.exec(select(Booking).where(Booking.institution_id == institution_id,
                                               *china_days(Booking.starts_at, on, on))
                         .order_by(Booking.starts_at, Booking.created_at)).all()
