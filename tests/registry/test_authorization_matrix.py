@@ -125,6 +125,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/api/v1/institutions/{institution_id}/resources/all"): Operation(P.bookings_manage, "institution"),
     ("POST", "/api/v1/institutions/{institution_id}/resources"): Operation(P.bookings_manage, "institution"),
     ("PATCH", "/api/v1/resources/{resource_id}"): Operation(P.bookings_manage, "resource"),
+    ("GET", "/api/v1/resources/{resource_id}"): Operation(None, "resource"),
     ("GET", "/api/v1/resources/{resource_id}/slots"): Operation(None, "resource"),
     ("POST", "/api/v1/my/bookings"): Operation(P.services_apply, "resource"),
     ("GET", "/api/v1/my/bookings"): Operation(P.services_apply, "none"),

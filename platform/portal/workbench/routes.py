@@ -18,6 +18,7 @@ from portal.workbench import (
     institutions_admin,
     publications_admin,
     remains,
+    reservations,
     signin,
 )
 from portal.workbench.staff import workbench_path
@@ -64,6 +65,13 @@ def _pages() -> list[Route]:
         Route("/imports", imports.imports_page, methods=["GET"]),
         Route("/imports", imports.imports_run, methods=["POST"]),
         Route("/imports/report.csv", imports.report_csv, methods=["POST"]),
+        # reservations (网上预约): the institution's resources and the bookings of a day
+        Route("/resources", reservations.resource_list, methods=["GET"]),
+        Route("/resources/new", reservations.new_resource, methods=["GET", "POST"]),
+        Route("/resources/{resource_id}/edit", reservations.edit_resource, methods=["GET", "POST"]),
+        Route("/bookings", reservations.bookings_of_day, methods=["GET"]),
+        Route("/bookings/{booking_id}/confirm", reservations.confirm_booking, methods=["POST"]),
+        Route("/bookings/{booking_id}/cancel", reservations.cancel_booking, methods=["POST"]),
         *_case_work(),
     ]
 

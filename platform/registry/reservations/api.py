@@ -59,6 +59,11 @@ def update_resource(resource_id: uuid.UUID, body: ResourceFields, session: Sessi
     return resources.update_resource(session, ctx=ctx, principal=principal, resource_id=resource_id, data=body)
 
 
+@router.get("/resources/{resource_id}", response_model=ResourcePublic)
+def get_resource(resource_id: uuid.UUID, session: SessionDep) -> ResourcePublic:
+    return resources.public(resources.get_resource(session, resource_id))
+
+
 @router.get("/resources/{resource_id}/slots", response_model=SlotsPublic)
 def free_slots(resource_id: uuid.UUID, session: SessionDep, on: OnDay) -> SlotsPublic:
     """The day's slots with their free places."""
