@@ -176,3 +176,19 @@ def test_bad_starts_are_refused_in_chinese(client, session, citizen, hall):
     assert_problem(book(client, citizen, hall, for_phone="call me"), 422, "for_phone", "string_pattern_mismatch")
     session.rollback()
     assert session.exec(select(Booking)).all() == []
+
+
+def test_metrics_count_bookings_by_status_and_kind(client, session, citizen, registrar, hall):
+    first, second = book(client, citizen, hall).json(), book(client, citizen, hall).json()
+    client.post(f"/api/v1/bookings/{first['id']}/confirm", headers=registrar)
+    session.rollback()
+    stored = session.get(Booking, uuid.UUID(second["id"]))
+    stored.hold_until = stored.created_at  # ran out, not yet swept
+    session.add(stored)
+    session.commit()
+
+    metrics = client.get("/metrics").text
+
+    assert 'fsp_bookings{kind="farewell_hall",status="confirmed"} 1.0' in metrics
+    assert 'fsp_bookings{kind="farewell_hall",status="expired"} 1.0' in metrics
+    assert 'status="held"' not in metrics
