@@ -12,7 +12,7 @@ from registry.cases.access import check_institution_binding, require_active_inst
 from registry.context import TenantContext
 from registry.db_types import CHINA_TZ, china_days, today_in_china, utcnow
 from registry.errors import Conflict, NotFound
-from registry.institutions.models import ServiceItem
+from registry.institutions.models import InstitutionStatus, ServiceItem
 from registry.institutions.service import get_institution
 from registry.reservations import slots
 from registry.reservations.models import (
@@ -94,6 +94,7 @@ def book(session: Session, *, ctx: TenantContext, principal: Principal, data: Bo
     code = query_codes.new_code()
     with ctx.journal.write(session, actor=principal.subject) as unit:
         resource = get_resource(session, data.resource_id)
+        _require_active(session, resource)
         slots.check_bookable(resource, data.starts_at, now=now)
         slot = slots.slot_of(session, resource, data.starts_at)
         _record_expired(unit, session, slots.reclaim(session, slot.id, now=now))
@@ -127,6 +128,7 @@ def change(session: Session, *, ctx: TenantContext, principal: Principal, bookin
         booking = own_booking(session, principal, booking_id)
         _require_live(booking, now)
         resource = get_resource(session, booking.resource_id)
+        _require_active(session, resource)
         if data.starts_at == booking.starts_at:
             raise Conflict("starts_at", "same_slot", "the booking is already in this slot")
         slots.check_bookable(resource, data.starts_at, now=now)
@@ -191,6 +193,12 @@ def confirm(session: Session, *, ctx: TenantContext, principal: Principal, booki
         unit.record(action="booking.confirm", object_type=BOOKING, object_id=booking.id,
                     event_type="booking.confirmed", payload=event(booking, session.get(Resource, booking.resource_id)))
         return public(session, booking, now=now)
+
+
+def _require_active(session: Session, resource: Resource) -> None:
+    """A suspended or closed institution takes no bookings (those made stay, for its staff to settle)."""
+    if get_institution(session, institution_id=resource.institution_id).status != InstitutionStatus.active:
+        raise Conflict("resource_id", "institution_active", f"institution {resource.institution_id} is not active")
 
 
 def _require_live(booking: Booking, now: datetime) -> None:

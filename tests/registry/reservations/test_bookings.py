@@ -192,3 +192,13 @@ def test_metrics_count_bookings_by_status_and_kind(client, session, citizen, reg
     assert 'fsp_bookings{kind="farewell_hall",status="confirmed"} 1.0' in metrics
     assert 'fsp_bookings{kind="farewell_hall",status="expired"} 1.0' in metrics
     assert 'status="held"' not in metrics
+
+
+def test_a_suspended_institution_takes_no_bookings(client, session, admin, citizen, hall):
+    client.patch(f"/api/v1/institutions/{hall['institution_id']}", json={"status": "suspended"}, headers=admin)
+    before = snapshot(session, Booking)
+
+    refused = book(client, citizen, hall)
+
+    assert_problem(refused, 409, "resource_id", "institution_active")
+    assert_refused_and_nothing_written(session, before, Booking)
