@@ -1,6 +1,6 @@
 """Builders of valid request payloads; tests override only what they are about."""
 import itertools
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from stdnum.cn import ric, uscc
 
@@ -110,3 +110,39 @@ def submit_approval(client, headers, payload: dict | None = None) -> dict:
     response = client.post("/api/v1/approvals", json=payload or facility_approval_payload(), headers=headers)
     assert response.status_code == 201, response.text
     return response.json()
+# reservations: a resource open every day 08:00-17:00 in one-hour slots, and bookings of it
+def resource_payload(**overrides) -> dict:
+    payload = {"name": f"守灵厅{next(_counter)}", "kind": "farewell_hall", "capacity": 2, "slot_minutes": 60,
+               "opens_at": "08:00", "closes_at": "17:00", "weekdays": "1234567", "advance_days": 30}
+    payload.update(overrides)
+    return payload
+
+
+def slot_start(days: int = 1, hour: int = 9) -> str:
+    """A slot of the resource_payload grid, `days` from today in China."""
+    china = timezone(timedelta(hours=8))
+    day = datetime.now(china).date() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=china).isoformat()
+
+
+def booking_payload(resource_id, **overrides) -> dict:
+    payload = {"resource_id": str(resource_id), "starts_at": slot_start(), "for_name": "张三丰", "for_phone": "13812345678"}
+    payload.update(overrides)
+    return payload
+
+
+def create_resource(client, headers, institution_id, **overrides) -> dict:
+    response = client.post(f"/api/v1/institutions/{institution_id}/resources", json=resource_payload(**overrides),
+                           headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def remote_farewell_payload(days: int = 1, hour: int = 9, **overrides) -> dict:
+    """A remote farewell during the booking of `slot_start(days, hour)`, two relatives invited."""
+    start = datetime.fromisoformat(slot_start(days, hour))
+    payload = {"join_link": "https://meeting.example.cn/j/8812345", "starts_at": start.isoformat(),
+               "ends_at": (start + timedelta(minutes=45)).isoformat(),
+               "invitees": [{"name": "李四", "phone": "13900001111"}, {"name": "王五", "phone": "13700002222"}]}
+    payload.update(overrides)
+    return payload

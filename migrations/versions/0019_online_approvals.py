@@ -1,7 +1,7 @@
 """online approvals with steps, attachments and transport permits
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-11-30 15:15:37.333716
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import registry.db_types  # noqa: F401
 
 revision: str = '0019'
-down_revision: str | None = '0017'
+down_revision: str | None = '0018'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

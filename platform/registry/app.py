@@ -40,6 +40,7 @@ from registry.online_status_api import router as status_lookups_router
 from registry.outbox.api import router as outbox_router
 from registry.publications.api import router as publications_router
 from registry.remains.api import router as remains_router
+from registry.reservations import api as reservations_api
 from registry.security.auth import DevelopmentIssuer, RemoteJWKS, TokenVerifier
 from registry.security.keys import ensure_keys, load_keys
 
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(publications_router)
     app.include_router(status_lookups_router)  # 办件查询 by query code (online services)
     app.include_router(approvals_router)
+    reservations_api.mount(app)
     if settings.role == Role.ministry:  # only the national platform receives the provinces' batches
         exchange_api.mount(app, journal=journal, peers_dir=settings.exchange_peers_dir, registry=ctx.metrics.registry,
                            max_events=settings.exchange_max_batch_events)

@@ -65,6 +65,15 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "escort_phone": ("护送人电话", "escort phone"), "reasons": ("理由", "reasons"), "opinion": ("意见", "opinion"),
     "overdue": ("是否超期", "overdue"), "attachment_id": ("附件", "attachment"), "file": ("文件", "file"),
     "permit_number": ("运输证编号", "permit number"),
+    # reservations and remote farewell
+    "resource_id": ("预约项目", "resource"), "booking_id": ("预约", "booking"), "capacity": ("每时段名额", "capacity"),
+    "slot_minutes": ("每时段分钟数", "slot length"), "opens_at": ("开始预约时刻", "opening time"),
+    "closes_at": ("结束预约时刻", "closing time"), "weekdays": ("可预约的星期", "weekdays"),
+    "advance_days": ("最多提前预约天数", "days ahead"), "service_item_id": ("收费项目", "fee item"),
+    "free_by_policy": ("基本殡葬服务减免", "free by policy"), "starts_at": ("开始时间", "start time"),
+    "ends_at": ("结束时间", "end time"), "for_name": ("服务对象姓名", "name"), "for_phone": ("联系电话", "phone"),
+    "join_link": ("视频链接", "join link"), "invitees": ("受邀亲属", "invitees"),
+    "invitation_code": ("邀请码", "invitation code"),
 }
 
 # rule → (Chinese, plain English or None to keep the service's own English sentence)
@@ -156,6 +165,22 @@ RULES: dict[str, tuple[str, str | None]] = {
     "valid_certificate_required": ("该业务没有有效的火化证明。", None),
     "too_many_attempts": ("查验错误次数过多，请稍后再试。", "Too many wrong checks; try again later."),
     "institution_type": ("此项业务需要另一类型的殡葬服务机构。", None),
+    # reservations and remote farewell
+    "weekdays": ("{name}请填写 1（星期一）至 7（星期日）的数字，每个最多一次，例如“12345”。", None),
+    "clock_time": ("{name}请填写时和分，例如 08:30，按北京时间。", None),
+    "resource_closed": ("该预约项目已停止接受预约。", None),
+    "slot_future": ("该时段已经开始或已过去，请选择以后的时段。", None),
+    "booking_window": ("该项目最多可提前 {advance_days} 天预约，请选择更近的日期。", None),
+    "slot_start": ("该项目没有这个时段，请从可预约时段中选择。", None),
+    "slot_full": ("该时段已约满，请选择其他时段。", None),
+    "same_slot": ("预约已在这个时段，无需改约。", None),
+    "booking_status": ("该预约已取消或已超时失效，不能办理此项操作。", None),
+    "service_item_of_institution": ("所选收费项目不是本机构公示的收费项目。", None),
+    "free_basic_only": ("只有基本殡葬服务才能按政策减免费用，请先选择基本服务收费项目。", None),
+    "farewell_hall_only": ("只有告别厅预约才能设置远程告别。", None),
+    "farewell_time": ("远程告别的时间须与预约的告别时段相重合。", None),
+    "https_link": ("{name}须是视频服务提供的 https:// 链接，且不含用户名或密码。", None),
+    "invitation_code": ("邀请码不正确，或该远程告别已取消。", None),
     # who may do what
     "institution_active": ("该殡葬服务机构已暂停或注销，不能办理此项业务。", None),
     "institution_binding": ("您的账号只能办理本机构的业务。", None),

@@ -18,13 +18,15 @@ from registry.national.statistics import NationalCount
 from registry.outbox.models import OutboxEvent
 from registry.publications.models import Publication
 from registry.remains.models import AshesDestination, Handover, Interment, Storage, Transport
+from registry.reservations.farewell import FarewellInvitation, RemoteFarewell
+from registry.reservations.models import Booking, Resource, Slot
 from registry.sequences import TenantSequences
 from registry.sessions.models import StaffSession
 from registry.sharing.models import SharingCursor
 
-__all__ = ["Approval", "ApprovalAttachment", "ApprovalStep",
-           "AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor",
-           "Handover", "Institution", "InstitutionDisclosure", "Interment", "NationalAshesDestination", "NationalCase",
+__all__ = ["Approval", "ApprovalAttachment", "ApprovalStep", "AshesDestination", "AuditEntry", "Booking", "Case",
+           "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor", "FarewellInvitation", "Handover",
+           "Institution", "InstitutionDisclosure", "Interment", "NationalAshesDestination", "NationalCase",
            "NationalCertificate", "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment",
-           "OutboxEvent", "PersonMatch", "Publication", "ServiceItem", "SharingCursor", "StaffSession", "Storage",
-           "TenantSequences", "Transport", "TransportPermit"]
+           "OutboxEvent", "PersonMatch", "Publication", "RemoteFarewell", "Resource", "ServiceItem",
+           "SharingCursor", "Slot", "StaffSession", "Storage", "TenantSequences", "Transport", "TransportPermit"]

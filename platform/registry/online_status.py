@@ -11,11 +11,16 @@ from enum import StrEnum
 from sqlmodel import Session
 
 from registry import query_codes
+from registry.approvals import service as approvals
 from registry.context import TenantContext
 from registry.query_codes import PublicStatus
+from registry.reservations import service as reservations
 
-# the services' `status_by_code`, wired in by each online service's package
-RESOLVERS: tuple[Callable[[Session, str], PublicStatus | None], ...] = ()
+# each online service's `status_by_code`: a digest is in at most one of them
+RESOLVERS: tuple[Callable[[Session, str], PublicStatus | None], ...] = (
+    approvals.status_by_code,
+    reservations.status_by_code,
+)
 
 
 class Outcome(StrEnum):

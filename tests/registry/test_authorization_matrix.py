@@ -31,11 +31,16 @@ from starlette.staticfiles import StaticFiles
 
 from assertions import last_audit
 from factories import (
+    booking_payload,
     case_payload,
     create_publication,
+    create_resource,
     facility_approval_payload,
     institution_payload,
     publication_payload,
+    remote_farewell_payload,
+    resource_payload,
+    slot_start,
     transport_approval_payload,
 )
 from registry import online_status, query_codes
@@ -59,6 +64,7 @@ class Operation:
 
 CASE = "/api/v1/cases/{case_id}"
 APPROVAL = "/api/v1/approvals/{approval_id}"
+MINE = "/api/v1/my/bookings/{booking_id}"
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/healthz"): Operation(None, "none"),
     ("GET", "/readyz"): Operation(None, "none"),
@@ -136,6 +142,25 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/api/v1/my/approvals/{approval_id}/attachments/{attachment_id}"): Operation(
         P.services_apply, "approval_attached"),
     ("GET", f"{APPROVAL}/attachments/{{attachment_id}}"): Operation(P.approvals_read, "approval_attached"),
+    # reservations and remote farewell
+    ("GET", "/api/v1/institutions/{institution_id}/resources"): Operation(None, "institution"),
+    ("GET", "/api/v1/institutions/{institution_id}/resources/all"): Operation(P.bookings_manage, "institution"),
+    ("POST", "/api/v1/institutions/{institution_id}/resources"): Operation(P.bookings_manage, "institution"),
+    ("PATCH", "/api/v1/resources/{resource_id}"): Operation(P.bookings_manage, "resource"),
+    ("GET", "/api/v1/resources/{resource_id}"): Operation(None, "resource"),
+    ("GET", "/api/v1/resources/{resource_id}/slots"): Operation(None, "resource"),
+    ("POST", "/api/v1/my/bookings"): Operation(P.services_apply, "resource"),
+    ("GET", "/api/v1/my/bookings"): Operation(P.services_apply, "none"),
+    ("GET", MINE): Operation(P.services_apply, "booking"),
+    ("POST", f"{MINE}/change"): Operation(P.services_apply, "booking"),
+    ("POST", f"{MINE}/cancel"): Operation(P.services_apply, "booking"),
+    ("PUT", f"{MINE}/remote-farewell"): Operation(P.services_apply, "booking"),
+    ("GET", f"{MINE}/remote-farewell"): Operation(P.services_apply, "remote_booking"),
+    ("GET", "/api/v1/institutions/{institution_id}/bookings"): Operation(P.bookings_manage, "institution"),
+    ("POST", "/api/v1/bookings/{booking_id}/confirm"): Operation(P.bookings_manage, "booking"),
+    ("POST", "/api/v1/bookings/{booking_id}/cancel"): Operation(P.bookings_manage, "booking"),
+    ("POST", "/api/v1/bookings/expiry-sweeps"): Operation(P.bookings_manage, "none"),
+    ("POST", "/api/v1/remote-farewell-joins"): Operation(None, "invitation"),
 }
 # the ministry's registry has these routes besides the province's; the national database is empty here, so a read
 # of one case finds nothing (404) where the role may read it
@@ -159,6 +184,9 @@ OTHER_INSTITUTION: dict[tuple[str, str], int | str] = {
     ("POST", "/api/v1/cases"): 403,
     ("GET", "/api/v1/cases"): LISTED_NOTHING,
     ("POST", "/api/v1/cases/search"): LISTED_NOTHING,
+    # a registrar manages only its own institution's resources and bookings
+    **{key: 403 for key, operation in OPERATIONS.items() if operation.permission == P.bookings_manage
+       and key != ("POST", "/api/v1/bookings/expiry-sweeps")},
 }
 
 
@@ -208,6 +236,25 @@ class World:
         self._prepared: dict[tuple, tuple[str, dict | None]] = {}
         self._certificate: dict | None = None
         self._permit: dict | None = None
+        self._resources: dict[str, dict] = {}
+        self.invitation_code: str | None = None
+
+    def resource(self, name: str) -> dict:
+        """Institution `name`'s farewell hall, with room for every booking the matrix makes."""
+        if name not in self._resources:
+            self._resources[name] = create_resource(self.client, self.admin, self.institutions[name]["id"],
+                                                    capacity=100)
+        return self._resources[name]
+
+    def booking(self, name: str, *, remote: bool = False) -> dict:
+        """A held booking of the matrix's citizen at institution `name`, made remote if asked."""
+        citizen = self.headers(Role.citizen)
+        booking = self._created("/api/v1/my/bookings", booking_payload(self.resource(name)["id"]), citizen)
+        if remote:
+            answer = self._created(f"/api/v1/my/bookings/{booking['id']}/remote-farewell", remote_farewell_payload(),
+                                   citizen, method="PUT")
+            self.invitation_code = answer["invitees"][0]["invitation_code"]
+        return booking
 
     def certificate_check(self) -> dict:
         """A real certificate's number and check code: wrong guesses from one client would soon be limited."""
@@ -299,12 +346,18 @@ class World:
         elif target.startswith("approval_"):
             approval = self.approval(target.removeprefix("approval_"))
             params.update(approval_id=approval["id"], attachment_id=approval.get("attachment_id"))
+        elif target == "resource":
+            params["resource_id"] = self.resource(name)["id"]
+        elif target in ("booking", "remote_booking", "invitation"):
+            params["booking_id"] = self.booking(name, remote=target != "booking")["id"]
         elif target not in ("none", "institution"):
             case = self.case(name, target)
             params.update(case_id=case["id"], storage_id=case.get("storage_id"), certificate_id=case.get("certificate_id"))
         path = template.format(**params)
         if key == ("GET", "/api/v1/cases"):
             path += f"?institution_id={institution['id']}"
+        if key in (("GET", "/api/v1/resources/{resource_id}/slots"), ("GET", "/api/v1/institutions/{institution_id}/bookings")):
+            path += f"?on={slot_start()[:10]}"
         return path, BODIES.get(key, lambda world, institution: None)(self, institution)
 
 
@@ -360,6 +413,15 @@ BODIES: dict[tuple[str, str], Callable[[World, dict], dict]] = {
     ("POST", f"{CASE}/storages"): lambda world, institution: storage(institution),
     ("POST", f"{CASE}/storages/{{storage_id}}/release"): lambda world, institution: {"released_at": _hour_ago()},
     ("POST", f"{CASE}/ashes-destination"): lambda world, institution: {"destination": "sea_scattering"},
+    ("POST", "/api/v1/institutions/{institution_id}/resources"): lambda world, institution: resource_payload(),
+    ("PATCH", "/api/v1/resources/{resource_id}"): lambda world, institution: {"advance_days": 30},
+    ("POST", "/api/v1/my/bookings"): lambda world, institution: booking_payload(
+        world.resource("other" if institution is world.institutions["other"] else "own")["id"]),
+    ("POST", f"{MINE}/change"): lambda world, institution: {"starts_at": slot_start(hour=10)},
+    ("POST", f"{MINE}/cancel"): lambda world, institution: {},
+    ("PUT", f"{MINE}/remote-farewell"): lambda world, institution: remote_farewell_payload(),
+    ("POST", "/api/v1/bookings/{booking_id}/cancel"): lambda world, institution: {"reason": "告别厅检修"},
+    ("POST", "/api/v1/remote-farewell-joins"): lambda world, institution: {"invitation_code": world.invitation_code},
     ("POST", f"{CASE}/interments"): lambda world, institution: {
         "kind": "placement", "remains_form": "ashes", "institution_id": world.columbarium["id"],
         "plot_or_niche": niche(), "interred_at": _hour_ago()},

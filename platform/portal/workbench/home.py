@@ -13,6 +13,7 @@ TASKS = (
     ("cases:review", "/cases?status=declared", "task_review"),
     ("institutions:write", "/institutions", "task_institutions"),
     ("publications:write", "/publications", "task_publications"),
+    ("bookings:manage", "/bookings", "task_bookings"),
     ("cases:import", "/imports", "task_imports"),
     ("audit:read", "/audit", "task_audit"),
 )

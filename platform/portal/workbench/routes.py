@@ -19,6 +19,7 @@ from portal.workbench import (
     institutions_admin,
     publications_admin,
     remains,
+    reservations,
     signin,
 )
 from portal.workbench.staff import workbench_path
@@ -71,6 +72,13 @@ def _pages() -> list[Route]:
         *(Route(f"/approvals/{{approval_id}}/{name}", approvals.step_endpoint(step), methods=["POST"])
           for name, step in approvals.STEPS.items()),
         Route("/approvals/{approval_id}/attachments/{attachment_id}", approvals.attachment, methods=["GET"]),
+        # reservations (网上预约): the institution's resources and the bookings of a day
+        Route("/resources", reservations.resource_list, methods=["GET"]),
+        Route("/resources/new", reservations.new_resource, methods=["GET", "POST"]),
+        Route("/resources/{resource_id}/edit", reservations.edit_resource, methods=["GET", "POST"]),
+        Route("/bookings", reservations.bookings_of_day, methods=["GET"]),
+        Route("/bookings/{booking_id}/confirm", reservations.confirm_booking, methods=["POST"]),
+        Route("/bookings/{booking_id}/cancel", reservations.cancel_booking, methods=["POST"]),
         *_case_work(),
     ]
 

@@ -27,5 +27,5 @@ def mask_phone(value: str) -> str:
 
 
 def mask_name(value: str) -> str:
-    """A person's name keeps its first character: 张*, 欧***."""
-    return value[:1] + "*" * (len(value) - 1) if len(value) > 1 else "*"
+    """Keep the first character (the family name, usually): 张**."""
+    return value[:1] + "*" * max(len(value) - 1, 2) if len(value) > 1 else "*"

@@ -22,6 +22,8 @@ class Permission(StrEnum):
     approvals_read = "approvals:read"
     approvals_review = "approvals:review"
     approvals_decide = "approvals:decide"
+    # reservations (网上预约): an institution's bookable resources and the bookings of them, its staff only
+    bookings_manage = "bookings:manage"
 
 
 class Role(StrEnum):
@@ -45,8 +47,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.security_admin: frozenset(),
     Role.audit_admin: frozenset({P.audit_read}),
     Role.provincial_admin: frozenset({P.institutions_write, P.publications_write, P.cases_read, P.cases_import,
-                                      P.approvals_read, P.approvals_decide}),
-    Role.registrar: frozenset({P.cases_read, P.cases_write, P.cremations_write, P.remains_write}),
+                                      P.approvals_read, P.approvals_decide, P.bookings_manage}),
+    # bookings_manage: a registrar serves the families at the counter, bound to its institution's bookings
+    Role.registrar: frozenset({P.cases_read, P.cases_write, P.cremations_write, P.remains_write, P.bookings_manage}),
     Role.reviewer: frozenset({P.cases_read, P.cases_review, P.personal_data_read, P.approvals_read, P.approvals_review}),
     Role.auditor: frozenset({P.audit_read}),
     Role.ministry_operator: frozenset({P.outbox_read, P.cases_read, P.national_read}),
