@@ -11,12 +11,16 @@ from registry.deps import API_PREFIX, ContextDep, SessionDep
 from registry.online_status import Outcome
 
 router = APIRouter(prefix=API_PREFIX, tags=["online services"])
+CODE_PATTERN = r"^[\s-]*(?:[A-HJKMNP-Za-hjkmnp-z2-9][\s-]*){12}$"
 
 
 class StatusLookupRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    code: str = Check(min_length=1, max_length=64, description="the query code (查询码), e.g. K7QM-2HXP-9TRA")
+    # the pattern documents the shape (query_codes.ALPHABET, any case, spaces or dashes between); a code of another
+    # shape is answered by the lookup itself (400 query_code_format), after costing the client an attempt
+    code: str = Check(min_length=1, max_length=64, description="the query code (查询码), e.g. K7QM-2HXP-9TRA",
+                      json_schema_extra={"pattern": CODE_PATTERN})
 
 
 class StatusLookupAnswer(BaseModel):

@@ -1,5 +1,6 @@
 """办件查询: anyone with a query code sees where their item stands; unknown and wrong codes alike are not found,
 misses are limited per client, every lookup counted."""
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -7,6 +8,7 @@ from sqlmodel import select
 
 from registry import online_status, query_codes
 from registry.audit.models import AuditEntry
+from registry.online_status_api import CODE_PATTERN
 from registry.query_codes import PublicStatus
 
 LOOKUP = "/api/v1/status-lookups"
@@ -87,3 +89,12 @@ def test_a_found_code_costs_no_attempt(client, app):
 def test_the_count_is_on_metrics(client):
     client.post(LOOKUP, json={"code": CODE})
     assert 'fsp_status_lookups_total{outcome="found"} 1.0' in client.get("/metrics").text
+
+
+def test_the_documented_pattern_is_what_a_query_code_is():
+    pattern = re.compile(CODE_PATTERN)
+    for _ in range(50):
+        code = query_codes.new_code()
+        assert pattern.match(code) and pattern.match(code.lower().replace("-", " "))
+    for typed in ("ABCD-EFGH-JKM", "ABCD-EFGH-JKM0", "ABCD-EFGH-JKMI", "ABCD-EFGH-JKMNP"):
+        assert not pattern.match(typed) and not query_codes.well_formed(typed)
