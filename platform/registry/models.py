@@ -1,10 +1,12 @@
 """Every table of the registry, imported once so SQLModel.metadata is complete for Alembic."""
 from registry.audit.models import AuditEntry
 from registry.cases.models import Case, CaseCorrection
+from registry.complaints.models import Complaint
 from registry.cremations.models import Certificate, Cremation
 from registry.disclosure.models import InstitutionDisclosure
 from registry.exchange.models import ExchangeCursor, NationalEvent
 from registry.institutions.models import Institution, ServiceItem
+from registry.memorials.models import Memorial, MemorialMessage
 from registry.national.models import (
     NationalAshesDestination,
     NationalCase,
@@ -21,7 +23,7 @@ from registry.sequences import TenantSequences
 from registry.sessions.models import StaffSession
 from registry.sharing.models import SharingCursor
 
-__all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor",
+__all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Complaint", "Memorial", "MemorialMessage", "Certificate", "Cremation", "ExchangeCursor",
            "Handover", "Institution", "InstitutionDisclosure", "Interment", "NationalAshesDestination", "NationalCase",
            "NationalCertificate", "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment",
            "OutboxEvent", "PersonMatch", "Publication", "ServiceItem", "SharingCursor", "StaffSession", "Storage",

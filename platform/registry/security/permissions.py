@@ -17,6 +17,12 @@ class Permission(StrEnum):
     national_read = "national:read"  # the ministry's national database
     # online services (网上办事) as a citizen: their own applications, bookings, memorials and complaints only
     services_apply = "services:apply"
+    # complaints (投诉) and online memorials (网上祭扫), handled by staff
+    complaints_read = "complaints:read"  # read complaints (text and answer decrypted) to handle them
+    complaints_answer = "complaints:answer"  # answer one: the institution's staff, or the bureau
+    complaints_handle = "complaints:handle"  # assign, close with upheld or not, run the overdue sweep: the province
+    complaints_counts = "complaints:counts"  # counts per institution, no personal data: credit evaluation
+    memorials_moderate = "memorials:moderate"  # review memorial messages held by the word filter, remove abuse
 
 
 class Role(StrEnum):
@@ -44,6 +50,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ministry_operator: frozenset({P.outbox_read, P.cases_read, P.national_read}),
     Role.citizen: frozenset({P.services_apply}),
 }
+# complaints and memorials: the province's admins supervise institutions and publish public content, so they
+# assign, close, count and moderate; a registrar reads and answers only complaints against its own institution
+# (INSTITUTION_BOUND); the ministry's operator sees counts only, never a complaint's text or contact
+ROLE_PERMISSIONS[Role.provincial_admin] |= {P.complaints_read, P.complaints_answer, P.complaints_handle,
+                                            P.complaints_counts, P.memorials_moderate}
+ROLE_PERMISSIONS[Role.registrar] |= {P.complaints_read, P.complaints_answer}
+ROLE_PERMISSIONS[Role.ministry_operator] |= {P.complaints_counts}
 
 # who works in the workbench: every role but the public's
 STAFF_ROLES = tuple(role for role in Role if role is not Role.citizen)
