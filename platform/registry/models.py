@@ -23,7 +23,8 @@ from registry.sequences import TenantSequences
 from registry.sessions.models import StaffSession
 from registry.sharing.models import SharingCursor
 
-__all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Complaint", "Memorial", "MemorialMessage", "Certificate", "Cremation", "ExchangeCursor",
+__all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Complaint", "Memorial", "MemorialMessage",
+           "Certificate", "Cremation", "ExchangeCursor",
            "Handover", "Institution", "InstitutionDisclosure", "Interment", "NationalAshesDestination", "NationalCase",
            "NationalCertificate", "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment",
            "OutboxEvent", "PersonMatch", "Publication", "ServiceItem", "SharingCursor", "StaffSession", "Storage",
