@@ -2,7 +2,7 @@
 
 Revision ID: 0021
 Revises: 0017
-Create Date: 2026-11-30 15:17:41.478712
+Create Date: 2026-11-30 15:32:15.424927
 """
 from collections.abc import Sequence
 
@@ -27,10 +27,10 @@ def upgrade() -> None:
     sa.Column('birth_date', sa.Date(), nullable=True),
     sa.Column('death_date', sa.Date(), nullable=False),
     sa.Column('biography', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
-    sa.Column('visibility', sa.Enum('public', 'invitation', name='visibility'), nullable=False),
+    sa.Column('visibility', sa.Enum('public', 'invitation', name='memorialvisibility'), nullable=False),
     sa.Column('invitation_code_digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('consented_by_encrypted', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
-    sa.Column('relation', sa.Enum('spouse', 'child', 'parent', 'sibling', 'grandchild', 'grandparent', 'other_relative', name='relation'), nullable=False),
+    sa.Column('relation', sa.Enum('spouse', 'child', 'parent', 'sibling', 'grandchild', 'grandparent', 'other_relative', name='memorialrelation'), nullable=False),
     sa.Column('consented_at', registry.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.Enum('active', 'removed', name='memorialstatus'), nullable=False),
     sa.Column('removed_at', registry.db_types.UTCDateTime(timezone=True), nullable=True),
@@ -79,8 +79,8 @@ def upgrade() -> None:
     sa.Column('memorial_id', sa.Uuid(), nullable=False),
     sa.Column('author_name', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('text', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
-    sa.Column('offering', sa.Enum('flowers', 'candle', 'incense', 'wreath', 'fruit', name='offering'), nullable=True),
-    sa.Column('status', sa.Enum('published', 'pending', 'rejected', 'removed', name='messagestatus'), nullable=False),
+    sa.Column('offering', sa.Enum('flowers', 'candle', 'incense', 'wreath', 'fruit', name='memorialoffering'), nullable=True),
+    sa.Column('status', sa.Enum('published', 'pending', 'rejected', 'removed', name='memorialmessagestatus'), nullable=False),
     sa.Column('flagged', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('author_subject', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
     sa.Column('created_at', registry.db_types.UTCDateTime(timezone=True), nullable=False),
@@ -115,3 +115,7 @@ def downgrade() -> None:
 
     op.drop_table('memorials')
     # ### end Alembic commands ###
+    # PostgreSQL keeps enum types after their tables are dropped
+    for enum_name in ('memorialvisibility', 'memorialrelation', 'memorialstatus', 'complaintcategory', 'complaintstatus',
+                      'memorialoffering', 'memorialmessagestatus'):
+        sa.Enum(name=enum_name).drop(op.get_bind(), checkfirst=True)

@@ -20,7 +20,7 @@ MAX_PAGE_SIZE = 100
 SHOWN_MESSAGES = 50
 
 
-class Visibility(StrEnum):
+class MemorialVisibility(StrEnum):
     public = "public"  # listed and readable by anyone
     invitation = "invitation"  # readable with the invitation code only, never listed
 
@@ -30,7 +30,7 @@ class MemorialStatus(StrEnum):
     removed = "removed"
 
 
-class Relation(StrEnum):
+class MemorialRelation(StrEnum):
     """Who consents for the family (近亲属), in the order of the Civil Code's next of kin."""
     spouse = "spouse"
     child = "child"
@@ -41,7 +41,7 @@ class Relation(StrEnum):
     other_relative = "other_relative"
 
 
-class Offering(StrEnum):
+class MemorialOffering(StrEnum):
     flowers = "flowers"  # 献花
     candle = "candle"  # 点烛
     incense = "incense"  # 敬香
@@ -49,7 +49,7 @@ class Offering(StrEnum):
     fruit = "fruit"  # 果品
 
 
-class MessageStatus(StrEnum):
+class MemorialMessageStatus(StrEnum):
     published = "published"
     pending = "pending"  # held by the word filter for review
     rejected = "rejected"
@@ -68,10 +68,10 @@ class MemorialCreate(SQLModel):
     birth_date: Day | None = None
     death_date: Day
     biography: prose(MAX_BIOGRAPHY) | None = None
-    visibility: Visibility = Visibility.public
+    visibility: MemorialVisibility = MemorialVisibility.public
     # the family's consent (MZ/T 173: created by or with the consent of the next of kin)
     consented_by: Name
-    relation: Relation
+    relation: MemorialRelation
     consent: bool
 
     @model_validator(mode="after")
@@ -91,10 +91,10 @@ class Memorial(SQLModel, table=True):
     birth_date: date | None = None
     death_date: date
     biography: str | None = Field(default=None, max_length=MAX_BIOGRAPHY)
-    visibility: Visibility = Field(max_length=12)
+    visibility: MemorialVisibility = Field(max_length=12)
     invitation_code_digest: str | None = Field(default=None, max_length=64)
     consented_by_encrypted: str = Field(max_length=400)
-    relation: Relation = Field(max_length=16)
+    relation: MemorialRelation = Field(max_length=16)
     consented_at: datetime = Field(sa_type=UTCDateTime)
     status: MemorialStatus = Field(default=MemorialStatus.active, max_length=10)
     removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -110,8 +110,8 @@ class MemorialMessage(SQLModel, table=True):
     memorial_id: uuid.UUID = Field(foreign_key="memorials.id", index=True)
     author_name: str | None = Field(default=None, max_length=40)
     text: str | None = Field(default=None, max_length=MAX_MESSAGE)
-    offering: Offering | None = Field(default=None, max_length=10)
-    status: MessageStatus = Field(max_length=10, index=True)
+    offering: MemorialOffering | None = Field(default=None, max_length=10)
+    status: MemorialMessageStatus = Field(max_length=10, index=True)
     # the filter's words found in it, for the reviewer (comma-separated)
     flagged: str | None = Field(default=None, max_length=200)
     author_subject: str | None = Field(default=None, max_length=255)
@@ -125,14 +125,14 @@ class MemorialPublic(SQLModel):
     birth_date: date | None
     death_date: date
     biography: str | None
-    visibility: Visibility
+    visibility: MemorialVisibility
     created_at: ChinaTime
     updated_at: ChinaTime
 
 
 class MemorialOwned(MemorialPublic):
     """What the family sees of its own page."""
-    relation: Relation
+    relation: MemorialRelation
     consented_at: ChinaTime
     status: MemorialStatus
     removed_at: ChinaTime | None
@@ -153,7 +153,7 @@ class MessageCreate(SQLModel):
 
     author_name: text(40) | None = None
     text: prose(MAX_MESSAGE) | None = None
-    offering: Offering | None = None
+    offering: MemorialOffering | None = None
 
     @model_validator(mode="after")
     def _something_left(self) -> "MessageCreate":
@@ -167,8 +167,8 @@ class MessagePublic(SQLModel):
     id: uuid.UUID
     author_name: str | None
     text: str | None
-    offering: Offering | None
-    status: MessageStatus
+    offering: MemorialOffering | None
+    status: MemorialMessageStatus
     created_at: ChinaTime
 
 
@@ -187,7 +187,7 @@ class MemorialPage(SQLModel):
     """A memorial as visitors see it: the page, the newest published messages and the offerings counted."""
     memorial: MemorialPublic
     messages: list[MessagePublic]
-    offerings: dict[Offering, int]
+    offerings: dict[MemorialOffering, int]
 
 
 class Review(SQLModel):

@@ -22,16 +22,16 @@ from registry.memorials.models import (
     MemorialCreate,
     MemorialCreated,
     MemorialMessage,
+    MemorialMessageStatus,
+    MemorialOffering,
     MemorialOwned,
     MemorialPage,
     MemorialPublic,
     MemorialStatus,
+    MemorialVisibility,
     MessageCreate,
     MessageForReview,
     MessagePublic,
-    MessageStatus,
-    Offering,
-    Visibility,
 )
 from registry.security.auth import Principal
 
@@ -54,7 +54,7 @@ def create(session: Session, *, ctx: TenantContext, principal: Principal, data: 
     if not data.consent:
         raise Invalid("consent", "consent_required", "a memorial is created with the family's consent")
     now = now or utcnow()
-    code = query_codes.new_code() if data.visibility == Visibility.invitation else None
+    code = query_codes.new_code() if data.visibility == MemorialVisibility.invitation else None
     with ctx.journal.write(session, actor=principal.subject) as unit:
         row = Memorial(owner_subject=principal.subject, deceased_name=data.deceased_name, birth_date=data.birth_date,
                        death_date=data.death_date, biography=data.biography, visibility=data.visibility,
@@ -102,7 +102,7 @@ def remove_message(session: Session, *, ctx: TenantContext, principal: Principal
         message = session.get(MemorialMessage, message_id)
         if message is None or message.memorial_id != memorial.id:
             raise NotFound("message_id", f"message {message_id} not found")
-        message.status = MessageStatus.removed
+        message.status = MemorialMessageStatus.removed
         memorial.updated_at = now
         session.add_all([message, memorial])
         _record(unit, "removed", "memorial_message", message.id,
@@ -112,7 +112,7 @@ def remove_message(session: Session, *, ctx: TenantContext, principal: Principal
 
 def list_public(session: Session, *, q: str | None = None, offset: int = 0, limit: int = 20) -> tuple[list[Memorial], int]:
     """Public pages still up, newest first; `q` is searched in the deceased's name."""
-    query = select(Memorial).where(Memorial.visibility == Visibility.public, Memorial.status == MemorialStatus.active)
+    query = select(Memorial).where(Memorial.visibility == MemorialVisibility.public, Memorial.status == MemorialStatus.active)
     if q:
         query = query.where(col(Memorial.deceased_name).contains(q))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
@@ -126,7 +126,7 @@ def visible(session: Session, *, ctx: TenantContext, memorial_id: uuid.UUID, cod
     row = session.get(Memorial, memorial_id)
     if row is None:
         raise _not_found(memorial_id)
-    if row.visibility == Visibility.invitation:
+    if row.visibility == MemorialVisibility.invitation:
         if ctx.query_attempts.blocked(client):
             raise _not_found(memorial_id)
         if not code or not query_codes.well_formed(code) or not secrets.compare_digest(
@@ -140,13 +140,13 @@ def visible(session: Session, *, ctx: TenantContext, memorial_id: uuid.UUID, cod
 
 def page_of(session: Session, memorial: Memorial) -> MemorialPage:
     """The page as shown: the newest published messages and the offerings counted."""
-    published = (MemorialMessage.memorial_id == memorial.id, MemorialMessage.status == MessageStatus.published)
+    published = (MemorialMessage.memorial_id == memorial.id, MemorialMessage.status == MemorialMessageStatus.published)
     messages = session.exec(select(MemorialMessage).where(*published)
                             .order_by(col(MemorialMessage.created_at).desc(), col(MemorialMessage.id))
                             .limit(SHOWN_MESSAGES))
     offered = session.exec(select(MemorialMessage.offering, func.count()).where(
         *published, col(MemorialMessage.offering).is_not(None)).group_by(MemorialMessage.offering)).all()
-    counts = dict.fromkeys(Offering, 0) | {Offering(offering): n for offering, n in offered}
+    counts = dict.fromkeys(MemorialOffering, 0) | {MemorialOffering(offering): n for offering, n in offered}
     return MemorialPage(memorial=MemorialPublic.model_validate(memorial),
                         messages=[MessagePublic.model_validate(m) for m in messages], offerings=counts)
 
@@ -164,12 +164,12 @@ def post_message(session: Session, *, ctx: TenantContext, memorial_id: uuid.UUID
     hits = words.found_in(data.author_name, data.text)
     with ctx.journal.write(session, actor=principal.subject if principal else VISITOR) as unit:
         memorial = visible(session, ctx=ctx, memorial_id=memorial_id, code=code, client=client)
-        status = MessageStatus.pending if hits else MessageStatus.published
+        status = MemorialMessageStatus.pending if hits else MemorialMessageStatus.published
         message = MemorialMessage(memorial_id=memorial.id, author_name=data.author_name, text=data.text,
                                   offering=data.offering, status=status, flagged=",".join(hits)[:200] or None,
                                   author_subject=principal.subject if principal else None, created_at=now)
         session.add(message)
-        if status == MessageStatus.published:
+        if status == MemorialMessageStatus.published:
             memorial.updated_at = now
             session.add(memorial)
         _record(unit, "posted", "memorial_message", message.id,
@@ -183,7 +183,7 @@ def post_message(session: Session, *, ctx: TenantContext, memorial_id: uuid.UUID
 def review_queue(session: Session, *, offset: int = 0, limit: int = 20) -> tuple[list[MessageForReview], int]:
     """Messages held by the filter, the oldest first, with the page they were left on."""
     query = (select(MemorialMessage, Memorial.deceased_name).join(Memorial)
-             .where(MemorialMessage.status == MessageStatus.pending))
+             .where(MemorialMessage.status == MemorialMessageStatus.pending))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(col(MemorialMessage.created_at), col(MemorialMessage.id)).offset(offset)
                         .limit(limit)).all()
@@ -199,12 +199,12 @@ def review(session: Session, *, ctx: TenantContext, principal: Principal, messag
         message = session.get(MemorialMessage, message_id)
         if message is None:
             raise NotFound("message_id", f"message {message_id} not found")
-        if message.status != MessageStatus.pending:
+        if message.status != MemorialMessageStatus.pending:
             raise Conflict("decision", "message_status", f"message {message_id} is {message.status.value}, not pending")
-        message.status = MessageStatus.published if decision == Decision.approve else MessageStatus.rejected
+        message.status = MemorialMessageStatus.published if decision == Decision.approve else MemorialMessageStatus.rejected
         message.reviewed_at = now
         session.add(message)
-        if message.status == MessageStatus.published:
+        if message.status == MemorialMessageStatus.published:
             memorial = session.get(Memorial, message.memorial_id)
             memorial.updated_at = now
             session.add(memorial)
