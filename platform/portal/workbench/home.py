@@ -15,6 +15,8 @@ TASKS = (
     ("publications:write", "/publications", "task_publications"),
     ("cases:import", "/imports", "task_imports"),
     ("audit:read", "/audit", "task_audit"),
+    ("complaints:read", "/complaints", "task_complaints"),
+    ("memorials:moderate", "/memorial-messages", "task_memorial_review"),
 )
 
 

@@ -10,12 +10,14 @@ from portal.workbench import (
     case_page,
     cases,
     certificate_print,
+    complaints,
     correction,
     declaration,
     fees_admin,
     home,
     imports,
     institutions_admin,
+    memorial_review,
     publications_admin,
     remains,
     signin,
@@ -65,6 +67,14 @@ def _pages() -> list[Route]:
         Route("/imports", imports.imports_run, methods=["POST"]),
         Route("/imports/report.csv", imports.report_csv, methods=["POST"]),
         *_case_work(),
+        # complaints (投诉) and the review of memorial messages (网上祭扫)
+        Route("/complaints", complaints.complaint_list, methods=["GET"]),
+        Route("/complaints/{complaint_id}", complaints.complaint_page, methods=["GET"]),
+        Route("/complaints/{complaint_id}/assign", complaints.assign, methods=["POST"]),
+        Route("/complaints/{complaint_id}/answer", complaints.answer, methods=["POST"]),
+        Route("/complaints/{complaint_id}/close", complaints.close, methods=["POST"]),
+        Route("/memorial-messages", memorial_review.review_queue, methods=["GET"]),
+        Route("/memorial-messages/{message_id}/review", memorial_review.review, methods=["POST"]),
     ]
 
 
