@@ -6,7 +6,7 @@ went through is not kept. Used from the event loop only, so it needs no lock.
 """
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from portal.fallback import path_in_site
 from portal.render import Page
@@ -32,6 +32,12 @@ class PageCache:
         self._pages.move_to_end(key)
         while len(self._pages) > self._max:  # any query string is a key: memory stays bounded
             self._pages.popitem(last=False)
+
+    def forget_where(self, match: Callable[[Hashable], bool]) -> None:
+        """Forget the pages whose key matches (one memorial's, after a message): the others stay."""
+        self.generation += 1
+        for key in [key for key in self._pages if match(key)]:
+            del self._pages[key]
 
     def forget_all(self) -> None:
         self.generation += 1

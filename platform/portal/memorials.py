@@ -1,9 +1,11 @@
 """Online memorials (网上祭扫) on the portal: the public pages listed and searched by name, and one memorial with its
 messages and an offering form (no JavaScript). At Qingming a page is asked for by many at once, so it is cheap:
-an ETag from the page's last change (one primary-key read) answers a conditional GET with 304, a browser or a
-proxy may keep a public page a few seconds, and the rendered page is kept in the site's PageCache under its ETag
-(a new message makes a new ETag, so nothing stale is ever served from it). Invitation-only pages need their code
-and are never stored by anyone but the visitor's browser."""
+the rendered page is kept in the site's PageCache for its few seconds (served without touching the database, as
+the other pages are), an ETag from the page's last change answers a conditional GET with 304, and a browser or a
+proxy may keep a public page a few seconds. A visitor who leaves a message is sent to the page with a notice (a
+URL of its own, rendered afresh), so they see what they left at once; others within the cache's seconds.
+Invitation-only pages need their code (part of the cache key: a page is only ever kept for the right code) and are
+never stored by anyone but the visitor's browser."""
 import uuid
 from dataclasses import dataclass, field
 
@@ -116,20 +118,31 @@ def memorial(request: Request) -> Response:
         headers = _cache_headers(found, etag)
         if _matches(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers=headers)
-        cache = request.app.state.pages
-        key = ("memorial", base_path(request), request.url.path, request.url.query, etag)
-        kept = cache.get(key)
-        if kept is None:
-            generation = cache.generation
-            kept = _render(request, session, found, code=code, form=MessageForm())
-            cache.put(key, kept, generation=generation)
-    shown = Page(kept.body, name=kept.name)
-    shown.headers.update(headers)
-    return shown
+        rendered = _render(request, session, found, code=code, form=MessageForm())
+    rendered.headers.update(headers)
+    rendered.cache_headers = headers
+    return rendered
+
+
+def _cache_key(request: Request) -> tuple:
+    return ("memorial", base_path(request), request.url.path, request.url.query)
 
 
 async def memorial_endpoint(request: Request) -> Response:
+    """From the PageCache when it holds the page (no database, no thread), else read and rendered off the loop."""
+    cache = request.app.state.pages
+    kept = cache.get(_cache_key(request))
+    if kept is not None:
+        headers = kept.cache_headers
+        if _matches(request.headers.get("if-none-match"), headers["ETag"]):
+            return Response(status_code=304, headers=headers)
+        shown = Page(kept.body, name=kept.name)
+        shown.headers.update(headers)
+        return counted(request, shown)
+    generation = cache.generation
     response = await anyio.to_thread.run_sync(memorial, request)
+    if isinstance(response, Page) and response.status_code == 200:
+        cache.put(_cache_key(request), response, generation=generation)
     return counted(request, response) if isinstance(response, Page) else response
 
 
@@ -177,4 +190,7 @@ async def leave_message_endpoint(request: Request) -> Response:
     posted = await request.form()
     values = {key: str(value) for key, value in posted.items() if isinstance(value, str)}
     response = await anyio.to_thread.run_sync(leave_message, request, values)
+    if response.status_code == 303:  # this process's copies of the page go; other replicas' within their seconds
+        page_path = request.url.path.removesuffix("/messages")
+        request.app.state.pages.forget_where(lambda key: key[0] == "memorial" and key[2] == page_path)
     return counted(request, response) if isinstance(response, Page) else response
