@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from registry import errors
 from registry.complaints import queries, service
 from registry.complaints.models import (
     MAX_PAGE_SIZE,
@@ -41,7 +42,8 @@ def _page(ctx, rows_and_total) -> ComplaintsPublic:
     return ComplaintsPublic(data=[queries.to_public(ctx, row) for row in rows], count=total)
 
 
-@router.post("/my/complaints", response_model=ComplaintCreated, status_code=status.HTTP_201_CREATED)
+@router.post("/my/complaints", response_model=ComplaintCreated, status_code=status.HTTP_201_CREATED,
+             responses={404: {"model": errors.ErrorBody, "description": "No such institution"}})
 def submit(body: ComplaintCreate, session: SessionDep, ctx: ContextDep, principal: Citizen) -> ComplaintCreated:
     return service.submit(session, ctx=ctx, principal=principal, data=body)
 

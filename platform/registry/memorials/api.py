@@ -25,6 +25,7 @@ from registry.memorials.models import (
 )
 
 router = APIRouter(prefix=API_PREFIX, tags=["memorials"])
+GONE = {410: {"model": errors.ErrorBody, "description": "Removed by the family (kept for the retention period)"}}
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="items a page")]
 Search = Annotated[str | None, Query(max_length=50, description="words of the deceased's name")]
 Code = Annotated[str | None, Query(max_length=32, description="the invitation code of an invitation-only page")]
@@ -44,7 +45,7 @@ def list_own(session: SessionDep, principal: Citizen) -> list[MemorialOwned]:
     return [MemorialOwned.model_validate(row) for row in service.list_own(session, principal=principal)]
 
 
-@router.post("/my/memorials/{memorial_id}/remove", response_model=MemorialOwned)
+@router.post("/my/memorials/{memorial_id}/remove", response_model=MemorialOwned, responses=GONE)
 def remove(memorial_id: uuid.UUID, session: SessionDep, ctx: ContextDep, principal: Citizen) -> MemorialOwned:
     return service.remove(session, ctx=ctx, principal=principal, memorial_id=memorial_id)
 
@@ -61,7 +62,7 @@ def list_public(session: SessionDep, q: Search = None, offset: Offset = 0, limit
     return MemorialsPublic(data=[MemorialPublic.model_validate(row) for row in rows], count=total)
 
 
-@router.get("/memorials/{memorial_id}", response_model=MemorialPage)
+@router.get("/memorials/{memorial_id}", response_model=MemorialPage, responses=GONE)
 def read(memorial_id: uuid.UUID, request: Request, session: SessionDep, ctx: ContextDep, code: Code = None) -> MemorialPage:
     """A page with its newest published messages; an invitation-only one needs `code`; a removed one is 410."""
     memorial = service.visible(session, ctx=ctx, memorial_id=memorial_id, code=code, client=client_of(request))
@@ -69,7 +70,7 @@ def read(memorial_id: uuid.UUID, request: Request, session: SessionDep, ctx: Con
 
 
 @router.post("/memorials/{memorial_id}/messages", response_model=MessagePublic, status_code=status.HTTP_201_CREATED,
-             responses={429: {"model": errors.ErrorBody, "description": "Too many messages from this client"}})
+             responses={**GONE, 429: {"model": errors.ErrorBody, "description": "Too many messages from this client"}})
 def post_message(memorial_id: uuid.UUID, body: MessageCreate, request: Request, session: SessionDep,
                  ctx: ContextDep, code: Code = None) -> MessagePublic | JSONResponse:
     """Anyone leaves a message or an offering (no sign-in); held for review when the word filter finds a word."""
