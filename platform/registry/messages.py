@@ -56,7 +56,7 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "at_to": ("日期（止）", "to"), "before": ("截止序号", "before"), "newest_first": ("排序", "order"),
     "object_id": ("对象编号", "object"), "object_type": ("对象类型", "object type"), "result": ("结果", "result"),
     # complaints and memorials
-    "complaint_id": ("投诉", "complaint"), "text": ("投诉内容", "complaint text"), "contact": ("联系电话", "contact"),
+    "complaint_id": ("投诉", "complaint"), "text": ("内容", "text"), "contact": ("联系电话", "contact"),
     "answer": ("答复内容", "answer"), "resolved": ("是否解决", "resolved"), "upheld": ("是否属实", "upheld"),
     "year": ("年份", "year"), "overdue": ("是否逾期", "overdue"),
     "memorial_id": ("纪念馆", "memorial"), "message_id": ("留言", "message"),
