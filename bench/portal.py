@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/portal.py [--requests 2000] [--warmup 200] [--concurrency 8] [--rounds 3] [--json]
 
-Two pages of one province's site (`portal.site:create_site`, PostgreSQL, 60 institutions, the measured one with
-12 fees): the directory's first page (`/institutions`, 20 institutions) and an institution's page with its fees
-in force today. The ceiling (`ceiling_app` below) answers the very bytes each page answered, from memory. Both run
+Three pages of one province's site (`portal.site:create_site`, PostgreSQL, 60 institutions, the measured one with
+12 fees): the directory's first page (`/institutions`, 20 institutions), an institution's page with its fees
+in force today, and a memorial page (网上祭扫, `/memorials/{id}`, with 9 messages and offerings: the page a
+Qingming peak asks for). The ceiling (`ceiling_app` below) answers the very bytes each page answered, from memory. Both run
 under `uvicorn --factory` with one worker on 127.0.0.1; this process is the load generator (keep-alive HTTP/1.1,
 fixed concurrency). Rounds alternate which app goes first; figures are medians over rounds. Any answer other than
 200 makes the run invalid (exit 2). The target is site/ceiling >= 0.5 for each page; --strict exits 1 below it.
@@ -27,7 +28,7 @@ if str(BENCH_DIR) not in sys.path:
 TARGET_RATIO = 0.5
 TENANT = {"FSP_TENANT_CODE": "110000", "FSP_TENANT_SLUG": "beijing", "FSP_ENVIRONMENT": "development"}
 PAGES_DIR_ENV = "FSP_BENCH_PAGES_DIR"
-PAGES = ("directory", "institution")
+PAGES = ("directory", "institution", "memorial")
 DISTRICTS = ("110101", "110102", "110105", "110106", "110107", "110108")
 TYPES = ("funeral_home", "crematorium", "commercial_cemetery", "public_cemetery", "columbarium", "service_station")
 
@@ -55,8 +56,9 @@ def ceiling_app():
 
 # --- the province's data ----------------------------------------------------------------------------------------
 
-def publish(base_url: str, keys_dir: Path) -> str:
-    """60 institutions through the registry API, the first with 12 fees; the id of the first."""
+def publish(base_url: str, keys_dir: Path) -> tuple[str, str]:
+    """60 institutions through the registry API, the first with 12 fees, and a memorial with 9 messages (a client's
+    limit is 10); the ids of the first institution and of the memorial."""
     import importlib.util
     from datetime import date
 
@@ -86,7 +88,16 @@ def publish(base_url: str, keys_dir: Path) -> str:
                 "price_fen": 12345 * (n + 1), "pricing_basis": "government_set" if basic else "market",
                 "effective_from": date(2024, 1, 1).isoformat(), "description": "说明" * 10,
             }).raise_for_status()
-    return ids[0]
+        family = {"Authorization": f"Bearer {issuer.mint('bench-family', ['citizen'])}"}
+        memorial = client.post("/api/v1/my/memorials", headers=family, json={
+            "deceased_name": "张桂兰", "birth_date": "1938-02-01", "death_date": "2025-04-01",
+            "biography": "一生勤劳，乐于助人。\n" * 10, "consented_by": "张明", "relation": "child", "consent": True})
+        memorial.raise_for_status()
+        for n in range(9):
+            client.post(f"/api/v1/memorials/{memorial.json()['id']}/messages", json={
+                "author_name": f"访客{n}", "text": "深切缅怀，永远怀念。" * 5, "offering": "flowers" if n % 2 else "candle",
+            }).raise_for_status()
+    return ids[0], memorial.json()["id"]
 
 
 # --- load -------------------------------------------------------------------------------------------------------
@@ -158,8 +169,9 @@ def run(args) -> dict:
             pages_dir.mkdir()
             env = {**TENANT, "FSP_DATABASE_URL": database_url, "FSP_KEYS_DIR": str(keys_dir)}
             with _support.serving("portal.site:create_site", env, ready_path="/healthz") as site:
-                institution_id = publish(site.base_url, keys_dir)
-                paths = {"directory": "/institutions", "institution": f"/institutions/{institution_id}"}
+                institution_id, memorial_id = publish(site.base_url, keys_dir)
+                paths = {"directory": "/institutions", "institution": f"/institutions/{institution_id}",
+                         "memorial": f"/memorials/{memorial_id}"}
                 for name, path in paths.items():
                     answer = httpx.get(site.base_url + path, timeout=30)
                     answer.raise_for_status()

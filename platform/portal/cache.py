@@ -6,7 +6,7 @@ went through is not kept. Used from the event loop only, so it needs no lock.
 """
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from portal.fallback import path_in_site
 from portal.render import Page
@@ -33,6 +33,12 @@ class PageCache:
         while len(self._pages) > self._max:  # any query string is a key: memory stays bounded
             self._pages.popitem(last=False)
 
+    def forget_where(self, match: Callable[[Hashable], bool]) -> None:
+        """Forget the pages whose key matches (one memorial's, after a message): the others stay."""
+        self.generation += 1
+        for key in [key for key in self._pages if match(key)]:
+            del self._pages[key]
+
     def forget_all(self) -> None:
         self.generation += 1
         self._pages.clear()
@@ -40,13 +46,14 @@ class PageCache:
 
 class ForgetPagesOnWrite:
     """ASGI wrapper of the registry app: once a request that may change what the pages show (an institution, its
-    fees, its disclosure, a policy, guide or notice; at the ministry, a province's batch) has been answered, cached
-    pages go. Declarations and other case work, the busiest writes, leave them: at a peak they would otherwise empty
-    the cache on every request."""
+    fees, its disclosure, a policy, guide or notice, a memorial created or removed; at the ministry, a province's
+    batch) has been answered, cached pages go. Declarations and other case work, the busiest writes, leave them: at
+    a peak they would otherwise empty the cache on every request. (A memorial's messages need no forgetting: its
+    page is kept under its ETag, which they change.)"""
 
     _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
     # the API paths whose writes change what the pages show
-    _SHOWN = ("/api/v1/institutions", "/api/v1/publications", "/api/v1/exchange/")
+    _SHOWN = ("/api/v1/institutions", "/api/v1/publications", "/api/v1/exchange/", "/api/v1/my/memorials")
 
     def __init__(self, app, cache: PageCache):
         self.app, self.cache = app, cache

@@ -5,6 +5,7 @@ portal's own refusals (by field and rule, like the registry's error shape).
 """
 from registry.cases.models import Sex
 from registry.institutions.models import InstitutionStatus, InstitutionType, PricingBasis, ServiceCategory
+from registry.memorials.models import MemorialOffering
 from registry.publications.models import PublicationCategory
 
 LANG = "zh-CN"
@@ -330,3 +331,41 @@ ERRORS.update({
     ("code", "max_length"): "查询码不能超过 {max_length} 个字符",
     ("code", "query_code_format"): "查询码格式不正确：应为 12 位字母和数字（可用“-”分组）",
 })
+# online memorials (网上祭扫)
+TEXT.update({
+    "nav_memorials": "网上祭扫",
+    "memorials_title": "网上祭扫",
+    "memorials_lead": "缅怀逝者，寄托哀思。纪念馆由逝者家属创建；留言经审核后显示，请文明祭扫。",
+    "memorials_search_label": "逝者姓名",
+    "memorials_search_hint": "输入姓名中的字，如“桂兰”",
+    "memorials_count": "共 {count} 个纪念馆",
+    "memorials_none": "没有找到纪念馆。",
+    "memorial_title": "{name}纪念馆",
+    "memorial_dates": "生卒日期",
+    "memorial_died": "逝世日期",
+    "memorial_biography": "生平简介",
+    "memorial_offerings": "祭品",
+    "memorial_offering_count": "{name} {count}",
+    "memorial_messages": "留言",
+    "memorial_messages_none": "还没有留言。",
+    "memorial_anonymous": "一位访客",
+    "memorial_form_title": "留言与祭奠",
+    "memorial_form_hint": "可以只献上祭品，也可以只留言。留言中的词语如需审核，审核通过后才会显示。",
+    "memorial_author": "署名（选填）",
+    "memorial_author_hint": "最多 40 个字，不填则显示为“一位访客”",
+    "memorial_offering": "祭品（选填）",
+    "memorial_offering_none": "不献祭品",
+    "memorial_text": "留言（选填）",
+    "memorial_text_hint": "最多 500 个字，只能是纯文字",
+    "memorial_submit": "提交",
+    "memorial_posted_published": "谢谢您的祭奠，留言已显示在下方。",
+    "memorial_posted_pending": "谢谢您的祭奠。留言需要审核，审核通过后显示。",
+    "memorial_too_many": "留言过于频繁，请稍后再试。",
+    "memorial_gone_title": "纪念馆已撤除",
+    "memorial_gone": "该纪念馆已由逝者家属撤除，不再显示。",
+})
+OFFERING_NAMES: dict[MemorialOffering, str] = {
+    MemorialOffering.flowers: "鲜花", MemorialOffering.candle: "蜡烛", MemorialOffering.incense: "清香",
+    MemorialOffering.wreath: "花圈", MemorialOffering.fruit: "果品",
+}
+FORM_ERRORS[("memorials", "q", "max_length")] = "逝者姓名不能超过 {max_length} 个字"

@@ -20,6 +20,7 @@ from registry.approvals.api import router as approvals_router
 from registry.audit.api import router as audit_router
 from registry.cases import declarations
 from registry.cases.api import router as cases_router
+from registry.complaints.api import router as complaints_router
 from registry.config import Role, Settings
 from registry.context import TenantContext
 from registry.cremations import service as certificates
@@ -33,6 +34,7 @@ from registry.health import router as health_router
 from registry.institutions.api import router as institutions_router
 from registry.journal import Journal
 from registry.limits import BodySizeLimit, refused_action
+from registry.memorials.api import router as memorials_router
 from registry.metrics import AppMetrics, MetricsMiddleware
 from registry.national import api as national_api
 from registry.national import statistics_api
@@ -80,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(status_lookups_router)  # 办件查询 by query code (online services)
     app.include_router(approvals_router)
     reservations_api.mount(app)
+    app.include_router(complaints_router)
+    app.include_router(memorials_router)
     if settings.role == Role.ministry:  # only the national platform receives the provinces' batches
         exchange_api.mount(app, journal=journal, peers_dir=settings.exchange_peers_dir, registry=ctx.metrics.registry,
                            max_events=settings.exchange_max_batch_events)

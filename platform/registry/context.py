@@ -29,6 +29,8 @@ class TenantContext:
     certificate_attempts: AttemptLimiter = field(default_factory=AttemptLimiter)
     # wrong query-code lookups per client (registry.query_codes), whatever the service looked up
     query_attempts: AttemptLimiter = field(default_factory=AttemptLimiter)
+    # messages left on memorial pages per client, signed in or not (registry.memorials): every one counts
+    memorial_messages: AttemptLimiter = field(default_factory=lambda: AttemptLimiter(max_failures=10, window_seconds=600))
 
     def encrypt(self, field_name: str, value: str) -> str:
         return crypto.sm4_gcm_encrypt(self.keys.field_key, value, context=field_name.encode())

@@ -53,6 +53,11 @@ class Conflict(DomainError):
     status, title = 409, "conflict"
 
 
+class Gone(DomainError):
+    """Removed on purpose and kept for its retention period: not to be shown again."""
+    status, title = 410, "gone"
+
+
 class Unauthorized(DomainError):
     status, title = 401, "unauthorized"
 

@@ -74,6 +74,15 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "ends_at": ("结束时间", "end time"), "for_name": ("服务对象姓名", "name"), "for_phone": ("联系电话", "phone"),
     "join_link": ("视频链接", "join link"), "invitees": ("受邀亲属", "invitees"),
     "invitation_code": ("邀请码", "invitation code"),
+    # complaints and memorials
+    "complaint_id": ("投诉", "complaint"), "text": ("内容", "text"), "contact": ("联系电话", "contact"),
+    "answer": ("答复内容", "answer"), "resolved": ("是否解决", "resolved"), "upheld": ("是否属实", "upheld"),
+    "year": ("年份", "year"),
+    "memorial_id": ("纪念馆", "memorial"), "message_id": ("留言", "message"),
+    "death_date": ("逝世日期", "date of death"), "biography": ("生平简介", "biography"),
+    "visibility": ("公开范围", "visibility"), "consent": ("同意声明", "consent"),
+    "consented_by": ("同意人", "consenting person"),
+    "author_name": ("署名", "signed as"), "offering": ("祭品", "offering"), "decision": ("审核结果", "decision"),
 }
 
 # rule → (Chinese, plain English or None to keep the service's own English sentence)
@@ -150,6 +159,13 @@ RULES: dict[str, tuple[str, str | None]] = {
     "archive_ref_repeated": ("本次导入中已有相同档案号的记录。", None),
     "archive_ref_conflict": ("该档案号已导入为另一人的业务。", None),
     "publication_status": ("该文件当前的状态不允许此项操作：草稿可以发布，已发布的可以修改或撤回，已撤回的不能再修改。", None),
+    "complaint_status": ("该投诉当前的状态不允许此项操作。", None),
+    "memorial_removed": ("该纪念馆已被家属撤除。", "This memorial was removed by the family."),
+    "invitation_code": ("邀请码不正确，请向逝者家属索取。", None),
+    "message_status": ("该留言已审核，不能重复审核。", None),
+    "consent_required": ("创建纪念馆须由家属确认同意。", None),
+    "message_or_offering": ("请填写留言或选择祭品（可两者都有）。", None),
+    "too_many_messages": ("留言过于频繁，请稍后再试。", "Too many messages; try again later."),
     "nothing_to_change": ("请至少填写一项要修改的内容。", None),
     "price_overlap": ("该服务项目在这段时间已有价格，同一天只能有一个价格。", None),
     "not_retroactive": ("已公布的收费不能追溯修改：新价格最早从今天起执行，结束日期最早为昨天。", None),
@@ -180,7 +196,7 @@ RULES: dict[str, tuple[str, str | None]] = {
     "farewell_hall_only": ("只有告别厅预约才能设置远程告别。", None),
     "farewell_time": ("远程告别的时间须与预约的告别时段相重合。", None),
     "https_link": ("{name}须是视频服务提供的 https:// 链接，且不含用户名或密码。", None),
-    "invitation_code": ("邀请码不正确，或该远程告别已取消。", None),
+    "farewell_invitation": ("邀请码不正确，或该远程告别已取消。", None),
     # who may do what
     "institution_active": ("该殡葬服务机构已暂停或注销，不能办理此项业务。", None),
     "institution_binding": ("您的账号只能办理本机构的业务。", None),
@@ -224,7 +240,7 @@ FORMATS: dict[str, tuple[str, str]] = {
 TITLES: dict[int, tuple[str, str]] = {
     400: ("请求有误", "bad request"), 401: ("未登录或凭证无效", "unauthorized"), 403: ("无权操作", "forbidden"),
     404: ("未找到", "not found"), 405: ("请求方法不允许", "method not allowed"), 409: ("冲突", "conflict"),
-    413: ("请求内容过大", "request body too large"), 422: ("输入有误", "invalid input"),
+    410: ("已撤除", "gone"), 413: ("请求内容过大", "request body too large"), 422: ("输入有误", "invalid input"),
     429: ("请求过于频繁", "too many requests"),
     500: ("服务器内部错误", "internal error"),
 }

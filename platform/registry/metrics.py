@@ -17,6 +17,7 @@ from registry.audit import service as audit
 from registry.audit.anchor import AuditAnchor
 from registry.audit.models import ChainVerdict
 from registry.audit.refusals import UnauthenticatedRefusals
+from registry.complaints.metrics import ComplaintsCollector
 from registry.config import Settings
 from registry.journal import Journal
 from registry.outbox import service as outbox
@@ -172,6 +173,11 @@ class AppMetrics:
             "fsp_status_lookups_total",
             "Public query-code lookups (办件查询), by outcome (not_found: unknown or wrong code; malformed: not a "
             "query code; limited: refused after too many misses)", ["outcome"], registry=self.registry)
+        self.complaints = Counter("fsp_complaint_events_total", "Complaint steps (received, assigned, answered, "
+                                  "escalated, closed)", ["event"], registry=self.registry)
+        self.registry.register(ComplaintsCollector(engine))
+        self.memorial_messages = Counter("fsp_memorial_messages_total", "Memorial messages by what became of them "
+                                         "(published, pending review, rejected)", ["status"], registry=self.registry)
         info = Gauge("fsp_build_info", "Build and tenant", ["version", "tenant"], registry=self.registry)
         info.labels(version=version, tenant=settings.tenant_slug).set(1)
         tenant = Gauge("fsp_tenant_info", "The tenant this app serves", ["tenant", "code", "role"],

@@ -2,10 +2,12 @@
 from registry.approvals.models import Approval, ApprovalAttachment, ApprovalStep, TransportPermit
 from registry.audit.models import AuditEntry
 from registry.cases.models import Case, CaseCorrection
+from registry.complaints.models import Complaint
 from registry.cremations.models import Certificate, Cremation
 from registry.disclosure.models import InstitutionDisclosure
 from registry.exchange.models import ExchangeCursor, NationalEvent
 from registry.institutions.models import Institution, ServiceItem
+from registry.memorials.models import Memorial, MemorialMessage
 from registry.national.models import (
     NationalAshesDestination,
     NationalCase,
@@ -25,8 +27,9 @@ from registry.sessions.models import StaffSession
 from registry.sharing.models import SharingCursor
 
 __all__ = ["Approval", "ApprovalAttachment", "ApprovalStep", "AshesDestination", "AuditEntry", "Booking", "Case",
-           "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor", "FarewellInvitation", "Handover",
-           "Institution", "InstitutionDisclosure", "Interment", "NationalAshesDestination", "NationalCase",
-           "NationalCertificate", "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment",
-           "OutboxEvent", "PersonMatch", "Publication", "RemoteFarewell", "Resource", "ServiceItem",
-           "SharingCursor", "Slot", "StaffSession", "Storage", "TenantSequences", "Transport", "TransportPermit"]
+           "CaseCorrection", "Certificate", "Complaint", "Cremation", "ExchangeCursor", "FarewellInvitation",
+           "Handover", "Institution", "InstitutionDisclosure", "Interment", "Memorial", "MemorialMessage",
+           "NationalAshesDestination", "NationalCase", "NationalCertificate", "NationalCount", "NationalCremation",
+           "NationalEvent", "NationalInterment", "OutboxEvent", "PersonMatch", "Publication", "RemoteFarewell",
+           "Resource", "ServiceItem", "SharingCursor", "Slot", "StaffSession", "Storage", "TenantSequences",
+           "Transport", "TransportPermit"]

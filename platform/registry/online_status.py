@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from registry import query_codes
 from registry.approvals import service as approvals
+from registry.complaints import queries as complaints
 from registry.context import TenantContext
 from registry.query_codes import PublicStatus
 from registry.reservations import service as reservations
@@ -20,6 +21,7 @@ from registry.reservations import service as reservations
 RESOLVERS: tuple[Callable[[Session, str], PublicStatus | None], ...] = (
     approvals.status_by_code,
     reservations.status_by_code,
+    complaints.status_by_code,
 )
 
 

@@ -44,6 +44,7 @@ from factories import (
     transport_approval_payload,
 )
 from registry import online_status, query_codes
+from registry.limits import AttemptLimiter
 from registry.query_codes import PublicStatus
 from registry.security import crypto
 from registry.security.auth import DevelopmentIssuer
@@ -161,6 +162,29 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/api/v1/bookings/{booking_id}/cancel"): Operation(P.bookings_manage, "booking"),
     ("POST", "/api/v1/bookings/expiry-sweeps"): Operation(P.bookings_manage, "none"),
     ("POST", "/api/v1/remote-farewell-joins"): Operation(None, "invitation"),
+    # complaints: citizens' own under /my, staff's under /complaints
+    ("POST", "/api/v1/my/complaints"): Operation(P.services_apply, "institution"),
+    ("GET", "/api/v1/my/complaints"): Operation(P.services_apply, "none"),
+    ("GET", "/api/v1/my/complaints/{complaint_id}"): Operation(P.services_apply, "complaint_received"),
+    ("POST", "/api/v1/my/complaints/{complaint_id}/feedback"): Operation(P.services_apply, "complaint_answered"),
+    ("GET", "/api/v1/complaints"): Operation(P.complaints_read, "complaint_received"),
+    ("GET", "/api/v1/complaints/counts"): Operation(P.complaints_counts, "none"),
+    ("POST", "/api/v1/complaints/escalations"): Operation(P.complaints_handle, "none"),
+    ("GET", "/api/v1/complaints/{complaint_id}"): Operation(P.complaints_read, "complaint_received"),
+    ("POST", "/api/v1/complaints/{complaint_id}/assign"): Operation(P.complaints_handle, "complaint_received"),
+    ("POST", "/api/v1/complaints/{complaint_id}/answer"): Operation(P.complaints_answer, "complaint_assigned"),
+    ("POST", "/api/v1/complaints/{complaint_id}/close"): Operation(P.complaints_handle, "complaint_answered"),
+    # memorials: the family's under /my, the public's under /memorials, the review of held messages
+    ("POST", "/api/v1/my/memorials"): Operation(P.services_apply, "none"),
+    ("GET", "/api/v1/my/memorials"): Operation(P.services_apply, "none"),
+    ("POST", "/api/v1/my/memorials/{memorial_id}/remove"): Operation(P.services_apply, "memorial"),
+    ("POST", "/api/v1/my/memorials/{memorial_id}/messages/{message_id}/remove"): Operation(
+        P.services_apply, "memorial_message"),
+    ("GET", "/api/v1/memorials"): Operation(None, "none"),
+    ("GET", "/api/v1/memorials/{memorial_id}"): Operation(None, "memorial"),
+    ("POST", "/api/v1/memorials/{memorial_id}/messages"): Operation(None, "memorial"),
+    ("GET", "/api/v1/memorial-messages/review"): Operation(P.memorials_moderate, "none"),
+    ("POST", "/api/v1/memorial-messages/{message_id}/review"): Operation(P.memorials_moderate, "memorial_message_held"),
 }
 # the ministry's registry has these routes besides the province's; the national database is empty here, so a read
 # of one case finds nothing (404) where the role may read it
@@ -187,6 +211,9 @@ OTHER_INSTITUTION: dict[tuple[str, str], int | str] = {
     # a registrar manages only its own institution's resources and bookings
     **{key: 403 for key, operation in OPERATIONS.items() if operation.permission == P.bookings_manage
        and key != ("POST", "/api/v1/bookings/expiry-sweeps")},
+    # a registrar handles only the complaints against its own institution
+    **{key: 404 for key in OPERATIONS if key[1].startswith("/api/v1/complaints/{complaint_id}")},
+    ("GET", "/api/v1/complaints"): LISTED_NOTHING,
 }
 
 
@@ -238,6 +265,9 @@ class World:
         self._permit: dict | None = None
         self._resources: dict[str, dict] = {}
         self.invitation_code: str | None = None
+        self.citizen = self.headers(Role.citizen)
+        # every role in every scope leaves a memorial message from this one client: no limit for the matrix
+        app.state.ctx.memorial_messages = AttemptLimiter(max_failures=10 ** 6)
 
     def resource(self, name: str) -> dict:
         """Institution `name`'s farewell hall, with room for every booking the matrix makes."""
@@ -321,6 +351,16 @@ class World:
                 self._created(f"/api/v1/approvals/{approval['id']}/{step}", None, headers)
             self._permit = self.client.get(f"/api/v1/my/approvals/{approval['id']}", headers=citizen).json()["permit"]
         return {"number": self._permit["number"], "check_code": self._permit["check_code"]}
+    def complaint(self, institution: dict, state: str) -> str:
+        """A complaint by the matrix's citizen against `institution`, brought to `state`."""
+        complaint = self._created("/api/v1/my/complaints", BODIES[("POST", "/api/v1/my/complaints")](self, institution),
+                                  self.citizen)
+        path = f"/api/v1/complaints/{complaint['id']}"
+        if state in ("assigned", "answered"):
+            self._created(f"{path}/assign", None, self.admin)
+        if state == "answered":
+            self._created(f"{path}/answer", {"answer": "已核实处理"}, self.admin)
+        return complaint["id"]
 
     def request(self, key: tuple[str, str], name: str) -> tuple[str, dict | None]:
         """The path and body of the operation on institution `name`'s target, prepared until it is used up."""
@@ -340,6 +380,15 @@ class World:
         if target == "priced":
             params["item_id"] = self._created(f"/api/v1/institutions/{institution['id']}/service-items",
                                               BODIES[SERVICE_ITEMS](self, institution), self.admin)["id"]
+        elif target.startswith("complaint_"):
+            params["complaint_id"] = self.complaint(institution, target.removeprefix("complaint_"))
+        elif target.startswith("memorial"):
+            memorial = self._created("/api/v1/my/memorials", memorial_payload(), self.citizen)
+            params["memorial_id"] = memorial["id"]
+            if target != "memorial":
+                text = "赌博广告" if target == "memorial_message_held" else "永远怀念"
+                params["message_id"] = self._created(f"/api/v1/memorials/{memorial['id']}/messages",
+                                                     {"text": text}, self.citizen)["id"]
         elif target.startswith("publication_"):
             params["publication_id"] = create_publication(self.client, self.admin,
                                                           publish=target == "publication_published")["id"]
@@ -354,10 +403,12 @@ class World:
             case = self.case(name, target)
             params.update(case_id=case["id"], storage_id=case.get("storage_id"), certificate_id=case.get("certificate_id"))
         path = template.format(**params)
-        if key == ("GET", "/api/v1/cases"):
+        if key in (("GET", "/api/v1/cases"), ("GET", "/api/v1/complaints")):
             path += f"?institution_id={institution['id']}"
         if key in (("GET", "/api/v1/resources/{resource_id}/slots"), ("GET", "/api/v1/institutions/{institution_id}/bookings")):
             path += f"?on={slot_start()[:10]}"
+        if key == ("GET", "/api/v1/complaints/counts"):
+            path += "?year=2026"
         return path, BODIES.get(key, lambda world, institution: None)(self, institution)
 
 
@@ -374,6 +425,11 @@ def storage(institution: dict) -> dict:
 
 def niche() -> str:
     return f"思园{next(_serial)}号"
+
+
+def memorial_payload() -> dict:
+    return {"deceased_name": "张桂兰", "birth_date": "1938-02-01", "death_date": "2025-04-01", "biography": "一生勤劳。",
+            "visibility": "public", "consented_by": "张明", "relation": "child", "consent": True}
 
 
 def _hour_ago() -> str:
@@ -395,6 +451,14 @@ BODIES: dict[tuple[str, str], Callable[[World, dict], dict]] = {
     ("PATCH", "/api/v1/publications/{publication_id}"): lambda world, institution: {"summary": "修订后的摘要"},
     ("POST", "/api/v1/publications/{publication_id}/withdraw"): lambda world, institution: {"reason": "政策已废止"},
     ("POST", "/api/v1/cases"): lambda world, institution: case_payload(institution["id"]),
+    ("POST", "/api/v1/my/complaints"): lambda world, institution: {
+        "institution_id": institution["id"], "category": "pricing", "text": "收费未公示", "contact": "13800001234"},
+    ("POST", "/api/v1/my/complaints/{complaint_id}/feedback"): lambda world, institution: {"resolved": True},
+    ("POST", "/api/v1/complaints/{complaint_id}/answer"): lambda world, institution: {"answer": "已核实处理"},
+    ("POST", "/api/v1/complaints/{complaint_id}/close"): lambda world, institution: {"upheld": False},
+    ("POST", "/api/v1/my/memorials"): lambda world, institution: memorial_payload(),
+    ("POST", "/api/v1/memorials/{memorial_id}/messages"): lambda world, institution: {"text": "愿您安息", "offering": "flowers"},
+    ("POST", "/api/v1/memorial-messages/{message_id}/review"): lambda world, institution: {"decision": "approve"},
     ("POST", "/api/v1/cases/search"): lambda world, institution: {"institution_id": institution["id"]},
     ("POST", "/api/v1/cases/imports"): lambda world, institution: {"records": [case_payload(
         institution["id"], death_at="2012-05-06T10:00:00+08:00", archive_ref=f"BJ-2012/{next(_serial):06d}")]},

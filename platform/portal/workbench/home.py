@@ -16,6 +16,8 @@ TASKS = (
     ("bookings:manage", "/bookings", "task_bookings"),
     ("cases:import", "/imports", "task_imports"),
     ("audit:read", "/audit", "task_audit"),
+    ("complaints:read", "/complaints", "task_complaints"),
+    ("memorials:moderate", "/memorial-messages", "task_memorial_review"),
 )
 
 

@@ -11,12 +11,14 @@ from portal.workbench import (
     case_page,
     cases,
     certificate_print,
+    complaints,
     correction,
     declaration,
     fees_admin,
     home,
     imports,
     institutions_admin,
+    memorial_review,
     publications_admin,
     remains,
     reservations,
@@ -80,6 +82,14 @@ def _pages() -> list[Route]:
         Route("/bookings/{booking_id}/confirm", reservations.confirm_booking, methods=["POST"]),
         Route("/bookings/{booking_id}/cancel", reservations.cancel_booking, methods=["POST"]),
         *_case_work(),
+        # complaints (投诉) and the review of memorial messages (网上祭扫)
+        Route("/complaints", complaints.complaint_list, methods=["GET"]),
+        Route("/complaints/{complaint_id}", complaints.complaint_page, methods=["GET"]),
+        Route("/complaints/{complaint_id}/assign", complaints.assign, methods=["POST"]),
+        Route("/complaints/{complaint_id}/answer", complaints.answer, methods=["POST"]),
+        Route("/complaints/{complaint_id}/close", complaints.close, methods=["POST"]),
+        Route("/memorial-messages", memorial_review.review_queue, methods=["GET"]),
+        Route("/memorial-messages/{message_id}/review", memorial_review.review, methods=["POST"]),
     ]
 
 

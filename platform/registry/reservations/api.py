@@ -152,7 +152,7 @@ def join_remote_farewell(body: farewell.JoinRequest, request: Request, session: 
         if found is not None:
             return found
         if not attempts.failed(client):
-            problem = errors.localize({"field": "invitation_code", "rule": "invitation_code",
+            problem = errors.localize({"field": "invitation_code", "rule": "farewell_invitation",
                                        "message": "no live remote farewell has this invitation code"}, language)
             return JSONResponse(errors.body(404, messages.title(404, language, "not found"), [problem]), status_code=404)
         ctx.journal.refused(actor="anonymous", action="farewell.join", status=429, problems=[

@@ -24,6 +24,12 @@ class Permission(StrEnum):
     approvals_decide = "approvals:decide"
     # reservations (网上预约): an institution's bookable resources and the bookings of them, its staff only
     bookings_manage = "bookings:manage"
+    # complaints (投诉) and online memorials (网上祭扫), handled by staff
+    complaints_read = "complaints:read"  # read complaints (text and answer decrypted) to handle them
+    complaints_answer = "complaints:answer"  # answer one: the institution's staff, or the bureau
+    complaints_handle = "complaints:handle"  # assign, close with upheld or not, run the overdue sweep: the province
+    complaints_counts = "complaints:counts"  # counts per institution, no personal data: credit evaluation
+    memorials_moderate = "memorials:moderate"  # review memorial messages held by the word filter, remove abuse
 
 
 class Role(StrEnum):
@@ -46,16 +52,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.system_admin: frozenset({P.outbox_read}),
     Role.security_admin: frozenset(),
     Role.audit_admin: frozenset({P.audit_read}),
+    # the province supervises institutions and publishes public content: it assigns, closes, counts and moderates
     Role.provincial_admin: frozenset({P.institutions_write, P.publications_write, P.cases_read, P.cases_import,
-                                      P.approvals_read, P.approvals_decide, P.bookings_manage}),
-    # bookings_manage: a registrar serves the families at the counter, bound to its institution's bookings
-    Role.registrar: frozenset({P.cases_read, P.cases_write, P.cremations_write, P.remains_write, P.bookings_manage}),
+                                      P.approvals_read, P.approvals_decide, P.bookings_manage, P.complaints_read,
+                                      P.complaints_answer, P.complaints_handle, P.complaints_counts,
+                                      P.memorials_moderate}),
+    # a registrar serves families at the counter and answers complaints, each bound to its own institution
+    Role.registrar: frozenset({P.cases_read, P.cases_write, P.cremations_write, P.remains_write, P.bookings_manage,
+                               P.complaints_read, P.complaints_answer}),
     Role.reviewer: frozenset({P.cases_read, P.cases_review, P.personal_data_read, P.approvals_read, P.approvals_review}),
     Role.auditor: frozenset({P.audit_read}),
-    Role.ministry_operator: frozenset({P.outbox_read, P.cases_read, P.national_read}),
+    # the ministry sees complaint counts for credit evaluation, never a complaint's text or contact
+    Role.ministry_operator: frozenset({P.outbox_read, P.cases_read, P.national_read, P.complaints_counts}),
     Role.citizen: frozenset({P.services_apply}),
 }
-
 # who works in the workbench: every role but the public's
 STAFF_ROLES = tuple(role for role in Role if role is not Role.citizen)
 # roles whose work is tied to one institution: writes are limited to it

@@ -60,7 +60,7 @@ def test_the_link_is_hidden_from_others_and_wrong_codes(client, citizen, other_c
     assert_problem(client.get(path, headers=other_citizen), 404, "booking_id", "exists")
     assert_problem(client.put(path, json=remote(), headers=other_citizen), 404, "booking_id", "exists")
     wrong = client.post("/api/v1/remote-farewell-joins", json={"invitation_code": "AAAA-BBBB-CCCC"})
-    body = assert_problem(wrong, 404, "invitation_code", "invitation_code")
+    body = assert_problem(wrong, 404, "invitation_code", "farewell_invitation")
     assert LINK not in wrong.text and body["errors"][0]["message"] == "邀请码不正确，或该远程告别已取消。"
 
 
