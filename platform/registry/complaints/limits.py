@@ -17,8 +17,9 @@ class TimeLimit:
 TIME_LIMITS: dict[str, TimeLimit] = {
     # an answer from the institution (or the bureau) counted from the day the complaint was received; past it
     # the complaint goes up to the province (逾期未答复的，报省级民政部门督办)
-    "answer": TimeLimit(15, "《信访工作条例》（2022）有关机关应自收到之日起15日内决定是否受理的做法，"
-                            "按工作日计算；本省殡葬服务投诉处理办法的默认答复期限"),
+    # a default, not a statute's number: the province sets its own under its complaint-handling rules
+    "answer": TimeLimit(15, "默认期限，参照《信访工作条例》（2022）“自收到之日起15日内”的受理期限，"
+                            "按工作日计算；各省依本省投诉处理规定调整"),
 }
 
 
