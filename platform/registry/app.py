@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     document_refusals(app)
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       larger={f"{API_PREFIX}/cases/imports/bulk": settings.max_import_body_bytes},
                        on_refuse=lambda scope: _audit_oversized(ctx, scope))
     return app
 

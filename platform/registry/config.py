@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     # QR codes; None: the address the request for the print page came in on
     public_url: str | None = None
     max_body_bytes: int = 64 * 1024
+    # a bulk import's batch (POST /cases/imports/bulk, provincial admin): up to 2,000 archived cases
+    max_import_body_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024)
     db_pool_size: int = 5
     # case declarations written together in one transaction at most (1: each alone)
     group_commit_max: int = Field(default=32, ge=1, le=1000)

@@ -31,11 +31,12 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from registry import bulk_insert, sequences
 from registry import journal_statements as sql
-from registry import sequences
 from registry.audit import service as audit
 from registry.audit.anchor import AuditAnchor, Mark
 from registry.outbox import service as outbox
+from registry.outbox.models import OutboxEvent
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,14 @@ class Write:
         self._records.append(Record(action=action, object_type=object_type, object_id=object_id,
                                     event_type=event_type, payload=payload, detail=detail, result=result,
                                     actor=actor))
+
+    def record_events(self, *, event_type: str, aggregate_type: str, events: list[tuple[Any, dict]]) -> None:
+        """Many events at once (a bulk import: (aggregate id, payload) each), numbered from the head now and
+        written set-wise; the audit entry that accounts for them is `record`ed by the caller."""
+        head = self.head
+        rows = [outbox.new_event(head, event_type=event_type, aggregate_type=aggregate_type,
+                                 aggregate_id=str(aggregate_id), payload=payload) for aggregate_id, payload in events]
+        bulk_insert.insert_rows(self.session.connection(), OutboxEvent.__table__, rows)
 
     def flush(self) -> None:
         """Write the records' entries and events and the head (the unit does this before it commits)."""

@@ -21,15 +21,22 @@ class BodySizeLimit:
     The body is read (up to max_bytes) before the app runs, so a chunked body over the limit is refused here
     like a declared one, not half-parsed by the framework."""
 
-    def __init__(self, app, max_bytes: int, on_refuse=None):
+    def __init__(self, app, max_bytes: int, on_refuse=None, larger: dict[str, int] | None = None):
         self.app, self.max_bytes, self.on_refuse = app, max_bytes, on_refuse
+        # paths (by their ending, wherever the app is mounted) allowed a larger body: the bulk import's batches
+        self.larger = larger or {}
+
+    def _limit(self, scope) -> int:
+        return next((size for ending, size in self.larger.items() if scope["path"].endswith(ending)),
+                    self.max_bytes)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, send)
             return
         chunks, seen = [], 0
@@ -39,7 +46,7 @@ class BodySizeLimit:
                 break
             chunks.append(message.get("body", b""))
             seen += len(chunks[-1])
-            if seen > self.max_bytes:
+            if seen > limit:
                 await self._refuse(scope, send)
                 return
             if not message.get("more_body", False):
@@ -60,7 +67,7 @@ class BodySizeLimit:
         if self.on_refuse is not None:
             await self.on_refuse(scope)
         payload = json.dumps({"status": 413, "title": "payload too large", "errors": [
-            {"field": "body", "rule": "max_size", "message": f"request body exceeds {self.max_bytes} bytes"}]}).encode()
+            {"field": "body", "rule": "max_size", "message": f"request body exceeds {self._limit(scope)} bytes"}]}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
         await send({"type": "http.response.body", "body": payload})

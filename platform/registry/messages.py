@@ -130,6 +130,7 @@ RULES: dict[str, tuple[str, str | None]] = {
     "duplicate_name_birth_death": ("已有姓名、出生日期相同且死亡时间相近的业务，可能是重复申报。", None),
     "archive_ref_repeated": ("本次导入中已有相同档案号的记录。", None),
     "archive_ref_conflict": ("该档案号已导入为另一人的业务。", None),
+    "bulk_imported": ("该业务不是批量补录导入的，没有导入凭证可查。", None),
     "publication_status": ("该文件当前的状态不允许此项操作：草稿可以发布，已发布的可以修改或撤回，已撤回的不能再修改。", None),
     "nothing_to_change": ("请至少填写一项要修改的内容。", None),
     "price_overlap": ("该服务项目在这段时间已有价格，同一天只能有一个价格。", None),
