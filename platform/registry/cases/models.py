@@ -278,7 +278,8 @@ class CasePublic(BaseModel):
     @classmethod
     def of_row(cls, row: dict) -> "CasePublic":
         """From the stored columns: masked values only, ciphertexts and the blind index never leave."""
-        public = {k: v for k, v in row.items() if k in cls.model_fields}
+        fields = cls.__pydantic_fields__  # the class's own mapping: `model_fields` costs a lookup per call
+        public = {k: v for k, v in row.items() if k in fields}
         return cls(**public, id_number=row["id_number_masked"],
                    informant=InformantPublic(name=row["informant_name"], relation=row["informant_relation"],
                                              phone=row["informant_phone_masked"]))
