@@ -185,3 +185,29 @@ def test_without_a_server_or_with_a_bad_file_the_error_is_clear(fsp, tmp_path, h
     assert "sections columns, constants and values" in fsp(
         "backfill", "beijing", str(archive), "--mapping", str(tmp_path / "bad.yaml"), ok=False).stderr
     assert "belong to a province" in fsp("backfill", "ministry", str(archive), ok=False).stderr
+
+
+def test_a_batch_over_the_bulk_body_limit_is_split_and_its_rejects_keep_their_lines(fsp, tmp_path, home):
+    fsp("up", "beijing")
+    target = LocalTarget(home, load_catalog())
+    settings_file = target.home.tenant("beijing").settings
+    settings = json.loads(settings_file.read_text())
+    settings_file.write_text(json.dumps({**settings, "max_import_body_bytes": 64 * 1024}))  # as small as allowed
+    app = create_app(target.settings(target.catalog.resolve("beijing")))
+    admin = {"Authorization": f"Bearer {app.state.ctx.issuer.mint('admin', ['provincial-admin'])}"}
+    with TestClient(app) as client:
+        crematorium = create_institution(client, admin, type="crematorium")["id"]
+    app.state.ctx.engine.dispose()
+    lines = [_line(crematorium, n) for n in range(300)]
+    lines[250] = _line(crematorium, 250, sex="x")
+    assert len("\n".join(lines).encode()) > 2 * 64 * 1024  # one request of them all would be refused (413)
+    archive = tmp_path / "archive.jsonl"
+    archive.write_text("\n".join(lines), encoding="utf-8")
+    report = tmp_path / "report.csv"
+
+    with serving_locally(home):
+        summary = json.loads(fsp("backfill", "beijing", str(archive), "--batch", "300", "--report", str(report),
+                                 "--json", ok=False).stdout)
+
+    assert (summary["created"], summary["refused"]) == (299, 1)
+    assert [(r["line"], r["archive_ref"], r["rule"]) for r in _report(report)] == [("251", "BJ-2011/00250", "enum")]
