@@ -11,6 +11,7 @@ import csv
 import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -96,25 +97,24 @@ def backfill(
             Progress(TextColumn(f"{spec.slug}: {'checking' if dry_run else 'importing'}"), BarColumn(),
                      MofNCompleteColumn(), _Rate(), TimeRemainingColumn(), console=console, transient=True,
                      disable=not console.is_terminal) as progress:
-        writer = csv.writer(out)
-        writer.writerow(REPORT_COLUMNS)
+        csv.writer(out).writerow(REPORT_COLUMNS)
         task = progress.add_task("rows", total=total)
-        try:
-            for chunk, unreadable in _batches(sources.rows(file, rules, encoding=encoding), batch):
-                refused = [(row.line, None, row.errors) for row in unreadable]
-                summary["unreadable"] += len(unreadable)
-                if chunk:
-                    answer = _send(client, chunk, dry_run)
-                    for counted in ("created", "already_present", "refused"):
-                        summary[counted] += answer[counted]
-                    refused += [(chunk[r["index"]][0], r["archive_ref"], r["errors"]) for r in answer["rejects"]]
-                for line, archive_ref, errors in sorted(refused, key=lambda entry: entry[0]):
-                    writer.writerows([line, archive_ref or "", e.get("field"), e.get("rule"), e.get("message")]
-                                     for e in errors)
-                out.flush()  # a killed run still leaves the rejects of every batch answered
-                progress.advance(task, len(chunk) + len(unreadable))
-        except sources.SourceError as err:
-            fail(f"{err}. Rows before it were imported; the report lists their rejects")
+        answered = _Answered(summary, csv.writer(out), out, lambda rows: progress.advance(task, rows))
+        # one batch in flight while the next is read: reading and the registry's work overlap
+        with ThreadPoolExecutor(max_workers=1) as sender:
+            in_flight = None
+            try:
+                for chunk, unreadable in _batches(sources.rows(file, rules, encoding=encoding), batch):
+                    sent = sender.submit(_send, client, chunk, dry_run) if chunk else None
+                    if in_flight:
+                        answered(*in_flight)
+                    in_flight = (chunk, unreadable, sent)
+            except sources.SourceError as err:
+                if in_flight:
+                    answered(*in_flight)
+                fail(f"{err}. Rows before it were imported; the report lists their rejects")
+            if in_flight:
+                answered(*in_flight)
     seconds = time.monotonic() - started
     rows = sum(summary[name] for name in COUNTS)
     summary.update(seconds=round(seconds, 2), rows_per_second=round(rows / seconds) if seconds else None)
@@ -129,6 +129,27 @@ def backfill(
             typer.echo(f"refused rows, with line, field, rule and message: {report}", err=True)
     if summary["refused"] or summary["unreadable"]:
         raise typer.Exit(code=1)
+
+
+class _Answered:
+    """A batch's answer taken in: counted, its refused rows (and the unreadable ones) written to the report."""
+
+    def __init__(self, summary: dict, writer, out: IO[str], advance):
+        self.summary, self.writer, self.out, self.advance = summary, writer, out, advance
+
+    def __call__(self, chunk: list[tuple[int, dict]], unreadable: list[sources.Row], sent: Future | None) -> None:
+        refused = [(row.line, None, row.errors) for row in unreadable]
+        self.summary["unreadable"] += len(unreadable)
+        if sent is not None:
+            answer = sent.result()
+            for counted in ("created", "already_present", "refused"):
+                self.summary[counted] += answer[counted]
+            refused += [(chunk[r["index"]][0], r["archive_ref"], r["errors"]) for r in answer["rejects"]]
+        for line, archive_ref, errors in sorted(refused, key=lambda entry: entry[0]):
+            self.writer.writerows([line, archive_ref or "", e.get("field"), e.get("rule"), e.get("message")]
+                                  for e in errors)
+        self.out.flush()  # a killed run still leaves the rejects of every batch answered
+        self.advance(len(chunk) + len(unreadable))
 
 
 class _Rate(ProgressColumn):
