@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from registry import bulk_insert, messages
 from registry.audit import service as audit
 from registry.audit.models import AuditEntry
-from registry.cases import archive, duplicates
+from registry.cases import archive, declarations, duplicates
 from registry.cases.access import check_institution_active, check_institution_binding
 from registry.cases.declarations import Declaration
 from registry.cases.fields import event_payload
@@ -63,7 +63,10 @@ def import_batch(session: Session, *, ctx: TenantContext, principal: Principal, 
         accepted, present = _screen(session, candidates, rejects)
         session.rollback()
     else:
-        with ctx.journal.write(session, actor=principal.subject) as unit:
+        # the natural keys, as declarations claim them: a declaration of the same person waits, never deadlocks
+        claims = [*declarations.claims(ctx, [d for _, d in candidates]),
+                  *(f"case-archive:{d.row['archive_ref']}" for _, d in candidates)]
+        with ctx.journal.write(session, actor=principal.subject, claims=claims) as unit:
             accepted, present = _screen(session, candidates, rejects)
             _write(session, unit, accepted, rejects)
         ctx.metrics.cases_imported.inc(len(accepted))

@@ -154,3 +154,14 @@ def test_only_the_provincial_admin_imports_and_a_batch_has_a_bound(client, sessi
     too_many = client.post(BULK, json={"records": [{}] * 2001}, headers=admin)
     assert too_many.status_code == 422 and too_many.json()["errors"][0]["rule"] == "too_long"
     assert count(session, Case) == 0
+
+
+def test_a_full_batch_claims_its_thousands_of_keys_and_is_written(client, session, admin, crematorium):
+    # a thousand records are 3,000 natural keys to claim: more than one statement may hold (PostgreSQL: 1664)
+    records = [archived(crematorium, n, archive_ref=f"BIG-{n:05d}", deceased_name=f"整批逝者{n:05d}",
+                        id_number=resident_id(birth=date(1931, 3, 1 + n % 28), seq=n // 28)) for n in range(1000)]
+
+    answer = post(client, admin, records)
+
+    assert (answer["created"], answer["refused"]) == (1000, 0)
+    assert count(session, Case) == 1000
