@@ -1,38 +1,56 @@
-"""`fsp backfill`: import a province's archived cases (历史数据补录) from a JSON Lines file, through its API."""
-import json
+"""`fsp backfill`: import a province's archived cases (历史数据补录) from the files it has, at database speed.
+
+The file (CSV, XLSX or JSON Lines, read as a stream through `backfill_sources`) is sent to the province's
+registry in batches (`POST /cases/imports/bulk`, the provincial admin's token), which checks each record like a
+declaration and writes a batch set-wise in one transaction. Every refused row goes to the report (CSV: line,
+archive number, field, rule, message in Chinese) as soon as its batch is answered, so a killed run leaves the
+rejects of what it did; running the same file again imports the rest (the records already there are counted as
+already present, never written twice).
+"""
+import csv
 import os
+import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import httpx
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
+from provisioning_cli import backfill_sources as sources
 from provisioning_cli.common import boundary, open_target
 from provisioning_cli.options import DEFAULT_HOME, CatalogOpt, HomeOpt, JsonOpt, TenantArg
 from provisioning_cli.output import fail, print_json, print_table, resolve_tenant
-from registry.cases.models import MAX_IMPORT_RECORDS
+from registry.cases.models import MAX_BULK_RECORDS
 from registry.security.auth import DevelopmentIssuer
 from registry.security.keys import load_keys
 
 SUBJECT = "fsp-backfill"  # the audit trail's actor for imports with a token minted here
 COUNTS = ("created", "already_present", "refused", "unreadable")
+REPORT_COLUMNS = ("line", "archive_ref", "field", "rule", "message")
+BULK = "/cases/imports/bulk"
 
 
 def backfill(
     tenant: TenantArg,
     file: Annotated[Path, typer.Argument(metavar="FILE", show_default=False,
-                                         help="JSON Lines: one archived case per line (the fields of a declaration "
-                                              "plus archive_ref).")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every record; write nothing.")] = False,
-    batch: Annotated[int, typer.Option("--batch", min=1, max=MAX_IMPORT_RECORDS,
-                                       help="Records per request (one transaction each).")] = 50,
-    rejects: Annotated[Path | None, typer.Option(
-        "--rejects", metavar="FILE", show_default=False,
-        help="Write each refused or unreadable line here (JSON Lines: line, record, errors), to fix and re-run.")
-    ] = None,
+                                         help="CSV (UTF-8 or GB18030), XLSX (first sheet) or JSON Lines: one "
+                                              "archived case per row, a header row naming the columns.")],
+    mapping: Annotated[Path | None, typer.Option(
+        "--mapping", metavar="FILE", show_default=False,
+        help="Column mapping (YAML or TOML): columns, constants, values (see the README).")] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", metavar="FILE", show_default=False,
+        help="The row-level report of refused rows (CSV; default FILE.report.csv).")] = None,
+    encoding: Annotated[str, typer.Option("--encoding", help=f"CSV and JSON Lines text: {', '.join(sources.ENCODINGS)}"
+                                          " (auto: UTF-8, else GB18030).")] = "auto",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row; write nothing.")] = False,
+    batch: Annotated[int, typer.Option("--batch", min=1, max=MAX_BULK_RECORDS,
+                                       help="Records per request (one transaction each).")] = 1000,
     url: Annotated[str | None, typer.Option(
         "--url", metavar="URL", show_default=False,
         help="The tenant's API root (default: where `fsp serve` answers, /<tenant>/api/v1).")] = None,
@@ -44,17 +62,22 @@ def backfill(
     home: HomeOpt = DEFAULT_HOME,
     catalog: CatalogOpt = None,
 ) -> None:
-    """Import archived cases. Each record is answered on its own: created, already present (imported before, so a
-    re-run changes nothing) or refused with its errors. Exits 1 when any record was refused or unreadable."""
+    """Import archived cases. Each row is created, already present (imported before: a re-run or a resumed run
+    changes nothing) or refused, with its line, field, rule and message in the report. Exits 1 when any row was
+    refused or unreadable."""
     local = open_target(home, catalog)
     spec = resolve_tenant(local.catalog, tenant)
     if spec.kind == "ministry":
         fail("archived cases belong to a province; the ministry receives them through the exchange")
+    if encoding not in sources.ENCODINGS:
+        fail(f"--encoding is one of {', '.join(sources.ENCODINGS)}")
     with boundary():
+        if not file.is_file():
+            fail(f"No such file: {file}")
         try:
-            lines = file.read_text(encoding="utf-8").splitlines()
-        except UnicodeDecodeError as err:
-            fail(f"{file} is not UTF-8 text (byte {err.start}); convert it first, e.g. iconv -f GB18030 -t UTF-8")
+            kind, rules, total = sources.format_of(file), sources.Mapping.load(mapping), sources.total_rows(file)
+        except sources.SourceError as err:
+            fail(str(err))
         if token is None:
             if spec.sso.provider == "keycloak":
                 fail(f"{spec.slug} signs in with Keycloak: pass a provincial administrator's token (--token or "
@@ -62,94 +85,128 @@ def backfill(
             settings = local.settings(spec)
             issuer = DevelopmentIssuer(load_keys(settings.keys_dir).token_private_pem, issuer=settings.issuer,
                                        audience=settings.token_audience)
-            token = issuer.mint(SUBJECT, ["provincial-admin"], ttl_seconds=3600)
+            token = issuer.mint(SUBJECT, ["provincial-admin"], ttl_seconds=6 * 3600)
     api = (url or local.endpoint(spec)).rstrip("/")
-    records, unreadable = _read(lines)
-    summary = {"tenant": spec.slug, "file": str(file), "dry_run": dry_run, **dict.fromkeys(COUNTS, 0),
-               "unreadable": len(unreadable)}
-    refused: list[dict[str, Any]] = list(unreadable)
+    report = report or file.with_name(file.name + ".report.csv")
+    summary: dict[str, Any] = {"tenant": spec.slug, "file": str(file), "format": kind, "dry_run": dry_run,
+                               **dict.fromkeys(COUNTS, 0), "report": str(report)}
+    started = time.monotonic()
     console = Console(stderr=True)
-    with httpx.Client(base_url=api, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client, \
-            Progress(TextColumn(f"{spec.slug}: importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                     console=console, transient=True, disable=not console.is_terminal) as progress:
-        task = progress.add_task("records", total=len(records))
-        for chunk in _chunks(records, batch):
-            for result, (line, record) in _send(client, chunk, dry_run):
-                summary[_counted(result["outcome"])] += 1
-                if result["outcome"] == "refused":
-                    refused.append({"line": line, "record": record, "errors": result["errors"]})
-            progress.advance(task, len(chunk))
-    refused.sort(key=lambda entry: entry["line"])
-    if rejects is not None:
-        with boundary():
-            _write_private(rejects, "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in refused))
+    with boundary(), _private(report) as out, \
+            httpx.Client(base_url=api, headers={"Authorization": f"Bearer {token}"}, timeout=300) as client, \
+            Progress(TextColumn(f"{spec.slug}: {'checking' if dry_run else 'importing'}"), BarColumn(),
+                     MofNCompleteColumn(), _Rate(), TimeRemainingColumn(), console=console, transient=True,
+                     disable=not console.is_terminal) as progress:
+        csv.writer(out).writerow(REPORT_COLUMNS)
+        task = progress.add_task("rows", total=total)
+        answered = _Answered(summary, csv.writer(out), out, lambda rows: progress.advance(task, rows))
+        # one batch in flight while the next is read: reading and the registry's work overlap
+        with ThreadPoolExecutor(max_workers=1) as sender:
+            in_flight = None
+            try:
+                for chunk, unreadable in _batches(sources.rows(file, rules, encoding=encoding), batch):
+                    sent = sender.submit(_send, client, chunk, dry_run) if chunk else None
+                    if in_flight:
+                        answered(*in_flight)
+                    in_flight = (chunk, unreadable, sent)
+            except sources.SourceError as err:
+                if in_flight:
+                    answered(*in_flight)
+                fail(f"{err}. Rows before it were imported; the report lists their rejects")
+            if in_flight:
+                answered(*in_flight)
+    seconds = time.monotonic() - started
+    rows = sum(summary[name] for name in COUNTS)
+    summary.update(seconds=round(seconds, 2), rows_per_second=round(rows / seconds) if seconds else None)
     if json_:
-        print_json({**summary, "refused_lines": [{"line": e["line"], "errors": e["errors"]} for e in refused]})
+        print_json(summary)
     else:
-        print_table(["created" if not dry_run else "valid", "already present", "refused", "unreadable"],
-                    [[summary["created"], summary["already_present"], summary["refused"], summary["unreadable"]]],
+        print_table(["created" if not dry_run else "valid", "already present", "refused", "unreadable", "rows/s"],
+                    [[summary["created"], summary["already_present"], summary["refused"], summary["unreadable"],
+                      summary["rows_per_second"]]],
                     title=f"{spec.slug}: {file.name}{' (dry run: nothing written)' if dry_run else ''}")
-        for entry in refused[:20]:
-            problems = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in entry["errors"])
-            typer.echo(f"line {entry['line']}: {problems}", err=True)
-        if len(refused) > 20:
-            typer.echo(f"... and {len(refused) - 20} more" + (f" (all in {rejects})" if rejects else
-                                                               " (--rejects FILE lists them all)"), err=True)
-    if refused:
+        if summary["refused"] or summary["unreadable"]:
+            typer.echo(f"refused rows, with line, field, rule and message: {report}", err=True)
+    if summary["refused"] or summary["unreadable"]:
         raise typer.Exit(code=1)
 
 
-def _write_private(path: Path, text: str) -> None:
-    # the rejected records hold personal data as the input file does: readable by their owner only
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.chmod(path, 0o600)
+class _Answered:
+    """A batch's answer taken in: counted, its refused rows (and the unreadable ones) written to the report."""
+
+    def __init__(self, summary: dict, writer, out: IO[str], advance):
+        self.summary, self.writer, self.out, self.advance = summary, writer, out, advance
+
+    def __call__(self, chunk: list[tuple[int, dict]], unreadable: list[sources.Row], sent: Future | None) -> None:
+        refused = [(row.line, None, row.errors) for row in unreadable]
+        self.summary["unreadable"] += len(unreadable)
+        if sent is not None:
+            answer = sent.result()
+            for counted in ("created", "already_present", "refused"):
+                self.summary[counted] += answer[counted]
+            refused += [(chunk[r["index"]][0], r["archive_ref"], r["errors"]) for r in answer["rejects"]]
+        for line, archive_ref, errors in sorted(refused, key=lambda entry: entry[0]):
+            self.writer.writerows([line, archive_ref or "", e.get("field"), e.get("rule"), e.get("message")]
+                                  for e in errors)
+        self.out.flush()  # a killed run still leaves the rejects of every batch answered
+        self.advance(len(chunk) + len(unreadable))
 
 
-def _read(lines: list[str]) -> tuple[list[tuple[int, dict]], list[dict[str, Any]]]:
-    """(line number, record) of every JSON object; the lines that are not one, with why."""
-    records, unreadable = [], []
-    for number, text in enumerate(lines, start=1):
-        if not text.strip():
-            continue
-        try:
-            record = json.loads(text)
-        except ValueError as err:
-            unreadable.append({"line": number, "record": text, "errors": [
-                {"field": "line", "rule": "json", "message": f"not JSON: {err.msg}"}]})
-            continue
-        if not isinstance(record, dict):
-            unreadable.append({"line": number, "record": text, "errors": [
-                {"field": "line", "rule": "json_object", "message": "not a JSON object"}]})
-            continue
-        records.append((number, record))
-    return records, unreadable
+class _Rate(ProgressColumn):
+    """Rows per second over the last seconds."""
+
+    def render(self, task) -> Text:
+        return Text(f"{task.speed or 0:,.0f} rows/s")
 
 
-def _chunks(records: list, size: int) -> Iterator[list]:
-    for start in range(0, len(records), size):
-        yield records[start:start + size]
+class _private:
+    """The report, created readable by its owner only: it names rows of a file full of personal data."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self) -> IO[str]:
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.chmod(self.path, 0o600)
+        self.out = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")  # with a BOM: spreadsheets open it right
+        return self.out
+
+    def __exit__(self, *exc) -> None:
+        self.out.close()
 
 
-def _send(client: httpx.Client, chunk: list[tuple[int, dict]], dry_run: bool) -> list[tuple[dict, tuple[int, dict]]]:
-    """Post one chunk; a chunk over the server's body limit is split in two and each half sent."""
+def _batches(rows: Iterator[sources.Row], size: int) -> Iterator[tuple[list[tuple[int, dict]], list[sources.Row]]]:
+    """Up to `size` readable rows (line, record) at a time, with the unreadable ones met on the way."""
+    chunk: list[tuple[int, dict]] = []
+    unreadable: list[sources.Row] = []
+    for row in rows:
+        if row.record is None:
+            unreadable.append(row)
+        else:
+            chunk.append((row.line, row.record))
+        if len(chunk) >= size or len(unreadable) >= size:
+            yield chunk, unreadable
+            chunk, unreadable = [], []
+    if chunk or unreadable:
+        yield chunk, unreadable
+
+
+def _send(client: httpx.Client, chunk: list[tuple[int, dict]], dry_run: bool) -> dict:
+    """Post one batch; a batch over the server's body limit is split in two and each half sent."""
     try:
-        response = client.post("/cases/imports", json={"records": [record for _, record in chunk]},
+        response = client.post(BULK, json={"records": [record for _, record in chunk]},
                                params={"dry_run": "true"} if dry_run else None)
     except httpx.HTTPError as err:
-        fail(f"cannot reach {client.base_url} ({type(err).__name__}: {err}); is `fsp serve` running? Records sent "
+        fail(f"cannot reach {client.base_url} ({type(err).__name__}: {err}); is `fsp serve` running? Batches sent "
              "before were imported: re-running the same file skips them")
     if response.status_code == 413 and len(chunk) > 1:
         half = len(chunk) // 2
-        return _send(client, chunk[:half], dry_run) + _send(client, chunk[half:], dry_run)
+        first, second = _send(client, chunk[:half], dry_run), _send(client, chunk[half:], dry_run)
+        return {**{name: first[name] + second[name] for name in ("created", "already_present", "refused")},
+                "rejects": first["rejects"] + [{**r, "index": r["index"] + half} for r in second["rejects"]]}
     if response.status_code != 200:
         fail(f"{client.base_url} refused the import ({response.status_code}): {_problem(response)}")
-    return list(zip(response.json()["results"], chunk))
-
-
-def _counted(outcome: str) -> str:
-    return "created" if outcome == "valid" else outcome
+    return response.json()
 
 
 def _problem(response: httpx.Response) -> str:

@@ -110,6 +110,8 @@ def submit_approval(client, headers, payload: dict | None = None) -> dict:
     response = client.post("/api/v1/approvals", json=payload or facility_approval_payload(), headers=headers)
     assert response.status_code == 201, response.text
     return response.json()
+
+
 # reservations: a resource open every day 08:00-17:00 in one-hour slots, and bookings of it
 def resource_payload(**overrides) -> dict:
     payload = {"name": f"守灵厅{next(_counter)}", "kind": "farewell_hall", "capacity": 2, "slot_minutes": 60,
@@ -146,3 +148,41 @@ def remote_farewell_payload(days: int = 1, hour: int = 9, **overrides) -> dict:
                "invitees": [{"name": "李四", "phone": "13900001111"}, {"name": "王五", "phone": "13700002222"}]}
     payload.update(overrides)
     return payload
+
+
+# a province's own spreadsheet layout (历史数据补录): its headers, and the mapping file section that reads them
+ARCHIVE_COLUMNS = {
+    "archive_ref": "档案号", "deceased_name": "姓名", "sex": "性别", "ethnicity": "民族", "id_type": "证件类型",
+    "id_number": "证件号码", "birth_date": "出生日期", "household_region": "户籍地代码", "death_at": "死亡时间",
+    "death_place_type": "死亡地点", "death_manner": "死亡方式", "cause_category": "死亡原因",
+    "death_certificate_no": "死亡证明编号", "informant.name": "经办人", "informant.relation": "与逝者关系",
+    "informant.phone": "经办人电话",
+}
+# the ways a row of archive_row is bad, one in `bad_every` rows: (what is wrong, the rule it breaks)
+ARCHIVE_FAULTS = (("证件号码", "id_checksum"), ("出生日期", "date_format"), ("性别", "enum"),
+                  ("户籍地代码", "region_code_known"))
+
+
+def archive_mapping(institution_id) -> dict:
+    """The mapping file (as data) for rows of `archive_row`, every case of `institution_id`."""
+    return {"columns": dict(ARCHIVE_COLUMNS), "constants": {"institution_id": str(institution_id)}}
+
+
+def archive_row(n: int, *, prefix: str = "SD", bad_every: int | None = None) -> dict[str, str]:
+    """Row n of a digitised paper archive, in Chinese words and date forms; every `bad_every`-th row is bad in
+    one of ARCHIVE_FAULTS' ways (in turn)."""
+    birth = date(1920, 1, 1) + timedelta(days=n // 1000)
+    death = date(2010, 1, 1) + timedelta(days=n % 4000)
+    row = {
+        "档案号": f"{prefix}-{n:08d}", "姓名": f"补录{n}", "性别": "男" if n % 2 else "女", "民族": "汉族",
+        "证件类型": "居民身份证", "证件号码": resident_id(birth=birth, seq=n % 1000),
+        "出生日期": f"{birth.year}年{birth.month}月{birth.day}日" if n % 2 else f"{birth.year}/{birth.month}/{birth.day}",
+        "户籍地代码": "110105", "死亡时间": f"{death.year}年{death.month}月{death.day}日 10时30分" if n % 2 else
+        f"{death.year}/{death.month}/{death.day}", "死亡地点": "医院", "死亡方式": "正常死亡", "死亡原因": "疾病",
+        "死亡证明编号": f"D-{n:08d}", "经办人": "张家属", "与逝者关系": "子女", "经办人电话": "13812345678",
+    }
+    if bad_every and n % bad_every == bad_every - 1:
+        column, _ = ARCHIVE_FAULTS[(n // bad_every) % len(ARCHIVE_FAULTS)]
+        row[column] = {"证件号码": row["证件号码"][:-1] + ("0" if row["证件号码"][-1] != "0" else "1"),
+                       "出生日期": "1931年2月30日", "性别": "M", "户籍地代码": "999999"}[column]
+    return row

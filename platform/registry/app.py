@@ -1,6 +1,7 @@
 """Build one tenant's registry app: create_app(settings) can be called many times in one process."""
 import functools
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -48,6 +49,8 @@ from registry.security.keys import ensure_keys, load_keys
 
 log = logging.getLogger(__name__)
 _MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+# a bulk import's batch of archived cases, wherever the app is mounted: larger than other bodies
+BULK_IMPORT_PATH = re.compile(r"(?:/[^/]+)*" + re.escape(f"{API_PREFIX}/cases/imports/bulk"))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -94,7 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        on_refuse=lambda scope: _audit_oversized(ctx, scope),
-                       larger=(("POST", attachments.UPLOAD_PATH, settings.attachment_max_bytes),))
+                       larger=(("POST", attachments.UPLOAD_PATH, settings.attachment_max_bytes),
+                               ("POST", BULK_IMPORT_PATH, settings.max_import_body_bytes)))
     return app
 
 

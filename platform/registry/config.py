@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # is its last argument; exit 0 clean, anything else infected. None: not configured (said by /readyz)
     virus_scan_command: str | None = None
     virus_scan_timeout_seconds: float = Field(default=60.0, gt=0)
+    # a bulk import's batch (POST /cases/imports/bulk, provincial admin): up to 2,000 archived cases
+    max_import_body_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024)
     db_pool_size: int = 5
     # case declarations written together in one transaction at most (1: each alone)
     group_commit_max: int = Field(default=32, ge=1, le=1000)

@@ -31,11 +31,12 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from registry import bulk_insert, sequences
 from registry import journal_statements as sql
-from registry import sequences
 from registry.audit import service as audit
 from registry.audit.anchor import AuditAnchor, Mark
 from registry.outbox import service as outbox
+from registry.outbox.models import OutboxEvent
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +156,10 @@ class Write:
             self.take_head()
             return
         ids = sorted({sql.lock_id(key) for key in keys})
-        if ids:
-            connection.execute(sql.advisory_locks(len(ids)), {f"k{i}": lock_id for i, lock_id in enumerate(ids)})
+        # a select list holds at most 1664 entries: a bulk import's thousands of keys go in slices, still in order
+        for start in range(0, len(ids), sql.MAX_LOCKS_PER_STATEMENT):
+            part = ids[start:start + sql.MAX_LOCKS_PER_STATEMENT]
+            connection.execute(sql.advisory_locks(len(part)), {f"k{i}": lock_id for i, lock_id in enumerate(part)})
 
     def record(self, *, action: str, object_type: str, object_id: Any, event_type: str | None = None,
                payload: dict | None = None, detail: dict | None = None, result: str = OK,
@@ -165,6 +168,14 @@ class Write:
         self._records.append(Record(action=action, object_type=object_type, object_id=object_id,
                                     event_type=event_type, payload=payload, detail=detail, result=result,
                                     actor=actor))
+
+    def record_events(self, *, event_type: str, aggregate_type: str, events: list[tuple[Any, dict]]) -> None:
+        """Many events at once (a bulk import: (aggregate id, payload) each), numbered from the head now and
+        written set-wise; the audit entry that accounts for them is `record`ed by the caller."""
+        head = self.head
+        rows = [outbox.new_event(head, event_type=event_type, aggregate_type=aggregate_type,
+                                 aggregate_id=str(aggregate_id), payload=payload) for aggregate_id, payload in events]
+        bulk_insert.insert_rows(self.session.connection(), OutboxEvent.__table__, rows)
 
     def flush(self) -> None:
         """Write the records' entries and events and the head (the unit does this before it commits)."""

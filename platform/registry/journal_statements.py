@@ -59,6 +59,9 @@ def lock_id(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
 
 
+MAX_LOCKS_PER_STATEMENT = 1000
+
+
 @functools.cache
 def advisory_locks(count: int):
     # the select list is evaluated left to right: the locks are taken in the order of their parameters

@@ -33,7 +33,7 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "ended_at": ("结束时间", "end time"), "ethnicity": ("民族", "ethnicity"), "from_address": ("起运地址", "from"),
     "furnace_no": ("火化炉号", "furnace number"), "household_region": ("户籍地", "household region"),
     "id_number": ("证件号码", "ID number"), "id_type": ("证件类型", "ID type"),
-    "informant": ("经办人", "informant"), "institution_id": ("殡葬服务机构", "institution"),
+    "informant": ("经办人", "informant"), "line": ("行", "line"), "institution_id": ("殡葬服务机构", "institution"),
     "interred_at": ("安葬时间", "interment time"), "kind": ("去向类型", "kind"),
     "licence_no": ("许可证号", "licence number"), "limit": ("每页条数", "limit"), "name": ("名称", "name"),
     "note": ("备注", "note"), "number": ("证明编号", "number"), "offset": ("跳过条数", "offset"), "on": ("日期", "date"),
@@ -158,6 +158,12 @@ RULES: dict[str, tuple[str, str | None]] = {
     "duplicate_name_birth_death": ("已有姓名、出生日期相同且死亡时间相近的业务，可能是重复申报。", None),
     "archive_ref_repeated": ("本次导入中已有相同档案号的记录。", None),
     "archive_ref_conflict": ("该档案号已导入为另一人的业务。", None),
+    "bulk_imported": ("该业务不是批量补录导入的，没有导入凭证可查。", None),
+    # rows `fsp backfill` cannot read (the registry checks the rest)
+    "date_format": ("{name}“{value}”不是有效日期，请写作 2015-03-02、2015/3/2 或 2015年3月2日（可带时刻，如 10:30）。",
+                    "{name} '{value}' is not a valid date: write 2015-03-02, 2015/3/2 or 2015年3月2日 (a time may "
+                    "follow, e.g. 10:30)."),
+    "json_line": ("此行不是一个 JSON 对象（{{…}}）。", "This line is not a JSON object ({{…}})."),
     "publication_status": ("该文件当前的状态不允许此项操作：草稿可以发布，已发布的可以修改或撤回，已撤回的不能再修改。", None),
     "complaint_status": ("该投诉当前的状态不允许此项操作。", None),
     "memorial_removed": ("该纪念馆已被家属撤除。", "This memorial was removed by the family."),

@@ -99,6 +99,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         P.publications_write, "publication_published"),
     ("POST", "/api/v1/cases"): Operation(P.cases_write, "institution"),
     ("POST", "/api/v1/cases/imports"): Operation(P.cases_import, "institution"),
+    ("POST", "/api/v1/cases/imports/bulk"): Operation(P.cases_import, "institution"),
+    ("GET", f"{CASE}/import-proof"): Operation(P.audit_read, "imported"),
     ("GET", "/api/v1/cases"): Operation(P.cases_read, "declared"),
     ("POST", "/api/v1/cases/search"): Operation(P.cases_read, "declared"),
     ("GET", CASE): Operation(P.cases_read, "declared"),
@@ -307,6 +309,11 @@ class World:
     def case(self, name: str, state: str) -> dict:
         """A new case of institution `name` brought to `state`."""
         institution, registrar = self.institutions[name], self.registrars[name]
+        if state == "imported":  # written by a bulk backfill, so its import can be proven
+            record = archived(institution)
+            self._created("/api/v1/cases/imports/bulk", {"records": [record]}, self.admin)
+            return self._created(f"/api/v1/cases?archive_ref={record['archive_ref']}", None, self.admin,
+                                 method="GET")["data"][0]
         case = self._created("/api/v1/cases", case_payload(institution["id"]), registrar)
         path = f"/api/v1/cases/{case['id']}"
         steps = {"declared": [], "stored": ["storage"], "registered": ["register"],
@@ -412,6 +419,11 @@ class World:
         return path, BODIES.get(key, lambda world, institution: None)(self, institution)
 
 
+def archived(institution: dict) -> dict:
+    return case_payload(institution["id"], death_at="2012-05-06T10:00:00+08:00",
+                        archive_ref=f"BJ-2012/{next(_serial):06d}")
+
+
 def cremation(institution: dict) -> dict:
     started = datetime.now(UTC) - timedelta(hours=3)
     return {"institution_id": institution["id"], "started_at": started.isoformat(),
@@ -460,8 +472,8 @@ BODIES: dict[tuple[str, str], Callable[[World, dict], dict]] = {
     ("POST", "/api/v1/memorials/{memorial_id}/messages"): lambda world, institution: {"text": "愿您安息", "offering": "flowers"},
     ("POST", "/api/v1/memorial-messages/{message_id}/review"): lambda world, institution: {"decision": "approve"},
     ("POST", "/api/v1/cases/search"): lambda world, institution: {"institution_id": institution["id"]},
-    ("POST", "/api/v1/cases/imports"): lambda world, institution: {"records": [case_payload(
-        institution["id"], death_at="2012-05-06T10:00:00+08:00", archive_ref=f"BJ-2012/{next(_serial):06d}")]},
+    ("POST", "/api/v1/cases/imports"): lambda world, institution: {"records": [archived(institution)]},
+    ("POST", "/api/v1/cases/imports/bulk"): lambda world, institution: {"records": [archived(institution)]},
     ("POST", f"{CASE}/corrections"): lambda world, institution: {"changes": {"cause_category": "accident"},
                                                                  "reason": "核对死亡医学证明"},
     ("POST", f"{CASE}/cremation"): lambda world, institution: cremation(institution),

@@ -168,6 +168,12 @@ def _still_intact_through(session: Session, since: ChainVerdict, marks: Checkpoi
     return True
 
 
+def entry_intact(entry: AuditEntry, *, anchor: AuditAnchor) -> bool:
+    """One entry, on its own: its content hashes to its hash, and its seal is the audit key's. (Its place in the
+    chain is what `verify` checks.)"""
+    return _intact(entry, entry.hash) and entry.mac is not None and anchor.sealed(entry.hash, entry.mac)
+
+
 def _intact(entry: AuditEntry, expected_hash: str) -> bool:
     """The entry's content still hashes to what it says, and that is the hash expected of it."""
     recomputed = _digest(prev_hash=entry.prev_hash, seq=entry.seq, at=entry.at, actor=entry.actor,

@@ -178,6 +178,37 @@ class ArchiveImportResult(BaseModel):
     results: list[ArchiveRecordResult]
 
 
+MAX_BULK_RECORDS = 2000
+
+
+class BulkImport(BaseModel):
+    """Up to MAX_BULK_RECORDS archived cases of a backfill, checked one by one and written set-wise."""
+    model_config = ConfigDict(extra="forbid")
+
+    records: list[dict] = Check(min_length=1, max_length=MAX_BULK_RECORDS)
+
+
+class BulkImportResult(BaseModel):
+    """The counts of a bulk batch; only the refused records are listed (by position in `records`)."""
+    dry_run: bool
+    created: int  # a dry run: would be created
+    already_present: int
+    refused: int
+    rejects: list[ArchiveRecordResult]
+
+
+class ImportProof(BaseModel):
+    """What the audit trail proves of a backfilled case: the batch entry naming it and the hash of its facts."""
+    case_id: uuid.UUID
+    archive_ref: str
+    audit_seq: int
+    imported_by: str
+    imported_at: ChinaTime
+    record_hash: str
+    entry_intact: bool  # the entry still hashes to its link in the chain and carries the audit key's seal
+    unchanged: bool  # the case's stored facts still hash to what the entry recorded (a correction changes them)
+
+
 class CaseCorrectionRequest(BaseModel):
     """Change declared facts; every correction states why (更正原因)."""
     model_config = ConfigDict(extra="forbid")
@@ -247,7 +278,8 @@ class CasePublic(BaseModel):
     @classmethod
     def of_row(cls, row: dict) -> "CasePublic":
         """From the stored columns: masked values only, ciphertexts and the blind index never leave."""
-        public = {k: v for k, v in row.items() if k in cls.model_fields}
+        fields = cls.__pydantic_fields__  # the class's own mapping: `model_fields` costs a lookup per call
+        public = {k: v for k, v in row.items() if k in fields}
         return cls(**public, id_number=row["id_number_masked"],
                    informant=InformantPublic(name=row["informant_name"], relation=row["informant_relation"],
                                              phone=row["informant_phone_masked"]))
