@@ -14,6 +14,7 @@ from registry.national.models import (
     PersonMatch,
 )
 from registry.national.statistics import NationalCount
+from registry.national.yearbook import ExpectedDeaths
 from registry.outbox.models import OutboxEvent
 from registry.publications.models import Publication
 from registry.remains.models import AshesDestination, Handover, Interment, Storage, Transport
@@ -22,7 +23,7 @@ from registry.sessions.models import StaffSession
 from registry.sharing.models import SharingCursor
 
 __all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor",
-           "Handover", "Institution", "InstitutionDisclosure", "Interment", "NationalAshesDestination", "NationalCase",
+           "ExpectedDeaths", "Handover", "Institution", "InstitutionDisclosure", "Interment", "NationalAshesDestination", "NationalCase",
            "NationalCertificate", "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment",
            "OutboxEvent", "PersonMatch", "Publication", "ServiceItem", "SharingCursor", "StaffSession", "Storage",
            "TenantSequences", "Transport"]

@@ -18,7 +18,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, select
 
 from registry.national import loaded
-from registry.national.models import NationalAshesDestination, NationalCase, NationalCertificate, NationalCremation
+from registry.national.models import (
+    NationalAshesDestination,
+    NationalCase,
+    NationalCertificate,
+    NationalCremation,
+    NationalInterment,
+)
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -86,15 +92,33 @@ def _region_of_case(session: Session, province: str, case_id) -> str:
     return case.household_region if case is not None else ""
 
 
+def _active(province: str, institution_id, moment: datetime) -> list[Bucket]:
+    """The institution worked on the platform that month (the online-institutions KPI counts those with any)."""
+    year, month = china_month(moment)
+    return [Bucket("institution_activity", province, "", year, month, "institution", institution_id.hex)]
+
+
 def _deaths(session: Session, case: NationalCase) -> list[Bucket]:
-    return _counted("deaths", case.province_slug, case.household_region, case.death_at, sex=case.sex,
-                    age_band=age_band(case.birth_date, case.death_at.astimezone(CHINA).date()),
-                    category=case.cause_category, place=case.death_place_type)
+    found = _counted("deaths", case.province_slug, case.household_region, case.death_at, sex=case.sex,
+                     age_band=age_band(case.birth_date, case.death_at.astimezone(CHINA).date()),
+                     category=case.cause_category, place=case.death_place_type)
+    if case.archive_ref is not None or case.archived_at is not None:
+        # archived (closed and filed, or imported from the archives by the backfill): by the year of death
+        found += _counted("archived", case.province_slug, case.household_region, case.death_at)
+    if case.archive_ref is not None:
+        return found  # imported from paper archives: history, not business done on the platform
+    return found + _active(case.province_slug, case.institution_id, case.death_at)
 
 
 def _cremations(session: Session, cremation: NationalCremation) -> list[Bucket]:
     return _counted("cremations", cremation.province_slug,
-                    _region_of_case(session, cremation.province_slug, cremation.case_id), cremation.started_at)
+                    _region_of_case(session, cremation.province_slug, cremation.case_id),
+                    cremation.started_at) + _active(cremation.province_slug, cremation.institution_id,
+                                                    cremation.started_at)
+
+
+def _interments(session: Session, interment: NationalInterment) -> list[Bucket]:
+    return _active(interment.province_slug, interment.institution_id, interment.interred_at)
 
 
 def _certificates(session: Session, certificate: NationalCertificate) -> list[Bucket]:
@@ -118,7 +142,7 @@ def _destinations(session: Session, destination: NationalAshesDestination) -> li
 
 BUCKETS_OF: dict[type[SQLModel], Callable[[Session, SQLModel], list[Bucket]]] = {
     NationalCase: _deaths, NationalCremation: _cremations, NationalCertificate: _certificates,
-    NationalAshesDestination: _destinations,
+    NationalAshesDestination: _destinations, NationalInterment: _interments,
 }
 
 
