@@ -74,10 +74,16 @@ class KpiRow:
         met = self.value >= self.target if self.higher_is_better else self.value <= self.target
         return Status.passed if met else Status.behind
 
+    def as_dict(self) -> dict:
+        return {"province": self.province, "province_code": self.province_code, "kpi": self.kpi.value,
+                "value": self.value, "target": self.target, "higher_is_better": self.higher_is_better,
+                "status": self.status.value, "numerator": self.numerator, "denominator": self.denominator,
+                "missing_years": self.missing_years}
 
-def _province_codes(session: Session) -> dict[str, str]:
-    """Every province the ministry knows of (shipped, or with expected figures): slug → code."""
-    codes = {row.province_slug: row.province_code for row in session.exec(select(yearbook.ExpectedDeaths))}
+
+def _province_codes(session: Session, expected: dict[str, yearbook.ExpectedDeaths] | None = None) -> dict[str, str]:
+    """The provinces that have shipped to the ministry (and those of `expected`): slug → code."""
+    codes = {slug: row.province_code for slug, row in (expected or {}).items()}
     codes.update(session.exec(select(ExchangeCursor.province_slug, ExchangeCursor.province_code)).all())
     return codes
 
@@ -93,10 +99,10 @@ def _registered(session: Session, *, metric: str, first: int, last: int) -> dict
 def completeness(session: Session, *, year: int) -> tuple[list[Completeness], Completeness]:
     """Per province and for the nation: deaths registered in `year` against the yearbook's expected deaths. The
     nation's ratio covers only provinces with an expected figure (it says how many)."""
-    codes = _province_codes(session)
+    expected = yearbook.expected_in(session, year=year)
+    codes = _province_codes(session, expected)
     registered = {province: count for (province, _), count in
                   _registered(session, metric="deaths", first=year, last=year).items()}
-    expected = yearbook.expected_in(session, year=year)
     rows = []
     for province in sorted(set(codes) | set(registered), key=lambda p: (codes.get(p, ""), p)):
         figure = expected.get(province)
@@ -128,7 +134,7 @@ def _online(session: Session, *, year: int) -> dict[str, tuple[int, int]]:
 
 
 def kpis(session: Session, *, year: int, now: datetime) -> list[KpiRow]:
-    """Every province's three KPIs for `year` (freshness as of `now`), provinces by code."""
+    """The three KPIs for `year` (freshness as of `now`) of every province that has shipped, by code."""
     codes = _province_codes(session)
     online = _online(session, year=year)
     archived = _registered(session, metric="archived", first=BACKFILL_FROM, last=year - 1)

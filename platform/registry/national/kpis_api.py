@@ -104,10 +104,7 @@ def plan_kpis(query: Annotated[YearQuery, Query()], session: SessionDep, ctx: Co
     now = utcnow()
     rows = kpis.kpis(session, year=query.year, now=now)
     table = KpiTable(year=query.year, as_of=now, online_next_target=kpis.ONLINE_NEXT_TARGET,
-                     rows=[KpiRowPublic(province=r.province, province_code=r.province_code, kpi=r.kpi, value=r.value,
-                                        target=r.target, higher_is_better=r.higher_is_better, status=r.status,
-                                        numerator=r.numerator, denominator=r.denominator,
-                                        missing_years=r.missing_years) for r in rows])
+                     rows=[KpiRowPublic(**row.as_dict()) for row in rows])
     audit_read(session, ctx, principal, "national.kpis", {"year": query.year}, len(rows))
     return table
 
