@@ -1,4 +1,5 @@
-"""expected deaths from the yearbook; counters for archived cases and institutions at work
+"""expected deaths from the yearbook; counters for archived cases and institutions at work; national_cases
+partitioned by province on PostgreSQL
 
 Revision ID: 0023
 Revises: 0017
@@ -11,6 +12,7 @@ import sqlmodel
 from alembic import op
 
 import registry.db_types  # noqa: F401
+from registry.national.models import NATIONAL_CASES_PARTITIONS, NationalCase, national_cases_partition
 
 revision: str = '0023'
 down_revision: str | None = '0017'
@@ -30,6 +32,7 @@ def upgrade() -> None:
     sa.Column('loaded_at', registry.db_types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('province_slug', 'year')
     )
+    _partition_national_cases()
     # the counters gain archived cases and institutions at work: recount them once from the national records
     from sqlmodel import Session
 
@@ -40,6 +43,34 @@ def upgrade() -> None:
         session.flush()
 
 
+def _partition_national_cases() -> None:
+    """On PostgreSQL, national_cases becomes a table partitioned by hash of the province (its key already starts
+    with it): each province's cases sit in one of a fixed set of partitions, so a province's reads, index scans and
+    vacuums touch one partition, and no partition is ever created at ingest."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    _rebuild_national_cases("PARTITION BY HASH (province_slug)", partitions=NATIONAL_CASES_PARTITIONS)
+
+
+def _rebuild_national_cases(partitioning: str, *, partitions: int) -> None:
+    """A new national_cases (partitioned or not) with the same columns, key and indexes; the rows copied over."""
+    op.execute("ALTER TABLE national_cases RENAME TO national_cases_before")
+    op.execute("ALTER TABLE national_cases_before RENAME CONSTRAINT national_cases_pkey TO national_cases_before_pkey")
+    for index in NationalCase.__table__.indexes:
+        op.execute(f"DROP INDEX {index.name}")
+    op.execute(f"CREATE TABLE national_cases (LIKE national_cases_before INCLUDING DEFAULTS) {partitioning}")
+    op.execute("ALTER TABLE national_cases ADD CONSTRAINT national_cases_pkey PRIMARY KEY (province_slug, case_id)")
+    for remainder in range(partitions):
+        op.execute(f"CREATE TABLE {national_cases_partition(remainder)} PARTITION OF national_cases "
+                   f"FOR VALUES WITH (MODULUS {partitions}, REMAINDER {remainder})")
+    for index in NationalCase.__table__.indexes:
+        op.create_index(index.name, "national_cases", [column.name for column in index.columns])
+    op.execute("INSERT INTO national_cases SELECT * FROM national_cases_before")
+    op.execute("DROP TABLE national_cases_before")
+
+
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        _rebuild_national_cases("", partitions=0)
     op.drop_table('national_expected_deaths')
     op.execute("DELETE FROM national_counts WHERE metric IN ('archived', 'institution_activity')")
