@@ -7,13 +7,12 @@ not touched). Tables by province, prefecture or county, month or year, are then 
 rows instead of scans of millions of records.
 """
 from collections.abc import Callable, Iterable
-from dataclasses import astuple, dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Index, Integer, String, func, literal
+from sqlalchemy import Index, Integer, String, func, literal, text
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -53,8 +52,9 @@ class NationalCount(SQLModel, table=True):
     count: int = Field(default=0)
 
 
-@dataclass(frozen=True)
-class Bucket:
+class Bucket(NamedTuple):
+    """A counter's key (a tuple: it hashes and sorts cheaply, thousands of times a batch)."""
+
     metric: str
     province_slug: str
     region_code: str
@@ -172,14 +172,26 @@ def write_counts(session: Session) -> None:
     deltas = {bucket: delta for bucket, delta in session.info.pop(_DELTAS, {}).items() if delta}
     if not deltas:
         return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(NationalCount)
-    statement = statement.on_conflict_do_update(
-        index_elements=[c.name for c in NationalCount.__table__.primary_key.columns],
-        set_={"count": NationalCount.__table__.c.count + statement.excluded.count})
     # in a fixed order: two batches touching the same counters lock them in the same order, never in a cycle
-    rows = [{**bucket.__dict__, "count": delta} for bucket, delta in sorted(deltas.items(), key=lambda i: astuple(i[0]))]
-    session.execute(statement, rows)
+    ordered = sorted(deltas.items())
+    if session.get_bind().dialect.name == "postgresql":
+        # one statement and one round trip for the whole batch: the counters as arrays, unnested in order
+        columns = list(zip(*((*bucket, delta) for bucket, delta in ordered), strict=True))
+        session.execute(_UPSERT_ARRAYS, dict(zip(_COLUMNS, map(list, columns), strict=True)))
+        return
+    statement = sqlite_insert(NationalCount)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(Bucket._fields), set_={"count": NationalCount.__table__.c.count + statement.excluded.count})
+    session.execute(statement, [{**bucket._asdict(), "count": delta} for bucket, delta in ordered])
+
+
+_COLUMNS = (*Bucket._fields, "count")
+_TYPES = ("varchar", "varchar", "varchar", "int", "int", "varchar", "varchar", "int")
+_UPSERT_ARRAYS = text(
+    f"INSERT INTO national_counts ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in zip(_COLUMNS, _TYPES, strict=True))
+    + f") WITH ORDINALITY AS batch({', '.join(_COLUMNS)}, position) ORDER BY position "
+    f"ON CONFLICT ({', '.join(Bucket._fields)}) DO UPDATE SET count = national_counts.count + excluded.count")
 
 
 def forget(session: Session) -> None:
@@ -237,7 +249,7 @@ def rebuild(session: Session) -> int:
             for bucket in buckets(session, record):
                 counts[bucket] = counts.get(bucket, 0) + 1
     session.execute(NationalCount.__table__.delete())
-    rows = [{**bucket.__dict__, "count": count} for bucket, count in counts.items()]
+    rows = [{**bucket._asdict(), "count": count} for bucket, count in counts.items()]
     for start in range(0, len(rows), 5000):
         session.execute(NationalCount.__table__.insert(), rows[start:start + 5000])
     return len(rows)
