@@ -6,6 +6,7 @@ from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
 import registry.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from registry.national.models import NATIONAL_CASES_PARTITIONS, national_cases_partition
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging_config"):
@@ -20,11 +21,17 @@ if not url:
     raise SystemExit("set FSP_DATABASE_URL (or pass -x url=...) to the tenant's database URL")
 
 target_metadata = SQLModel.metadata
+# the partitions of a partitioned table are the database's business, not the models' (their parent is compared)
+PARTITIONS = {national_cases_partition(remainder) for remainder in range(NATIONAL_CASES_PARTITIONS)}
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    return not (type_ == "table" and reflected and compare_to is None and name in PARTITIONS)
 
 
 def run_offline() -> None:
     context.configure(url=url, target_metadata=target_metadata, literal_binds=True, compare_type=True,
-                      render_as_batch=url.startswith("sqlite"))
+                      render_as_batch=url.startswith("sqlite"), include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -41,7 +48,7 @@ def run_online() -> None:
 
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True,
-                      render_as_batch=connection.dialect.name == "sqlite")
+                      render_as_batch=connection.dialect.name == "sqlite", include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 

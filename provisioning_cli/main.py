@@ -10,6 +10,7 @@ from provisioning_cli import (
     exchange_cmd,
     fleet_cmd,
     monitoring_cmd,
+    national_cmd,
     plan_cmd,
     preview_cmd,
     serve_cmd,
@@ -43,6 +44,7 @@ app.add_typer(fleet_cmd.app, name="fleet")
 app.add_typer(exchange_cmd.app, name="exchange")
 app.add_typer(sharing_cmd.app, name="sharing")
 app.add_typer(certificate_cmd.app, name="certificate")
+app.add_typer(national_cmd.app, name="national")
 
 if __name__ == "__main__":
     app()

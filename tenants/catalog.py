@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from tenants.spec import TenantSpec
 from tenants.yamlfile import YamlFileError, read_mapping
+from tenants.yearbook import YEARBOOK_FILE, YearbookError, YearbookFigure, read_yearbook
 
 # the packaged catalog sits beside this module (tenants/catalog/*.yaml)
 DEFAULT_CATALOG_DIR = Path(__file__).with_name("catalog")
@@ -50,9 +51,10 @@ class UnknownTenantError(LookupError):
 
 @dataclass(frozen=True)
 class Catalog:
-    """All tenants: the ministry first, then provinces by code."""
+    """All tenants: the ministry first, then provinces by code; and the yearbook figures it cites, if any."""
 
     tenants: tuple[TenantSpec, ...]
+    yearbook: tuple[YearbookFigure, ...] = ()
 
     def __post_init__(self) -> None:
         ordered = sorted(self.tenants, key=lambda t: (t.kind != "ministry", t.code))
@@ -104,9 +106,22 @@ def load_catalog(path: Path | None = None) -> Catalog:
         if spec is not None:
             loaded.append((file.name, spec))
     problems += _cross_file_problems(source, loaded)
+    yearbook = _load_yearbook(source, problems)
     if problems:
         raise CatalogError(source, problems)
-    return Catalog(tuple(spec for _, spec in loaded))
+    return Catalog(tuple(spec for _, spec in loaded), yearbook)
+
+
+def _load_yearbook(source: Path, problems: list[CatalogProblem]) -> tuple[YearbookFigure, ...]:
+    """The catalog's yearbook table (`yearbook.csv`, optional): population and crude death rate it can cite."""
+    path = source / YEARBOOK_FILE
+    if not path.is_file():
+        return ()
+    try:
+        return read_yearbook(path)
+    except YearbookError as err:
+        problems += [CatalogProblem(YEARBOOK_FILE, f"line {p.line}: {p.field}", p.reason) for p in err.problems]
+        return ()
 
 
 def _load_file(file: Path, problems: list[CatalogProblem]) -> TenantSpec | None:

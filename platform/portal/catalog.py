@@ -187,6 +187,24 @@ TEXT: dict[str, str] = {
     "figures_none": "目前还没有省份报送数据。",
     "figures_note": "死亡登记按死亡日期（北京时间）统计；补发的火化证明不重复计算。",
     "count": "{count:,}",
+    "figures_completeness": "{year}年登记完整率",
+    "figures_no_expected": "无预期数",
+    "figures_completeness_note": "登记完整率 = 登记死亡人数 ÷ 预期死亡人数，预期死亡人数 = 年末人口 × 人口死亡率（国家统计局"
+                                 "《中国统计年鉴》分地区数据）。没有统计年鉴数据的省份和年份显示“无预期数”，不作估算；合计只计有预期数的省份。",
+    "kpi_title": "规划目标完成情况（{year}年）",
+    "kpi_online": "殡葬服务机构网上办事占比（目标 ≥ {target:.0f}%）",
+    "kpi_backfill": "2010年以来历史数据补录（目标 ≥ {target:.0f}%）",
+    "kpi_freshness": "数据交换及时性（目标 ≤ {hours}小时）",
+    "kpi_pass": "✓ 达标",
+    "kpi_behind": "✗ 未达标",
+    "kpi_unknown": "– 暂无数据",
+    "kpi_share": "{value:.1f}%（{numerator:,}/{denominator:,}）",
+    "kpi_age": "{hours}小时{minutes}分钟前",
+    "kpi_no_institution": "无在营机构",
+    "kpi_never": "尚未报送",
+    "kpi_note": "网上办事占比：本年度在平台上办理过业务（登记死亡、火化或安葬）的在营机构 ÷ 在营机构总数，下一阶段目标 ≥ "
+                "{next:.0f}%（网上服务上线后）；补录的历史档案不算网上办事。历史数据补录：2010年至上一年已归档的案件数 ÷ "
+                "各年预期死亡人数，只计有统计年鉴数据的年份。数据交换及时性：民政部最近一次接收该省数据批次距今的时间。",
     # errors
     "not_found_title": "找不到该页面",
     "not_found_lead": "您要找的页面不存在，可能地址有误，或该机构、文件已不再公开。",

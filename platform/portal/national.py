@@ -7,6 +7,7 @@ serves (`fsp serve`) is linked to on that province's own portal; any other is sh
 """
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlmodel import Session
 from starlette.datastructures import QueryParams
@@ -19,7 +20,7 @@ from portal.pages import cached, china_today, not_found
 from portal.render import Page, index_path, page, province_name, region_name
 from registry.config import Role, Settings
 from registry.institutions.models import InstitutionType
-from registry.national import directory, figures
+from registry.national import directory, figures, kpis
 from registry.national.models import INSTITUTIONS_PAGE_SIZE, NationalInstitutionFilters, NationalInstitutionPublic
 
 
@@ -101,9 +102,40 @@ def institution(request: Request) -> Page:
                 held_by=catalog.TEXT["held_by"].format(province=province_name(found.province_code)))
 
 
+KPI_HEADINGS = {kpis.Kpi.online_institutions: ("kpi_online", {"target": kpis.ONLINE_TARGET * 100}),
+                kpis.Kpi.backfill: ("kpi_backfill", {"target": kpis.BACKFILL_TARGET * 100}),
+                kpis.Kpi.exchange_freshness: ("kpi_freshness", {"hours": kpis.FRESHNESS_TARGET_SECONDS // 3600})}
+KPI_MARKS = {kpis.Status.passed: "kpi_pass", kpis.Status.behind: "kpi_behind", kpis.Status.unknown: "kpi_unknown"}
+KPI_UNKNOWN = {kpis.Kpi.online_institutions: "kpi_no_institution", kpis.Kpi.backfill: "figures_no_expected",
+               kpis.Kpi.exchange_freshness: "kpi_never"}
+
+
+def kpi_cell(row: kpis.KpiRow) -> str:
+    """The figure and its mark in words (达标 / 未达标 / 暂无数据): never colour alone."""
+    text = catalog.TEXT
+    if row.value is None:
+        figure = text[KPI_UNKNOWN[row.kpi]]
+    elif row.kpi == kpis.Kpi.exchange_freshness:
+        hours, minutes = divmod(round(row.value) // 60, 60)
+        figure = text["kpi_age"].format(hours=hours, minutes=minutes)
+    else:
+        figure = text["kpi_share"].format(value=row.value * 100, numerator=row.numerator, denominator=row.denominator)
+    return f"{figure} {text[KPI_MARKS[row.status]]}"
+
+
+def share(ratio: float | None) -> str:
+    return catalog.TEXT["figures_no_expected"] if ratio is None else catalog.TEXT["percent"].format(value=ratio * 100)
+
+
 def figures_page(request: Request) -> Page:
     with Session(request.app.state.ctx.engine) as session:
         found = figures.national_figures(session, today=china_today())
+        completeness, nation = kpis.completeness(session, year=found.year)
+        kpi_rows = kpis.kpis(session, year=found.year, now=datetime.now(UTC))
+    by_province: dict[str, dict[kpis.Kpi, str]] = {}
+    for row in kpi_rows:
+        by_province.setdefault(row.province, {})[row.kpi] = kpi_cell(row)
+    headings = [catalog.TEXT[key].format(**values) for key, values in KPI_HEADINGS.values()]
     names = {row.province_slug: province_name(row.province_code) for row in found.provinces}
     text = catalog.TEXT
     deaths = charts.bar_chart(
@@ -118,7 +150,10 @@ def figures_page(request: Request) -> Page:
         title=text["figures_chart_rate"].format(year=found.year),
         description=text["figures_chart_rate_desc"], chart_id="rate-chart")
     return page(request, "national_figures.html", province=request.app.state.province, figures=found, names=names,
-                charts=[deaths, rates])
+                charts=[deaths, rates], completeness={row.province: share(row.ratio) for row in completeness},
+                nation_completeness=share(nation.ratio), kpi_headings=headings,
+                kpi_rows=[(names.get(slug, slug), [cells[kpi] for kpi in kpis.Kpi]) for slug, cells in by_province.items()],
+                kpi_note=text["kpi_note"].format(next=kpis.ONLINE_NEXT_TARGET * 100))
 
 
 def routes(settings: Settings) -> list[Route]:

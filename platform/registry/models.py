@@ -17,6 +17,7 @@ from registry.national.models import (
     PersonMatch,
 )
 from registry.national.statistics import NationalCount
+from registry.national.yearbook import ExpectedDeaths
 from registry.outbox.models import OutboxEvent
 from registry.publications.models import Publication
 from registry.remains.models import AshesDestination, Handover, Interment, Storage, Transport
@@ -27,9 +28,9 @@ from registry.sessions.models import StaffSession
 from registry.sharing.models import SharingCursor
 
 __all__ = ["Approval", "ApprovalAttachment", "ApprovalStep", "AshesDestination", "AuditEntry", "Booking", "Case",
-           "CaseCorrection", "Certificate", "Complaint", "Cremation", "ExchangeCursor", "FarewellInvitation",
-           "Handover", "Institution", "InstitutionDisclosure", "Interment", "Memorial", "MemorialMessage",
-           "NationalAshesDestination", "NationalCase", "NationalCertificate", "NationalCount", "NationalCremation",
-           "NationalEvent", "NationalInterment", "OutboxEvent", "PersonMatch", "Publication", "RemoteFarewell",
-           "Resource", "ServiceItem", "SharingCursor", "Slot", "StaffSession", "Storage", "TenantSequences",
-           "Transport", "TransportPermit"]
+           "CaseCorrection", "Certificate", "Complaint", "Cremation", "ExchangeCursor", "ExpectedDeaths",
+           "FarewellInvitation", "Handover", "Institution", "InstitutionDisclosure", "Interment", "Memorial",
+           "MemorialMessage", "NationalAshesDestination", "NationalCase", "NationalCertificate", "NationalCount",
+           "NationalCremation", "NationalEvent", "NationalInterment", "OutboxEvent", "PersonMatch", "Publication",
+           "RemoteFarewell", "Resource", "ServiceItem", "SharingCursor", "Slot", "StaffSession", "Storage",
+           "TenantSequences", "Transport", "TransportPermit"]

@@ -173,3 +173,27 @@ def test_a_province_s_next_batch_shows_on_the_next_load(ministry, shipped, ship)
 def test_a_province_keeps_its_own_pages(site_client, published):
     assert "<h1>北京市殡葬服务平台</h1>" in site_client.get("/").text
     assert site_client.get("/figures").status_code == 404
+
+
+def test_figures_show_completeness_and_the_plans_kpis_with_their_marks_in_words(ministry_site, ministry, shipped):
+    from decimal import Decimal
+
+    from sqlmodel import Session
+
+    from registry.national import yearbook
+
+    year = china_today().year
+    with Session(ministry_site.state.ctx.engine) as session:  # beijing: 1,000 people × 8.00 ‰ = 8 expected deaths
+        yearbook.load(session, ministry_site.state.ctx.journal, [yearbook.ExpectedFigure(
+            province_slug="beijing", province_code="110000", year=year, population=1000,
+            death_rate_permille=Decimal("8.00"), expected_deaths=8, source="测试年鉴 表2-9")], actor="test")
+    words = text_of(ministry.get("/figures").text)
+
+    assert f"{year}年登记完整率" in words
+    # 2 registered of 8 expected; shandong has no yearbook figure and gets none made up
+    assert "北京市 2 0 1 0 50.0% 25.0%" in words and "山东省 0 0 0 0 — 无预期数" in words
+    assert "合计 2 0 1 0 50.0% 25.0%" in words
+    assert f"规划目标完成情况（{year}年）" in words and "殡葬服务机构网上办事占比（目标 ≥ 60%）" in words
+    # the funeral home worked on the platform, the cemetery not: behind, said in words beside the mark
+    assert "北京市 50.0%（1/2） ✗ 未达标 无预期数 – 暂无数据 0小时0分钟前 ✓ 达标" in words
+    assert "山东省 0.0%（0/1） ✗ 未达标" in words

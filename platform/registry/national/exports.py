@@ -25,19 +25,38 @@ def rows_of(table: list[dict]) -> list[tuple]:
 
 
 def as_csv(table: list[dict]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADINGS)
-    writer.writerows(rows_of(table))
-    return codecs.BOM_UTF8 + out.getvalue().encode()
+    return csv_file(HEADINGS, rows_of(table))
 
 
 def as_xlsx(table: list[dict], *, title: str) -> bytes:
+    return xlsx_file(HEADINGS, rows_of(table), title=title)
+
+
+def csv_file(headings: tuple[str, ...], rows: list[tuple]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(headings)
+    writer.writerows(rows)
+    return codecs.BOM_UTF8 + out.getvalue().encode()
+
+
+def xlsx_file(headings: tuple[str, ...], rows: list[tuple], *, title: str) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31])  # Excel's limit on a sheet's name
-    sheet.append(HEADINGS)
-    for row in rows_of(table):
+    sheet.append(headings)
+    for row in rows:
         sheet.append(row)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+COMPLETENESS_HEADINGS = ("省份", "省级代码", "省份名称", "年份", "登记死亡人数", "预期死亡人数", "登记完整率", "预期数来源")
+NO_EXPECTED = "无预期数"
+
+
+def completeness_rows(year: int, rows: list[dict]) -> list[tuple]:
+    """One line per province and the nation's (全国) last; a province without a yearbook figure says so."""
+    return [(row["province"] or "全国", row["province_code"], area_name(row["province_code"][:2]) if row["province_code"]
+             else "全国", year, row["registered"], NO_EXPECTED if row["expected"] is None else row["expected"],
+             NO_EXPECTED if row["ratio"] is None else row["ratio"], row["source"] or "") for row in rows]

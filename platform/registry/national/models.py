@@ -20,6 +20,14 @@ PERSON_REF_PATTERN = r"^[0-9a-f]{64}$"
 PROVINCE_PATTERN = r"^[a-z][a-z0-9-]{1,30}$"
 
 
+# on PostgreSQL national_cases is partitioned by hash of the province (migration 0023) into this many partitions
+NATIONAL_CASES_PARTITIONS = 16
+
+
+def national_cases_partition(remainder: int) -> str:
+    return f"national_cases_p{remainder:02d}"
+
+
 class NationalCase(SQLModel, table=True):
     """A province's case as the ministry knows it now: at its latest correction and status."""
 

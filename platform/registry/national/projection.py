@@ -93,12 +93,14 @@ def _apply_status(session: Session, province: str, event: BatchEvent, change: _S
     record = loaded.find(session, NationalCase, (province, change.case_id))
     if record is None or record.last_seq >= event.seq:
         return
+    counted_before = statistics.buckets(session, record)
     if event.event_type == "case.archived":
         record.archived_at = event.at
     elif change.to:
         record.status = change.to
     record.last_seq, record.updated_at = event.seq, now
     session.add(record)
+    statistics.move(session, counted_before, statistics.buckets(session, record))  # archiving counts it archived
 
 
 def _match(session: Session, matched: list[NationalCase], now: datetime) -> None:

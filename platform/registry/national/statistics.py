@@ -7,18 +7,23 @@ not touched). Tables by province, prefecture or county, month or year, are then 
 rows instead of scans of millions of records.
 """
 from collections.abc import Callable, Iterable
-from dataclasses import astuple, dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Index, Integer, String, func, literal
+from sqlalchemy import Index, Integer, String, func, literal, text
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, select
 
 from registry.national import loaded
-from registry.national.models import NationalAshesDestination, NationalCase, NationalCertificate, NationalCremation
+from registry.national.models import (
+    NationalAshesDestination,
+    NationalCase,
+    NationalCertificate,
+    NationalCremation,
+    NationalInterment,
+)
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -47,8 +52,9 @@ class NationalCount(SQLModel, table=True):
     count: int = Field(default=0)
 
 
-@dataclass(frozen=True)
-class Bucket:
+class Bucket(NamedTuple):
+    """A counter's key (a tuple: it hashes and sorts cheaply, thousands of times a batch)."""
+
     metric: str
     province_slug: str
     region_code: str
@@ -86,15 +92,33 @@ def _region_of_case(session: Session, province: str, case_id) -> str:
     return case.household_region if case is not None else ""
 
 
+def _active(province: str, institution_id, moment: datetime) -> list[Bucket]:
+    """The institution worked on the platform that month (the online-institutions KPI counts those with any)."""
+    year, month = china_month(moment)
+    return [Bucket("institution_activity", province, "", year, month, "institution", institution_id.hex)]
+
+
 def _deaths(session: Session, case: NationalCase) -> list[Bucket]:
-    return _counted("deaths", case.province_slug, case.household_region, case.death_at, sex=case.sex,
-                    age_band=age_band(case.birth_date, case.death_at.astimezone(CHINA).date()),
-                    category=case.cause_category, place=case.death_place_type)
+    found = _counted("deaths", case.province_slug, case.household_region, case.death_at, sex=case.sex,
+                     age_band=age_band(case.birth_date, case.death_at.astimezone(CHINA).date()),
+                     category=case.cause_category, place=case.death_place_type)
+    if case.archive_ref is not None or case.archived_at is not None:
+        # archived (closed and filed, or imported from the archives by the backfill): by the year of death
+        found += _counted("archived", case.province_slug, case.household_region, case.death_at)
+    if case.archive_ref is not None:
+        return found  # imported from paper archives: history, not business done on the platform
+    return found + _active(case.province_slug, case.institution_id, case.death_at)
 
 
 def _cremations(session: Session, cremation: NationalCremation) -> list[Bucket]:
     return _counted("cremations", cremation.province_slug,
-                    _region_of_case(session, cremation.province_slug, cremation.case_id), cremation.started_at)
+                    _region_of_case(session, cremation.province_slug, cremation.case_id),
+                    cremation.started_at) + _active(cremation.province_slug, cremation.institution_id,
+                                                    cremation.started_at)
+
+
+def _interments(session: Session, interment: NationalInterment) -> list[Bucket]:
+    return _active(interment.province_slug, interment.institution_id, interment.interred_at)
 
 
 def _certificates(session: Session, certificate: NationalCertificate) -> list[Bucket]:
@@ -118,7 +142,7 @@ def _destinations(session: Session, destination: NationalAshesDestination) -> li
 
 BUCKETS_OF: dict[type[SQLModel], Callable[[Session, SQLModel], list[Bucket]]] = {
     NationalCase: _deaths, NationalCremation: _cremations, NationalCertificate: _certificates,
-    NationalAshesDestination: _destinations,
+    NationalAshesDestination: _destinations, NationalInterment: _interments,
 }
 
 
@@ -148,14 +172,26 @@ def write_counts(session: Session) -> None:
     deltas = {bucket: delta for bucket, delta in session.info.pop(_DELTAS, {}).items() if delta}
     if not deltas:
         return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(NationalCount)
-    statement = statement.on_conflict_do_update(
-        index_elements=[c.name for c in NationalCount.__table__.primary_key.columns],
-        set_={"count": NationalCount.__table__.c.count + statement.excluded.count})
     # in a fixed order: two batches touching the same counters lock them in the same order, never in a cycle
-    rows = [{**bucket.__dict__, "count": delta} for bucket, delta in sorted(deltas.items(), key=lambda i: astuple(i[0]))]
-    session.execute(statement, rows)
+    ordered = sorted(deltas.items())
+    if session.get_bind().dialect.name == "postgresql":
+        # one statement and one round trip for the whole batch: the counters as arrays, unnested in order
+        columns = list(zip(*((*bucket, delta) for bucket, delta in ordered), strict=True))
+        session.execute(_UPSERT_ARRAYS, dict(zip(_COLUMNS, map(list, columns), strict=True)))
+        return
+    statement = sqlite_insert(NationalCount)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(Bucket._fields), set_={"count": NationalCount.__table__.c.count + statement.excluded.count})
+    session.execute(statement, [{**bucket._asdict(), "count": delta} for bucket, delta in ordered])
+
+
+_COLUMNS = (*Bucket._fields, "count")
+_TYPES = ("varchar", "varchar", "varchar", "int", "int", "varchar", "varchar", "int")
+_UPSERT_ARRAYS = text(
+    f"INSERT INTO national_counts ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in zip(_COLUMNS, _TYPES, strict=True))
+    + f") WITH ORDINALITY AS batch({', '.join(_COLUMNS)}, position) ORDER BY position "
+    f"ON CONFLICT ({', '.join(Bucket._fields)}) DO UPDATE SET count = national_counts.count + excluded.count")
 
 
 def forget(session: Session) -> None:
@@ -213,7 +249,7 @@ def rebuild(session: Session) -> int:
             for bucket in buckets(session, record):
                 counts[bucket] = counts.get(bucket, 0) + 1
     session.execute(NationalCount.__table__.delete())
-    rows = [{**bucket.__dict__, "count": count} for bucket, count in counts.items()]
+    rows = [{**bucket._asdict(), "count": count} for bucket, count in counts.items()]
     for start in range(0, len(rows), 5000):
         session.execute(NationalCount.__table__.insert(), rows[start:start + 5000])
     return len(rows)
