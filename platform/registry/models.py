@@ -17,12 +17,13 @@ from registry.national.statistics import NationalCount
 from registry.outbox.models import OutboxEvent
 from registry.publications.models import Publication
 from registry.remains.models import AshesDestination, Handover, Interment, Storage, Transport
+from registry.security.key_ledger import KeyFingerprint
 from registry.sequences import TenantSequences
 from registry.sessions.models import StaffSession
 from registry.sharing.models import SharingCursor
 
 __all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor",
-           "Handover", "Institution", "InstitutionDisclosure", "Interment", "NationalAshesDestination", "NationalCase",
+           "Handover", "Institution", "KeyFingerprint", "InstitutionDisclosure", "Interment", "NationalAshesDestination", "NationalCase",
            "NationalCertificate", "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment",
            "OutboxEvent", "PersonMatch", "Publication", "ServiceItem", "SharingCursor", "StaffSession", "Storage",
            "TenantSequences", "Transport"]
