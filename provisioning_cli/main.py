@@ -12,6 +12,7 @@ from provisioning_cli import (
     monitoring_cmd,
     plan_cmd,
     preview_cmd,
+    restore_cmd,
     serve_cmd,
     sharing_cmd,
     sso_cmd,
@@ -37,6 +38,7 @@ app.command("token")(token_cmd.token)
 app.command("plan")(plan_cmd.plan)
 app.command("preview")(preview_cmd.preview)
 app.command("backup")(backup_cmd.backup)
+app.command("restore")(restore_cmd.restore)
 app.command("backfill")(backfill_cmd.backfill)
 app.add_typer(monitoring_cmd.app, name="monitoring")
 app.add_typer(fleet_cmd.app, name="fleet")
