@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlmodel import Session
 
 from infra.ensure.database import swap_in_database
 from infra.ensure.files import ensure_private_dir, write_atomic
@@ -20,7 +21,9 @@ from provisioning_cli.options import DEFAULT_HOME, BackupKeyOpt, CatalogOpt, Hom
 from provisioning_cli.output import fail, print_json, print_table, resolve_tenant
 from provisioning_cli.restore import Place, RestoreError, restore_verified
 from provisioning_cli.restore_places import backend_of, live_database, place_named
+from registry import db
 from registry.config import Settings
+from registry.journal import Journal
 
 FromOpt = Annotated[Path, typer.Option("--from", metavar="FILE", help="The backup file (.fspbackup).")]
 IntoOpt = Annotated[str | None, typer.Option(
@@ -94,8 +97,24 @@ def _restore_over(local, spec, settings: Settings, directory: Path, file: Path, 
         progress("putting the restored database, keys and audit checkpoint in place")
         _swap_in(place, live)
         _install_keys(work, settings.keys_dir, settings.audit_checkpoint_path)
+    _audit_restore(settings, file, report["manifest"], before)
     progress("restart `fsp serve` so the registry opens the restored database")
     return {**report, "database": live, "keys": str(settings.keys_dir), "pre_restore_backup": before}
+
+
+def _audit_restore(settings: Settings, file: Path, manifest: dict[str, Any], before: str | None) -> None:
+    """The restored chain records that it was restored, from which backup, and what was backed up first."""
+    engine = db.make_engine(settings)
+    try:
+        journal = Journal.of(engine, keys_dir=settings.keys_dir, checkpoint_file=settings.audit_checkpoint_path)
+        with Session(engine) as session, journal.write(session, actor="fsp restore") as unit:
+            unit.record(action="restore", object_type="tenant", object_id=settings.tenant_slug,
+                        detail={"backup": file.name, "taken_at": manifest["taken_at"],
+                                "audit_head": manifest["audit_head"]["seq"],
+                                "pre_restore_backup": Path(before).name if before else None})
+        journal.anchor.flush()
+    finally:
+        engine.dispose()
 
 
 def _swap_in(place: Place, live: str) -> None:

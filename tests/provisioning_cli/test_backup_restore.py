@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from provisioning_cli.backup_archive import MAGIC, read_header
 from registry.app import create_app
+from registry.audit.models import AuditEntry
 from registry.cases.fields import ID_CONTEXT
 from registry.cases.models import Case
 from registry.security.keys import FIELD_KEY
@@ -69,7 +70,11 @@ def test_back_up_write_more_destroy_restore_and_everything_backed_up_is_back(ten
     assert "verifying" in result.stderr  # progress, on stderr
     numbers, verdict = _read_back(tenant)
     assert numbers == backed_up and not set(later) & set(numbers)
-    assert verdict["ok"] and verdict["through_seq"] == taken["audit_head"]["seq"]
+    # the chain is whole, and its one entry after the backed-up head says it was restored, from which backup
+    assert verdict["ok"] and verdict["through_seq"] == taken["audit_head"]["seq"] + 1
+    last = _audit_entry(tenant, verdict["through_seq"])
+    assert (last.actor, last.action, json.loads(last.detail)["backup"]) == ("fsp restore", "restore",
+                                                                           taken["file"].rsplit("/", 1)[1])
     assert fsp("status", "beijing", "--json") and json.loads(fsp("status", "beijing", "--json").stdout)[0]["keys"] == "ok"
     fsp("up", "beijing")
 
@@ -150,6 +155,11 @@ def test_restore_into_a_new_database_leaves_the_tenant_alone(tenant, write_cases
     if db_backend == "postgresql":
         with psycopg.connect(_libpq_admin(_state_admin(tenant)), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE "{into}" WITH (FORCE)')
+
+
+def _audit_entry(tenant, seq: int) -> AuditEntry:
+    with tenant.engine(tenant.catalog.resolve("beijing")) as engine, Session(engine) as session:
+        return session.get(AuditEntry, seq)
 
 
 def _state_admin(tenant) -> str:
