@@ -6,7 +6,15 @@ import pytest
 from registry.app import create_app
 from registry.security import crypto
 from registry.security.key_ledger import KEY_IDS, recorded_in_database
-from registry.security.keys import AUDIT_KEY, CERTIFICATE_KEY, FIELD_KEY, INDEX_KEY, TOKEN_KEY, KeyMaterialError
+from registry.security.keys import (
+    AUDIT_KEY,
+    CERTIFICATE_KEY,
+    FIELD_KEY,
+    INDEX_KEY,
+    PERSON_MATCH_KEY,
+    TOKEN_KEY,
+    KeyMaterialError,
+)
 
 DATA_KEYS = (FIELD_KEY, INDEX_KEY, AUDIT_KEY)
 
@@ -47,7 +55,7 @@ def test_a_lost_key_the_data_depends_on_is_refused_by_up_status_and_startup(tena
     assert not path.exists()
 
 
-@pytest.mark.parametrize("key", (FIELD_KEY, INDEX_KEY))
+@pytest.mark.parametrize("key", (FIELD_KEY, INDEX_KEY, AUDIT_KEY, PERSON_MATCH_KEY))
 def test_a_swapped_key_the_data_depends_on_is_refused(tenant, write_cases, fsp, fsp_json, key):
     write_cases(1)
     path = _keys_dir(tenant) / key
