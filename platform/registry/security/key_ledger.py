@@ -9,7 +9,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -138,7 +138,8 @@ def record_keys(engine: Engine, keys_dir: Path) -> dict[str, str]:
     if recorded_beside(keys_dir) != ids:
         _write_private(keys_dir / KEY_IDS, json.dumps(ids, indent=1, sort_keys=True).encode())
     recorded = recorded_in_database(engine)
-    if recorded != ids:
+    # a database not yet migrated has no table for them: its first migrated start records them
+    if recorded != ids and inspect(engine).has_table(KeyFingerprint.__tablename__):
         with Session(engine) as session:
             for name, key_id in ids.items():
                 if recorded.get(name) != key_id:
