@@ -39,11 +39,12 @@ ENCRYPTED_COLUMNS = (("cases", "id_number_cipher", "cases.id_number"),
 BLIND_INDEX_COLUMNS = (("cases", "id_number_index"),)
 # keys whose use the database shows (depended_on); the others are guarded once recorded
 _CHECKABLE = frozenset({FIELD_KEY, INDEX_KEY, AUDIT_KEY, CERTIFICATE_KEY})
-# what a key's loss breaks, for the message
-_DEPENDENTS = {FIELD_KEY: "every encrypted ID number, phone number and staff session",
-               INDEX_KEY: "every search and duplicate check by ID number",
-               AUDIT_KEY: "every sealed audit entry", CERTIFICATE_KEY: "the QR code of every printed certificate",
-               PERSON_MATCH_KEY: "the ministry's matching of this province's people"}
+# each key's name for people, and what it did that a new key would undo
+_ROLES = {FIELD_KEY: ("field key", "encrypted the ID numbers, phone numbers and staff sessions stored"),
+          INDEX_KEY: ("blind-index key", "made the ID-number indexes searches and duplicate checks use"),
+          AUDIT_KEY: ("audit key", "sealed this tenant's audit chain"),
+          CERTIFICATE_KEY: ("certificate signing key", "signed the QR codes of issued certificates"),
+          PERSON_MATCH_KEY: ("person-matching key", "made the person references the ministry matches people by")}
 
 
 class KeyFingerprint(SQLModel, table=True):
@@ -110,10 +111,11 @@ def key_problems(engine: Engine, keys_dir: Path) -> list[str]:
             if name not in present:
                 problems.append(_lost(keys_dir, name, f"its id {expected} is recorded in {source}"))
             elif present[name] != expected:
-                problems.append(f"{keys_dir / name} is not the key {expected} recorded in {source} but {present[name]}: "
-                                f"it was replaced; {_RESTORE} ({_DEPENDENTS[name]} depends on the original)")
+                label, did = _ROLES[name]
+                problems.append(f"the {label} {keys_dir / name} is not the key {expected} recorded in {source} (it is "
+                                f"{present[name]}): it was replaced, but the original {did}; {_RESTORE}")
     for name in sorted(depends - set(present)):
-        problems.append(_lost(keys_dir, name, "data in the database depends on it"))
+        problems.append(_lost(keys_dir, name, "the database shows data depends on it"))
     return list(dict.fromkeys(problems))
 
 
@@ -121,8 +123,8 @@ _RESTORE = "restore the keys from a backup (`fsp restore TENANT --from FILE`, or
 
 
 def _lost(keys_dir: Path, name: str, why: str) -> str:
-    return (f"the key {keys_dir / name} is missing and {why}: {_RESTORE}; a new key would break "
-            f"{_DEPENDENTS[name]}")
+    label, did = _ROLES[name]
+    return f"the {label} {keys_dir / name} is missing but {did} ({why}): {_RESTORE}; a new key would not fit that data"
 
 
 def protect_keys(engine: Engine, keys_dir: Path) -> None:
