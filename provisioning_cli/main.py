@@ -13,6 +13,7 @@ from provisioning_cli import (
     national_cmd,
     plan_cmd,
     preview_cmd,
+    restore_cmd,
     serve_cmd,
     sharing_cmd,
     sso_cmd,
@@ -38,6 +39,7 @@ app.command("token")(token_cmd.token)
 app.command("plan")(plan_cmd.plan)
 app.command("preview")(preview_cmd.preview)
 app.command("backup")(backup_cmd.backup)
+app.command("restore")(restore_cmd.restore)
 app.command("backfill")(backfill_cmd.backfill)
 app.add_typer(monitoring_cmd.app, name="monitoring")
 app.add_typer(fleet_cmd.app, name="fleet")

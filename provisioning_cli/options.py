@@ -54,3 +54,10 @@ AdminUserOpt = Annotated[
     typer.Option("--admin-user", envvar=ADMIN_USER_ENV, show_envvar=True,
                  help=f"Master-realm administrator; the password comes from ${ADMIN_PASSWORD_ENV} or a prompt."),
 ]
+
+BackupKeyOpt = Annotated[
+    Path | None,
+    typer.Option("--backup-key-file", envvar="FSP_BACKUP_KEY_FILE", metavar="FILE", show_envvar=True,
+                 help="File holding the backup key (32 hex digits), kept apart from the backups; "
+                      "or set FSP_BACKUP_KEY to the key itself."),
+]

@@ -192,3 +192,41 @@ def ensure_migrations(url: str, *, migrations_dir: Path = db.MIGRATIONS_DIR) -> 
     except SQLAlchemyError as err:
         raise ProvisioningError(f"migrating {mask_url(url)}: {err.orig or err}") from None
     return "updated" if current else "created"
+
+
+# --- databases restored from a backup (`fsp restore`, `fsp backup drill`) ---------------------------------------
+
+def database_exists(admin_url: str, database: str) -> bool:
+    with _admin(admin_url) as admin:
+        return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone() is not None
+
+
+def create_restore_database(admin_url: str, *, database: str, role: str) -> None:
+    """A new, empty database owned by the tenant's role, which no other role may connect to; never an existing one."""
+    with _admin(admin_url) as admin:
+        try:
+            if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
+                raise ProvisioningError(f"database {database} already exists: restore into a new one")
+            db_id = sql.Identifier(database)
+            admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(db_id, sql.Identifier(role)))
+            admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(db_id))
+        except psycopg.Error as err:
+            raise ProvisioningError(f"creating database {database} at {mask_url(admin_url)}: {err}") from None
+
+
+def drop_restore_database(admin_url: str, database: str) -> None:
+    with _admin(admin_url) as admin:
+        try:
+            drop_database(admin, database)
+        except psycopg.Error as err:
+            raise ProvisioningError(f"dropping database {database}: {err}") from None
+
+
+def swap_in_database(admin_url: str, *, restored: str, live: str) -> None:
+    """The restored database takes the live one's name (its clients are cut off; the live one is dropped)."""
+    with _admin(admin_url) as admin:
+        try:
+            drop_database(admin, live)
+            admin.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(restored), sql.Identifier(live)))
+        except psycopg.Error as err:
+            raise ProvisioningError(f"putting the restored database {restored} in place of {live}: {err}") from None

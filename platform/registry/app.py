@@ -45,6 +45,7 @@ from registry.publications.api import router as publications_router
 from registry.remains.api import router as remains_router
 from registry.reservations import api as reservations_api
 from registry.security.auth import DevelopmentIssuer, RemoteJWKS, TokenVerifier
+from registry.security.key_ledger import protect_keys, record_keys
 from registry.security.keys import ensure_keys, load_keys
 
 log = logging.getLogger(__name__)
@@ -58,9 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     access_log.redact_access_log_queries()
     engine = db.make_engine(settings)
+    protect_keys(engine, settings.keys_dir)  # a lost or swapped key the data depends on is never made anew
     if settings.environment == "development":  # production keys come from provisioning, never made on the fly
         ensure_keys(settings.keys_dir, certificates_issued=lambda: certificates.any_issued(engine))
     keys = load_keys(settings.keys_dir)
+    record_keys(engine, settings.keys_dir)
     journal = Journal.of(engine, keys_dir=settings.keys_dir, checkpoint_file=settings.audit_checkpoint_path)
     issuer, verifier = _token_checks(settings, keys.token_private_pem)
     ctx = TenantContext(

@@ -1,4 +1,5 @@
 """Prometheus metrics of one app, on its own registry so many apps can share a process."""
+import json
 import logging
 import re
 import threading
@@ -35,17 +36,36 @@ AUDIT_VERIFY_EVERY_SECONDS = 300.0
 AUDIT_FULL_VERIFY_EVERY_SECONDS = 86400.0
 # backups are named `<slug>-<UTC stamp>.<ext>`; a file still being written carries another suffix
 BACKUP_STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
-_BACKUP_NAME = re.compile(r"^[a-z][a-z0-9-]*-(\d{8}T\d{6}Z)\.(sqlite3|dump)$")
+_BACKUP_NAME = re.compile(r"^[a-z][a-z0-9-]*-(\d{8}T\d{6}Z)\.fspbackup$")
+
+
+# `fsp backup drill` writes the last drill's time and outcome here, in the backup directory
+DRILL_FILE = "drill.json"
+
+
+def newest_backup(directory: Path) -> Path | None:
+    """The newest complete backup in `directory` (by the time in its name), or None."""
+    try:
+        found = {match.group(1): entry for entry in directory.iterdir() if (match := _BACKUP_NAME.match(entry.name))}
+    except OSError:
+        return None
+    return found[max(found)] if found else None
 
 
 def newest_backup_time(directory: Path) -> datetime | None:
     """When the newest complete backup in `directory` was taken (from its name), or None."""
+    newest = newest_backup(directory)
+    stamp = _BACKUP_NAME.match(newest.name).group(1) if newest else None
+    return datetime.strptime(stamp, BACKUP_STAMP_FORMAT).replace(tzinfo=UTC) if stamp else None
+
+
+def last_drill(directory: Path) -> dict | None:
+    """The last restore drill's record (`at`, `outcome`, ...), or None before the first."""
     try:
-        names = [entry.name for entry in directory.iterdir()]
-    except OSError:
+        record = json.loads((directory / DRILL_FILE).read_text())
+        return {**record, "at": datetime.fromisoformat(record["at"])}
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    stamps = [match.group(1) for match in map(_BACKUP_NAME.match, names) if match]
-    return datetime.strptime(max(stamps), BACKUP_STAMP_FORMAT).replace(tzinfo=UTC) if stamps else None
 
 
 class _OutboxCollector:
@@ -72,7 +92,7 @@ class _OutboxCollector:
 
 
 class _BackupCollector:
-    """The newest backup's time, read from the backup directory at scrape time (0 when there is none yet)."""
+    """The newest backup's time and the last restore drill, read from the backup directory at scrape time."""
 
     def __init__(self, directory: Path):
         self._directory = directory
@@ -83,6 +103,13 @@ class _BackupCollector:
         newest = newest_backup_time(self._directory)
         gauge.add_metric([], newest.timestamp() if newest else 0.0)
         yield gauge
+        drill = last_drill(self._directory)
+        yield GaugeMetricFamily("fsp_backup_drill_last_timestamp_seconds",
+                                "Unix time of the last restore drill of the newest backup (0: none yet)",
+                                value=drill["at"].timestamp() if drill else 0.0)
+        if drill is not None:  # no verdict before the first drill: "never drilled" is the stale alert's
+            yield GaugeMetricFamily("fsp_backup_drill_ok", "1 if the last restore drill restored and verified the backup",
+                                    value=1 if drill["outcome"] == "ok" else 0)
 
 
 class AuditChainStatus:

@@ -49,6 +49,7 @@ from provisioning_cli.targets.local_state import (
 )
 from registry import __version__, db
 from registry.config import Settings
+from registry.security.key_ledger import key_problems, protect_keys, record_keys
 from tenants import Catalog, TenantSpec
 
 # what `up` converges, in order; `down` and `purge` report on the same names (and "state")
@@ -118,7 +119,10 @@ class LocalTarget:
             step("migrations", ensure_migrations(url))
             state["migration"] = head_revision()
             fleet_keys = self.home.fleet_keys if spec.kind == "province" else None
-            step("keys", ensure_tenant_keys(paths.keys, fleet_keys=fleet_keys))
+            with self._engine_at(url) as engine:
+                protect_keys(engine, paths.keys)  # never a new key where data depends on a lost one
+                step("keys", ensure_tenant_keys(paths.keys, fleet_keys=fleet_keys))
+                state["keys"] = record_keys(engine, paths.keys)
             if spec.sso.provider == "keycloak":
                 step("realm", _ensure_realm(spec))
             step("settings", ensure_file(paths.settings, json_bytes(_runtime_settings(spec, paths, url))))
@@ -251,7 +255,13 @@ class LocalTarget:
     @contextmanager
     def engine(self, spec: TenantSpec) -> Iterator[Engine]:
         """An engine on the tenant's database, disposed of on exit (for commands that read or write it)."""
-        engine = db.make_engine(self.settings(spec))
+        with self._engine_at(self.settings(spec).database_url) as engine:
+            yield engine
+
+    @staticmethod
+    @contextmanager
+    def _engine_at(url: str) -> Iterator[Engine]:
+        engine = db.make_engine(Settings(database_url=url))
         try:
             yield engine
         finally:
@@ -302,6 +312,11 @@ class LocalTarget:
                            converged_at=state.get("converged_at"))
                 try:
                     row["migration"] = ",".join(sorted(current_revision(url))) or None
+                    with self._engine_at(url) as engine:
+                        problems = key_problems(engine, paths.keys)
+                    row["keys"] = "lost or replaced" if problems else "ok"
+                    if problems:
+                        row["problem"] = "; ".join(problems)
                 except ProvisioningError as err:
                     row["problem"] = str(err)
             rows.append(row)

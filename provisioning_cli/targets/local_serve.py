@@ -18,6 +18,7 @@ from portal.fallback import wants_html
 from portal.site import create_site, static_files
 from provisioning_cli.targets.local import LocalTarget, Result
 from registry.config import Settings
+from registry.security.keys import KeyMaterialError
 from tenants import TenantSpec
 
 log = logging.getLogger(__name__)
@@ -54,9 +55,15 @@ class Gateway:
         for spec in specs:
             settings = self._target.settings(spec)
             current = self._apps.get(spec.slug)
-            fresh = current is None or current[0] != settings
-            apps[spec.slug] = (settings, create_site(settings, name=spec.name_zh, in_index=True,
-                                                     served=self.served_slugs)) if fresh else current
+            if current is not None and current[0] == settings:
+                apps[spec.slug] = current
+                continue
+            try:
+                apps[spec.slug] = (settings, create_site(settings, name=spec.name_zh, in_index=True,
+                                                         served=self.served_slugs))
+            except KeyMaterialError as err:  # a lost or swapped key refuses that tenant only; the others go on
+                log.error("%s is not served: %s", spec.slug, err)
+        specs = [spec for spec in specs if spec.slug in apps]
         for slug, (_settings, app) in self._apps.items():
             if apps.get(slug, (None, None))[1] is not app:
                 app.state.ctx.engine.dispose()  # taken down or rebuilt: its pool goes

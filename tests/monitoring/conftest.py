@@ -24,7 +24,7 @@ def fsp(home: Path, monkeypatch):
 
     from provisioning_cli.main import app
 
-    for name in ("FSP_CATALOG", "FSP_HOME", "FSP_POSTGRES_URL", "FSP_PROMETHEUS_URL"):
+    for name in ("FSP_CATALOG", "FSP_HOME", "FSP_POSTGRES_URL", "FSP_PROMETHEUS_URL", "FSP_BACKUP_KEY", "FSP_BACKUP_KEY_FILE"):
         monkeypatch.delenv(name, raising=False)
     runner = CliRunner()
 

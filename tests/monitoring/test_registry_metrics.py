@@ -78,8 +78,24 @@ def test_tenant_info_and_newest_backup(client, settings):
     assert value(found, "fsp_backup_last_success_timestamp_seconds") == 0  # none yet
 
     settings.backup_dir.mkdir()
-    (settings.backup_dir / "beijing-20260101T000000Z.sqlite3").write_bytes(b"x")
-    (settings.backup_dir / "beijing-20260301T000000Z.dump").write_bytes(b"x")
-    (settings.backup_dir / "beijing-20270101T000000Z.sqlite3.partial").write_bytes(b"")  # still being written
+    (settings.backup_dir / "beijing-20260101T000000Z.fspbackup").write_bytes(b"x")
+    (settings.backup_dir / "beijing-20260301T000000Z.fspbackup").write_bytes(b"x")
+    (settings.backup_dir / "beijing-20270101T000000Z.fspbackup.partial").write_bytes(b"")  # still being written
+    (settings.backup_dir / "beijing-20270101T000000Z.sqlite3").write_bytes(b"x")  # a bare database copy, without keys
     found = scrape(client)
     assert value(found, "fsp_backup_last_success_timestamp_seconds") == datetime(2026, 3, 1, tzinfo=UTC).timestamp()
+
+
+def test_last_restore_drill_time_and_outcome(client, settings):
+    found = scrape(client)
+    assert value(found, "fsp_backup_drill_last_timestamp_seconds") == 0  # never drilled
+    assert value(found, "fsp_backup_drill_ok") is None  # no verdict before the first drill
+
+    settings.backup_dir.mkdir()
+    (settings.backup_dir / "drill.json").write_text('{"at": "2026-11-30T08:00:00+00:00", "outcome": "failed"}')
+    found = scrape(client)
+    assert value(found, "fsp_backup_drill_last_timestamp_seconds") == datetime(2026, 11, 30, 8, tzinfo=UTC).timestamp()
+    assert value(found, "fsp_backup_drill_ok") == 0
+
+    (settings.backup_dir / "drill.json").write_text('{"at": "2026-11-30T09:00:00+00:00", "outcome": "ok"}')
+    assert value(scrape(client), "fsp_backup_drill_ok") == 1

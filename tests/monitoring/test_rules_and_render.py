@@ -33,7 +33,7 @@ def test_every_alert_has_severity_summary_runbook_and_a_firing_and_a_silent_case
               for rule in group["rules"]]
     assert {rule["alert"] for rule in alerts} == {"FspProvinceDown", "FspErrorRatioHigh", "FspLatencyHigh",
                                                  "FspExchangeLagHigh", "FspExchangeStopped", "FspAuditChainBroken",
-                                                 "FspBackupStale"}
+                                                 "FspBackupStale", "FspBackupDrillStale", "FspBackupDrillFailed"}
     tests = yaml.safe_load((RULE_TESTS / "fleet.alerts.test.yml").read_text())["tests"]
     for rule in alerts:
         assert rule["labels"]["severity"] in ("critical", "warning")

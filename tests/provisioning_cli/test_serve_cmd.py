@@ -98,3 +98,19 @@ def test_the_workbench_of_a_served_province_stays_under_its_path(fsp, home):
     assert signed.status_code == 303 and signed.headers["location"] == "/beijing/workbench/"
     assert "Path=/beijing/workbench" in signed.headers["set-cookie"]
     assert home_page.status_code == 200 and 'href="/beijing/workbench/audit"' in home_page.text
+
+
+def test_a_tenant_whose_key_was_swapped_is_not_served_and_the_others_are(fsp, home, caplog):
+    from registry.security import crypto
+    from registry.security.keys import PERSON_MATCH_KEY
+
+    fsp("up", "beijing", "tianjin")
+    (home / "tenants" / "tianjin" / "keys" / PERSON_MATCH_KEY).write_bytes(crypto.new_index_key())
+
+    gateway, specs = build_gateway(LocalTarget(home, load_catalog()))
+
+    assert [s.slug for s in specs] == ["ministry", "beijing"]
+    with TestClient(gateway) as client:
+        assert client.get("/beijing/healthz").status_code == 200
+        assert client.get("/tianjin/healthz").status_code == 404
+    assert any("tianjin is not served" in r.getMessage() and "replaced" in r.getMessage() for r in caplog.records)

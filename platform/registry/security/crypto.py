@@ -10,6 +10,7 @@ import hmac as std_hmac
 import os
 import re
 import secrets
+from typing import BinaryIO
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac, serialization
@@ -77,6 +78,51 @@ def sm4_gcm_decrypt(key: bytes, token: str, *, context: bytes) -> str:
     if not token.startswith(_PREFIX):
         raise DecryptionError("not an SM4-GCM ciphertext")
     return sm4_gcm_open(key, base64.b64decode(token[len(_PREFIX):]), context=context).decode()
+
+
+# streams (backups): nonce || SM4-GCM ciphertext || tag, read and written in chunks of this size
+_CHUNK = 1 << 20
+
+
+def sm4_gcm_encrypt_stream(key: bytes, source: BinaryIO, target: BinaryIO, *, context: bytes) -> None:
+    """Encrypt everything `source` yields into `target`, the way sm4_gcm_encrypt does text."""
+    nonce = os.urandom(_NONCE_BYTES)
+    encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
+    encryptor.authenticate_additional_data(context)
+    target.write(nonce)
+    while chunk := source.read(_CHUNK):
+        target.write(encryptor.update(chunk))
+    target.write(encryptor.finalize() + encryptor.tag)
+
+
+def sm4_gcm_decrypt_stream(key: bytes, source: BinaryIO, length: int, target: BinaryIO, *, context: bytes) -> None:
+    """Decrypt `length` bytes of `source` (as sm4_gcm_encrypt_stream wrote them) into `target`; tampering, truncation
+    or another key raise DecryptionError at the end, so `target` may only be trusted once this returns."""
+    if length < _NONCE_BYTES + _TAG_BYTES:
+        raise DecryptionError("too short to be an SM4-GCM ciphertext")
+    nonce = source.read(_NONCE_BYTES)
+    decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).decryptor()
+    decryptor.authenticate_additional_data(context)
+    left = length - _NONCE_BYTES - _TAG_BYTES
+    while left:
+        chunk = source.read(min(_CHUNK, left))
+        if not chunk:
+            raise DecryptionError("ciphertext cut short")
+        left -= len(chunk)
+        target.write(decryptor.update(chunk))
+    try:
+        target.write(decryptor.finalize_with_tag(source.read(_TAG_BYTES)))
+    except (InvalidTag, ValueError):
+        raise DecryptionError("ciphertext failed authentication") from None
+
+
+def sm3_file(path: "os.PathLike[str] | str") -> str:
+    """SM3 digest (hex) of a file, read in chunks."""
+    digest = hashes.Hash(hashes.SM3())
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.finalize().hex()
 
 
 def hmac_sm3(key: bytes, value: str) -> str:

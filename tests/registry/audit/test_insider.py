@@ -14,6 +14,7 @@ from registry.app import create_app
 from registry.audit import service as audit
 from registry.audit.models import AuditEntry
 from registry.security import crypto
+from registry.security.key_ledger import KEY_IDS, KeyFingerprint
 from registry.security.keys import AUDIT_KEY, AUDIT_KEY_ID, KeyMaterialError
 from registry.sequences import GENESIS_HASH, TenantSequences
 
@@ -166,8 +167,15 @@ def test_an_audit_key_replaced_with_its_id_fails_verification(settings, app, min
     new_key = crypto.new_audit_key()
     (settings.keys_dir / AUDIT_KEY).write_bytes(new_key)
     (settings.keys_dir / AUDIT_KEY_ID).write_text(crypto.key_id(new_key))
+    with pytest.raises(KeyMaterialError, match="replaced"):  # the database remembers the key that sealed the chain
+        create_app(settings)
+    # an insider who also rewrites that record (in the database and beside the keys) gets past the start...
+    with Session(app.state.ctx.engine) as session:
+        session.get(KeyFingerprint, AUDIT_KEY).key_id = crypto.key_id(new_key)
+        session.commit()
+    (settings.keys_dir / KEY_IDS).unlink()
 
-    restarted = create_app(settings)
+    restarted = create_app(settings)  # ...but not past verification
     try:
         with Session(restarted.state.ctx.engine) as session:
             result = audit.verify(session, anchor=restarted.state.ctx.journal.anchor)

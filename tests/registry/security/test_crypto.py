@@ -1,4 +1,6 @@
 """SM4-GCM, HMAC-SM3 and masking behave as personal-data protection needs."""
+import os
+
 import pytest
 
 from registry.security import crypto
@@ -56,3 +58,25 @@ def test_keys_are_private_files_created_once(tmp_path):
     assert len(keys.field_key) == 16 and "b'" not in repr(keys), "key bytes never appear in logs"
     with pytest.raises(KeyMaterialError, match="missing"):
         load_keys(tmp_path / "nowhere")
+
+
+def test_sm4_gcm_streams_round_trip_and_refuse_tampering_truncation_and_another_key():
+    import io
+
+    key, data = crypto.new_sm4_key(), os.urandom(3 * (1 << 20) + 17)  # several chunks and a ragged end
+    sealed = io.BytesIO()
+    crypto.sm4_gcm_encrypt_stream(key, io.BytesIO(data), sealed, context=b"backup")
+    blob = sealed.getvalue()
+
+    def opened(blob: bytes, key: bytes = key, context: bytes = b"backup") -> bytes:
+        out = io.BytesIO()
+        crypto.sm4_gcm_decrypt_stream(key, io.BytesIO(blob), len(blob), out, context=context)
+        return out.getvalue()
+
+    assert opened(blob) == data and data[:64] not in blob
+    flipped = bytearray(blob)
+    flipped[len(blob) // 2] ^= 1
+    for bad in (lambda: opened(bytes(flipped)), lambda: opened(blob[:-1]), lambda: opened(blob[:20]),
+                lambda: opened(blob, key=crypto.new_sm4_key()), lambda: opened(blob, context=b"other")):
+        with pytest.raises(crypto.DecryptionError):
+            bad()
