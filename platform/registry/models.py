@@ -21,23 +21,17 @@ from registry.national.yearbook import ExpectedDeaths
 from registry.outbox.models import OutboxEvent
 from registry.publications.models import Publication
 from registry.remains.models import AshesDestination, Handover, Interment, Storage, Transport
-__all__ = []
+from registry.reservations.farewell import FarewellInvitation, RemoteFarewell
+from registry.reservations.models import Booking, Resource, Slot
+from registry.security.key_ledger import KeyFingerprint
 from registry.sequences import TenantSequences
 from registry.sessions.models import StaffSession
 from registry.sharing.models import SharingCursor
 
-<<<<<<< HEAD
 __all__ = ["Approval", "ApprovalAttachment", "ApprovalStep", "AshesDestination", "AuditEntry", "Booking", "Case",
            "CaseCorrection", "Certificate", "Complaint", "Cremation", "ExchangeCursor", "ExpectedDeaths",
-           "FarewellInvitation", "Handover", "Institution", "InstitutionDisclosure", "Interment", "Memorial",
-           "MemorialMessage", "NationalAshesDestination", "NationalCase", "NationalCertificate", "NationalCount",
-           "NationalCremation", "NationalEvent", "NationalInterment", "OutboxEvent", "PersonMatch", "Publication",
-           "RemoteFarewell", "Resource", "ServiceItem", "SharingCursor", "Slot", "StaffSession", "Storage",
-           "TenantSequences", "Transport", "TransportPermit"]
-=======
-__all__ = ["AshesDestination", "AuditEntry", "Case", "CaseCorrection", "Certificate", "Cremation", "ExchangeCursor",
-           "Handover", "Institution", "KeyFingerprint", "InstitutionDisclosure", "Interment", "NationalAshesDestination", "NationalCase",
-           "NationalCertificate", "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment",
-           "OutboxEvent", "PersonMatch", "Publication", "ServiceItem", "SharingCursor", "StaffSession", "Storage",
-           "TenantSequences", "Transport"]
->>>>>>> h-backups
+           "FarewellInvitation", "Handover", "Institution", "InstitutionDisclosure", "Interment", "KeyFingerprint",
+           "Memorial", "MemorialMessage", "NationalAshesDestination", "NationalCase", "NationalCertificate",
+           "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment", "OutboxEvent", "PersonMatch",
+           "Publication", "RemoteFarewell", "Resource", "ServiceItem", "SharingCursor", "Slot", "StaffSession",
+           "Storage", "TenantSequences", "Transport", "TransportPermit"]
