@@ -3,6 +3,7 @@ provinces publish institutions and ship their outboxes to the ministry with `fsp
 directory finds an institution of each, one opens on its province's own portal, and the figures page counts them.
 Each page is scanned by axe-core and kept as screenshots (tests/portal/conftest.py).
 """
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -72,10 +73,13 @@ def test_a_person_finds_an_institution_of_each_province_and_reads_the_figures(pa
     page.goto(base_url + "/ministry/")
     page.get_by_role("link", name="全国数据").click()
     expect(page.locator("h1")).to_have_text("全国殡葬服务数据")
-    table = page.get_by_role("table")
+    table = page.get_by_role("table", name=re.compile("各省份殡葬服务数据"))
     expect(table.get_by_role("row").filter(has_text="北京市")).to_be_visible()
     expect(table.get_by_role("row").filter(has_text="山东省")).to_be_visible()
     expect(table.get_by_role("row").filter(has_text="合计")).to_be_visible()
+    # the plan's KPIs: each cell says pass or behind in words, not by colour
+    kpis = page.get_by_role("table", name=re.compile("规划目标完成情况"))
+    expect(kpis.get_by_role("row").filter(has_text="北京市")).to_contain_text("达标")
 
 
 def test_the_ministrys_page_of_an_institution_shows_what_its_province_reported(page: Page, base_url: str):
