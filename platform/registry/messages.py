@@ -34,7 +34,7 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "furnace_no": ("火化炉号", "furnace number"), "household_region": ("户籍地", "household region"),
     "id_number": ("证件号码", "ID number"), "id_type": ("证件类型", "ID type"),
     "informant": ("经办人", "informant"), "line": ("行", "line"), "institution_id": ("殡葬服务机构", "institution"),
-    "interred_at": ("安葬时间", "interment time"), "kind": ("去向类型", "kind"),
+    "interred_at": ("安葬时间", "interment time"), "kind": ("类型", "kind"),
     "licence_no": ("许可证号", "licence number"), "limit": ("每页条数", "limit"), "name": ("名称", "name"),
     "note": ("备注", "note"), "number": ("证明编号", "number"), "offset": ("跳过条数", "offset"), "on": ("日期", "date"),
     "operator_name": ("操作人员", "operator"), "path": ("地址", "path"), "phone": ("电话", "phone"),
