@@ -10,7 +10,7 @@ import typer
 
 from infra.ensure.files import write_atomic
 from provisioning_cli.backup_archive import backup_key
-from provisioning_cli.backup_cmd import backup_directory, private_workdir
+from provisioning_cli.backup_take import backup_directory, private_workdir
 from provisioning_cli.common import boundary, open_target
 from provisioning_cli.output import print_json, print_table, resolve_tenant
 from provisioning_cli.restore import restore_verified

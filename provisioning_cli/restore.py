@@ -17,8 +17,8 @@ from sqlmodel import Session
 
 from infra.ensure.database import create_restore_database, drop_restore_database
 from provisioning_cli.backup_archive import unseal
-from provisioning_cli.backup_cmd import CHECKPOINT, run_pg
 from provisioning_cli.backup_facts import database_facts
+from provisioning_cli.backup_take import CHECKPOINT, run_pg
 from provisioning_cli.targets import TargetError
 from registry.audit import service as audit
 from registry.audit.anchor import AuditAnchor

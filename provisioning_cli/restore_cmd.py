@@ -15,7 +15,7 @@ from sqlmodel import Session
 from infra.ensure.database import swap_in_database
 from infra.ensure.files import ensure_private_dir, write_atomic
 from provisioning_cli.backup_archive import backup_key
-from provisioning_cli.backup_cmd import CHECKPOINT, backup_directory, private_workdir, take_backup
+from provisioning_cli.backup_take import CHECKPOINT, backup_directory, private_workdir, take_backup
 from provisioning_cli.common import boundary, open_target
 from provisioning_cli.options import DEFAULT_HOME, BackupKeyOpt, CatalogOpt, HomeOpt, JsonOpt, TenantArg
 from provisioning_cli.output import fail, print_json, print_table, resolve_tenant

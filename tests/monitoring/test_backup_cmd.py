@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from provisioning_cli.backup_archive import unseal
-from provisioning_cli.backup_cmd import take_backup
+from provisioning_cli.backup_take import take_backup
 from provisioning_cli.common import open_target
 from registry.metrics import newest_backup_time
 
