@@ -57,7 +57,7 @@ def test_a_citizen_books_a_slot_and_keeps_the_query_code(served, page):
     page.get_by_label("日期").fill(slot_start(2)[:10])
     page.get_by_role("button", name="下一步").click()
     page.get_by_role("button", name="提交预约").click()  # no slot chosen: refused beside the slots
-    expect(page.locator(".error-summary")).to_contain_text("请选择一个时段")
+    expect(page.locator(".error-summary a[href=\"#starts_at\"]")).to_have_text("请选择一个时段")
     check_at_each_width(page, "my-bookings-new-refused")
     page.get_by_label("10:00–11:00").check()
     page.get_by_label("姓名").fill("张三丰")

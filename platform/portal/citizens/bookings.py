@@ -121,6 +121,7 @@ async def change(request: Request, citizen: Citizen) -> Response:
     if booking is None:
         return _not_found(request, citizen)
     if not form.get("starts_at"):
+        form.values["starts_at"] = ""  # the summary links to the slots
         form.refuse("starts_at", catalog.TEXT["mybk_pick_slot"])
         return await _change_page(request, citizen, booking, form, status_code=400)
     answer = await registry_api.call(request, citizen, "POST", f"/my/bookings/{booking['id']}/change",
@@ -158,6 +159,7 @@ async def book(request: Request, citizen: Citizen) -> Response:
     """Hold the slot; the query code is in this answer only, so this page shows it (and is never cached)."""
     form = await forms.read(request, citizen)
     if not form.get("starts_at"):
+        form.values["starts_at"] = ""  # the summary links to the slots
         form.refuse("starts_at", catalog.TEXT["mybk_pick_slot"])
         return await _new_page(request, citizen, form, status_code=400)
     answer = await registry_api.call(request, citizen, "POST", "/my/bookings", json={
