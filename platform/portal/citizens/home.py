@@ -7,7 +7,9 @@ from portal.citizens.session import Citizen
 from portal.citizens.views import citizen_page, render
 
 # (path under /my, title key, hint key) of each online service's citizen pages: the one list the services fill in
-SERVICES: list[tuple[str, str, str]] = []
+SERVICES: list[tuple[str, str, str]] = [
+    ("/bookings", "mybk_title", "mybk_hint"),
+]
 
 
 @citizen_page

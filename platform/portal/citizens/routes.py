@@ -3,7 +3,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from portal.citizens import home, signin
+from portal.citizens import bookings, home, signin
 from portal.citizens.session import my_path
 
 
@@ -24,4 +24,13 @@ def _pages() -> list[Route]:
         Route("/sign-in/start", signin.start_oidc, methods=["GET"]),
         Route("/callback", signin.callback, methods=["GET"]),
         Route("/sign-out", signin.sign_out, methods=["POST"]),
+        # 网上预约: the citizen's own bookings and a farewell hall's remote farewell
+        Route("/bookings", bookings.list_bookings, methods=["GET"]),
+        Route("/bookings/new", bookings.new_page, methods=["GET"]),
+        Route("/bookings/new", bookings.book, methods=["POST"]),
+        Route("/bookings/{booking_id:uuid}/change", bookings.change_page, methods=["GET"]),
+        Route("/bookings/{booking_id:uuid}/change", bookings.change, methods=["POST"]),
+        Route("/bookings/{booking_id:uuid}/cancel", bookings.cancel, methods=["POST"]),
+        Route("/bookings/{booking_id:uuid}/farewell", bookings.farewell_page, methods=["GET"]),
+        Route("/bookings/{booking_id:uuid}/farewell", bookings.set_farewell, methods=["POST"]),
     ]
