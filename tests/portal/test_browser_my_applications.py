@@ -48,3 +48,21 @@ def test_a_citizen_files_a_complaint_on_a_phone(served, phone_page):
     page.get_by_role("link", name="投诉", exact=True).last.click()
     expect(page.locator("table")).to_contain_text("收费问题")
     check_at_each_width(page, "my-complaints")
+
+
+def test_the_transport_application_form_and_its_refusals_fit_a_phone(served, phone_page):
+    page = phone_page
+    page.goto(served.url + "/beijing/my/approvals/new?kind=transport")
+    page.get_by_label("用户名").fill("li.si")
+    page.get_by_label("用户名").press("Enter")
+    expect(page.locator("h1")).to_have_text("申请遗体跨省运输")
+    check_at_each_width(page, "my-approval-new")
+    page.get_by_label("逝者姓名").fill("张三")
+    page.get_by_label("运输车辆号牌").fill("ABC")
+    page.get_by_role("button", name="提交").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.get_by_label("运输车辆号牌")).to_have_value("ABC")
+    check_at_each_width(page, "my-approval-refused")
+    page.goto(served.url + "/beijing/my/approvals")
+    expect(page.locator("main")).to_contain_text("您还没有提交审批申请")
+    check_at_each_width(page, "my-approvals-empty")

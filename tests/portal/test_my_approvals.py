@@ -146,3 +146,14 @@ def test_a_form_without_the_csrf_token_is_refused_and_nothing_written(site, citi
     answer = citizen.post("/my/approvals/new?kind=facility", data=facility_approval_payload()["facility"])
     assert answer.status_code == 403 and "操作未执行" in answer.text
     assert _count(site, Approval) == 0
+
+
+def test_after_sign_in_the_citizen_lands_on_the_form_of_the_kind_they_asked_for(site):
+    with TestClient(site, base_url="https://testserver") as client:
+        asked = client.get("/my/approvals/new?kind=transport", follow_redirects=False)
+        assert asked.headers["location"] == "/my/sign-in?next=/my/approvals/new%3Fkind%3Dtransport"
+        page = client.get(asked.headers["location"])
+        signed_in = client.post("/my/sign-in", data={"csrf_token": csrf_of(page.text), "username": "zhang.san",
+                                                     "next": "/my/approvals/new?kind=transport"}, follow_redirects=False)
+        assert signed_in.headers["location"] == "/my/approvals/new?kind=transport"
+        assert 'name="vehicle_plate"' in client.get(signed_in.headers["location"]).text
