@@ -9,6 +9,8 @@ from portal.citizens.views import citizen_page, render
 # (path under /my, title key, hint key) of each online service's citizen pages: the one list the services fill in
 SERVICES: list[tuple[str, str, str]] = [
     ("/bookings", "mybk_title", "mybk_hint"),
+    ("/approvals", "my_approvals_title", "my_approvals_hint"),
+    ("/complaints", "my_complaints_title", "my_complaints_hint"),
 ]
 
 

@@ -3,7 +3,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from portal.citizens import bookings, home, signin
+from portal.citizens import approvals, bookings, complaints, home, signin
 from portal.citizens.session import my_path
 
 
@@ -33,4 +33,16 @@ def _pages() -> list[Route]:
         Route("/bookings/{booking_id:uuid}/cancel", bookings.cancel, methods=["POST"]),
         Route("/bookings/{booking_id:uuid}/farewell", bookings.farewell_page, methods=["GET"]),
         Route("/bookings/{booking_id:uuid}/farewell", bookings.set_farewell, methods=["POST"]),
+        # 网上审批 and 投诉: the citizen's own applications and complaints
+        Route("/approvals", approvals.approval_list, methods=["GET"]),
+        Route("/approvals/new", approvals.new_approval, methods=["GET"]),
+        Route("/approvals/new", approvals.submit_approval, methods=["POST"]),
+        Route("/approvals/{approval_id}", approvals.approval_page, methods=["GET"]),
+        Route("/approvals/{approval_id}/attachments", approvals.upload, methods=["POST"]),
+        Route("/approvals/{approval_id}/attachments/{attachment_id}", approvals.attachment, methods=["GET"]),
+        Route("/complaints", complaints.complaint_list, methods=["GET"]),
+        Route("/complaints/new", complaints.new_complaint, methods=["GET"]),
+        Route("/complaints/new", complaints.submit_complaint, methods=["POST"]),
+        Route("/complaints/{complaint_id}", complaints.complaint_page, methods=["GET"]),
+        Route("/complaints/{complaint_id}/feedback", complaints.feedback, methods=["POST"]),
     ]

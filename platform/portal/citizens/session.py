@@ -1,6 +1,7 @@
 """Who is signed in to 我的办事: a citizen session (registry.sessions, kind citizen) under a cookie of its own name
 and path, the same idle timeout and CSRF token as the workbench's."""
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import anyio
 from starlette.requests import Request
@@ -60,8 +61,10 @@ def safe_next(request: Request, target: str | None) -> str:
 
 
 def to_sign_in(request: Request, *, ended: str | None = None) -> RedirectResponse:
-    target = request.url.path if request.method == "GET" else my_path(request)
-    query = f"?next={target}" + (f"&ended={ended}" if ended else "")
+    # the page asked for, with its query (e.g. which kind of application), to come back to after sign-in
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "") if request.method == "GET" \
+        else my_path(request)
+    query = f"?next={quote(target, safe='/')}" + (f"&ended={ended}" if ended else "")
     response = RedirectResponse(my_path(request, "/sign-in") + query, status_code=303)
     if ended:
         clear_cookie(request, response)

@@ -38,7 +38,7 @@ class Answer:
 
 
 async def call(request: Request, person: SignedIn, method: str, path: str, *, json: Any = None,
-               params: dict | None = None) -> Answer:
+               params: dict | None = None, content: bytes | None = None) -> Answer:
     """`path` under /api/v1 of this tenant's registry, e.g. `/cases`. Writes clear the portal's cached pages as
     an API client's would (the site's API app is wrapped for that)."""
     token = await oidc.fresh_access_token(request, person)
@@ -46,10 +46,14 @@ async def call(request: Request, person: SignedIn, method: str, path: str, *, js
     # the registry audits and rate-limits by client address: the person's, not the workbench's
     transport = httpx.ASGITransport(app=request.app.state.api_app,
                                     client=(client.host, client.port) if client else ("127.0.0.1", 0))
+    # a file's bytes (an attachment) go as the body itself: the registry reads its type from its content
+    raw = {"content": content, "headers": {"Content-Type": "application/octet-stream"}} if content is not None else {}
     async with httpx.AsyncClient(transport=transport, base_url=f"{request.url.scheme}://{request.url.netloc}") as registry:
         response = await registry.request(
             method, f"/api/v1{path}", json=json, params={k: v for k, v in (params or {}).items() if v not in (None, "")},
-            headers={"Authorization": f"Bearer {token}", "Accept-Language": "zh-CN", "Accept": "application/json"})
+            content=raw.get("content"),
+            headers={"Authorization": f"Bearer {token}", "Accept-Language": "zh-CN", "Accept": "application/json",
+                     **raw.get("headers", {})})
     body = response.json() if response.headers.get("content-type", "").startswith("application/json") else None
     if response.status_code < 400:
         return Answer(response.status_code, body, content=response.content, headers=dict(response.headers))
