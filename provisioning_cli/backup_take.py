@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,12 +35,17 @@ def backup_directory(local, spec) -> Path:
     return local.settings(spec).backup_dir or local.home.tenant(spec.slug).root / "backups"
 
 
-def take_backup(settings: Settings, directory: Path, *, key: bytes, at: datetime | None = None) -> dict[str, Any]:
-    """Write `<slug>-<UTC stamp>.fspbackup` in `directory`; the same second's backup is not taken twice."""
+def take_backup(settings: Settings, directory: Path, *, key: bytes, at: datetime | None = None,
+                fresh: bool = False) -> dict[str, Any]:
+    """Write `<slug>-<UTC stamp>.fspbackup` in `directory`; the same second's backup is not taken twice, unless
+    `fresh` asks for one of the data as it is now (then it waits for the next second's name)."""
     at = (at or datetime.now(UTC)).astimezone(UTC)
+    while fresh and _named(settings, directory, at).exists():
+        time.sleep(1 - at.microsecond / 1_000_000)  # names are per second: the next one is free
+        at = datetime.now(UTC)
     backend = "sqlite" if settings.is_sqlite else "postgresql"
     ensure_private_dir(directory)
-    final = directory / f"{settings.tenant_slug}-{at.strftime(BACKUP_STAMP_FORMAT)}.{SUFFIX}"
+    final = _named(settings, directory, at)
     outcome = "unchanged"
     manifest: dict[str, Any] = {}
     if not final.exists():
@@ -56,6 +62,10 @@ def take_backup(settings: Settings, directory: Path, *, key: bytes, at: datetime
     return {"tenant": settings.tenant_slug, "backend": backend, "outcome": outcome, "file": str(final),
             "bytes": final.stat().st_size, "taken_at": at.isoformat(timespec="seconds"),
             "audit_head": manifest.get("audit_head"), "row_counts": manifest.get("row_counts")}
+
+
+def _named(settings: Settings, directory: Path, at: datetime) -> Path:
+    return directory / f"{settings.tenant_slug}-{at.strftime(BACKUP_STAMP_FORMAT)}.{SUFFIX}"
 
 
 @contextmanager

@@ -89,7 +89,7 @@ def _restore_over(local, spec, settings: Settings, directory: Path, file: Path, 
     before = None
     if exists:  # what is there now can be had back
         progress("backing up the tenant's database and keys first")
-        before = take_backup(settings, directory, key=key)["file"]
+        before = take_backup(settings, directory, key=key, fresh=True)["file"]
     restoring = f"{live}.restoring" if backend_of(local, spec) == "sqlite" else f"{live}_restoring"
     place = place_named(local, spec, restoring, replace_leftover=True)
     with private_workdir(local.home.tenant(spec.slug).root) as work:

@@ -164,3 +164,21 @@ def _audit_entry(tenant, seq: int) -> AuditEntry:
 
 def _state_admin(tenant) -> str:
     return (tenant.home.tenant("beijing").admin_url_secret).read_text().strip()
+
+
+def test_a_fresh_backup_in_the_second_of_another_is_a_new_file_of_the_data_as_it_is_now(tenant, write_cases, home,
+                                                                                      backup_key, db_backend):
+    # restore backs the tenant up first: a backup of the same second must not stand in for the data written since
+    from datetime import UTC, datetime
+
+    from provisioning_cli.backup_take import take_backup
+
+    settings = tenant.settings(tenant.catalog.resolve("beijing"))
+    key = bytes.fromhex(backup_key)
+    now = datetime.now(UTC)
+    first = take_backup(settings, home / "same-second", key=key, at=now)
+    write_cases(1)
+    assert take_backup(settings, home / "same-second", key=key, at=now)["outcome"] == "unchanged"
+    fresh = take_backup(settings, home / "same-second", key=key, at=now, fresh=True)
+    assert fresh["outcome"] == "created" and fresh["file"] != first["file"]
+    assert sum(fresh["row_counts"].values()) > sum(first["row_counts"].values())
