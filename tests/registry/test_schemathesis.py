@@ -19,6 +19,7 @@ from factories import institution_payload
 from registry import regions
 from registry.app import create_app
 from registry.config import Settings
+from registry.limits import AttemptLimiter
 from registry.security.permissions import Role
 from tenants import load_catalog
 
@@ -31,8 +32,7 @@ CONFIG = {
     # in-process calls: only a machine busy with other work makes one slow, and a timeout there is no finding
     "request-timeout": 120,
     # schema-valid is not always acceptable: checksums, region codes, the case's flow are checked beyond the schema
-    # public guesses (query codes, invitation codes) share one per-client limit: past it, valid data is a 429
-    "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "422", "429"]}},
+    "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "422"]}},
 }
 
 
@@ -48,6 +48,9 @@ def tenant_app(request, database_url, tmp_path):
     app = create_app(Settings(tenant_code=tenant.code, tenant_slug=tenant.slug, database_url=database_url,
                               keys_dir=tmp_path / "keys", environment="development"))
     app.state.tenant = tenant
+    # every operation's guesses come from this one client: the per-client limit on wrong query and invitation
+    # codes (tested on its own in test_online_status and the reservations tests) would answer the rest with 429
+    app.state.ctx.query_attempts = AttemptLimiter(max_failures=10 ** 6)
     yield app
     app.state.ctx.engine.dispose()
 

@@ -10,13 +10,12 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic import Field as Check
-from pydantic_core import PydanticCustomError
 from sqlalchemy import LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
-from registry.cases.models import IdType
+from registry.cases.models import IdType, checked_id_number
 from registry.db_types import ChinaTime, UTCDateTime, new_id, utcnow
-from registry.validators import CreditCode, Name, Phone, RegionCode, resident_id, rule_error, text
+from registry.validators import CreditCode, Name, Phone, RegionCode, rule_error, text
 
 
 class ApprovalKind(StrEnum):
@@ -80,16 +79,7 @@ class TransportApplication(BaseModel):
 
     @model_validator(mode="after")
     def _rules(self):
-        if self.id_type == IdType.none:
-            if self.id_number:
-                raise rule_error("id_number", "id_number_absent", "id_number must be empty when id_type is none")
-        elif not self.id_number:
-            raise rule_error("id_number", "missing", f"id_number is required for id_type {self.id_type.value}")
-        elif self.id_type == IdType.resident_id:
-            try:
-                self.id_number = resident_id(self.id_number.upper())
-            except PydanticCustomError as exc:
-                raise rule_error("id_number", exc.type, exc.message()) from None
+        self.id_number = checked_id_number(self.id_type, self.id_number)
         if self.from_region[:2] == self.to_region[:2]:
             raise rule_error("to_region", "cross_province", "to_region is in the province of from_region")
         return self

@@ -42,6 +42,22 @@ class IdType(StrEnum):
     none = "none"  # identity unknown (无名尸): no number
 
 
+def checked_id_number(id_type: IdType, id_number: str | None) -> str | None:
+    """The ID number as stored: none without a type, required with one, a resident ID checked and upper-cased."""
+    if id_type == IdType.none:
+        if id_number:
+            raise rule_error("id_number", "id_number_absent", "id_number must be empty when id_type is none")
+        return id_number
+    if not id_number:
+        raise rule_error("id_number", "missing", f"id_number is required for id_type {id_type.value}")
+    if id_type != IdType.resident_id:
+        return id_number
+    try:
+        return resident_id(id_number.upper())
+    except PydanticCustomError as exc:
+        raise rule_error("id_number", exc.type, exc.message()) from None
+
+
 class DeathPlaceType(StrEnum):
     hospital = "hospital"
     home = "home"
@@ -117,18 +133,9 @@ class CaseFacts(BaseModel):
 
     @model_validator(mode="after")
     def _rules(self):
-        if self.id_type == IdType.none:
-            if self.id_number:
-                raise rule_error("id_number", "id_number_absent", "id_number must be empty when id_type is none")
-        elif not self.id_number:
-            raise rule_error("id_number", "missing", f"id_number is required for id_type {self.id_type.value}")
-        elif self.id_type == IdType.resident_id:
-            try:
-                self.id_number = resident_id(self.id_number.upper())
-            except PydanticCustomError as exc:
-                raise rule_error("id_number", exc.type, exc.message()) from None
-            if self.id_number[6:14] != self.birth_date.strftime("%Y%m%d"):
-                raise rule_error("birth_date", "id_birth_date", "birth_date differs from the one in the ID number")
+        self.id_number = checked_id_number(self.id_type, self.id_number)
+        if self.id_type == IdType.resident_id and self.id_number[6:14] != self.birth_date.strftime("%Y%m%d"):
+            raise rule_error("birth_date", "id_birth_date", "birth_date differs from the one in the ID number")
         if self.birth_date > self.death_at.astimezone(UTC).date() + timedelta(days=1):
             raise rule_error("birth_date", "date_order", "birth_date is after death_at")
         return self
