@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from portal.render import Page
-from portal.workbench import oidc
-from portal.workbench.forms import CsrfRefused, Form
+from portal.sign_in_door import SignInDoor
+from portal.workbench.forms import Form
 from portal.workbench.staff import (
     COOKIE,
     clear_cookie,
@@ -30,23 +30,10 @@ from registry.errors import NotFound
 from registry.institutions import service as institutions
 from registry.security.permissions import INSTITUTION_BOUND, STAFF_ROLES
 from registry.sessions import service as sessions
-from registry.sessions.models import SessionState, StaffSession
+from registry.sessions.models import SessionKind, StaffSession
 
 USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 NOTICES = {"idle": "ended_idle", "expired": "ended_expired", "signed_out": "signed_out"}
-
-
-def _pending(ctx: TenantContext, secret: str | None, now: datetime) -> StaffSession | None:
-    with Session(ctx.engine, expire_on_commit=False) as db:
-        found = sessions.find(db, secret, now=now)
-    if found.row is None or found.ended or found.row.state != SessionState.pending:
-        return None
-    return found.row
-
-
-def _begin(ctx: TenantContext, pending: dict, now: datetime) -> str:
-    with Session(ctx.engine) as db:
-        return sessions.begin(db, ctx, pending=pending, now=now)
 
 
 def _institutions(ctx: TenantContext) -> list[tuple[str, str]]:
@@ -140,24 +127,6 @@ async def sign_in_development(request: Request) -> Response:
     return response
 
 
-async def start_oidc(request: Request) -> Response:
-    """Off to the realm's sign-in page, with a pending session holding the PKCE verifier, state and nonce."""
-    ctx, now = ctx_of(request), request.app.state.clock()
-    if ctx.settings.uses_development_issuer:
-        return RedirectResponse(workbench_path(request, "/sign-in"), status_code=303)
-    callback = f"{request.url.scheme}://{request.url.netloc}{workbench_path(request, '/callback')}"
-    try:
-        url, pending = await anyio.to_thread.run_sync(oidc.authorization_url, ctx, callback)
-    except oidc.SignInFailed as exc:
-        await anyio.to_thread.run_sync(_refuse, ctx, "issuer_unreachable", str(exc))
-        return _failed(request)
-    pending["next"] = safe_next(request, request.query_params.get("next"))
-    secret = await anyio.to_thread.run_sync(_begin, ctx, pending, now)
-    response = RedirectResponse(url, status_code=303)
-    set_cookie(request, response, secret)
-    return response
-
-
 def _failed(request: Request) -> Page:
     response = message(request, None, heading=STAFF["sign_in_failed_title"], text=STAFF["sign_in_failed"],
                        status_code=400, link=(workbench_path(request, "/sign-in"), STAFF["sign_in_again"]))
@@ -165,58 +134,20 @@ def _failed(request: Request) -> Page:
     return response
 
 
-def _refuse(ctx: TenantContext, rule: str, detail: str) -> None:
-    ctx.journal.refused(actor="anonymous", action="staff.sign_in", status=401,
-                        problems=[{"field": "sign_in", "rule": rule, "message": detail}])
+DOOR = SignInDoor(kind=SessionKind.staff, action="staff.sign_in", cookie=COOKIE, path=workbench_path,
+                  set_cookie=set_cookie, clear_cookie=clear_cookie, failed=_failed)
+_pending, _begin, _refuse = DOOR.pending, DOOR.begin, DOOR.refuse
 
 
-def _complete(ctx: TenantContext, row: StaffSession, code: str, state: str, now: datetime) -> tuple[str, str]:
-    pending = sessions.pending_of(ctx, row)
-    principal, token = oidc.exchange_code(ctx, pending, code=code, state=state)
-    with Session(ctx.engine, expire_on_commit=False) as db:
-        secret = sessions.sign_in(db, ctx, row, principal=principal, method="oidc", access_token=token["access_token"],
-                                  refresh_token=token.get("refresh_token"), token_expires_at=oidc.token_expiry(token),
-                                  now=now)
-    return secret, pending.get("next", "")
+async def start_oidc(request: Request) -> Response:
+    """Off to the realm's sign-in page, with a pending session holding the PKCE verifier, state and nonce."""
+    return await DOOR.start_oidc(request, safe_next)
 
 
 async def callback(request: Request) -> Response:
-    """Back from the realm: the code is exchanged (with the PKCE verifier) and checked before anyone is in."""
-    ctx, now = ctx_of(request), request.app.state.clock()
-    row = await anyio.to_thread.run_sync(_pending, ctx, request.cookies.get(COOKIE), now)
-    params = request.query_params
-    if row is None or "error" in params or not params.get("code"):
-        reason = params.get("error") or ("no pending sign-in in this browser" if row is None else "no code")
-        await anyio.to_thread.run_sync(_refuse, ctx, "sign_in_failed", f"sign-in not completed: {reason[:100]}")
-        return _failed(request)
-    try:
-        secret, target = await anyio.to_thread.run_sync(_complete, ctx, row, params["code"], params.get("state", ""),
-                                                        now)
-    except oidc.SignInFailed as exc:
-        await anyio.to_thread.run_sync(_refuse, ctx, "sign_in_failed", str(exc))
-        return _failed(request)
-    response = RedirectResponse(safe_next(request, target), status_code=303)
-    set_cookie(request, response, secret)
-    return response
-
-
-def _sign_out(ctx: TenantContext, row: StaffSession, now: datetime) -> None:
-    with Session(ctx.engine, expire_on_commit=False) as db:
-        sessions.end(db, ctx, row, reason="signed_out", now=now)
+    return await DOOR.callback(request, safe_next)
 
 
 @staff_page()
 async def sign_out(request: Request, staff) -> Response:
-    """Ends the session here (and, with Keycloak, at the realm too); the cookie goes."""
-    posted = await request.form()
-    if not csrf_ok(staff.secret, str(posted.get("csrf_token", ""))):
-        raise CsrfRefused()
-    ctx = ctx_of(request)
-    await anyio.to_thread.run_sync(_sign_out, ctx, staff.row, request.app.state.clock())
-    after = f"{request.url.scheme}://{request.url.netloc}{workbench_path(request, '/sign-in')}?ended=signed_out"
-    realm_sign_out = None
-    if staff.row.method == "oidc":
-        realm_sign_out = await anyio.to_thread.run_sync(lambda: oidc.end_session_url(ctx, after=after))
-    response = RedirectResponse(realm_sign_out or after, status_code=303)
-    clear_cookie(request, response)
-    return response
+    return await DOOR.sign_out(request, staff.secret, staff.row)
