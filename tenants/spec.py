@@ -99,6 +99,13 @@ class SharingSettings(_Settings):
         return departments
 
 
+class EquipmentSettings(_Settings):
+    """Equipment telemetry (设备监测): devices post readings over HTTP; with a broker they may publish over MQTT."""
+
+    # mqtt://host:port or mqtts://host:port; no user or password here (the catalog holds no secret)
+    mqtt: Annotated[str | None, Field(pattern=r"^mqtts?://[^/@\s]+$")] = None
+
+
 class MonitoringSettings(_Settings):
     """The tenant's Prometheus."""
 
@@ -127,6 +134,7 @@ class TenantSpec(BaseModel):
     exchange: ExchangeSettings = ExchangeSettings()
     sharing: SharingSettings = SharingSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
+    equipment: EquipmentSettings = EquipmentSettings()
 
     @property
     def realm_name(self) -> str:
@@ -190,6 +198,13 @@ class TenantSpec(BaseModel):
         if sso.realm is None and slug:
             return sso.model_copy(update={"realm": f"fsp-{slug}"})
         return sso
+
+    @field_validator("equipment")
+    @classmethod
+    def _only_provinces_have_devices(cls, equipment: EquipmentSettings, info: ValidationInfo) -> EquipmentSettings:
+        if equipment.mqtt and info.data.get("kind") != "province":
+            raise _rule("only provinces have devices; the ministry sees their faults through monitoring")
+        return equipment
 
     @field_validator("sharing")
     @classmethod
