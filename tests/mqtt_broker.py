@@ -44,3 +44,4 @@ class Mosquitto:
             self._process.terminate()
             self._process.wait(timeout=10)
         self._process = None
+

@@ -42,14 +42,6 @@ class FakeIngest:
 
 
 @pytest.fixture
-def broker(tmp_path):
-    server = Mosquitto(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def ingest():
     fake = FakeIngest()
     with BackgroundServer(fake.app) as url:
