@@ -2,11 +2,13 @@
 requests; malformed ones are counted and dropped; the bridge survives the broker going away and the ingest being
 unreachable. The ingest endpoint here is a stand-in that keeps to the registry's contract."""
 import json
+import shutil
 import time
 from types import SimpleNamespace
 
 import paho.mqtt.client as mqtt
 import pytest
+from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
@@ -18,8 +20,10 @@ from kc_double.runner import BackgroundServer
 from mqtt_broker import Mosquitto
 from provisioning_cli.mqtt_bridge import HttpForwarder, Malformed, MqttBridge, parse
 from provisioning_cli.serve_cmd import loopback
-from provisioning_cli.targets.local_serve import Bridges
+from provisioning_cli.targets.local import LocalTarget
+from provisioning_cli.targets.local_serve import Bridges, build_gateway
 from registry.config import Settings
+from tenants import DEFAULT_CATALOG_DIR, load_catalog
 
 CREDENTIAL = "dev-1-credential"
 READINGS = [{"seq": 1, "at": "2026-11-30T10:00:00+08:00", "metric": "temperature_c", "value": 850.5},
@@ -217,3 +221,25 @@ def test_a_bridge_that_cannot_start_leaves_serve_running(ingest, caplog):
 def test_bridges_post_to_the_server_on_loopback(host, expected):
     assert loopback(host) == expected
 
+
+
+def test_fsp_serve_bridges_a_province_whose_catalog_names_a_broker(fsp, home, tmp_path, broker, ingest):
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    for slug in ("ministry", "beijing", "tianjin"):
+        shutil.copy(DEFAULT_CATALOG_DIR / f"{slug}.yaml", catalog)
+    with (catalog / "beijing.yaml").open("a", encoding="utf-8") as entry:
+        entry.write(f"equipment:\n  mqtt: {broker.url}\n")
+    fsp("up", "beijing", "tianjin", "--catalog", str(catalog))
+    target = LocalTarget(home, load_catalog(catalog))
+    assert target.settings(target.catalog.resolve("beijing")).mqtt_url == broker.url
+    # the bridges post where `fsp serve` listens; here the stand-in ingest takes that place
+    gateway, _ = build_gateway(target, bridge_base=ingest.url)
+
+    with TestClient(gateway) as client:
+        assert "beijing" in gateway.bridges and "tianjin" not in gateway.bridges
+        wait_for(lambda: "fsp_equipment_mqtt_connected 1.0" in client.get("/beijing/metrics").text)
+        publish(broker, "fsp/beijing/devices/dev-1/readings", message())
+        wait_for(lambda: 'fsp_equipment_mqtt_messages_total{outcome="forwarded"} 1.0' in client.get("/beijing/metrics").text)
+    assert "beijing" not in gateway.bridges  # stopped with the server
+    assert [call["path"] for call in ingest.calls] == ["/beijing/api/v1/devices/dev-1/readings"]
