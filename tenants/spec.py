@@ -1,6 +1,7 @@
 """TenantSpec: what one tenant (a province or the ministry) is and how its stack is sized."""
 
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -102,8 +103,16 @@ class SharingSettings(_Settings):
 class EquipmentSettings(_Settings):
     """Equipment telemetry (设备监测): devices post readings over HTTP; with a broker they may publish over MQTT."""
 
-    # mqtt://host:port or mqtts://host:port; no user or password here (the catalog holds no secret)
+    # mqtts://host:port (mqtt:// on loopback only); no user or password here (the catalog holds no secret)
     mqtt: Annotated[str | None, Field(pattern=r"^mqtts?://[^/@\s]+$")] = None
+
+    @field_validator("mqtt")
+    @classmethod
+    def _credentials_over_tls(cls, url: str | None) -> str | None:
+        # every message carries its device's credential: in clear text only where it never leaves the machine
+        if url and url.startswith("mqtt://") and urlsplit(url).hostname not in _LOOPBACK:
+            raise _rule("messages carry device credentials, so only mqtts:// (or mqtt:// on loopback for tests)")
+        return url
 
 
 class MonitoringSettings(_Settings):

@@ -145,3 +145,29 @@ def test_the_same_seed_gives_the_same_run():
 def test_a_fault_the_device_cannot_have_is_refused(kind, scenario):
     with pytest.raises(ScenarioError, match=f"scenario {scenario} needs"):
         check(kind, scenario)
+
+
+def test_run_sends_each_tick_on_time_numbered_and_stamped_and_waits_out_a_silent_device():
+    from datetime import datetime
+
+    from provisioning_cli.device_simulator import CHINA, run
+
+    clock = {"now": 100.0}
+    sent: list[list[dict]] = []
+
+    def send(batch):
+        sent.append(batch)
+        return {"accepted": len(batch) - 1, "refused": {"stale": 1}}
+
+    def sleep(seconds):
+        clock["now"] += seconds
+
+    summary = run(ticks("emission_monitor", "silent", DEFAULT_LIMITS["emission_monitor"], duration=100, step=2), send,
+                  duration=100, first_seq=41, clock=lambda: clock["now"], sleep=sleep,
+                  now=lambda: datetime(2026, 11, 30, 10, 0, tzinfo=CHINA))
+
+    assert len(sent) == 6  # ticks at 0, 2, ..., 10: silent after its onset (10 s of a 100 s run)
+    assert [r["seq"] for batch in sent for r in batch] == list(range(41, 47))
+    assert {r["at"] for batch in sent for r in batch} == {"2026-11-30T10:00:00+08:00"}
+    assert clock["now"] == 200.0  # the whole duration, though the device fell silent after 10 s
+    assert summary.as_dict() == {"batches": 6, "readings": 6, "accepted": 0, "refused": {"stale": 6}, "published": 0}

@@ -190,9 +190,14 @@ def test_a_province_with_departments_is_a_usable_spec(small):
 
 
 def test_a_provinces_mqtt_broker_is_an_mqtt_url_without_credentials_and_only_for_provinces(small):
+    write(small, "tianjin.yaml", TIANJIN + "equipment:\n  mqtt: mqtts://broker.tj.example.cn:8883\n")
+    assert load_catalog(small).resolve("tianjin").equipment.mqtt == "mqtts://broker.tj.example.cn:8883"
+    # device credentials travel in the messages: in clear text only on loopback
     write(small, "tianjin.yaml", TIANJIN + "equipment:\n  mqtt: mqtt://broker.tj.example.cn:1883\n")
-    assert load_catalog(small).resolve("tianjin").equipment.mqtt == "mqtt://broker.tj.example.cn:1883"
-    for wrong in ("http://broker.tj.example.cn", "mqtt://user:secret@broker.tj.example.cn", "mqtt://b/path"):
+    assert "only mqtts://" in find(problems_of(small), "tianjin.yaml", "equipment.mqtt").reason
+    write(small, "tianjin.yaml", TIANJIN + "equipment:\n  mqtt: mqtt://127.0.0.1:1883\n")
+    assert load_catalog(small).resolve("tianjin").equipment.mqtt == "mqtt://127.0.0.1:1883"
+    for wrong in ("http://broker.tj.example.cn", "mqtts://user:secret@broker.tj.example.cn", "mqtts://b/path"):
         write(small, "tianjin.yaml", TIANJIN + f"equipment:\n  mqtt: {wrong}\n")
         assert "mqtts?://" in find(problems_of(small), "tianjin.yaml", "equipment.mqtt").reason, wrong
     write(small, "tianjin.yaml", TIANJIN)
