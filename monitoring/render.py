@@ -4,7 +4,8 @@ A tenant's Prometheus scrapes its registry (job `registry`), its exchange proces
 `exchange`, on Kubernetes) and records the `tenant:*` series; its external label
 `province` is the tenant's slug (`beijing`; the ministry's own tenant is `ministry`), and its scrape target carries
 the same `province` label, so every series says whose it is. The ministry Prometheus (`fleet`) federates only
-`tenant:*` and `up` from each (job `federate`, `honor_labels: true`) and evaluates the fleet alerts.
+`tenant:*` and `up` from each (job `federate`, `honor_labels: true`), evaluates the fleet alerts and records
+`fsp:*` from them (equipment faults per province).
 """
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ RULES_DIR = PACKAGE_DIR / "prometheus" / "rules"
 GRAFANA_DIR = PACKAGE_DIR / "grafana"
 TENANT_RULES = "tenant.rules.yml"
 FLEET_ALERTS = "fleet.alerts.yml"
+FLEET_RULES = "fleet.rules.yml"  # recorded from the fleet's own alerts (faults per province)
 FEDERATE_MATCH = ['{__name__=~"tenant:.*"}', "up"]
 FLEET = "fleet"  # directory and name of the ministry Prometheus
 FLEET_INTERVAL = "15s"
@@ -74,7 +76,7 @@ def fleet_config(sources: Iterable[tuple[TenantSpec, str]], options: RenderOptio
     static = [{"targets": [address], "labels": {"province": spec.slug, "code": spec.code}} for spec, address in sources]
     scrape = options.scrape_interval or FLEET_INTERVAL
     return {"global": {"scrape_interval": scrape, "evaluation_interval": options.evaluation_interval or scrape},
-            "rule_files": [f"rules/{FLEET_ALERTS}"],
+            "rule_files": [f"rules/{FLEET_ALERTS}", f"rules/{FLEET_RULES}"],
             "scrape_configs": [{"job_name": "federate", "honor_labels": True, "metrics_path": "/federate",
                                 "params": {"match[]": FEDERATE_MATCH}, "scrape_interval": scrape,
                                 "static_configs": static}]}
@@ -110,7 +112,8 @@ def tenant_files(spec: TenantSpec, target: RegistryTarget, options: RenderOption
 def fleet_files(sources: Iterable[tuple[TenantSpec, str]], options: RenderOptions) -> dict[str, str]:
     """The files of the ministry Prometheus directory, by relative path."""
     return {"prometheus.yml": dump(fleet_config(sources, options)),
-            f"rules/{FLEET_ALERTS}": rules_text(FLEET_ALERTS, options)}
+            f"rules/{FLEET_ALERTS}": rules_text(FLEET_ALERTS, options),
+            f"rules/{FLEET_RULES}": rules_text(FLEET_RULES, options)}
 
 
 def dashboards() -> dict[str, str]:

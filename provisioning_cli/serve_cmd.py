@@ -8,6 +8,15 @@ from provisioning_cli.options import DEFAULT_HOME, CatalogOpt, HomeOpt, JsonOpt
 from provisioning_cli.output import fail, print_json, resolve_tenant
 
 
+def loopback(host: str) -> str:
+    """Where this machine reaches a server listening on `host` (any address: the loopback one)."""
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if ":" in host:
+        return "[::1]" if host == "::" else f"[{host}]"
+    return host
+
+
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
@@ -27,7 +36,8 @@ def serve(
     local = open_target(home, catalog)
     only = [resolve_tenant(local.catalog, ref) for ref in tenants] if tenants else None
     with boundary():
-        gateway, specs = build_gateway(local, only)
+        # the MQTT bridges post to this server on loopback, whatever address it listens on
+        gateway, specs = build_gateway(local, only, bridge_base=f"http://{loopback(host)}:{port}")
         if not specs:
             fail("nothing to serve: " + (f"{', '.join(spec.slug for spec in only)} not provisioned or taken down"
                                          if only else "provision tenants first, e.g. `fsp up --pilots`"))

@@ -10,6 +10,7 @@ from tenants.catalog import (
 )
 from tenants.spec import (
     DatabaseSettings,
+    EquipmentSettings,
     ExchangeSettings,
     MonitoringSettings,
     SsoSettings,
@@ -22,6 +23,7 @@ __all__ = [
     "CatalogError",
     "CatalogProblem",
     "DatabaseSettings",
+    "EquipmentSettings",
     "ExchangeSettings",
     "MonitoringSettings",
     "SsoSettings",

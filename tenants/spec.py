@@ -1,6 +1,7 @@
 """TenantSpec: what one tenant (a province or the ministry) is and how its stack is sized."""
 
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -99,6 +100,21 @@ class SharingSettings(_Settings):
         return departments
 
 
+class EquipmentSettings(_Settings):
+    """Equipment telemetry (设备监测): devices post readings over HTTP; with a broker they may publish over MQTT."""
+
+    # mqtts://host:port (mqtt:// on loopback only); no user or password here (the catalog holds no secret)
+    mqtt: Annotated[str | None, Field(pattern=r"^mqtts?://[^/@\s]+$")] = None
+
+    @field_validator("mqtt")
+    @classmethod
+    def _credentials_over_tls(cls, url: str | None) -> str | None:
+        # every message carries its device's credential: in clear text only where it never leaves the machine
+        if url and url.startswith("mqtt://") and urlsplit(url).hostname not in _LOOPBACK:
+            raise _rule("messages carry device credentials, so only mqtts:// (or mqtt:// on loopback for tests)")
+        return url
+
+
 class MonitoringSettings(_Settings):
     """The tenant's Prometheus."""
 
@@ -127,6 +143,7 @@ class TenantSpec(BaseModel):
     exchange: ExchangeSettings = ExchangeSettings()
     sharing: SharingSettings = SharingSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
+    equipment: EquipmentSettings = EquipmentSettings()
 
     @property
     def realm_name(self) -> str:
@@ -190,6 +207,13 @@ class TenantSpec(BaseModel):
         if sso.realm is None and slug:
             return sso.model_copy(update={"realm": f"fsp-{slug}"})
         return sso
+
+    @field_validator("equipment")
+    @classmethod
+    def _only_provinces_have_devices(cls, equipment: EquipmentSettings, info: ValidationInfo) -> EquipmentSettings:
+        if equipment.mqtt and info.data.get("kind") != "province":
+            raise _rule("only provinces have devices; the ministry sees their faults through monitoring")
+        return equipment
 
     @field_validator("sharing")
     @classmethod

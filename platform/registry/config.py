@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # where the exchange-hub / exchange-worker processes listen (health, readiness, metrics, batches)
     exchange_host: str = "0.0.0.0"
     exchange_port: int = Field(default=8000, ge=1, le=65535)
+    # equipment telemetry: the province's MQTT broker (mqtt://host:port or mqtts://), whose device messages `fsp
+    # serve` forwards to the ingest endpoint; None: devices post their readings over HTTP only
+    mqtt_url: str | None = Field(default=None, pattern=r"^mqtts?://[^/@\s]+$")
 
     @field_validator("database_url")
     @classmethod

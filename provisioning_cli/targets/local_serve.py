@@ -16,6 +16,7 @@ from infra.ensure.monitoring import ensure_scrape_target
 from portal import pages
 from portal.fallback import wants_html
 from portal.site import create_site, static_files
+from provisioning_cli.mqtt_bridge import HttpForwarder, MqttBridge
 from provisioning_cli.targets.local import LocalTarget, Result
 from registry.config import Settings
 from registry.security.keys import KeyMaterialError
@@ -37,9 +38,12 @@ class Gateway:
     on a request, it re-reads which tenants are served and with what settings, mounts the new ones, rebuilds
     those whose settings changed and unmounts those taken down (their paths answer 404 from then on)."""
 
-    def __init__(self, target: LocalTarget, only: list[TenantSpec] | None = None, *, refresh_seconds: float = 2.0):
+    def __init__(self, target: LocalTarget, only: list[TenantSpec] | None = None, *, refresh_seconds: float = 2.0,
+                 bridge_base: str | None = None):
         self._target, self._only, self._refresh_seconds = target, only, refresh_seconds
         self._apps: dict[str, tuple[Settings, Any]] = {}
+        # where the MQTT bridges post what they receive (this server, on loopback); None: no bridges
+        self.bridges = Bridges(bridge_base)
         self._checked = time.monotonic()
         self._seen: tuple[int | None, ...] = ()
         self.specs: list[TenantSpec] = []
@@ -68,6 +72,7 @@ class Gateway:
             if apps.get(slug, (None, None))[1] is not app:
                 app.state.ctx.engine.dispose()  # taken down or rebuilt: its pool goes
         self._apps, self.specs, self._seen = apps, specs, seen
+        self.bridges.follow(apps)
         # one assignment: a request being routed sees the old list or the new one, never half of it
         self._app.router.routes = [Route("/", self._index), Mount("/static", self._static),
                                    *(Mount(f"/{slug}", app=app) for slug, (_, app) in apps.items())]
@@ -113,16 +118,67 @@ class Gateway:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        self.bridges.open(self._apps)  # once this server listens: the bridges post to it
         yield
+        self.bridges.close()
         for _, app in self._apps.values():
             app.state.ctx.engine.dispose()
 
 
-def build_gateway(target: LocalTarget, only: list[TenantSpec] | None = None, *,
-                  refresh_seconds: float = 2.0) -> tuple[Gateway, list[TenantSpec]]:
+class Bridges:
+    """The MQTT bridges of the served tenants: one per tenant app whose settings name a broker, started once the
+    server runs, replaced with its app, stopped with it. A bridge that fails to start is logged, never raised."""
+
+    def __init__(self, base: str | None) -> None:
+        self._base, self._running = base, False
+        self._bridges: dict[str, tuple[Any, MqttBridge, HttpForwarder]] = {}
+
+    def open(self, apps: dict[str, tuple[Settings, Any]]) -> None:
+        self._running = True
+        self.follow(apps)
+
+    def follow(self, apps: dict[str, tuple[Settings, Any]]) -> None:
+        if not self._running or self._base is None:
+            return
+        for slug, (app, bridge, forwarder) in list(self._bridges.items()):
+            if apps.get(slug, (None, None))[1] is not app:  # taken down, or rebuilt with other settings
+                self._stop(slug, bridge, forwarder)
+        for slug, (settings, app) in apps.items():
+            if settings.mqtt_url and slug not in self._bridges:
+                forwarder = HttpForwarder(self._base, slug)
+                try:
+                    bridge = MqttBridge(slug, settings.mqtt_url, forwarder, registry=app.state.ctx.metrics.registry)
+                    bridge.start()
+                except Exception:
+                    log.exception("%s: the MQTT bridge to %s could not start; devices can still post over HTTP",
+                                  slug, settings.mqtt_url)
+                    forwarder.close()
+                    continue
+                self._bridges[slug] = (app, bridge, forwarder)
+
+    def close(self) -> None:
+        self._running = False
+        for slug, (_app, bridge, forwarder) in list(self._bridges.items()):
+            self._stop(slug, bridge, forwarder)
+
+    def _stop(self, slug: str, bridge: MqttBridge, forwarder: HttpForwarder) -> None:
+        try:
+            bridge.stop()
+        except Exception:
+            log.exception("%s: the MQTT bridge did not stop cleanly", slug)
+        forwarder.close()
+        del self._bridges[slug]
+
+    def __contains__(self, slug: str) -> bool:
+        return slug in self._bridges
+
+
+def build_gateway(target: LocalTarget, only: list[TenantSpec] | None = None, *, refresh_seconds: float = 2.0,
+                  bridge_base: str | None = None) -> tuple[Gateway, list[TenantSpec]]:
     """The combined app and the tenants it serves now (all served ones, or those of `only` that are); each
-    tenant keeps its own settings, engine, keys and issuer."""
-    gateway = Gateway(target, only, refresh_seconds=refresh_seconds)
+    tenant keeps its own settings, engine, keys and issuer. With `bridge_base` (this server's loopback URL), each
+    tenant whose settings name an MQTT broker gets a bridge from it while the app runs."""
+    gateway = Gateway(target, only, refresh_seconds=refresh_seconds, bridge_base=bridge_base)
     return gateway, gateway.specs
 
 

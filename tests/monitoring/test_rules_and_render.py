@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitoring.render import GRAFANA_DIR, RULES_DIR, TENANT_RULES
+from monitoring.render import FLEET_RULES, GRAFANA_DIR, RULES_DIR, TENANT_RULES
 from tenants import DEFAULT_CATALOG_DIR, load_catalog
 
 PROMTOOL = "/usr/bin/promtool"
@@ -24,7 +24,7 @@ def promtool(*args: str) -> str:
 def test_rules_check_and_their_unit_tests_pass():
     promtool("check", "rules", *map(str, sorted(RULES_DIR.glob("*.yml"))))
     tests = sorted(RULE_TESTS.glob("*.test.yml"))
-    assert len(tests) == 2
+    assert [test.name for test in tests] == ["fleet.alerts.test.yml", "tenant.rules.test.yml"]
     promtool("test", "rules", *map(str, tests))
 
 
@@ -33,12 +33,15 @@ def test_every_alert_has_severity_summary_runbook_and_a_firing_and_a_silent_case
               for rule in group["rules"]]
     assert {rule["alert"] for rule in alerts} == {"FspProvinceDown", "FspErrorRatioHigh", "FspLatencyHigh",
                                                  "FspExchangeLagHigh", "FspExchangeStopped", "FspAuditChainBroken",
-                                                 "FspBackupStale", "FspBackupDrillStale", "FspBackupDrillFailed"}
+                                                 "FspBackupStale", "FspBackupDrillStale", "FspBackupDrillFailed",
+                                                 "FspEquipmentOverheating", "FspEquipmentColdChainBreak",
+                                                 "FspEquipmentSilent", "FspEquipmentEmissionOverLimit",
+                                                 "FspEquipmentCycleTooLong"}
     tests = yaml.safe_load((RULE_TESTS / "fleet.alerts.test.yml").read_text())["tests"]
     for rule in alerts:
         assert rule["labels"]["severity"] in ("critical", "warning")
         assert rule["annotations"]["summary"] and rule["annotations"]["runbook_url"].startswith("https://")
-        mine = [test for test in tests if any(c["alertname"] == rule["alert"] for c in test["alert_rule_test"])]
+        mine = [test for test in tests if any(c["alertname"] == rule["alert"] for c in test.get("alert_rule_test", []))]
         cases = [case for test in mine for case in test["alert_rule_test"]]
         assert any(case["exp_alerts"] for case in cases), f"{rule['alert']} never fires in a test"
         # silent cases: an evaluation before it fires, and a healthy province in the input that never fires
@@ -66,6 +69,9 @@ def test_render_writes_every_tenant_and_the_ministry_and_promtool_accepts_them(f
     assert job["static_configs"] == [{"targets": ["127.0.0.1:8000"], "labels": {"province": "beijing", "code": "110000"}}]
 
     fleet = yaml.safe_load((out / "fleet" / "prometheus.yml").read_text())
+    # the ministry records equipment faults per province from its own alerts
+    assert fleet["rule_files"] == ["rules/fleet.alerts.yml", "rules/fleet.rules.yml"]
+    assert (out / "fleet" / "rules" / "fleet.rules.yml").exists()
     federate = fleet["scrape_configs"][0]
     assert federate["honor_labels"] is True and federate["metrics_path"] == "/federate"
     assert federate["params"]["match[]"] == ['{__name__=~"tenant:.*"}', "up"]
@@ -99,14 +105,14 @@ def test_render_refuses_bad_options_and_writes_nothing(fsp, tmp_path, args, mess
 
 
 def test_dashboards_query_only_recorded_series():
-    recorded = {rule["record"] for group in yaml.safe_load((RULES_DIR / TENANT_RULES).read_text())["groups"]
-                for rule in group["rules"]}
+    recorded = {rule["record"] for name in (TENANT_RULES, FLEET_RULES)
+                for group in yaml.safe_load((RULES_DIR / name).read_text())["groups"] for rule in group["rules"]}
     boards = {path.name: json.loads(path.read_text()) for path in GRAFANA_DIR.glob("*.json")}
     assert set(boards) == {"fleet.json", "province.json"}
     for name, board in boards.items():
         exprs = [target["expr"] for panel in board["panels"] for target in panel.get("targets", [])]
         assert exprs, name
-        used = {token for expr in exprs for token in re.findall(r"tenant:[a-z0-9_:]+", expr)}
+        used = {token for expr in exprs for token in re.findall(r"(?:tenant|fsp):[a-z0-9_:]+", expr)}
         assert used and used <= recorded, (name, used - recorded)
     variables = {v["name"] for v in boards["province.json"]["templating"]["list"]}
     assert "province" in variables

@@ -103,3 +103,14 @@ def _libpq_admin(url: str) -> str:
     from sqlalchemy import make_url
 
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def broker(tmp_path: Path):
+    """A running mosquitto on a free loopback port for the test (tests/mqtt_broker.py)."""
+    from mqtt_broker import Mosquitto
+
+    server = Mosquitto(tmp_path)
+    server.start()
+    yield server
+    server.stop()

@@ -189,6 +189,23 @@ def test_a_province_with_departments_is_a_usable_spec(small):
     assert len({tianjin, load_catalog(small).resolve("tianjin")}) == 1  # hashable, equal specs hash alike
 
 
+def test_a_provinces_mqtt_broker_is_an_mqtt_url_without_credentials_and_only_for_provinces(small):
+    write(small, "tianjin.yaml", TIANJIN + "equipment:\n  mqtt: mqtts://broker.tj.example.cn:8883\n")
+    assert load_catalog(small).resolve("tianjin").equipment.mqtt == "mqtts://broker.tj.example.cn:8883"
+    # device credentials travel in the messages: in clear text only on loopback
+    write(small, "tianjin.yaml", TIANJIN + "equipment:\n  mqtt: mqtt://broker.tj.example.cn:1883\n")
+    assert "only mqtts://" in find(problems_of(small), "tianjin.yaml", "equipment.mqtt").reason
+    write(small, "tianjin.yaml", TIANJIN + "equipment:\n  mqtt: mqtt://127.0.0.1:1883\n")
+    assert load_catalog(small).resolve("tianjin").equipment.mqtt == "mqtt://127.0.0.1:1883"
+    for wrong in ("http://broker.tj.example.cn", "mqtts://user:secret@broker.tj.example.cn", "mqtts://b/path"):
+        write(small, "tianjin.yaml", TIANJIN + f"equipment:\n  mqtt: {wrong}\n")
+        assert "mqtts?://" in find(problems_of(small), "tianjin.yaml", "equipment.mqtt").reason, wrong
+    write(small, "tianjin.yaml", TIANJIN)
+    ministry = (small / "ministry.yaml").read_text(encoding="utf-8")
+    write(small, "ministry.yaml", ministry + "equipment:\n  mqtt: mqtts://broker.example.cn\n")
+    assert "only provinces have devices" in find(problems_of(small), "ministry.yaml", "equipment").reason
+
+
 def test_yaml_syntax_error_gives_position(small):
     write(small, "tianjin.yaml", TIANJIN + "exchange: [1, 2\n")
     [problem] = problems_of(small)
