@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kc_double.runner import BackgroundServer
-from kc_double.server import KeycloakDouble
 from typer.testing import CliRunner
 
 from infra.ensure.realm import apply_realm, connect
 from infra.ensure.realm_users import add_user
+from kc_double.runner import BackgroundServer
+from kc_double.server import KeycloakDouble
 from provisioning_cli.baseline.checks_realm import CHECKS
 from provisioning_cli.baseline.subject import Subject
 from provisioning_cli.main import app
