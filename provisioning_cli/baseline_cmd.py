@@ -42,7 +42,7 @@ def check(
     with boundary():
         results = run_checks(subject)
         data = report(subject, results)
-        record(local.home.tenant(spec.slug).root, data)
+        record(subject, data)
         if html is not None:
             html.write_text(render_html(data), encoding="utf-8")
     if json_:

@@ -1,8 +1,7 @@
 """Runs every check once, joins the findings into the catalog's controls, and keeps the last result per tenant
-where the tenant's state lives (`baseline.json`), which the tenant's /metrics exports for the ministry."""
+where the tenant's state lives (`baseline.json`, `settings.baseline_file`), which the tenant's /metrics exports for the ministry."""
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from infra.ensure.files import write_atomic
@@ -13,7 +12,6 @@ from provisioning_cli.baseline.findings import ControlResult, Finding, Status
 from provisioning_cli.baseline.subject import Subject
 
 CHECKS = {**checks_realm.CHECKS, **checks_data.CHECKS, **checks_service.CHECKS}
-BASELINE_FILE = "baseline.json"
 
 
 def run_checks(subject: Subject) -> list[ControlResult]:
@@ -45,9 +43,8 @@ def report(subject: Subject, results: list[ControlResult], *, at: datetime | Non
             "counts": counts, "controls": [r.as_dict() for r in results], "algorithms": algorithm_table()}
 
 
-def record(root: Path, data: dict[str, Any]) -> Path:
+def record(subject: Subject, data: dict[str, Any]) -> None:
     """The tenant's last baseline result: its time, verdict and counts (no evidence), beside its state."""
-    path = root / BASELINE_FILE
+    path = subject.paths.baseline
     summary = {key: data[key] for key in ("tenant", "checked_at", "compliant", "failed_mandatory", "counts")}
     write_atomic(path, json.dumps(summary, ensure_ascii=False, indent=2).encode(), mode=0o644)
-    return path

@@ -1,6 +1,7 @@
 """`fsp baseline check`: a freshly provisioned pilot passes but for what only a deployment can meet; each
 weakening fails the control it breaks; the JSON, the record the ministry reads, and the assessors' HTML."""
 import json
+from datetime import datetime
 
 import pytest
 from sqlalchemy import text
@@ -127,3 +128,28 @@ def test_the_html_report_is_for_assessors_in_chinese(pilot, fsp, tmp_path):
 def test_a_tenant_not_provisioned_is_refused(fsp):
     result = fsp("baseline", "check", "beijing", ok=False)
     assert "not provisioned" in result.stderr
+
+
+def test_the_tenants_metrics_export_the_last_baseline_for_the_ministry(pilot, fsp):
+    from fastapi.testclient import TestClient
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from registry.app import create_app
+
+    def scrape() -> dict[tuple[str, tuple], float]:
+        app = create_app(pilot.settings(pilot.catalog.resolve("beijing")))
+        with TestClient(app) as client:
+            body = client.get("/metrics").text
+        app.state.ctx.engine.dispose()
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(body) for s in family.samples}
+
+    assert not any(name.startswith("fsp_baseline") for name, _ in scrape())  # never checked: no series, not "0"
+    report = _check(fsp)
+    found = scrape()
+
+    for status, n in report["counts"].items():
+        assert found[("fsp_baseline_controls", (("status", status),))] == n
+    assert found[("fsp_baseline_compliant", ())] == 1
+    assert found[("fsp_baseline_last_check_timestamp_seconds", ())] == \
+        datetime.fromisoformat(report["checked_at"]).timestamp()
