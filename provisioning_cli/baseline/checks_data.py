@@ -31,7 +31,8 @@ PERSONAL_DATA_COLUMNS = (*ENCRYPTED_COLUMNS,
                          ("farewell_invitations", "phone_enc", "farewell.invitee_phone"),
                          ("approvals", "details_cipher", None))
 SAMPLE = 50
-BACKUP_MAX_AGE, DRILL_MAX_AGE = timedelta(hours=26), timedelta(days=31)
+# the same limits as the fleet alerts FspBackupStale and FspBackupDrillStale
+BACKUP_MAX_AGE, DRILL_MAX_AGE = timedelta(hours=26), timedelta(days=8)
 MIN_AUDIT_RETENTION_DAYS = 180
 # the roles that may read a whole ID number (always audited): reviewers only
 PERSONAL_DATA_READERS = frozenset({Role.reviewer})
@@ -176,13 +177,13 @@ def backup_drill(subject: Subject) -> Finding:
     drill = last_drill(directory) if directory else None
     if drill is None:
         return Finding("backup.drill", Status.failed, "从未进行恢复演练", str(directory),
-                       f"fsp backup drill {subject.spec.slug}，并每月执行")
+                       f"fsp backup drill {subject.spec.slug}，并每周执行")
     age = datetime.now(UTC) - drill["at"]
     ok = drill["outcome"] == "ok" and age <= DRILL_MAX_AGE
     return Finding("backup.drill", Status.passed if ok else Status.failed,
                    f"最近一次演练 {drill['at'].isoformat(timespec='seconds')}，结果 {drill['outcome']}"
                    + (f"：{drill.get('problem')}" if drill.get("problem") else ""), str(directory / "drill.json"),
-                   "" if ok else f"fsp backup drill {subject.spec.slug}（每月至少一次，且须成功）")
+                   "" if ok else f"fsp backup drill {subject.spec.slug}（每周一次，且须成功）")
 
 
 def personal_data_roles(subject: Subject) -> Finding:
