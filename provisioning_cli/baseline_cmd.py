@@ -37,7 +37,9 @@ def check(
     realm = None
     if spec.sso.provider == "keycloak":
         server, (user, password) = keycloak_url(spec, url), admin_credentials(admin_user)
-        realm = lambda: connect(server, user, password, spec.realm_name)  # noqa: E731 (opened when first needed)
+
+        def realm():  # signed in when a realm check first asks
+            return connect(server, user, password, spec.realm_name)
     subject = Subject(spec=spec, local=local, connect_realm=realm)
     with boundary():
         results = run_checks(subject)

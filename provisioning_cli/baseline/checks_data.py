@@ -119,12 +119,12 @@ def keys_protected(subject: Subject) -> Finding:
 
 
 def _verdict(subject: Subject):
-    if "verdict" not in subject._cache:
+    if "verdict" not in subject.memo:
         settings = subject.settings
         anchor = AuditAnchor(settings.keys_dir, settings.audit_checkpoint_path)
         with subject.local.engine(subject.spec) as engine, Session(engine) as session:
-            subject._cache["verdict"] = audit.verify(session, anchor=anchor)
-    return subject._cache["verdict"]
+            subject.memo["verdict"] = audit.verify(session, anchor=anchor)
+    return subject.memo["verdict"]
 
 
 def audit_chain(subject: Subject) -> Finding:

@@ -19,7 +19,8 @@ class Subject:
     local: LocalTarget
     # a Keycloak admin client on the tenant's realm, made when a realm check first asks (None: no realm)
     connect_realm: Callable[[], Any] | None = None
-    _cache: dict[str, Any] = field(default_factory=dict)
+    # what a check computed that another reads too (the audit verdict)
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @property
     def paths(self) -> TenantPaths:
