@@ -5,6 +5,7 @@ import typer
 from provisioning_cli import (
     backfill_cmd,
     backup_cmd,
+    baseline_cmd,
     certificate_cmd,
     devices_cmd,
     down_cmd,
@@ -49,6 +50,7 @@ app.add_typer(sharing_cmd.app, name="sharing")
 app.add_typer(certificate_cmd.app, name="certificate")
 app.add_typer(national_cmd.app, name="national")
 app.add_typer(devices_cmd.app, name="devices")
+app.add_typer(baseline_cmd.app, name="baseline")
 
 if __name__ == "__main__":
     app()

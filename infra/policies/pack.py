@@ -1,6 +1,7 @@
 """The checks as CrossGuard policies, every one MANDATORY: a violation stops `pulumi up`."""
 from pulumi_policy import (
     EnforcementLevel,
+    PolicyComplianceFramework,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -8,9 +9,17 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from infra.policies.checks import RESOURCE_CHECKS, STACK_CHECKS, ResourceCheck
+from infra.policies.checks import CLAUSES, RESOURCE_CHECKS, STACK_CHECKS, ResourceCheck
 
 PACK_NAME = "fsp-grade3-kubernetes"
+STANDARD, GRADE = "GB/T 22239-2019", "grade 3"
+
+
+def framework(name: str) -> PolicyComplianceFramework:
+    """The clause of GB/T 22239-2019 grade 3 a policy enforces."""
+    return PolicyComplianceFramework(name=STANDARD, version=GRADE, reference=CLAUSES[name],
+                                     specification="Information security technology - Baseline for classified "
+                                                   "protection of cybersecurity (网络安全等级保护基本要求)")
 
 
 def _resource_policy(name: str, description: str, check: ResourceCheck) -> ResourceValidationPolicy:
@@ -19,7 +28,7 @@ def _resource_policy(name: str, description: str, check: ResourceCheck) -> Resou
             report_violation(message, None)
 
     return ResourceValidationPolicy(name=name, description=description, validate=validate,
-                                    enforcement_level=EnforcementLevel.MANDATORY)
+                                    enforcement_level=EnforcementLevel.MANDATORY, framework=framework(name))
 
 
 def _stack_policy(name: str, description: str, check) -> StackValidationPolicy:
@@ -28,7 +37,7 @@ def _stack_policy(name: str, description: str, check) -> StackValidationPolicy:
             report_violation(message, None)
 
     return StackValidationPolicy(name=name, description=description, validate=validate,
-                                 enforcement_level=EnforcementLevel.MANDATORY)
+                                 enforcement_level=EnforcementLevel.MANDATORY, framework=framework(name))
 
 
 def policies() -> list:

@@ -47,6 +47,7 @@ from registry.reservations import api as reservations_api
 from registry.security.auth import DevelopmentIssuer, RemoteJWKS, TokenVerifier
 from registry.security.key_ledger import protect_keys, record_keys
 from registry.security.keys import ensure_keys, load_keys
+from registry.security_headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
 _MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app)
     document_refusals(app)
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        on_refuse=lambda scope: _audit_oversized(ctx, scope),
                        larger=(("POST", attachments.UPLOAD_PATH, settings.attachment_max_bytes),

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     group_commit_linger_seconds: float = Field(default=0.003, ge=0, le=0.05)
     # where the control plane writes this tenant's backups; /metrics reports the newest one's time
     backup_dir: Path | None = None
+    # the last `fsp baseline check` of this tenant (written by the control plane); /metrics reports its counts
+    baseline_file: Path | None = None
     # data exchange, province side: the hub's base URL and how the worker ships the outbox
     exchange_url: str | None = None
     exchange_batch_size: int = Field(default=500, ge=1, le=10000)

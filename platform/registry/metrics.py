@@ -112,6 +112,30 @@ class _BackupCollector:
                                     value=1 if drill["outcome"] == "ok" else 0)
 
 
+class _BaselineCollector:
+    """The last security-baseline check of the tenant, read from its record at scrape time (none before the first)."""
+
+    def __init__(self, path: Path):
+        self._path = path
+
+    def collect(self):
+        try:
+            record = json.loads(self._path.read_text())
+            at = datetime.fromisoformat(record["checked_at"]).timestamp()
+            counts = {str(status): int(n) for status, n in record["counts"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return
+        controls = GaugeMetricFamily("fsp_baseline_controls", "Controls of the last `fsp baseline check` by status "
+                                     "(pass, fail, not_applicable, manual)", labels=["status"])
+        for status, n in sorted(counts.items()):
+            controls.add_metric([status], n)
+        yield controls
+        yield GaugeMetricFamily("fsp_baseline_compliant", "1 if no mandatory control failed at the last baseline check",
+                                value=1 if record.get("compliant") else 0)
+        yield GaugeMetricFamily("fsp_baseline_last_check_timestamp_seconds", "Unix time of the last baseline check",
+                                value=at)
+
+
 class AuditChainStatus:
     """The verdict of the last audit-chain verification, however it was run (API call or periodic).
 
@@ -212,6 +236,8 @@ class AppMetrics:
         tenant.labels(tenant=settings.tenant_slug, code=settings.tenant_code, role=settings.role.value).set(1)
         if settings.backup_dir is not None:
             self.registry.register(_BackupCollector(settings.backup_dir))
+        if settings.baseline_file is not None:
+            self.registry.register(_BaselineCollector(settings.baseline_file))
         self.registry.register(_OutboxCollector(engine))
         self.registry.register(ApprovalsCollector(engine))
         # 401s are audited by count (anyone can send them); the counts reach the chain before it is verified

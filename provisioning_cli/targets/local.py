@@ -330,6 +330,7 @@ def _runtime_settings(spec: TenantSpec, paths: TenantPaths, url: str) -> dict[st
             "database_url": url_without_password(url) if not url.startswith("sqlite") else url,
             "keys_dir": str(paths.keys), "token_issuer": _issuer(spec), "environment": "development",
             "db_pool_size": spec.database.pool_size, "backup_dir": str(paths.root / "backups"),
+            "baseline_file": str(paths.baseline),
             "citizen_identity_provider": spec.sso.government_identity.alias if spec.sso.government_identity else None,
             "mqtt_url": spec.equipment.mqtt,
             # the ministry accepts exchange batches signed by the provinces registered there

@@ -7,6 +7,7 @@
     $FSP_HOME/tenants/<slug>/secrets/             0700: database-url (with password), postgres-admin-url
     $FSP_HOME/tenants/<slug>/tenant.json          the tenant's runtime settings, without secrets
     $FSP_HOME/tenants/<slug>/state.json           provisioned resources, outcome history, served flag
+    $FSP_HOME/tenants/<slug>/baseline.json        the last `fsp baseline check` (counts, verdict, time)
     $FSP_HOME/tenants/ministry/exchange-peers/    provinces' exchange public keys
 """
 import fcntl
@@ -58,6 +59,11 @@ class TenantPaths:
     @property
     def state(self) -> Path:
         return self.root / "state.json"
+
+    @property
+    def baseline(self) -> Path:
+        """The last `fsp baseline check`: counts and verdict, which the tenant's /metrics exports."""
+        return self.root / "baseline.json"
 
     @property
     def peers(self) -> Path:

@@ -1,5 +1,6 @@
 """The CrossGuard pack: each policy passes the real stacks and rejects a deliberately bad resource."""
 import copy
+import re
 
 import pytest
 from pulumi_policy import (
@@ -63,6 +64,12 @@ def test_every_policy_is_mandatory_and_the_pack_has_all_of_them():
     assert all(p.enforcement_level == EnforcementLevel.MANDATORY for p in pack)
     assert sum(isinstance(p, StackValidationPolicy) for p in pack) == 1
     assert sum(isinstance(p, ResourceValidationPolicy) for p in pack) == 8
+
+
+def test_every_policy_names_its_clause_of_gb_t_22239():
+    for policy in policies():
+        assert policy.framework.name == "GB/T 22239-2019" and policy.framework.version == "grade 3", policy.name
+        assert re.fullmatch(r"8\.1\.\d\.\d+( [a-z]\))?", policy.framework.reference), policy.name
 
 
 @pytest.mark.parametrize("slug", ["beijing", "ministry"])

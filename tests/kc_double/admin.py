@@ -68,6 +68,7 @@ class AdminEndpoints:
                 ("GET", r"/(?P<realm>[^/]+)/users/(?P<id>[^/]+)", self._get_user),
                 ("PUT", r"/(?P<realm>[^/]+)/users/(?P<id>[^/]+)", self._update_user),
                 ("PUT", r"/(?P<realm>[^/]+)/users/(?P<id>[^/]+)/reset-password", self._reset_password),
+                ("GET", r"/(?P<realm>[^/]+)/users/(?P<id>[^/]+)/credentials", self._list_credentials),
                 ("GET", r"/(?P<realm>[^/]+)/users/(?P<id>[^/]+)/role-mappings/realm", self._user_roles),
                 ("POST", r"/(?P<realm>[^/]+)/users/(?P<id>[^/]+)/role-mappings/realm", self._add_user_roles),
                 ("DELETE", r"/(?P<realm>[^/]+)/users/(?P<id>[^/]+)/role-mappings/realm", self._remove_user_roles),
@@ -348,6 +349,13 @@ class AdminEndpoints:
         actions = [a for a in user.rep.get("requiredActions", []) if a != "UPDATE_PASSWORD"]
         user.rep["requiredActions"] = actions + (["UPDATE_PASSWORD"] if body.get("temporary") else [])
         return Response(status_code=204)
+
+    def _list_credentials(self, request, realm, body, id):
+        user = realm.users.get(id)
+        if user is None:
+            return keycloak_error(404, "User not found")
+        kinds = [kind for kind, held in (("password", user.password is not None), ("otp", user.otp_enrolled)) if held]
+        return JSONResponse([{"id": f"{id}-{kind}", "type": kind, "userLabel": kind} for kind in kinds])
 
     def _user_roles(self, request, realm, body, id):
         user = realm.users.get(id)

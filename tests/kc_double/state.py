@@ -50,6 +50,7 @@ class User:
     password: str | None = None
     roles: set[str] = field(default_factory=set)
     failures: int = 0
+    otp_enrolled: bool = False  # a test hook: the person has set up their authenticator app
 
 
 @dataclass
