@@ -1,0 +1,107 @@
+"""Readings pushed by a device (HTTP or the MQTT bridge): checked one by one, refusals counted, the accepted ones
+written set-wise in one transaction with the device's newest values and its highest seq.
+
+Readings are telemetry, not registry writes: they go through no journal unit, so there is no audit entry and no
+outbox event per reading. What the audit trail records is who registered, rotated and revoked the device that
+sends them; a refused credential is audited by the app's 401 handler (counted per client).
+"""
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from registry import bulk_insert
+from registry.context import TenantContext
+from registry.equipment import credentials
+from registry.equipment.models import (
+    CYCLE_METRICS,
+    PHYSICAL_RANGE,
+    REFUSAL_REASONS,
+    Device,
+    DeviceStatus,
+    IngestResult,
+    LatestReading,
+    Metric,
+    Reading,
+    ReadingIn,
+)
+from registry.errors import DomainError
+
+MAX_AGE = timedelta(hours=24)
+MAX_AHEAD = timedelta(minutes=5)  # clock skew of a device
+_METRICS = {metric.value: metric for metric in Metric}
+
+
+class DeviceUnauthorized(DomainError):
+    """Unknown device, wrong or rotated credential, revoked device: one answer, so none of them can be told apart."""
+    status, title = 401, "unauthorized"
+
+    def __init__(self):
+        super().__init__("authorization", "device_credential", "a valid device credential is required")
+
+
+def authenticate(session: Session, *, ctx: TenantContext, device_id: uuid.UUID, credential: str | None,
+                 readings: int) -> Device:
+    """The active device the credential belongs to, locked until the batch commits (its seq moves on)."""
+    device = session.exec(select(Device).where(Device.id == device_id).with_for_update()).first()
+    valid = credential is not None and credentials.matches(credential, device.credential_digest if device else "")
+    if device is None or not valid or device.status != DeviceStatus.active:
+        reason = "revoked" if valid and device is not None else "unauthorized"
+        ctx.metrics.equipment.refused.labels(reason).inc(readings)
+        raise DeviceUnauthorized()
+    return device
+
+
+def sort_out(device: Device, readings: list[ReadingIn], now: datetime) -> tuple[list[dict], Counter]:
+    """The readings to keep, as rows, and the count of the refused ones per reason; in seq order."""
+    refused: Counter = Counter()
+    rows, high = [], device.last_seq
+    for reading in sorted(readings, key=lambda r: r.seq):
+        metric = _METRICS.get(reading.metric)
+        at = reading.at.astimezone(UTC)
+        if reading.seq <= high:
+            refused["replayed"] += 1
+        elif not now - MAX_AGE <= at <= now + MAX_AHEAD:
+            refused["too_old"] += 1
+        elif metric is None:
+            refused["unknown_metric"] += 1
+        elif not PHYSICAL_RANGE[metric][0] <= reading.value <= PHYSICAL_RANGE[metric][1]:  # NaN fails too
+            refused["out_of_range"] += 1
+        elif metric in CYCLE_METRICS and reading.cycle is None:
+            refused["missing_cycle"] += 1
+        else:
+            rows.append({"device_id": device.id, "seq": reading.seq, "at": at, "metric": metric.value,
+                         "value": reading.value, "cycle": reading.cycle})
+            high = reading.seq
+    return rows, refused
+
+
+def _upsert_latest(session: Session, rows: list[dict]) -> None:
+    newest = {row["metric"]: row for row in rows}  # rows are in seq order: the last of each metric wins
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(LatestReading.__table__)
+    statement = statement.on_conflict_do_update(
+        index_elements=["device_id", "metric"],
+        set_={name: statement.excluded[name] for name in ("seq", "at", "value", "cycle")})
+    session.execute(statement, list(newest.values()))
+
+
+def ingest(ctx: TenantContext, session: Session, *, device_id: uuid.UUID, credential: str | None,
+           readings: list[ReadingIn], now: datetime) -> IngestResult:
+    """Check and keep a device's batch: one transaction, a few statements whatever the batch's size."""
+    device = authenticate(session, ctx=ctx, device_id=device_id, credential=credential, readings=len(readings))
+    rows, refused = sort_out(device, readings, now.astimezone(UTC))
+    if rows:
+        bulk_insert.insert_rows(session.connection(), Reading.__table__, rows)
+        _upsert_latest(session, rows)
+        session.execute(update(Device).where(Device.id == device.id).values(last_seq=rows[-1]["seq"]))
+    session.commit()  # telemetry commits on its own: see the module's docstring
+    metrics = ctx.metrics.equipment
+    if rows:
+        metrics.readings.labels(device.kind).inc(len(rows))
+    for reason, count in refused.items():
+        metrics.refused.labels(reason).inc(count)
+    return IngestResult(accepted=len(rows), refused={reason: refused.get(reason, 0) for reason in REFUSAL_REASONS})
