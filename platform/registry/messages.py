@@ -330,7 +330,8 @@ FIELD_NAMES.update({
     "emission_max_mg_m3": ("排放上限（mg/m³）", "emission limit (mg/m³)"),
 })
 RULES.update({
-    "device_credential": ("设备凭证无效、已更换或设备已停用。", "The device credential is not valid, was replaced, or the device is revoked."),
+    "device_credential": ("设备凭证无效、已更换或设备已停用。",
+                          "The device credential is not valid, was replaced, or the device is revoked."),
     "limit_of_kind": ("这类设备没有该项限值。", "This kind of device has no such limit."),
     "device_revoked": ("该设备已停用。", "The device is revoked."),
     "device_kind": ("该设备不是火化炉。", "The device is not a cremator."),
