@@ -60,7 +60,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('device_id', 'seq')
     )
     with op.batch_alter_table('equipment_readings', schema=None) as batch_op:
-        batch_op.create_index('ix_equipment_readings_cycle', ['device_id', 'cycle'], unique=False)
+        batch_op.create_index('ix_equipment_readings_cycle', ['device_id', 'cycle'], unique=False,
+                              sqlite_where=sa.text('cycle IS NOT NULL'), postgresql_where=sa.text('cycle IS NOT NULL'))
 
     with op.batch_alter_table('cremations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('cycle_device_id', sa.Uuid(), nullable=True))

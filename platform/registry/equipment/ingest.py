@@ -5,15 +5,18 @@ Readings are telemetry, not registry writes: they go through no journal unit, so
 outbox event per reading. What the audit trail records is who registered, rotated and revoked the device that
 sends them; a refused credential is audited by the app's 401 handler (counted per client).
 """
+import threading
 import uuid
+import weakref
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from registry import bulk_insert
 from registry.context import TenantContext
 from registry.equipment import credentials
 from registry.equipment.models import (
@@ -33,6 +36,8 @@ from registry.errors import DomainError
 MAX_AGE = timedelta(hours=24)
 MAX_AHEAD = timedelta(minutes=5)  # clock skew of a device
 _METRICS = {metric.value: metric for metric in Metric}
+_SQLITE_WRITERS: "weakref.WeakKeyDictionary[Engine, threading.Lock]" = weakref.WeakKeyDictionary()
+_SQLITE_WRITERS_GUARD = threading.Lock()
 
 
 class DeviceUnauthorized(DomainError):
@@ -43,10 +48,18 @@ class DeviceUnauthorized(DomainError):
         super().__init__("authorization", "device_credential", "a valid device credential is required")
 
 
+_DEVICES = Device.__table__
+
+
 def authenticate(session: Session, *, ctx: TenantContext, device_id: uuid.UUID, credential: str | None,
-                 readings: int) -> Device:
-    """The active device the credential belongs to, locked until the batch commits (its seq moves on)."""
-    device = session.exec(select(Device).where(Device.id == device_id).with_for_update()).first()
+                 readings: int):
+    """The active device the credential belongs to (a row of its table), locked until the batch commits (its seq
+    moves on). Call it first in the session's transaction: on SQLite its first statement takes the write lock."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        # no row locks: a first statement that writes waits for the database lock, and so reads nothing stale
+        connection.execute(update(_DEVICES).where(_DEVICES.c.id == device_id).values(last_seq=_DEVICES.c.last_seq))
+    device = connection.execute(select(_DEVICES).where(_DEVICES.c.id == device_id).with_for_update()).first()
     valid = credential is not None and credentials.matches(credential, device.credential_digest if device else "")
     if device is None or not valid or device.status != DeviceStatus.active:
         reason = "revoked" if valid and device is not None else "unauthorized"
@@ -55,7 +68,7 @@ def authenticate(session: Session, *, ctx: TenantContext, device_id: uuid.UUID, 
     return device
 
 
-def sort_out(device: Device, readings: list[ReadingIn], now: datetime) -> tuple[list[dict], Counter]:
+def sort_out(device, readings: list[ReadingIn], now: datetime) -> tuple[list[dict], Counter]:
     """The readings to keep, as rows, and the count of the refused ones per reason; in seq order."""
     refused: Counter = Counter()
     rows, high = [], device.last_seq
@@ -81,24 +94,47 @@ def sort_out(device: Device, readings: list[ReadingIn], now: datetime) -> tuple[
 
 def _upsert_latest(session: Session, rows: list[dict]) -> None:
     newest = {row["metric"]: row for row in rows}  # rows are in seq order: the last of each metric wins
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    connection = session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(LatestReading.__table__)
     statement = statement.on_conflict_do_update(
         index_elements=["device_id", "metric"],
         set_={name: statement.excluded[name] for name in ("seq", "at", "value", "cycle")})
-    session.execute(statement, list(newest.values()))
+    connection.execute(statement, list(newest.values()))
+
+
+@contextmanager
+def _one_writer(session: Session) -> Iterator[None]:
+    """On SQLite, this process's batches queue on a lock instead of polling for the database's write lock (its
+    busy handler sleeps in steps of up to 100 ms); PostgreSQL locks only the device's row."""
+    engine = session.get_bind()
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    with _SQLITE_WRITERS_GUARD:
+        lock = _SQLITE_WRITERS.setdefault(engine, threading.Lock())
+    with lock:
+        try:
+            yield
+        except BaseException:
+            session.rollback()  # before the next writer goes
+            raise
 
 
 def ingest(ctx: TenantContext, session: Session, *, device_id: uuid.UUID, credential: str | None,
            readings: list[ReadingIn], now: datetime) -> IngestResult:
-    """Check and keep a device's batch: one transaction, a few statements whatever the batch's size."""
-    device = authenticate(session, ctx=ctx, device_id=device_id, credential=credential, readings=len(readings))
-    rows, refused = sort_out(device, readings, now.astimezone(UTC))
-    if rows:
-        bulk_insert.insert_rows(session.connection(), Reading.__table__, rows)
-        _upsert_latest(session, rows)
-        session.execute(update(Device).where(Device.id == device.id).values(last_seq=rows[-1]["seq"]))
-    session.commit()  # telemetry commits on its own: see the module's docstring
+    """Check and keep a device's batch: one transaction of five statements whatever the batch's size. The
+    session must not have read yet in its transaction (see `authenticate`)."""
+    with _one_writer(session):
+        device = authenticate(session, ctx=ctx, device_id=device_id, credential=credential, readings=len(readings))
+        rows, refused = sort_out(device, readings, now.astimezone(UTC))
+        if rows:
+            # at most 500 rows: one multi-row INSERT (insertmanyvalues) beats bulk_insert's COPY through a staging table
+            connection = session.connection()  # Core statements: the ORM adds nothing here but time
+            connection.execute(insert(Reading.__table__), rows)
+            _upsert_latest(session, rows)
+            connection.execute(update(_DEVICES).where(_DEVICES.c.id == device.id).values(last_seq=rows[-1]["seq"]))
+        session.commit()  # telemetry commits on its own: see the module's docstring
     metrics = ctx.metrics.equipment
     if rows:
         metrics.readings.labels(device.kind).inc(len(rows))

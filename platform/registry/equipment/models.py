@@ -98,10 +98,15 @@ class Device(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+_CYCLE = sa.text("cycle IS NOT NULL")
+
+
 class Reading(SQLModel, table=True):
     """One accepted reading, kept for trends and for a cremation's real times; telemetry, not a registry record."""
     __tablename__ = "equipment_readings"
-    __table_args__ = (sa.Index("ix_equipment_readings_cycle", "device_id", "cycle"),)
+    # only the few cycle readings are indexed (a cremation's cycle is looked up by them): other inserts skip it
+    __table_args__ = (sa.Index("ix_equipment_readings_cycle", "device_id", "cycle", sqlite_where=_CYCLE,
+                               postgresql_where=_CYCLE),)
 
     device_id: uuid.UUID = Field(foreign_key="equipment_devices.id", primary_key=True)
     seq: int = Field(primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": False})
