@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                               max_batch=settings.group_commit_max,
                                               linger=settings.group_commit_linger_seconds)
     app.include_router(health_router)
+    app.include_router(equipment_router)  # first: devices push often, so their route is matched first
     for router in (institutions_router, cases_router, cremations_router, certificates_router, remains_router, audit_router,
                    outbox_router):
         app.include_router(router)
@@ -94,7 +95,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     reservations_api.mount(app)
     app.include_router(complaints_router)
     app.include_router(memorials_router)
-    app.include_router(equipment_router)
     if settings.role == Role.ministry:  # only the national platform receives the provinces' batches
         exchange_api.mount(app, journal=journal, peers_dir=settings.exchange_peers_dir, registry=ctx.metrics.registry,
                            max_events=settings.exchange_max_batch_events)

@@ -1,8 +1,10 @@
 """Devices of an institution (its staff and the province), the readings devices push (their own credential), and
 the link of a cremation to the cremator cycle that performed it."""
+import functools
 import uuid
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Header, status
 
 from registry.cremations.models import CremationPublic
@@ -58,13 +60,15 @@ def revoke_device(device_id: uuid.UUID, session: SessionDep, ctx: ContextDep, pr
 
 
 @router.post("/devices/{device_id}/readings", response_model=IngestResult)
-def push_readings(device_id: uuid.UUID, body: ReadingsBatch, session: SessionDep, ctx: ContextDep,
-                  authorization: Annotated[str | None, Header(description="Device <credential>")] = None,
-                  ) -> IngestResult:
+async def push_readings(device_id: uuid.UUID, body: ReadingsBatch, session: SessionDep, ctx: ContextDep,
+                        authorization: Annotated[str | None, Header(description="Device <credential>")] = None,
+                        ) -> IngestResult:
     """A device's batch of readings (`Authorization: Device <credential>`); refused readings are counted by
     reason, and a wrong, rotated or revoked credential refuses the batch (401)."""
     credential = authorization[len(SCHEME):].strip() if authorization and authorization.lower().startswith(SCHEME) else None
-    return ingest(ctx, session, device_id=device_id, credential=credential, readings=body.readings, now=utcnow())
+    # async, with the database work in one worker thread: a sync route also hops threads to check its answer
+    return await anyio.to_thread.run_sync(functools.partial(
+        ingest, ctx, session, device_id=device_id, credential=credential, readings=body.readings, now=utcnow()))
 
 
 @router.post("/cases/{case_id}/cremation/cycle", response_model=CremationPublic, tags=["cremations"])

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -27,7 +27,6 @@ from registry.equipment.models import (
     DeviceStatus,
     IngestResult,
     LatestReading,
-    Metric,
     Reading,
     ReadingIn,
 )
@@ -35,9 +34,26 @@ from registry.errors import DomainError
 
 MAX_AGE = timedelta(hours=24)
 MAX_AHEAD = timedelta(minutes=5)  # clock skew of a device
-_METRICS = {metric.value: metric for metric in Metric}
+_RANGES = {metric.value: bounds for metric, bounds in PHYSICAL_RANGE.items()}
+_CYCLES = {metric.value for metric in CYCLE_METRICS}
 _SQLITE_WRITERS: "weakref.WeakKeyDictionary[Engine, threading.Lock]" = weakref.WeakKeyDictionary()
 _SQLITE_WRITERS_GUARD = threading.Lock()
+# built once: a batch runs the same five statements, so none is rebuilt or re-keyed for the cache per request
+_DEVICES, _LATEST = Device.__table__, LatestReading.__table__
+_THIS_DEVICE = _DEVICES.c.id == bindparam("b_device_id")
+_LOCK_DEVICE = select(_DEVICES).where(_THIS_DEVICE).with_for_update()
+_TOUCH_DEVICE = update(_DEVICES).where(_THIS_DEVICE).values(last_seq=_DEVICES.c.last_seq)
+_MOVE_SEQ = update(_DEVICES).where(_THIS_DEVICE).values(last_seq=bindparam("b_last_seq"))
+_INSERT_READINGS = insert(Reading.__table__)
+
+
+def _upsert(dialect):
+    statement = dialect.insert(_LATEST)
+    return statement.on_conflict_do_update(index_elements=["device_id", "metric"],
+                                           set_={name: statement.excluded[name] for name in ("seq", "at", "value", "cycle")})
+
+
+_UPSERT_LATEST = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}
 
 
 class DeviceUnauthorized(DomainError):
@@ -48,9 +64,6 @@ class DeviceUnauthorized(DomainError):
         super().__init__("authorization", "device_credential", "a valid device credential is required")
 
 
-_DEVICES = Device.__table__
-
-
 def authenticate(session: Session, *, ctx: TenantContext, device_id: uuid.UUID, credential: str | None,
                  readings: int):
     """The active device the credential belongs to (a row of its table), locked until the batch commits (its seq
@@ -58,8 +71,8 @@ def authenticate(session: Session, *, ctx: TenantContext, device_id: uuid.UUID, 
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         # no row locks: a first statement that writes waits for the database lock, and so reads nothing stale
-        connection.execute(update(_DEVICES).where(_DEVICES.c.id == device_id).values(last_seq=_DEVICES.c.last_seq))
-    device = connection.execute(select(_DEVICES).where(_DEVICES.c.id == device_id).with_for_update()).first()
+        connection.execute(_TOUCH_DEVICE, {"b_device_id": device_id})
+    device = connection.execute(_LOCK_DEVICE, {"b_device_id": device_id}).first()
     valid = credential is not None and credentials.matches(credential, device.credential_digest if device else "")
     if device is None or not valid or device.status != DeviceStatus.active:
         reason = "revoked" if valid and device is not None else "unauthorized"
@@ -71,23 +84,24 @@ def authenticate(session: Session, *, ctx: TenantContext, device_id: uuid.UUID, 
 def sort_out(device, readings: list[ReadingIn], now: datetime) -> tuple[list[dict], Counter]:
     """The readings to keep, as rows, and the count of the refused ones per reason; in seq order."""
     refused: Counter = Counter()
-    rows, high = [], device.last_seq
+    rows, high, device_id = [], device.last_seq, device.id
+    oldest, latest = now - MAX_AGE, now + MAX_AHEAD
     for reading in sorted(readings, key=lambda r: r.seq):
-        metric = _METRICS.get(reading.metric)
-        at = reading.at.astimezone(UTC)
+        metric, at, value = reading.metric, reading.at, reading.value
+        bounds = _RANGES.get(metric)
         if reading.seq <= high:
             refused["replayed"] += 1
-        elif not now - MAX_AGE <= at <= now + MAX_AHEAD:
+        elif not oldest <= at <= latest:
             refused["too_old"] += 1
-        elif metric is None:
+        elif bounds is None:
             refused["unknown_metric"] += 1
-        elif not PHYSICAL_RANGE[metric][0] <= reading.value <= PHYSICAL_RANGE[metric][1]:  # NaN fails too
+        elif not bounds[0] <= value <= bounds[1]:  # NaN fails too
             refused["out_of_range"] += 1
-        elif metric in CYCLE_METRICS and reading.cycle is None:
+        elif reading.cycle is None and metric in _CYCLES:
             refused["missing_cycle"] += 1
-        else:
-            rows.append({"device_id": device.id, "seq": reading.seq, "at": at, "metric": metric.value,
-                         "value": reading.value, "cycle": reading.cycle})
+        else:  # `at` keeps its offset: the column stores it in UTC
+            rows.append({"device_id": device_id, "seq": reading.seq, "at": at, "metric": metric, "value": value,
+                         "cycle": reading.cycle})
             high = reading.seq
     return rows, refused
 
@@ -95,12 +109,7 @@ def sort_out(device, readings: list[ReadingIn], now: datetime) -> tuple[list[dic
 def _upsert_latest(session: Session, rows: list[dict]) -> None:
     newest = {row["metric"]: row for row in rows}  # rows are in seq order: the last of each metric wins
     connection = session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(LatestReading.__table__)
-    statement = statement.on_conflict_do_update(
-        index_elements=["device_id", "metric"],
-        set_={name: statement.excluded[name] for name in ("seq", "at", "value", "cycle")})
-    connection.execute(statement, list(newest.values()))
+    connection.execute(_UPSERT_LATEST[connection.dialect.name], list(newest.values()))
 
 
 @contextmanager
@@ -131,9 +140,9 @@ def ingest(ctx: TenantContext, session: Session, *, device_id: uuid.UUID, creden
         if rows:
             # at most 500 rows: one multi-row INSERT (insertmanyvalues) beats bulk_insert's COPY through a staging table
             connection = session.connection()  # Core statements: the ORM adds nothing here but time
-            connection.execute(insert(Reading.__table__), rows)
+            connection.execute(_INSERT_READINGS, rows)
             _upsert_latest(session, rows)
-            connection.execute(update(_DEVICES).where(_DEVICES.c.id == device.id).values(last_seq=rows[-1]["seq"]))
+            connection.execute(_MOVE_SEQ, {"b_device_id": device.id, "b_last_seq": rows[-1]["seq"]})
         session.commit()  # telemetry commits on its own: see the module's docstring
     metrics = ctx.metrics.equipment
     if rows:
