@@ -13,12 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, bindparam, select, update
 from sqlmodel import Session
 
 from registry.context import TenantContext
-from registry.equipment import credentials
+from registry.equipment import credentials, writes
 from registry.equipment.models import (
     CYCLE_METRICS,
     PHYSICAL_RANGE,
@@ -26,8 +25,6 @@ from registry.equipment.models import (
     Device,
     DeviceStatus,
     IngestResult,
-    LatestReading,
-    Reading,
     ReadingIn,
 )
 from registry.errors import DomainError
@@ -38,22 +35,11 @@ _RANGES = {metric.value: bounds for metric, bounds in PHYSICAL_RANGE.items()}
 _CYCLES = {metric.value for metric in CYCLE_METRICS}
 _SQLITE_WRITERS: "weakref.WeakKeyDictionary[Engine, threading.Lock]" = weakref.WeakKeyDictionary()
 _SQLITE_WRITERS_GUARD = threading.Lock()
-# built once: a batch runs the same five statements, so none is rebuilt or re-keyed for the cache per request
-_DEVICES, _LATEST = Device.__table__, LatestReading.__table__
+# built once, like the writes: none is rebuilt or re-keyed for the statement cache per batch
+_DEVICES = Device.__table__
 _THIS_DEVICE = _DEVICES.c.id == bindparam("b_device_id")
 _LOCK_DEVICE = select(_DEVICES).where(_THIS_DEVICE).with_for_update()
 _TOUCH_DEVICE = update(_DEVICES).where(_THIS_DEVICE).values(last_seq=_DEVICES.c.last_seq)
-_MOVE_SEQ = update(_DEVICES).where(_THIS_DEVICE).values(last_seq=bindparam("b_last_seq"))
-_INSERT_READINGS = insert(Reading.__table__)
-
-
-def _upsert(dialect):
-    statement = dialect.insert(_LATEST)
-    return statement.on_conflict_do_update(index_elements=["device_id", "metric"],
-                                           set_={name: statement.excluded[name] for name in ("seq", "at", "value", "cycle")})
-
-
-_UPSERT_LATEST = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}
 
 
 class DeviceUnauthorized(DomainError):
@@ -106,12 +92,6 @@ def sort_out(device, readings: list[ReadingIn], now: datetime) -> tuple[list[dic
     return rows, refused
 
 
-def _upsert_latest(session: Session, rows: list[dict]) -> None:
-    newest = {row["metric"]: row for row in rows}  # rows are in seq order: the last of each metric wins
-    connection = session.connection()
-    connection.execute(_UPSERT_LATEST[connection.dialect.name], list(newest.values()))
-
-
 @contextmanager
 def _one_writer(session: Session) -> Iterator[None]:
     """On SQLite, this process's batches queue on a lock instead of polling for the database's write lock (its
@@ -132,17 +112,13 @@ def _one_writer(session: Session) -> Iterator[None]:
 
 def ingest(ctx: TenantContext, session: Session, *, device_id: uuid.UUID, credential: str | None,
            readings: list[ReadingIn], now: datetime) -> IngestResult:
-    """Check and keep a device's batch: one transaction of five statements whatever the batch's size. The
+    """Check and keep a device's batch: one transaction of a few statements whatever the batch's size. The
     session must not have read yet in its transaction (see `authenticate`)."""
     with _one_writer(session):
         device = authenticate(session, ctx=ctx, device_id=device_id, credential=credential, readings=len(readings))
         rows, refused = sort_out(device, readings, now.astimezone(UTC))
-        if rows:
-            # at most 500 rows: one multi-row INSERT (insertmanyvalues) beats bulk_insert's COPY through a staging table
-            connection = session.connection()  # Core statements: the ORM adds nothing here but time
-            connection.execute(_INSERT_READINGS, rows)
-            _upsert_latest(session, rows)
-            connection.execute(_MOVE_SEQ, {"b_device_id": device.id, "b_last_seq": rows[-1]["seq"]})
+        if rows:  # at most 500 rows: cheaper in one statement than through bulk_insert's COPY and staging table
+            writes.keep(session.connection(), device.id, rows)
         session.commit()  # telemetry commits on its own: see the module's docstring
     metrics = ctx.metrics.equipment
     if rows:
