@@ -79,17 +79,18 @@ def test_refused_readings_are_counted_by_reason_and_the_rest_kept(client, sessio
         reading(11, "temperature_c", 1500), reading(12, "emission_mg_m3", -1),  # out of physical range
         reading(10), reading(3),  # replayed: at or below the highest seq accepted
         reading(13, minutes_ago=25 * 60), reading(14, minutes_ago=-10),  # too old, or too far ahead
+        {**reading(18), "at": "9999-12-31T23:59:59-12:00"},  # beyond any UTC time
         reading(15, "humidity", 40), reading(16, "cycle_start", 1),  # unknown metric, a cycle without its id
         reading(17, "temperature_c", 900), reading(17, "temperature_c", 901),  # the second 17 is a replay
     ])
 
     assert response.status_code == 200, response.text
-    assert response.json() == {"accepted": 1, "refused": {"out_of_range": 2, "replayed": 3, "too_old": 2,
+    assert response.json() == {"accepted": 1, "refused": {"out_of_range": 2, "replayed": 3, "too_old": 3,
                                                           "unknown_metric": 1, "missing_cycle": 1}}
     assert [r.seq for r in session.exec(select(Reading).order_by(Reading.seq))] == [10, 17]
     assert session.exec(select(LatestReading)).one().value == 900
     series = samples(client)
-    for reason, n in {"out_of_range": 2, "replayed": 3, "too_old": 2, "unknown_metric": 1, "missing_cycle": 1}.items():
+    for reason, n in {"out_of_range": 2, "replayed": 3, "too_old": 3, "unknown_metric": 1, "missing_cycle": 1}.items():
         assert series["fsp_equipment_readings_refused_total", (("reason", reason),)] == n
 
 
