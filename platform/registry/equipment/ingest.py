@@ -111,9 +111,11 @@ def _one_writer(session: Session) -> Iterator[None]:
 
 
 def ingest(ctx: TenantContext, session: Session, *, device_id: uuid.UUID, credential: str | None,
-           readings: list[ReadingIn], now: datetime) -> IngestResult:
+           readings: list[ReadingIn] | list[dict], now: datetime) -> IngestResult:
     """Check and keep a device's batch: one transaction of a few statements whatever the batch's size. The
-    session must not have read yet in its transaction (see `authenticate`)."""
+    session must not have read yet in its transaction (see `authenticate`). Readings may come as dicts of the
+    same fields (the MQTT bridge's decoded JSON); a malformed one raises pydantic's ValidationError."""
+    readings = [r if isinstance(r, ReadingIn) else ReadingIn.model_validate(r) for r in readings]
     with _one_writer(session):
         device = authenticate(session, ctx=ctx, device_id=device_id, credential=credential, readings=len(readings))
         rows, refused = sort_out(device, readings, now.astimezone(UTC))

@@ -95,7 +95,9 @@ def test_a_revoked_device_writes_nothing_and_cannot_be_revoked_twice(client, ses
     assert_problem(pushed, 401, "authorization", "device_credential")
     assert_problem(again, 409, "device_id", "device_revoked")
     assert session.exec(select(Device)).one().last_seq == -1
-    assert b'fsp_equipment_readings_refused_total{reason="revoked"} 1.0' in client.get("/metrics").content
+    exposition = client.get("/metrics").content
+    assert b'fsp_equipment_readings_refused_total{reason="revoked"} 1.0' in exposition
+    assert device["id"].encode() not in exposition  # a revoked device has no series
 
 
 def test_an_unknown_device_is_not_found(client, registrar):

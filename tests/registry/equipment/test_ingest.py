@@ -128,7 +128,7 @@ def test_the_bridge_calls_the_same_ingest_in_process(app, client, session, admin
     device, credential = register_device(client, admin, home["id"], "cold_storage")
     now = datetime.now(UTC)
     readings = [ReadingIn(seq=1, at=now, metric="temperature_c", value=2.5),
-                ReadingIn(seq=2, at=now, metric="temperature_c", value=math.nan)]
+                {"seq": 2, "at": now.isoformat(), "metric": "temperature_c", "value": math.nan}]
 
     result = ingest.ingest(app.state.ctx, session, device_id=uuid.UUID(device["id"]),
                            credential=credential["Authorization"].removeprefix("Device "), readings=readings, now=now)
