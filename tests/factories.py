@@ -186,3 +186,31 @@ def archive_row(n: int, *, prefix: str = "SD", bad_every: int | None = None) -> 
         row[column] = {"证件号码": row["证件号码"][:-1] + ("0" if row["证件号码"][-1] != "0" else "1"),
                        "出生日期": "1931年2月30日", "性别": "M", "户籍地代码": "999999"}[column]
     return row
+
+
+def device_payload(kind: str = "cremator", **overrides) -> dict:
+    limits = {"cremator": {"temperature_max_c": 1100, "cycle_max_minutes": 90}, "cold_storage": {"temperature_max_c": 4},
+              "emission_monitor": {"emission_max_mg_m3": 30}}[kind]
+    return {"kind": kind, "model": "YQ-2000型", "location": "一号火化间", "limits": limits, **overrides}
+
+
+def register_device(client, headers, institution_id, kind: str = "cremator", **overrides) -> tuple[dict, dict]:
+    """(the device, the headers that authenticate it) of a newly registered device."""
+    response = client.post(f"/api/v1/institutions/{institution_id}/devices", json=device_payload(kind, **overrides),
+                           headers=headers)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return body["device"], {"Authorization": f"Device {body['credential']}"}
+
+
+def reading(seq: int, metric: str = "temperature_c", value: float = 850.0, *, minutes_ago: float = 1,
+            cycle: str | None = None) -> dict:
+    at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    return {"seq": seq, "at": at.isoformat(), "metric": metric, "value": value,
+            **({"cycle": cycle} if cycle else {})}
+
+
+def cremator_cycle(first_seq: int, cycle: str, *, minutes_ago: float = 120, minutes: float = 75) -> list[dict]:
+    """The start and end readings of one finished cycle of a cremator."""
+    return [reading(first_seq, "cycle_start", 1, minutes_ago=minutes_ago, cycle=cycle),
+            reading(first_seq + 1, "cycle_end", 1, minutes_ago=minutes_ago - minutes, cycle=cycle)]

@@ -29,6 +29,7 @@ from registry.cremations.api import router as cremations_router
 from registry.cremations.certificates_api import router as certificates_router
 from registry.deps import API_PREFIX
 from registry.disclosure.api import router as disclosure_router
+from registry.equipment.api import router as equipment_router
 from registry.exchange import api as exchange_api
 from registry.group_commit import GroupCommit
 from registry.health import router as health_router
@@ -53,6 +54,9 @@ log = logging.getLogger(__name__)
 _MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 # a bulk import's batch of archived cases, wherever the app is mounted: larger than other bodies
 BULK_IMPORT_PATH = re.compile(r"(?:/[^/]+)*" + re.escape(f"{API_PREFIX}/cases/imports/bulk"))
+# a device's batch of up to 500 readings (about 110 bytes each)
+READINGS_MAX_BYTES = 128 * 1024
+READINGS_PATH = re.compile(r"(?:/[^/]+)*" + re.escape(f"{API_PREFIX}/devices/") + r"[^/]+/readings")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -81,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                               max_batch=settings.group_commit_max,
                                               linger=settings.group_commit_linger_seconds)
     app.include_router(health_router)
+    app.include_router(equipment_router)  # first: devices push often, so their route is matched first
     for router in (institutions_router, cases_router, cremations_router, certificates_router, remains_router, audit_router,
                    outbox_router):
         app.include_router(router)
@@ -104,7 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        on_refuse=lambda scope: _audit_oversized(ctx, scope),
                        larger=(("POST", attachments.UPLOAD_PATH, settings.attachment_max_bytes),
-                               ("POST", BULK_IMPORT_PATH, settings.max_import_body_bytes)))
+                               ("POST", BULK_IMPORT_PATH, settings.max_import_body_bytes),
+                               ("POST", READINGS_PATH, READINGS_MAX_BYTES)))
     return app
 
 

@@ -319,3 +319,22 @@ RULES.update({
                           "Not a query code: 12 letters and digits (dashes between groups allowed)."),
     "query_code_unknown": ("没有查到与该查询码相符的办件。请核对后重新输入。", "No item has this query code."),
 })
+
+
+# equipment telemetry (设备监测): devices of an institution, their readings, a cremation's cremator cycle
+FIELD_NAMES.update({
+    "device_id": ("设备", "device"), "cycle": ("火化炉次", "cremator cycle"), "model": ("设备型号", "model"),
+    "location": ("安装位置", "location"), "limits": ("报警限值", "limits"), "readings": ("监测数据", "readings"),
+    "temperature_max_c": ("温度上限（℃）", "temperature limit (°C)"),
+    "cycle_max_minutes": ("单炉最长时间（分钟）", "longest cycle (minutes)"),
+    "emission_max_mg_m3": ("排放上限（mg/m³）", "emission limit (mg/m³)"),
+})
+RULES.update({
+    "device_credential": ("设备凭证无效、已更换或设备已停用。",
+                          "The device credential is not valid, was replaced, or the device is revoked."),
+    "limit_of_kind": ("这类设备没有该项限值。", "This kind of device has no such limit."),
+    "device_revoked": ("该设备已停用。", "The device is revoked."),
+    "device_kind": ("该设备不是火化炉。", "The device is not a cremator."),
+    "cycle_unknown": ("该火化炉没有上报这一炉次的开始。", "The cremator reported no start of this cycle."),
+    "cycle_unfinished": ("这一炉次尚未结束。", "This cycle has not ended."),
+})

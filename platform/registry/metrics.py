@@ -20,6 +20,7 @@ from registry.audit.models import ChainVerdict
 from registry.audit.refusals import UnauthenticatedRefusals
 from registry.complaints.metrics import ComplaintsCollector
 from registry.config import Settings
+from registry.equipment.metrics import EquipmentMetrics
 from registry.journal import Journal
 from registry.outbox import service as outbox
 from registry.outbox.models import OutboxEvent
@@ -240,6 +241,7 @@ class AppMetrics:
             self.registry.register(_BaselineCollector(settings.baseline_file))
         self.registry.register(_OutboxCollector(engine))
         self.registry.register(ApprovalsCollector(engine))
+        self.equipment = EquipmentMetrics(self.registry, engine)
         # 401s are audited by count (anyone can send them); the counts reach the chain before it is verified
         self.unauthenticated = UnauthenticatedRefusals(journal, self.registry)
         self.audit_chain = AuditChainStatus(engine, anchor=journal.anchor, before=self.unauthenticated.flush)

@@ -5,6 +5,7 @@ from registry.cases.models import Case, CaseCorrection
 from registry.complaints.models import Complaint
 from registry.cremations.models import Certificate, Cremation
 from registry.disclosure.models import InstitutionDisclosure
+from registry.equipment.models import Device, LatestReading, Reading
 from registry.exchange.models import ExchangeCursor, NationalEvent
 from registry.institutions.models import Institution, ServiceItem
 from registry.memorials.models import Memorial, MemorialMessage
@@ -29,9 +30,9 @@ from registry.sessions.models import StaffSession
 from registry.sharing.models import SharingCursor
 
 __all__ = ["Approval", "ApprovalAttachment", "ApprovalStep", "AshesDestination", "AuditEntry", "Booking", "Case",
-           "CaseCorrection", "Certificate", "Complaint", "Cremation", "ExchangeCursor", "ExpectedDeaths",
-           "FarewellInvitation", "Handover", "Institution", "InstitutionDisclosure", "Interment", "KeyFingerprint",
+           "CaseCorrection", "Certificate", "Complaint", "Cremation", "Device", "ExchangeCursor", "ExpectedDeaths",
+           "FarewellInvitation", "Handover", "Institution", "InstitutionDisclosure", "Interment", "KeyFingerprint", "LatestReading",
            "Memorial", "MemorialMessage", "NationalAshesDestination", "NationalCase", "NationalCertificate",
            "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment", "OutboxEvent", "PersonMatch",
-           "Publication", "RemoteFarewell", "Resource", "ServiceItem", "SharingCursor", "Slot", "StaffSession",
+           "Publication", "Reading", "RemoteFarewell", "Resource", "ServiceItem", "SharingCursor", "Slot", "StaffSession",
            "Storage", "TenantSequences", "Transport", "TransportPermit"]

@@ -35,9 +35,13 @@ from factories import (
     case_payload,
     create_publication,
     create_resource,
+    cremator_cycle,
+    device_payload,
     facility_approval_payload,
     institution_payload,
     publication_payload,
+    reading,
+    register_device,
     remote_farewell_payload,
     resource_payload,
     slot_start,
@@ -187,7 +191,17 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/api/v1/memorials/{memorial_id}/messages"): Operation(None, "memorial"),
     ("GET", "/api/v1/memorial-messages/review"): Operation(P.memorials_moderate, "none"),
     ("POST", "/api/v1/memorial-messages/{message_id}/review"): Operation(P.memorials_moderate, "memorial_message_held"),
+    # equipment: the institution's devices, the readings they push, a cremation's cremator cycle
+    ("POST", "/api/v1/institutions/{institution_id}/devices"): Operation(P.equipment_manage, "institution"),
+    ("GET", "/api/v1/institutions/{institution_id}/devices"): Operation(P.equipment_manage, "institution"),
+    ("GET", "/api/v1/devices/{device_id}"): Operation(P.equipment_manage, "device"),
+    ("POST", "/api/v1/devices/{device_id}/credential"): Operation(P.equipment_manage, "device"),
+    ("POST", "/api/v1/devices/{device_id}/revoke"): Operation(P.equipment_manage, "device"),
+    ("POST", "/api/v1/devices/{device_id}/readings"): Operation(None, "device"),
+    ("POST", f"{CASE}/cremation/cycle"): Operation(P.cremations_write, "cremated"),
 }
+# authorised by the device's own credential (tests/registry/equipment): a person's token, whatever its roles, is 401
+DEVICE_CREDENTIAL = {("POST", "/api/v1/devices/{device_id}/readings")}
 # the ministry's registry has these routes besides the province's; the national database is empty here, so a read
 # of one case finds nothing (404) where the role may read it
 NATIONAL = "/api/v1/national"
@@ -219,12 +233,16 @@ OTHER_INSTITUTION: dict[tuple[str, str], int | str] = {
     # a registrar handles only the complaints against its own institution
     **{key: 404 for key in OPERATIONS if key[1].startswith("/api/v1/complaints/{complaint_id}")},
     ("GET", "/api/v1/complaints"): LISTED_NOTHING,
+    # a registrar manages only its own institution's devices
+    **{key: 403 for key, operation in OPERATIONS.items() if operation.permission == P.equipment_manage},
 }
 
 
 def expected(role: Role | None, key: tuple[str, str], scope: str, success: int) -> int | str:
     """The answer the permission table gives `role` for the operation in `scope`."""
     operation = OPERATIONS[key]
+    if key in DEVICE_CREDENTIAL:
+        return 401
     if operation.permission is None:
         return success
     if scope == "other_tenant":
@@ -290,6 +308,16 @@ class World:
                                    citizen, method="PUT")
             self.invitation_code = answer["invitees"][0]["invitation_code"]
         return booking
+
+    def device(self, institution: dict) -> tuple[dict, dict]:
+        """A new cremator of `institution` and the headers of its credential."""
+        return register_device(self.client, self.admin, institution["id"])
+
+    def cremator_cycle(self, institution: dict) -> dict:
+        """A finished cycle of a new cremator of `institution`, as a cremation's link to it."""
+        device, credential = self.device(institution)
+        self._created(f"/api/v1/devices/{device['id']}/readings", {"readings": cremator_cycle(1, "C-1")}, credential)
+        return {"device_id": device["id"], "cycle": "C-1"}
 
     def certificate_check(self) -> dict:
         """A real certificate's number and check code: wrong guesses from one client would soon be limited."""
@@ -407,6 +435,8 @@ class World:
             params.update(approval_id=approval["id"], attachment_id=approval.get("attachment_id"))
         elif target == "resource":
             params["resource_id"] = self.resource(name)["id"]
+        elif target == "device":
+            params["device_id"] = self.device(institution)[0]["id"]
         elif target in ("booking", "remote_booking", "invitation"):
             params["booking_id"] = self.booking(name, remote=target != "booking")["id"]
         elif target not in ("none", "institution"):
@@ -481,6 +511,9 @@ BODIES: dict[tuple[str, str], Callable[[World, dict], dict]] = {
                                                                  "reason": "核对死亡医学证明"},
     ("POST", f"{CASE}/cremation"): lambda world, institution: cremation(institution),
     ("POST", f"{CASE}/certificates/reissue"): lambda world, institution: {"reason": "家属遗失原件"},
+    ("POST", f"{CASE}/cremation/cycle"): lambda world, institution: world.cremator_cycle(institution),
+    ("POST", "/api/v1/institutions/{institution_id}/devices"): lambda world, institution: device_payload(),
+    ("POST", "/api/v1/devices/{device_id}/readings"): lambda world, institution: {"readings": [reading(1)]},
     ("POST", "/api/v1/certificate-verifications"): lambda world, institution: world.certificate_check(),
     # a code the fake service below knows: misses from one client would soon be limited
     ("POST", "/api/v1/status-lookups"): lambda world, institution: {"code": KNOWN_QUERY_CODE},

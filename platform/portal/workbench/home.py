@@ -14,6 +14,7 @@ TASKS = (
     ("institutions:write", "/institutions", "task_institutions"),
     ("publications:write", "/publications", "task_publications"),
     ("bookings:manage", "/bookings", "task_bookings"),
+    ("equipment:manage", "/devices", "task_devices"),
     ("cases:import", "/imports", "task_imports"),
     ("audit:read", "/audit", "task_audit"),
     ("complaints:read", "/complaints", "task_complaints"),

@@ -14,6 +14,7 @@ from portal.workbench import (
     complaints,
     correction,
     declaration,
+    equipment,
     fees_admin,
     home,
     imports,
@@ -74,6 +75,10 @@ def _pages() -> list[Route]:
         *(Route(f"/approvals/{{approval_id}}/{name}", approvals.step_endpoint(step), methods=["POST"])
           for name, step in approvals.STEPS.items()),
         Route("/approvals/{approval_id}/attachments/{attachment_id}", approvals.attachment, methods=["GET"]),
+        # equipment telemetry (设备监测): the institution's devices, register and revoke
+        Route("/devices", equipment.device_list, methods=["GET"]),
+        Route("/devices", equipment.register_device, methods=["POST"]),
+        Route("/devices/{device_id}/revoke", equipment.revoke_device, methods=["POST"]),
         # reservations (网上预约): the institution's resources and the bookings of a day
         Route("/resources", reservations.resource_list, methods=["GET"]),
         Route("/resources/new", reservations.new_resource, methods=["GET", "POST"]),

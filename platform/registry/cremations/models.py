@@ -31,6 +31,8 @@ class CremationCreate(BaseModel):
 
 class Cremation(SQLModel, table=True):
     __tablename__ = "cremations"
+    # one cycle of a cremator performed one cremation
+    __table_args__ = (sa.UniqueConstraint("cycle_device_id", "cycle", name="uq_cremations_cycle"),)
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     case_id: uuid.UUID = Field(foreign_key="cases.id", unique=True, index=True)
@@ -40,6 +42,11 @@ class Cremation(SQLModel, table=True):
     furnace_no: str = Field(max_length=20)
     operator_name: str = Field(max_length=100)
     created_at: ChinaTime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # the cremator cycle that performed it (registry.equipment.cycles): its real times, as the cremator measured them
+    cycle_device_id: uuid.UUID | None = Field(default=None, foreign_key="equipment_devices.id")
+    cycle: str | None = Field(default=None, max_length=64)
+    cycle_started_at: ChinaTime | None = Field(default=None, sa_type=UTCDateTime)
+    cycle_ended_at: ChinaTime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class CremationPublic(BaseModel):
@@ -53,6 +60,10 @@ class CremationPublic(BaseModel):
     furnace_no: str
     operator_name: str
     created_at: ChinaTime
+    cycle_device_id: uuid.UUID | None = None
+    cycle: str | None = None
+    cycle_started_at: ChinaTime | None = None
+    cycle_ended_at: ChinaTime | None = None
 
 
 class CertificateStatus(StrEnum):
