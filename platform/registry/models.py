@@ -16,6 +16,7 @@ from registry.national.models import (
     NationalInterment,
     PersonMatch,
 )
+from registry.national.online_models import NationalOnlineCount, NationalOnlineItem
 from registry.national.statistics import NationalCount
 from registry.national.yearbook import ExpectedDeaths
 from registry.outbox.models import OutboxEvent
@@ -32,6 +33,7 @@ __all__ = ["Approval", "ApprovalAttachment", "ApprovalStep", "AshesDestination",
            "CaseCorrection", "Certificate", "Complaint", "Cremation", "ExchangeCursor", "ExpectedDeaths",
            "FarewellInvitation", "Handover", "Institution", "InstitutionDisclosure", "Interment", "KeyFingerprint",
            "Memorial", "MemorialMessage", "NationalAshesDestination", "NationalCase", "NationalCertificate",
-           "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment", "OutboxEvent", "PersonMatch",
+           "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment", "NationalOnlineCount",
+           "NationalOnlineItem", "OutboxEvent", "PersonMatch",
            "Publication", "RemoteFarewell", "Resource", "ServiceItem", "SharingCursor", "Slot", "StaffSession",
            "Storage", "TenantSequences", "Transport", "TransportPermit"]
