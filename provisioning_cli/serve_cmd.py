@@ -14,6 +14,10 @@ def serve(
     tenants: Annotated[list[str] | None, typer.Option(
         "--tenant", metavar="TENANT", show_default=False,
         help="Serve only this tenant (slug or code; repeatable); its scrape target then names this address.")] = None,
+    sweep_interval: Annotated[float, typer.Option(
+        "--sweep-interval", min=0, metavar="SECONDS",
+        help="Run each province's sweeps (expired booking holds, overdue complaints) this often, ±10 %; 0: never.")]
+    = 300.0,
     json_: JsonOpt = False,
     home: HomeOpt = DEFAULT_HOME,
     catalog: CatalogOpt = None,
@@ -27,7 +31,7 @@ def serve(
     local = open_target(home, catalog)
     only = [resolve_tenant(local.catalog, ref) for ref in tenants] if tenants else None
     with boundary():
-        gateway, specs = build_gateway(local, only)
+        gateway, specs = build_gateway(local, only, sweep_seconds=sweep_interval or None)
         if not specs:
             fail("nothing to serve: " + (f"{', '.join(spec.slug for spec in only)} not provisioned or taken down"
                                          if only else "provision tenants first, e.g. `fsp up --pilots`"))
