@@ -23,6 +23,10 @@ def serve(
     tenants: Annotated[list[str] | None, typer.Option(
         "--tenant", metavar="TENANT", show_default=False,
         help="Serve only this tenant (slug or code; repeatable); its scrape target then names this address.")] = None,
+    sweep_interval: Annotated[float, typer.Option(
+        "--sweep-interval", min=0, metavar="SECONDS",
+        help="Run each province's sweeps (expired booking holds, overdue complaints) this often, ±10 %; 0: never.")]
+    = 300.0,
     json_: JsonOpt = False,
     home: HomeOpt = DEFAULT_HOME,
     catalog: CatalogOpt = None,
@@ -37,7 +41,8 @@ def serve(
     only = [resolve_tenant(local.catalog, ref) for ref in tenants] if tenants else None
     with boundary():
         # the MQTT bridges post to this server on loopback, whatever address it listens on
-        gateway, specs = build_gateway(local, only, bridge_base=f"http://{loopback(host)}:{port}")
+        gateway, specs = build_gateway(local, only, bridge_base=f"http://{loopback(host)}:{port}",
+                                       sweep_seconds=sweep_interval or None)
         if not specs:
             fail("nothing to serve: " + (f"{', '.join(spec.slug for spec in only)} not provisioned or taken down"
                                          if only else "provision tenants first, e.g. `fsp up --pilots`"))

@@ -202,9 +202,24 @@ TEXT: dict[str, str] = {
     "kpi_age": "{hours}小时{minutes}分钟前",
     "kpi_no_institution": "无在营机构",
     "kpi_never": "尚未报送",
+    "kpi_online_services": "提供网上服务的机构占比（目标 ≥ {target:.0f}%）",
     "kpi_note": "网上办事占比：本年度在平台上办理过业务（登记死亡、火化或安葬）的在营机构 ÷ 在营机构总数，下一阶段目标 ≥ "
-                "{next:.0f}%（网上服务上线后）；补录的历史档案不算网上办事。历史数据补录：2010年至上一年已归档的案件数 ÷ "
+                "{next:.0f}%（网上服务上线后）；补录的历史档案不算网上办事。提供网上服务的机构占比：本年度有群众通过网上预约"
+                "其服务的在营机构 ÷ 在营机构总数。历史数据补录：2010年至上一年已归档的案件数 ÷ "
                 "各年预期死亡人数，只计有统计年鉴数据的年份。数据交换及时性：民政部最近一次接收该省数据批次距今的时间。",
+    "online_title": "网上办事情况（{year}年）",
+    "online_caption": "各省份网上办事情况（{year}年）",
+    "online_approvals_submitted": "审批申请",
+    "online_approvals_overdue": "超期办理",
+    "online_bookings_made": "网上预约",
+    "online_complaints_received": "投诉受理",
+    "online_complaints_upheld": "投诉属实",
+    "online_ratings": "服务评价",
+    "online_memorials_created": "网上纪念馆",
+    "online_rating_average": "平均评分",
+    "online_score": "{value:.1f}分",
+    "online_none": "本年度还没有省份报送网上办事数据。",
+    "online_note": "各项按发生的月份（北京时间）统计：审批按提交时间，超期办理为超过法定时限才办理的环节；投诉属实为办结时认定属实的投诉。",
     # errors
     "not_found_title": "找不到该页面",
     "not_found_lead": "您要找的页面不存在，可能地址有误，或该机构、文件已不再公开。",

@@ -20,7 +20,7 @@ from portal.pages import cached, china_today, not_found
 from portal.render import Page, index_path, page, province_name, region_name
 from registry.config import Role, Settings
 from registry.institutions.models import InstitutionType
-from registry.national import directory, figures, kpis
+from registry.national import directory, figures, kpis, online_figures
 from registry.national.models import INSTITUTIONS_PAGE_SIZE, NationalInstitutionFilters, NationalInstitutionPublic
 
 
@@ -103,10 +103,12 @@ def institution(request: Request) -> Page:
 
 
 KPI_HEADINGS = {kpis.Kpi.online_institutions: ("kpi_online", {"target": kpis.ONLINE_TARGET * 100}),
+                kpis.Kpi.online_services: ("kpi_online_services", {"target": kpis.ONLINE_NEXT_TARGET * 100}),
                 kpis.Kpi.backfill: ("kpi_backfill", {"target": kpis.BACKFILL_TARGET * 100}),
                 kpis.Kpi.exchange_freshness: ("kpi_freshness", {"hours": kpis.FRESHNESS_TARGET_SECONDS // 3600})}
 KPI_MARKS = {kpis.Status.passed: "kpi_pass", kpis.Status.behind: "kpi_behind", kpis.Status.unknown: "kpi_unknown"}
-KPI_UNKNOWN = {kpis.Kpi.online_institutions: "kpi_no_institution", kpis.Kpi.backfill: "figures_no_expected",
+KPI_UNKNOWN = {kpis.Kpi.online_institutions: "kpi_no_institution", kpis.Kpi.online_services: "kpi_no_institution",
+               kpis.Kpi.backfill: "figures_no_expected",
                kpis.Kpi.exchange_freshness: "kpi_never"}
 
 
@@ -127,11 +129,29 @@ def share(ratio: float | None) -> str:
     return catalog.TEXT["figures_no_expected"] if ratio is None else catalog.TEXT["percent"].format(value=ratio * 100)
 
 
+# the online-service figures the page shows, of those the ministry keeps (registry.national.online_figures)
+ONLINE_COLUMNS = ("approvals_submitted", "approvals_overdue", "bookings_made", "complaints_received",
+                  "complaints_upheld", "ratings", "memorials_created")
+
+
+def online_by_province(rows: list[dict]) -> dict[str, dict]:
+    """The year's online-service figures per province: its months summed, the ratings' average from the sums."""
+    found: dict[str, dict] = {}
+    for row in rows:
+        total = found.setdefault(row["province"], dict.fromkeys(online_figures.FIGURES, 0))
+        for name in online_figures.FIGURES:
+            total[name] += row[name]
+    for total in found.values():
+        total["rating_average"] = total["rating_score_sum"] / total["ratings"] if total["ratings"] else None
+    return found
+
+
 def figures_page(request: Request) -> Page:
     with Session(request.app.state.ctx.engine) as session:
         found = figures.national_figures(session, today=china_today())
         completeness, nation = kpis.completeness(session, year=found.year)
         kpi_rows = kpis.kpis(session, year=found.year, now=datetime.now(UTC))
+        online = online_by_province(online_figures.figures(session, year=found.year))
     by_province: dict[str, dict[kpis.Kpi, str]] = {}
     for row in kpi_rows:
         by_province.setdefault(row.province, {})[row.kpi] = kpi_cell(row)
@@ -153,7 +173,8 @@ def figures_page(request: Request) -> Page:
                 charts=[deaths, rates], completeness={row.province: share(row.ratio) for row in completeness},
                 nation_completeness=share(nation.ratio), kpi_headings=headings,
                 kpi_rows=[(names.get(slug, slug), [cells[kpi] for kpi in kpis.Kpi]) for slug, cells in by_province.items()],
-                kpi_note=text["kpi_note"].format(next=kpis.ONLINE_NEXT_TARGET * 100))
+                kpi_note=text["kpi_note"].format(next=kpis.ONLINE_NEXT_TARGET * 100),
+                online=online, online_columns=[(name, text[f"online_{name}"]) for name in ONLINE_COLUMNS])
 
 
 def routes(settings: Settings) -> list[Route]:

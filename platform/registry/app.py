@@ -39,7 +39,7 @@ from registry.limits import BodySizeLimit, refused_action
 from registry.memorials.api import router as memorials_router
 from registry.metrics import AppMetrics, MetricsMiddleware
 from registry.national import api as national_api
-from registry.national import kpis_api, statistics_api
+from registry.national import kpis_api, online_api, statistics_api
 from registry.online_status_api import router as status_lookups_router
 from registry.outbox.api import router as outbox_router
 from registry.publications.api import router as publications_router
@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         national_api.mount(app)
         statistics_api.mount(app)
         kpis_api.mount(app)
+        online_api.mount(app)
     _install_error_handlers(app)
     document_refusals(app)
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)

@@ -230,6 +230,13 @@ class AppMetrics:
         self.registry.register(ComplaintsCollector(engine))
         self.memorial_messages = Counter("fsp_memorial_messages_total", "Memorial messages by what became of them "
                                          "(published, pending review, rejected)", ["status"], registry=self.registry)
+        # the sweeps `fsp serve` runs on a schedule (registry.sweeps): what each swept, and when it last ran
+        self.swept = Counter("fsp_sweep_items_total", "Items swept by the scheduled sweeps (expired booking holds, "
+                             "complaints escalated past their time limit)", ["sweep"], registry=self.registry)
+        self.sweep_last = Gauge("fsp_sweep_last_run_timestamp_seconds", "Unix time the sweep last ran to the end",
+                                ["sweep"], registry=self.registry)
+        self.sweep_failures = Counter("fsp_sweep_failures_total", "Scheduled sweeps that failed (tried again next "
+                                      "round)", ["sweep"], registry=self.registry)
         info = Gauge("fsp_build_info", "Build and tenant", ["version", "tenant"], registry=self.registry)
         info.labels(version=version, tenant=settings.tenant_slug).set(1)
         tenant = Gauge("fsp_tenant_info", "The tenant this app serves", ["tenant", "code", "role"],

@@ -17,6 +17,7 @@ from registry.national.models import (
     NationalInterment,
     PersonMatch,
 )
+from registry.national.online_models import NationalOnlineCount, NationalOnlineItem
 from registry.national.statistics import NationalCount
 from registry.national.yearbook import ExpectedDeaths
 from registry.outbox.models import OutboxEvent
@@ -33,6 +34,7 @@ __all__ = ["Approval", "ApprovalAttachment", "ApprovalStep", "AshesDestination",
            "CaseCorrection", "Certificate", "Complaint", "Cremation", "Device", "ExchangeCursor", "ExpectedDeaths",
            "FarewellInvitation", "Handover", "Institution", "InstitutionDisclosure", "Interment", "KeyFingerprint", "LatestReading",
            "Memorial", "MemorialMessage", "NationalAshesDestination", "NationalCase", "NationalCertificate",
-           "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment", "OutboxEvent", "PersonMatch",
-           "Publication", "Reading", "RemoteFarewell", "Resource", "ServiceItem", "SharingCursor", "Slot", "StaffSession",
+           "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment", "NationalOnlineCount",
+           "NationalOnlineItem", "OutboxEvent", "PersonMatch", "Publication", "Reading", "RemoteFarewell", "Resource",
+           "ServiceItem", "SharingCursor", "Slot", "StaffSession",
            "Storage", "TenantSequences", "Transport", "TransportPermit"]

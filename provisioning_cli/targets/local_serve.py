@@ -18,8 +18,9 @@ from portal.fallback import wants_html
 from portal.site import create_site, static_files
 from provisioning_cli.mqtt_bridge import HttpForwarder, MqttBridge
 from provisioning_cli.targets.local import LocalTarget, Result
-from registry.config import Settings
+from registry.config import Role, Settings
 from registry.security.keys import KeyMaterialError
+from registry.sweeps import Sweeper
 from tenants import TenantSpec
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,14 @@ def tenant_urls(base: str, spec: TenantSpec) -> dict[str, Any]:
 class Gateway:
     """The combined ASGI app. It follows `fsp up` and `fsp down` while it runs: at most every `refresh_seconds`,
     on a request, it re-reads which tenants are served and with what settings, mounts the new ones, rebuilds
-    those whose settings changed and unmounts those taken down (their paths answer 404 from then on)."""
+    those whose settings changed and unmounts those taken down (their paths answer 404 from then on). While it
+    serves, each province's sweeps run every `sweep_seconds` (registry.sweeps; None: never)."""
 
     def __init__(self, target: LocalTarget, only: list[TenantSpec] | None = None, *, refresh_seconds: float = 2.0,
-                 bridge_base: str | None = None):
+                 bridge_base: str | None = None, sweep_seconds: float | None = None):
         self._target, self._only, self._refresh_seconds = target, only, refresh_seconds
+        self._sweep_seconds, self._sweeping = sweep_seconds, False
+        self._sweepers: dict[str, Sweeper] = {}
         self._apps: dict[str, tuple[Settings, Any]] = {}
         # where the MQTT bridges post what they receive (this server, on loopback); None: no bridges
         self.bridges = Bridges(bridge_base)
@@ -68,6 +72,7 @@ class Gateway:
             except KeyMaterialError as err:  # a lost or swapped key refuses that tenant only; the others go on
                 log.error("%s is not served: %s", spec.slug, err)
         specs = [spec for spec in specs if spec.slug in apps]
+        self._sync_sweepers(apps)
         for slug, (_settings, app) in self._apps.items():
             if apps.get(slug, (None, None))[1] is not app:
                 app.state.ctx.engine.dispose()  # taken down or rebuilt: its pool goes
@@ -76,6 +81,24 @@ class Gateway:
         # one assignment: a request being routed sees the old list or the new one, never half of it
         self._app.router.routes = [Route("/", self._index), Mount("/static", self._static),
                                    *(Mount(f"/{slug}", app=app) for slug, (_, app) in apps.items())]
+
+    def _sync_sweepers(self, apps: dict[str, tuple[Settings, Any]]) -> None:
+        """One sweeper per province served now, on its current app: a rebuilt tenant's old one stops, a new one
+        starts; the ministry has nothing to sweep."""
+        wanted = {slug: app for slug, (settings, app) in apps.items()
+                  if self._sweeping and self._sweep_seconds and settings.role == Role.province}
+        for slug, sweeper in list(self._sweepers.items()):
+            if wanted.get(slug) is None or sweeper.ctx is not wanted[slug].state.ctx:
+                sweeper.close(timeout=5.0)
+                del self._sweepers[slug]
+        for slug, app in wanted.items():
+            if slug not in self._sweepers:
+                self._sweepers[slug] = Sweeper(app.state.ctx, interval=self._sweep_seconds)
+                self._sweepers[slug].start()
+
+    @property
+    def sweepers(self) -> dict[str, Sweeper]:
+        return dict(self._sweepers)
 
     def served_slugs(self) -> frozenset[str]:
         """The tenants mounted now: the ministry's pages link to these provinces' own portals."""
@@ -119,7 +142,11 @@ class Gateway:
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         self.bridges.open(self._apps)  # once this server listens: the bridges post to it
+        self._sweeping = True
+        self._sync_sweepers(self._apps)
         yield
+        self._sweeping = False
+        self._sync_sweepers({})  # stopped before their tenants' connections go
         self.bridges.close()
         for _, app in self._apps.values():
             app.state.ctx.engine.dispose()
@@ -174,11 +201,13 @@ class Bridges:
 
 
 def build_gateway(target: LocalTarget, only: list[TenantSpec] | None = None, *, refresh_seconds: float = 2.0,
-                  bridge_base: str | None = None) -> tuple[Gateway, list[TenantSpec]]:
+                  bridge_base: str | None = None, sweep_seconds: float | None = None) -> tuple[Gateway, list[TenantSpec]]:
     """The combined app and the tenants it serves now (all served ones, or those of `only` that are); each
     tenant keeps its own settings, engine, keys and issuer. With `bridge_base` (this server's loopback URL), each
-    tenant whose settings name an MQTT broker gets a bridge from it while the app runs."""
-    gateway = Gateway(target, only, refresh_seconds=refresh_seconds, bridge_base=bridge_base)
+    tenant whose settings name an MQTT broker gets a bridge from it while the app runs; each province's sweeps run
+    every `sweep_seconds` while served."""
+    gateway = Gateway(target, only, refresh_seconds=refresh_seconds, bridge_base=bridge_base,
+                      sweep_seconds=sweep_seconds)
     return gateway, gateway.specs
 
 

@@ -174,8 +174,9 @@ def test_the_ministry_reads_completeness_and_kpis_audited_and_downloads_complete
             assert (last_audit(s).action, last_audit(s).actor) == ("national.completeness", "op-1")
         table = client.get("/api/v1/national/kpis", params={"year": 2026}, headers=operator).json()
         statuses = {(r["province"], r["kpi"]): r["status"] for r in table["rows"]}
-        assert statuses == {("beijing", "online_institutions"): "behind", ("beijing", "backfill"): "pass",
-                            ("beijing", "exchange_freshness"): "pass", ("shandong", "online_institutions"): "unknown",
+        assert statuses == {("beijing", "online_institutions"): "behind", ("beijing", "online_services"): "behind",
+                            ("beijing", "backfill"): "pass", ("beijing", "exchange_freshness"): "pass",
+                            ("shandong", "online_institutions"): "unknown", ("shandong", "online_services"): "unknown",
                             ("shandong", "backfill"): "unknown", ("shandong", "exchange_freshness"): "pass"}
         assert table["online_next_target"] == 0.9
         exported = client.get("/api/v1/national/completeness/export", params={"year": 2026}, headers=operator)

@@ -195,5 +195,33 @@ def test_figures_show_completeness_and_the_plans_kpis_with_their_marks_in_words(
     assert "合计 2 0 1 0 50.0% 25.0%" in words
     assert f"规划目标完成情况（{year}年）" in words and "殡葬服务机构网上办事占比（目标 ≥ 60%）" in words
     # the funeral home worked on the platform, the cemetery not: behind, said in words beside the mark
-    assert "北京市 50.0%（1/2） ✗ 未达标 无预期数 – 暂无数据 0小时0分钟前 ✓ 达标" in words
+    assert "北京市 50.0%（1/2） ✗ 未达标 0.0%（0/2） ✗ 未达标 无预期数 – 暂无数据 0小时0分钟前 ✓ 达标" in words
     assert "山东省 0.0%（0/1） ✗ 未达标" in words
+
+
+def test_figures_show_each_provinces_online_services_of_the_year(ministry, shipped, ship):
+    """beijing, this year: one booking at the funeral home, a complaint against the cemetery closed as upheld, two
+    ratings (4 and 5); shandong nothing online."""
+    complaint_id, now = uuid.uuid4(), datetime.now(UTC).isoformat()
+
+    def complaint(status: str, **extra) -> dict:
+        return {"complaint_id": str(complaint_id), "number": "TS20261001ABCDEF12", "institution_id": str(XISHAN),
+                "category": "pricing", "status": status, "due_on": "2026-10-22", "received_on": "2026-10-01", **extra}
+
+    body = batch("beijing", 9, [
+        ("booking.held", {"booking_id": str(uuid.uuid4()), "institution_id": str(BAOSHAN), "resource_kind": "hall",
+                          "resource_id": str(uuid.uuid4()), "status": "held", "starts_at": now}),
+        ("complaint.received", complaint("received")),
+        ("complaint.closed", complaint("closed", upheld=True)),
+        *[("rating.submitted", {"id": str(uuid.uuid4()), "institution_id": str(BAOSHAN), "service_kind": "farewell",
+                                "score": score, "rated_at": now}) for score in (4, 5)]])
+    for event in body["events"]:
+        event["at"] = now  # this year's
+    ship(body)
+    words = text_of(ministry.get("/figures").text)
+
+    online = words.split(f"网上办事情况（{china_today().year}年）", 1)[1]
+    assert "审批申请 超期办理 网上预约 投诉受理 投诉属实 服务评价 网上纪念馆 平均评分" in online
+    assert "北京市 0 0 1 1 1 2 0 4.5分" in online and "山东省" not in online
+    # the funeral home took a booking online, the cemetery none: 1 of 2 institutions serve citizens online
+    assert "北京市 50.0%（1/2） ✗ 未达标 50.0%（1/2） ✗ 未达标" in words

@@ -88,6 +88,8 @@ def test_fleet_status_shows_each_kpi_with_its_target_and_a_mark(fsp, ministry, p
     kpis = {k["kpi"]: k for k in rows[0]["kpis"]}
     assert rows[0]["tenant"] == "beijing"
     assert (kpis["exchange_freshness"]["status"], kpis["backfill"]["status"]) == ("pass", "unknown")
+    assert (kpis["online_services"]["value"], kpis["online_services"]["status"]) == (0.0, "behind")  # none booked
     table = fsp("fleet", "status", "--prometheus-url", prometheus).stdout
     assert "institutions online (≥ 60%)" in table and "backfill since 2010 (≥ 95%)" in table
+    assert "serving citizens online (≥ 90%)" in table
     assert "no expected figure ? unknown" in table and "✓ pass" in table

@@ -114,3 +114,23 @@ def test_a_tenant_whose_key_was_swapped_is_not_served_and_the_others_are(fsp, ho
         assert client.get("/beijing/healthz").status_code == 200
         assert client.get("/tianjin/healthz").status_code == 404
     assert any("tianjin is not served" in r.getMessage() and "replaced" in r.getMessage() for r in caplog.records)
+
+
+def test_gateway_runs_each_provinces_sweeps_while_it_serves_and_stops_them(fsp, home):
+    import time
+
+    fsp("up", "beijing")
+    gateway, _ = build_gateway(LocalTarget(home, load_catalog()), sweep_seconds=0.05)
+
+    assert gateway.sweepers == {}  # nothing runs before the server starts
+    with TestClient(gateway) as client:
+        sweepers = gateway.sweepers
+        deadline = time.monotonic() + 10
+        while 'fsp_sweep_last_run_timestamp_seconds{sweep="complaint_escalation"}' not in (
+                metrics := client.get("/beijing/metrics").text):
+            assert time.monotonic() < deadline, "no sweep ran"
+            time.sleep(0.05)
+
+    assert list(sweepers) == ["beijing"]  # the ministry has nothing to sweep
+    assert 'fsp_sweep_items_total{sweep="booking_expiry"} 0.0' in metrics
+    assert not sweepers["beijing"].running and gateway.sweepers == {}

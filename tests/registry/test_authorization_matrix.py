@@ -216,6 +216,8 @@ MINISTRY_OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", f"{NATIONAL}/completeness"): Operation(P.national_read, "a year"),
     ("GET", f"{NATIONAL}/completeness/export"): Operation(P.national_read, "a year"),
     ("GET", f"{NATIONAL}/kpis"): Operation(P.national_read, "a year"),
+    ("GET", f"{NATIONAL}/online-services"): Operation(P.national_read, "a year"),
+    ("GET", f"{NATIONAL}/online-services/export"): Operation(P.national_read, "a year"),
     # signed by a province's exchange key, not a token: tests/exchange/test_receive.py
     ("POST", "/api/v1/exchange/batches"): Operation(None, "signed batch"),
 }

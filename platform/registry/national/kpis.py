@@ -4,6 +4,8 @@ Completeness: deaths registered in a year (by the day of death) / expected death
 registry.national.yearbook). KPIs, each against its target:
 - online institutions: active institutions that worked on the platform in the year (registered a death, recorded
   a cremation or a burial there; imported archive records do not count) / active institutions of the province;
+- online services: active institutions that citizens booked (or applied to) online in the year / active
+  institutions of the province, against the plan's next stage (90 %);
 - backfill since 2010: archived cases of the years from 2010 to the year before / expected deaths of those years;
 - exchange freshness: how long ago the ministry accepted the province's last batch.
 A figure that cannot be computed (no expected figure, no institution, never shipped) is unknown, never guessed.
@@ -17,7 +19,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from registry.exchange.models import ExchangeCursor
-from registry.national import yearbook
+from registry.national import online_figures, yearbook
 from registry.national.models import NationalInstitution
 from registry.national.statistics import NationalCount
 
@@ -37,6 +39,7 @@ class Status(StrEnum):
 
 class Kpi(StrEnum):
     online_institutions = "online_institutions"
+    online_services = "online_services"
     backfill = "backfill"
     exchange_freshness = "exchange_freshness"
 
@@ -115,13 +118,24 @@ def completeness(session: Session, *, year: int) -> tuple[list[Completeness], Co
     return rows, nation
 
 
-def _online(session: Session, *, year: int) -> dict[str, tuple[int, int]]:
-    """Per province: (active institutions that worked on the platform in `year`, active institutions)."""
+def _active(session: Session) -> dict[str, set[str]]:
+    """Per province: its active institutions (ids as hex)."""
     active: dict[str, set[str]] = {}
     for province, institution_id in session.exec(select(
             NationalInstitution.province_slug, NationalInstitution.institution_id).where(
             col(NationalInstitution.status) == "active")):
         active.setdefault(province, set()).add(institution_id.hex)
+    return active
+
+
+def _online_services(session: Session, active: dict[str, set[str]], *, year: int) -> dict[str, tuple[int, int]]:
+    """Per province: (active institutions citizens booked or applied to online in `year`, active institutions)."""
+    served = online_figures.institutions_served(session, year=year)
+    return {province: (len(ids & served.get(province, set())), len(ids)) for province, ids in active.items()}
+
+
+def _online(session: Session, active: dict[str, set[str]], *, year: int) -> dict[str, tuple[int, int]]:
+    """Per province: (active institutions that worked on the platform in `year`, active institutions)."""
     c = NationalCount.__table__.c
     worked = session.execute(sa_select(c.province_slug, c.value).where(
         c.metric == "institution_activity", c.year == year, c.dimension == "institution").group_by(
@@ -134,9 +148,11 @@ def _online(session: Session, *, year: int) -> dict[str, tuple[int, int]]:
 
 
 def kpis(session: Session, *, year: int, now: datetime) -> list[KpiRow]:
-    """The three KPIs for `year` (freshness as of `now`) of every province that has shipped, by code."""
+    """The KPIs for `year` (freshness as of `now`) of every province that has shipped, by code."""
     codes = _province_codes(session)
-    online = _online(session, year=year)
+    active = _active(session)
+    online = _online(session, active, year=year)
+    services = _online_services(session, active, year=year)
     archived = _registered(session, metric="archived", first=BACKFILL_FROM, last=year - 1)
     expected = yearbook.expected_between(session, first=BACKFILL_FROM, last=year - 1)
     shipped = dict(session.exec(select(ExchangeCursor.province_slug, ExchangeCursor.updated_at)).all())
@@ -147,6 +163,10 @@ def kpis(session: Session, *, year: int, now: datetime) -> list[KpiRow]:
         rows.append(KpiRow(province, code, Kpi.online_institutions,
                            round(working / institutions, 4) if institutions else None, ONLINE_TARGET, True,
                            working, institutions))
+        serving, _ = services.get(province, (0, 0))
+        rows.append(KpiRow(province, code, Kpi.online_services,
+                           round(serving / institutions, 4) if institutions else None, ONLINE_NEXT_TARGET, True,
+                           serving, institutions))
         years = range(BACKFILL_FROM, year)
         known = [y for y in years if (province, y) in expected]
         done = sum(archived.get((province, y), 0) for y in known)

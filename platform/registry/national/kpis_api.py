@@ -56,7 +56,7 @@ class KpiRowPublic(BaseModel):
     target: float
     higher_is_better: bool
     status: kpis.Status
-    numerator: int | None = Check(description="institutions online / archived cases")
+    numerator: int | None = Check(description="institutions online (or serving citizens online) / archived cases")
     denominator: int | None = Check(description="active institutions / expected deaths of the years")
     missing_years: list[int] = Check(description="backfill years without an expected figure, not counted")
 

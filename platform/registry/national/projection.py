@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlmodel import Session, col, select
 
 from registry.exchange.models import BatchEvent
-from registry.national import directory, loaded, records, statistics
+from registry.national import directory, loaded, online_services, records, statistics
 from registry.national.models import NationalCase, PersonMatch
 
 # events whose payload is the whole (masked) case, with the person's cross-province blind index
@@ -56,6 +56,7 @@ def apply_events(session: Session, *, province: str, province_code: str, events:
             _apply(session, province, province_code, event, now, matched)
         _match(session, matched, now)
         statistics.write_counts(session)
+        online_services.apply(session, province=province, events=events, now=now)
     finally:
         loaded.forget(session)
         statistics.forget(session)
