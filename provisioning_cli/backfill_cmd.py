@@ -10,6 +10,7 @@ already present, never written twice).
 import csv
 import os
 import time
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -33,6 +34,7 @@ SUBJECT = "fsp-backfill"  # the audit trail's actor for imports with a token min
 COUNTS = ("created", "already_present", "refused", "unreadable")
 REPORT_COLUMNS = ("line", "archive_ref", "field", "rule", "message")
 BULK = "/cases/imports/bulk"
+IN_FLIGHT = 2  # batches sent and not yet answered: the registry checks one while it writes the other
 
 
 def backfill(
@@ -100,21 +102,22 @@ def backfill(
         csv.writer(out).writerow(REPORT_COLUMNS)
         task = progress.add_task("rows", total=total)
         answered = _Answered(summary, csv.writer(out), out, lambda rows: progress.advance(task, rows))
-        # one batch in flight while the next is read: reading and the registry's work overlap
-        with ThreadPoolExecutor(max_workers=1) as sender:
-            in_flight = None
+        # IN_FLIGHT batches at the registry while the next is read: reading, checking and writing overlap; the
+        # answers are taken in file order, so the report and a resumed run see the batches in order
+        with ThreadPoolExecutor(max_workers=IN_FLIGHT) as sender:
+            in_flight: deque = deque()
             try:
                 for chunk, unreadable in _batches(sources.rows(file, rules, encoding=encoding), batch):
-                    sent = sender.submit(_send, client, chunk, dry_run) if chunk else None
-                    if in_flight:
-                        answered(*in_flight)
-                    in_flight = (chunk, unreadable, sent)
+                    if len(in_flight) == IN_FLIGHT:
+                        answered(*in_flight.popleft())
+                    in_flight.append((chunk, unreadable, sender.submit(_send, client, chunk, dry_run) if chunk
+                                      else None))
             except sources.SourceError as err:
-                if in_flight:
-                    answered(*in_flight)
+                while in_flight:
+                    answered(*in_flight.popleft())
                 fail(f"{err}. Rows before it were imported; the report lists their rejects")
-            if in_flight:
-                answered(*in_flight)
+            while in_flight:
+                answered(*in_flight.popleft())
     seconds = time.monotonic() - started
     rows = sum(summary[name] for name in COUNTS)
     summary.update(seconds=round(seconds, 2), rows_per_second=round(rows / seconds) if seconds else None)

@@ -155,11 +155,7 @@ class Write:
         if connection.dialect.name != "postgresql":
             self.take_head()
             return
-        ids = sorted({sql.lock_id(key) for key in keys})
-        # a select list holds at most 1664 entries: a bulk import's thousands of keys go in slices, still in order
-        for start in range(0, len(ids), sql.MAX_LOCKS_PER_STATEMENT):
-            part = ids[start:start + sql.MAX_LOCKS_PER_STATEMENT]
-            connection.execute(sql.advisory_locks(len(part)), {f"k{i}": lock_id for i, lock_id in enumerate(part)})
+        connection.execute(sql.ADVISORY_LOCKS, {"keys": sorted({sql.lock_id(key) for key in keys})})
 
     def record(self, *, action: str, object_type: str, object_id: Any, event_type: str | None = None,
                payload: dict | None = None, detail: dict | None = None, result: str = OK,

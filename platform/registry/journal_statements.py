@@ -1,6 +1,5 @@
 """The statements the unit of write runs on PostgreSQL, built once: audit entry, outbox event and head in one
 round trip, optionally only if the head is still what this process last left; advisory locks for claims."""
-import functools
 import hashlib
 
 from sqlalchemy import bindparam, func, insert, select, text, update
@@ -59,10 +58,7 @@ def lock_id(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
 
 
-MAX_LOCKS_PER_STATEMENT = 1000
-
-
-@functools.cache
-def advisory_locks(count: int):
-    # the select list is evaluated left to right: the locks are taken in the order of their parameters
-    return text("SELECT " + ", ".join(f"pg_advisory_xact_lock(:k{i})" for i in range(count)))
+# the claimed keys as one array parameter: a statement of thousands of placeholders would be parsed again by the
+# driver at every bulk batch; the subquery's order is the order the locks are taken in, so claims never deadlock
+ADVISORY_LOCKS = text("SELECT count(pg_advisory_xact_lock(k)) FROM "
+                      "(SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS claimed")

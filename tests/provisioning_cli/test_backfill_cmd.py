@@ -140,6 +140,23 @@ def test_an_xlsx_workbook_is_streamed_with_a_toml_mapping(fsp, tmp_path, beijing
     assert _counts(beijing)[0] == 2475
 
 
+def test_with_many_small_batches_in_flight_the_report_keeps_the_file_order(fsp, tmp_path, beijing, crematorium):
+    rows = [archive_row(n, bad_every=5) for n in range(20)]  # rows 4, 9, 14, 19 bad
+    archive = tmp_path / "archive.csv"
+    _write_csv(archive, rows, "utf-8")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(yaml.safe_dump(archive_mapping(crematorium), allow_unicode=True), encoding="utf-8")
+    report = tmp_path / "report.csv"
+
+    result = fsp("backfill", "beijing", str(archive), "--mapping", str(mapping), "--report", str(report),
+                 "--batch", "2", "--json", ok=False)
+
+    summary = json.loads(result.stdout)
+    assert (summary["created"], summary["refused"], summary["unreadable"]) == (16, 3, 1)
+    assert [r["line"] for r in _report(report)] == ["6", "11", "16", "21"]
+    assert _counts(beijing)[0] == 16  # ten batches, two at a time, each written once
+
+
 def test_a_dry_run_checks_every_row_and_writes_nothing(fsp, tmp_path, beijing, crematorium):
     archive = tmp_path / "archive.jsonl"
     archive.write_text("\n".join([*(_line(crematorium, n) for n in range(3)), _line(crematorium, 4, sex="x")]),

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
@@ -191,3 +192,19 @@ def test_group_commits_of_two_servers_racing_keep_the_chain_and_the_outbox_whole
                               .where(OutboxEvent.event_type == "case.declared")) == 4 * WRITERS
         verdict = audit.verify(session, anchor=app.state.ctx.journal.anchor)
     assert verdict.ok, verdict
+
+
+@pytest.mark.postgresql_only
+def test_a_unit_claiming_thousands_of_keys_holds_a_lock_for_each_until_it_ends(app):
+    ctx = app.state.ctx
+    keys = [f"case-archive:BJ-2012/{n:06d}" for n in range(5000)]  # a bulk batch's claims, more than one statement
+    advisory = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = %s"
+
+    with Session(ctx.engine) as session, ctx.journal.write(session, actor="tester", claims=keys):
+        pid = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with ctx.engine.connect() as other:
+            held = other.exec_driver_sql(advisory, (pid,)).scalar()
+    with ctx.engine.connect() as other:
+        left = other.exec_driver_sql(advisory, (pid,)).scalar()
+
+    assert (held, left) == (5000, 0)

@@ -1,4 +1,5 @@
 """Bulk backfill (历史数据补录): a batch checked like declarations, written set-wise, audited per batch and provable."""
+import gc
 import json
 import uuid
 from datetime import date
@@ -165,3 +166,13 @@ def test_a_full_batch_claims_its_thousands_of_keys_and_is_written(client, sessio
 
     assert (answer["created"], answer["refused"]) == (1000, 0)
     assert count(session, Case) == 1000
+
+
+def test_the_cycle_collector_runs_again_after_a_batch_written_checked_or_refused(client, admin, crematorium):
+    assert gc.isenabled()
+    answers = [post(client, admin, [archived(crematorium, n) for n in range(5)]),
+               post(client, admin, [archived(crematorium, n) for n in range(5, 8)], dry_run="true"),
+               post(client, admin, [archived(crematorium, 9, sex="M")])]
+
+    assert [(a["created"], a["refused"]) for a in answers] == [(5, 0), (3, 0), (0, 1)]
+    assert gc.isenabled()  # paused only while a batch runs

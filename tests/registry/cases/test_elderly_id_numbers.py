@@ -49,3 +49,17 @@ def test_a_case_of_a_person_born_before_the_code_is_declared(client, mint):
                            birth_date=birth.isoformat(), household_region="370102")
     response = client.post("/api/v1/cases", json=payload, headers=registrar)
     assert response.status_code == 201, response.text
+
+
+
+def test_a_number_in_full_width_digits_is_compacted_to_the_same_one():
+    number = make_id(birth=date(1920, 1, 1), seq=1)
+    full_width = number.translate({ord(str(d)): 0xFF10 + d for d in range(10)})  # as some input methods type it
+
+    assert resident_id(f" {full_width} ") == number
+
+
+def test_a_plain_number_with_a_lower_case_check_letter_is_upper_cased():
+    number = next(n for n in (make_id(birth=date(1931, 3, 1), seq=s) for s in range(40)) if n.endswith("X"))
+
+    assert resident_id(number.lower()) == number
