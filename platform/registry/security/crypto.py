@@ -24,6 +24,7 @@ AUDIT_KEY_BYTES = 32
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
 _PREFIX = "sm4gcm1:"
+_VERSIONED = re.compile(r"^sm4gcm1:(?:v([1-9][0-9]{0,5}):)?")
 
 
 class DecryptionError(Exception):
@@ -68,16 +69,46 @@ def sm4_gcm_open(key: bytes, sealed: bytes, *, context: bytes) -> bytes:
         raise DecryptionError("ciphertext failed authentication") from None
 
 
-def sm4_gcm_encrypt(key: bytes, plaintext: str, *, context: bytes) -> str:
-    """Encrypt text; `context` (the field's name) is authenticated so values cannot be swapped between fields."""
-    return _PREFIX + base64.b64encode(sm4_gcm_seal(key, plaintext.encode(), context=context)).decode()
+def sm4_gcm_encrypt(key: bytes, plaintext: str, *, context: bytes, version: int = 1) -> str:
+    """Encrypt text; `context` (the field's name) is authenticated so values cannot be swapped between fields.
+
+    `version` names the field key's version: `sm4gcm1:<base64>` is version 1 (the format before rotation),
+    `sm4gcm1:v<N>:<base64>` any later one (base64 has no `:`, so the two never mix up)."""
+    sealed = base64.b64encode(sm4_gcm_seal(key, plaintext.encode(), context=context)).decode()
+    return _PREFIX + (f"v{version}:" if version != 1 else "") + sealed
+
+
+def ciphertext_version(token: str) -> int:
+    """The field key version a text ciphertext names (1 for the format before rotation)."""
+    match = _VERSIONED.match(token)
+    if match is None:
+        raise DecryptionError("not an SM4-GCM ciphertext")
+    return int(match.group(1) or 1)
 
 
 def sm4_gcm_decrypt(key: bytes, token: str, *, context: bytes) -> str:
-    """Decrypt what sm4_gcm_encrypt made; tampering raises DecryptionError."""
-    if not token.startswith(_PREFIX):
+    """Decrypt what sm4_gcm_encrypt made (any version, with that version's key); tampering raises DecryptionError."""
+    match = _VERSIONED.match(token)
+    if match is None:
         raise DecryptionError("not an SM4-GCM ciphertext")
-    return sm4_gcm_open(key, base64.b64decode(token[len(_PREFIX):]), context=context).decode()
+    return sm4_gcm_open(key, base64.b64decode(token[match.end():]), context=context).decode()
+
+
+# sealed bytes under a field key version > 1 start with this and the version (2 bytes); version 1 has no header.
+# An unlucky version 1 nonce may look like a header: the header is then tried and, failing authentication, ignored.
+SEAL_HEADER = b"sm4v"
+
+
+def sm4_gcm_seal_versioned(key: bytes, data: bytes, *, context: bytes, version: int) -> bytes:
+    header = SEAL_HEADER + version.to_bytes(2, "big") if version != 1 else b""
+    return header + sm4_gcm_seal(key, data, context=context)
+
+
+def sealed_version(sealed: bytes) -> int | None:
+    """The version a sealed blob's header names, or None when it has none (version 1)."""
+    if sealed.startswith(SEAL_HEADER) and len(sealed) > len(SEAL_HEADER) + 2:
+        return int.from_bytes(sealed[len(SEAL_HEADER):len(SEAL_HEADER) + 2], "big")
+    return None
 
 
 # streams (backups): nonce || SM4-GCM ciphertext || tag, read and written in chunks of this size
