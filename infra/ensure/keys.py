@@ -3,6 +3,7 @@ from pathlib import Path
 
 from infra.ensure import Outcome, combine
 from infra.ensure.files import ensure_private_dir, write_atomic
+from registry.exchange.signing import public_key_set, signing_versions
 from registry.security import crypto
 from registry.security.keys import PERSON_MATCH_KEY, KeyMaterialError, ensure_keys
 
@@ -46,8 +47,8 @@ def _ensure_person_match_key(fleet_keys: Path, keys_dir: Path) -> Outcome:
 
 def _ensure_exchange_pair(keys_dir: Path) -> Outcome:
     private, public = keys_dir / EXCHANGE_PRIVATE_KEY, keys_dir / EXCHANGE_PUBLIC_KEY
-    if private.exists() and public.exists():
-        return "unchanged"
+    if (private.exists() and public.exists()) or max(signing_versions(keys_dir), default=0) > 0:
+        return "unchanged"  # a rotated tenant may have retired this first pair
     if private.exists() or public.exists():
         # a new pair would silently rotate the key the ministry trusts: make that an explicit decision
         raise KeyMaterialError(f"half an exchange key pair in {keys_dir}: restore the missing file, "
@@ -59,8 +60,12 @@ def _ensure_exchange_pair(keys_dir: Path) -> Outcome:
 
 
 def exchange_public_key(keys_dir: Path) -> bytes:
-    """The PEM public key the ministry checks this tenant's exchange batches with."""
+    """The public keys the ministry checks this tenant's exchange batches with: one, or old and new during a
+    signing key rotation (`registry.exchange.signing.public_key_set`)."""
     try:
-        return (keys_dir / EXCHANGE_PUBLIC_KEY).read_bytes()
+        keys = public_key_set(keys_dir)
     except FileNotFoundError:
-        raise KeyMaterialError(f"no exchange public key in {keys_dir} (provision the tenant first)") from None
+        keys = b""
+    if not keys:
+        raise KeyMaterialError(f"no exchange public key in {keys_dir} (provision the tenant first)")
+    return keys
