@@ -10,6 +10,8 @@ from registry.security.field_keys import FieldKeyRing, versions_on_disk
 FIELD_KEY = "field-sm4.key"
 INDEX_KEY = "index-hmac-sm3.key"
 TOKEN_KEY = "dev-issuer-rsa.pem"
+# the token key rotated out (`fsp keys rotate --token`): its tokens verify until `fsp keys retire --token`
+PREVIOUS_TOKEN_KEY = "dev-issuer-rsa.previous.pem"
 # one key for every province, never held by the ministry: the ministry matches people across provinces by
 # the blind index it makes, and cannot turn that index back into numbers by trying them
 PERSON_MATCH_KEY = "person-match-hmac-sm3.key"
@@ -37,6 +39,8 @@ class TenantKeys:
     certificate_key: "CertificateKey" = field(repr=False)
     # provinces only (see PERSON_MATCH_KEY); None where provisioning gave none
     person_match_key: bytes | None = field(default=None, repr=False)
+    # token keys rotated out but still accepted (PREVIOUS_TOKEN_KEY)
+    previous_token_pems: tuple[bytes, ...] = field(default=(), repr=False)
 
     @property
     def field_key(self) -> bytes:
@@ -139,7 +143,8 @@ def load_keys(keys_dir: Path) -> TenantKeys:
         raise KeyMaterialError(f"key files in {keys_dir} have the wrong length")
     return TenantKeys(field_ring=field_ring, index_key=index_key, token_private_pem=token_pem,
                       audit_key=load_audit_key(keys_dir), certificate_key=load_certificate_key(keys_dir),
-                      person_match_key=person_match_key)
+                      person_match_key=person_match_key, previous_token_pems=tuple(
+                          path.read_bytes() for path in (keys_dir / PREVIOUS_TOKEN_KEY,) if path.exists()))
 
 
 def load_audit_key(keys_dir: Path) -> bytes:
