@@ -9,6 +9,7 @@ from provisioning_cli import (
     down_cmd,
     exchange_cmd,
     fleet_cmd,
+    keys_cmd,
     monitoring_cmd,
     national_cmd,
     plan_cmd,
@@ -47,6 +48,7 @@ app.add_typer(exchange_cmd.app, name="exchange")
 app.add_typer(sharing_cmd.app, name="sharing")
 app.add_typer(certificate_cmd.app, name="certificate")
 app.add_typer(national_cmd.app, name="national")
+app.add_typer(keys_cmd.app, name="keys")
 
 if __name__ == "__main__":
     app()
