@@ -2,6 +2,7 @@
 Ed25519 from before the switch), checked against the keys the ministry registered for the province."""
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ SIGNATURE_HEADER = "X-FSP-Exchange-Signature"
 # provisioning writes the tenant's first exchange key pair (Ed25519) under these names in its keys directory
 PRIVATE_KEY_FILE = "exchange-ed25519.pem"
 PUBLIC_KEY_FILE = "exchange-ed25519.pub.pem"
-_VERSIONED = re.compile(r"^exchange-signing\.v([1-9][0-9]{0,5})\.key$")
+_VERSIONED = re.compile(r"^exchange-signing\.v([1-9][0-9]{0,5})\.pub$")
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
 
 
@@ -27,10 +28,10 @@ def canonical(body: dict[str, Any]) -> bytes:
 def signing_versions(keys_dir: Path) -> dict[int, tuple[Path, Path]]:
     """Each exchange signing key pair in `keys_dir` by version: 0 is the Ed25519 pair provisioning made,
     1, 2, ... the SM2 pairs `fsp keys rotate --signing` added. The newest signs; all present are published."""
-    found = {0: (keys_dir / PRIVATE_KEY_FILE, keys_dir / PUBLIC_KEY_FILE)} if (keys_dir / PRIVATE_KEY_FILE).exists() else {}
-    for path in keys_dir.glob("exchange-signing.v*.key") if keys_dir.is_dir() else ():
+    found = {0: (keys_dir / PRIVATE_KEY_FILE, keys_dir / PUBLIC_KEY_FILE)} if (keys_dir / PUBLIC_KEY_FILE).exists() else {}
+    for path in keys_dir.glob("exchange-signing.v*.pub") if keys_dir.is_dir() else ():
         if match := _VERSIONED.match(path.name):
-            found[int(match.group(1))] = (path, path.with_suffix(".pub"))
+            found[int(match.group(1))] = (path.with_suffix(".key"), path)
     return found
 
 
@@ -40,13 +41,18 @@ def public_key_set(keys_dir: Path) -> bytes:
     return b"".join(versions[version][1].read_bytes() for version in sorted(versions, reverse=True))
 
 
-def add_signing_version(keys_dir: Path, algorithm: str = crypto.SM2) -> int:
-    """Write a new signing pair (SM2 by default, 0600, never over a file) after the newest; its version."""
+def add_signing_version(keys_dir: Path, *, publish: Callable[[], object] = lambda: None,
+                        algorithm: str = crypto.SM2) -> int:
+    """Write a new signing pair (SM2 by default, 0600, never over a file) after the newest; its version.
+
+    The public half is written and `publish`ed (registered with the ministry) before the private half: no batch is
+    signed with the new key before the ministry accepts it."""
     version = max(signing_versions(keys_dir), default=0) + 1
     private_text, public_text = crypto.new_signer_files(algorithm)
     from registry.security.keys import write_secret
 
     write_secret(keys_dir / f"exchange-signing.v{version}.pub", public_text.encode())
+    publish()
     write_secret(keys_dir / f"exchange-signing.v{version}.key", private_text.encode())
     return version
 
@@ -70,7 +76,7 @@ class BatchSigner:
 
     def _load(self) -> tuple[int, crypto.Signer]:
         stamp = self._keys_dir.stat().st_mtime_ns if self._keys_dir.is_dir() else 0
-        versions = signing_versions(self._keys_dir)
+        versions = {v: pair for v, pair in signing_versions(self._keys_dir).items() if pair[0].exists()}
         if not versions:
             raise SigningKeyError(f"no exchange private key at {self._keys_dir / PRIVATE_KEY_FILE} "
                                   f"(provision the tenant first)")
