@@ -11,9 +11,18 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from assertions import last_audit
+from infra.ensure.registration import ensure_exchange_registration
 from registry.app import create_app
 from registry.exchange.models import ExchangeCursor, NationalEvent
-from registry.exchange.signing import SIGNATURE_HEADER, BatchSigner, canonical
+from registry.exchange.signing import (
+    PRIVATE_KEY_FILE,
+    SIGNATURE_HEADER,
+    BatchSigner,
+    add_signing_version,
+    canonical,
+    public_key_set,
+    retire_older_signing_versions,
+)
 from registry.security import crypto
 
 PATH = "/api/v1/exchange/batches"
@@ -186,3 +195,25 @@ def test_the_same_batch_sent_concurrently_is_stored_once(post, national_count):
     assert {a.json()["acknowledged_through"] for a in answers} == {3}
     assert sum(a.json()["stored"] for a in answers) == 3
     assert national_count() == 3
+
+
+def test_during_a_signing_rotation_the_ministry_accepts_old_and_new_keys_then_only_the_new(
+        post, signer, province_keys, peers_dir, national_count):
+    old_private = (province_keys / PRIVATE_KEY_FILE).read_bytes()
+    assert post(_batch(1, 1)).status_code == 200  # Ed25519, as before the switch
+
+    def register() -> None:
+        ensure_exchange_registration(peers_dir, slug="beijing", public_pem=public_key_set(province_keys))
+
+    add_signing_version(province_keys, publish=register)
+    sm2_signed = canonical(_batch(2, 2))
+    assert signer.sign(sm2_signed).startswith("sm2:")  # the running signer moved to the new key
+    assert post(sm2_signed).status_code == 200
+    assert post(_batch(3, 3), private_pem=old_private).status_code == 200  # a batch signed before, sent late
+
+    retire_older_signing_versions(province_keys)
+    register()
+    refused = post(_batch(4, 4), private_pem=old_private)
+    assert refused.status_code == 401 and refused.json()["errors"][0]["rule"] == "exchange_signature"
+    assert post(_batch(4, 4)).status_code == 200
+    assert national_count(province_slug="beijing") == 4
