@@ -129,13 +129,13 @@ def test_signing_rotation_registers_both_keys_until_the_old_one_is_retired(tenan
     peers = tenant.home.tenant("ministry").peers
     keys = tenant.home.tenant("beijing").keys
     body = canonical({"province": "beijing", "events": []})
-    old_signature = crypto.signer_from_files((keys / "exchange-ed25519.pem").read_text(),
-                                             (keys / "exchange-ed25519.pub.pem").read_text()).sign(body)
+    old_signature = BatchSigner(keys).sign(body)  # a new tenant's first pair: SM2 version 1
 
     rotated = fsp_json("keys", "rotate", "beijing", "--signing")
-    assert rotated["algorithm"] == "sm2" and rotated["registered_with_ministry"] and len(rotated["accepted"]) == 2
+    assert (rotated["version"], rotated["algorithm"]) == (2, "sm2") and rotated["registered_with_ministry"]
+    assert len(rotated["accepted"]) == 2
     new_signature = BatchSigner(keys).sign(body)
-    assert new_signature.startswith("sm2:")
+    assert new_signature.startswith("sm2:") and old_signature.startswith("sm2:")
     assert verified(peers, "beijing", body, old_signature) and verified(peers, "beijing", body, new_signature)
 
     fsp_json("keys", "retire", "beijing", "--signing")

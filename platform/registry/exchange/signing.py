@@ -2,7 +2,7 @@
 Ed25519 from before the switch), checked against the keys the ministry registered for the province."""
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,13 @@ def public_key_set(keys_dir: Path) -> bytes:
     """Every present exchange public key, newest first: what the ministry and the departments accept."""
     versions = signing_versions(keys_dir)
     return b"".join(versions[version][1].read_bytes() for version in sorted(versions, reverse=True))
+
+
+def public_key_set_of(files: Mapping[str, bytes]) -> bytes:
+    """The same from a keys directory's files by name (a Kubernetes secret's contents)."""
+    versions = {0 if name == PUBLIC_KEY_FILE else int(match.group(1)): data for name, data in files.items()
+                if name == PUBLIC_KEY_FILE or (match := _VERSIONED.match(name))}
+    return b"".join(versions[version] for version in sorted(versions, reverse=True))
 
 
 def add_signing_version(keys_dir: Path, *, publish: Callable[[], object] = lambda: None,

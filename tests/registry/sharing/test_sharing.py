@@ -14,7 +14,14 @@ from infra.ensure.keys import ensure_tenant_keys
 from kc_double.runner import BackgroundServer
 from registry.audit import service as audit
 from registry.audit.models import AuditEntry
-from registry.exchange.signing import SIGNATURE_HEADER, BatchSigner, add_signing_version, public_key_set
+from registry.exchange.signing import (
+    PRIVATE_KEY_FILE,
+    PUBLIC_KEY_FILE,
+    SIGNATURE_HEADER,
+    BatchSigner,
+    add_signing_version,
+    public_key_set,
+)
 from registry.security import crypto
 from registry.security.keys import load_keys
 from registry.sharing import service as sharing
@@ -194,6 +201,12 @@ def test_a_correction_of_a_shared_case_is_shared_again_but_not_one_of_an_unconfi
 
 def test_after_a_signing_key_rotation_notices_are_signed_with_sm2_and_the_department_accepts_them(
         app, keys_dir, receiver, deaths, client, mint):
+    for path in keys_dir.glob("exchange-signing.v*"):  # a province provisioned before the switch: Ed25519
+        path.unlink()
+    private_pem, public_pem = crypto.new_exchange_signing_key()
+    (keys_dir / PRIVATE_KEY_FILE).write_bytes(private_pem)
+    (keys_dir / PUBLIC_KEY_FILE).write_bytes(public_pem)
+    receiver.public_keys = public_key_set(keys_dir)
     signer = BatchSigner(keys_dir)  # a delivery process running through the rotation
     assert _deliver_with(app, keys_dir, receiver, signer).notices == 3
     assert receiver.signatures and not any(s.startswith("sm2:") for s in receiver.signatures)  # Ed25519, as before
