@@ -3,7 +3,7 @@
 A department reads the same outbox as the exchange, with its own cursor. Only confirmed deaths are shared
 (`SHARED_EVENTS`: registered or backfilled cases, and later corrections of them), each with the fields of that
 department alone, as the case stands when it is delivered; the ID number is decrypted only for those that
-need it. A batch is signed like an exchange batch (Ed25519, the province's exchange key; header
+need it. A batch is signed like an exchange batch (SM2 or, before the switch, Ed25519; the province's exchange key; header
 `X-FSP-Exchange-Signature`) and posted to `<url>/notices`; the department answers `{"received_through": seq}`.
 Only then does the cursor move, in the transaction that audits the disclosure (who, which department, which
 seqs, how many people, which fields: never the data itself). A department must treat a notice it has seen
