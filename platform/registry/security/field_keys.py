@@ -98,7 +98,9 @@ class FieldKeyRing:
 
     def open(self, sealed: bytes, *, context: bytes) -> bytes:
         version = crypto.sealed_version(sealed)
-        if version is not None and (version in self._keys or self._refresh(force=True) or version in self._keys):
+        if version is not None and version not in self._keys:
+            self._refresh(force=True)
+        if version is not None and version in self._keys:
             try:
                 return crypto.sm4_gcm_open(self._keys[version], sealed[len(crypto.SEAL_HEADER) + 2:], context=context)
             except crypto.DecryptionError:
@@ -126,7 +128,7 @@ class FieldKeyRing:
             return
         with self._lock:
             current = _stamp(self.keys_dir)
-            if current != stamp:
+            if current != stamp or force:  # forced: a file made within the clock tick of the last look
                 self._keys = _read_versions(self.keys_dir)
             self._seen = (current, now)
 
