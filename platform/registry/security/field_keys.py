@@ -49,7 +49,7 @@ def _read_versions(keys_dir: Path) -> dict[int, bytes]:
 @dataclass
 class FieldKeyRing:
     """All versions of a tenant's field key; encrypts with the newest, decrypts with the one a ciphertext names."""
-    keys_dir: Path | None
+    keys_dir: Path
     _keys: dict[int, bytes] = field(repr=False)
     _seen: tuple[int, float] = (0, 0.0)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -57,11 +57,6 @@ class FieldKeyRing:
     @classmethod
     def load(cls, keys_dir: Path) -> "FieldKeyRing":
         return cls(keys_dir, _read_versions(keys_dir), (_stamp(keys_dir), time.monotonic()))
-
-    @classmethod
-    def of(cls, keys: dict[int, bytes]) -> "FieldKeyRing":
-        """A fixed ring (no directory to watch)."""
-        return cls(None, dict(keys))
 
     @property
     def versions(self) -> list[int]:
@@ -120,8 +115,6 @@ class FieldKeyRing:
 
     def _refresh(self, *, force: bool = False) -> None:
         """Reread the ring when the keys directory changed (at most every REFRESH_SECONDS unless forced)."""
-        if self.keys_dir is None:
-            return
         stamp, checked = self._seen
         now = time.monotonic()
         if not force and now - checked < REFRESH_SECONDS:
