@@ -96,6 +96,9 @@ def test_the_newest_version_is_never_retired_and_a_lost_rotated_key_is_refused(t
     write_cases(1)
     fsp("keys", "rotate", "beijing", "--field", "--reencrypt")
     assert "is the newest" in fsp("keys", "retire", "beijing", "--field", "2", ok=False).stderr
+    listed = fsp_json("keys", "list", "beijing")
+    assert (listed["field"]["current"], listed["field"]["versions"]) == (2, [1, 2])
+    assert set(listed["field"]["values_by_version"]) == {"2"} and [k["algorithm"] for k in listed["signing"]] == ["sm2"]
     with tenant.engine(tenant.catalog.resolve("beijing")) as engine:
         assert "field-sm4.v2.key" in recorded_in_database(engine)
     (tenant.home.tenant("beijing").keys / "field-sm4.v2.key").unlink()
