@@ -6,7 +6,8 @@
   holds old and new until the old is retired.
 - token key (development issuer): the new key mints; the old one stays in the JWKS until retired.
 """
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from infra.ensure.keys import exchange_public_key
 from infra.ensure.registration import ensure_exchange_registration
 from registry.config import Settings
 from registry.exchange import signing
-from registry.journal import Journal
+from registry.journal import OK, REFUSED, Journal
 from registry.security import crypto, field_keys
 from registry.security.key_ledger import forget_key, record_keys
 from registry.security.keys import PREVIOUS_TOKEN_KEY, TOKEN_KEY, KeyMaterialError, write_secret
@@ -44,10 +45,10 @@ class TenantKeyPlace:
     def keys_dir(self) -> Path:
         return self.settings.keys_dir
 
-    def audit(self, action: str, kind: str, detail: dict[str, Any]) -> None:
+    def audit(self, action: str, kind: str, detail: dict[str, Any], *, result: str = OK) -> None:
         journal = Journal.of(self.engine, keys_dir=self.keys_dir, checkpoint_file=self.settings.audit_checkpoint_path)
         with Session(self.engine) as session, journal.write(session, actor=ACTOR) as unit:
-            unit.record(action=action, object_type="key", object_id=kind, detail=detail)
+            unit.record(action=action, object_type="key", object_id=kind, detail=detail, result=result)
         journal.anchor.flush()
 
     def register(self) -> bool:
@@ -59,8 +60,25 @@ class TenantKeyPlace:
         return True
 
 
+@contextmanager
+def _refusals_audited(place: TenantKeyPlace, action: str, kind: str) -> Iterator[None]:
+    try:
+        yield
+    except KeyRotationError as refusal:
+        place.audit(action, kind, {"reason": str(refusal)}, result=REFUSED)
+        raise
+
+
 def rotate(place: TenantKeyPlace, kind: str) -> dict[str, Any]:
-    """Add a new key of `kind`; what was made (never the key), recorded and audited."""
+    """Add a new key of `kind`; what was made (never the key), recorded and audited (a refusal too)."""
+    with _refusals_audited(place, "rotate_key", kind):
+        detail = _rotate(place, kind)
+    record_keys(place.engine, place.keys_dir)
+    place.audit("rotate_key", kind, detail)
+    return {"kind": kind, **detail}
+
+
+def _rotate(place: TenantKeyPlace, kind: str) -> dict[str, Any]:
     if kind == "field":
         version = field_keys.add_version(place.keys_dir)
         detail = {"version": version, "key_id": crypto.key_id((place.keys_dir / field_keys.file_name(version))
@@ -82,9 +100,7 @@ def rotate(place: TenantKeyPlace, kind: str) -> dict[str, Any]:
         detail = {"key_id": crypto.key_id(current.read_bytes()), "previous_key_id": crypto.key_id(previous.read_bytes())}
     else:
         raise ValueError(kind)
-    record_keys(place.engine, place.keys_dir)
-    place.audit("rotate_key", kind, detail)
-    return {"kind": kind, **detail}
+    return detail
 
 
 def run_reencryption(place: TenantKeyPlace, *, batch: int = 200,
@@ -100,7 +116,14 @@ def run_reencryption(place: TenantKeyPlace, *, batch: int = 200,
 
 
 def retire(place: TenantKeyPlace, kind: str, *, version: int | None = None) -> dict[str, Any]:
-    """Remove an old key once nothing depends on it; audited."""
+    """Remove an old key once nothing depends on it; audited (a refusal too)."""
+    with _refusals_audited(place, "retire_key", kind):
+        detail = _retire(place, kind, version)
+    place.audit("retire_key", kind, detail)
+    return {"kind": kind, **detail}
+
+
+def _retire(place: TenantKeyPlace, kind: str, version: int | None) -> dict[str, Any]:
     if kind == "field":
         detail = _retire_field(place, version)
     elif kind == "signing":
@@ -116,8 +139,7 @@ def retire(place: TenantKeyPlace, kind: str, *, version: int | None = None) -> d
         previous.unlink()
     else:
         raise ValueError(kind)
-    place.audit("retire_key", kind, detail)
-    return {"kind": kind, **detail}
+    return detail
 
 
 def _retire_field(place: TenantKeyPlace, version: int | None) -> dict[str, Any]:

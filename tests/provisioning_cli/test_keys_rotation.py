@@ -37,7 +37,8 @@ def _versions(tenant) -> list[int]:
 
 def _audited(tenant, action: str) -> list[dict]:
     with tenant.engine(tenant.catalog.resolve("beijing")) as engine, Session(engine) as session:
-        entries = session.exec(select(AuditEntry).where(AuditEntry.action == action, AuditEntry.actor == "fsp keys"))
+        entries = session.exec(select(AuditEntry).where(AuditEntry.action == action, AuditEntry.actor == "fsp keys")
+                               .order_by(AuditEntry.seq))
         return [{"object_id": e.object_id, **json.loads(e.detail)} for e in entries]
 
 
@@ -89,7 +90,9 @@ def test_field_rotation_keeps_every_row_readable_moves_old_rows_and_retires_the_
     ctx.engine.dispose()
     assert [(e["object_id"], e["version"]) for e in _audited(tenant, "rotate_key")] == [("field", 2)]
     assert [e["moved"] for e in _audited(tenant, "reencrypt")] == [moved["moved"]]
-    assert [e["version"] for e in _audited(tenant, "retire_key")] == [1]
+    retirements = _audited(tenant, "retire_key")
+    assert "still use field key version 1" in retirements[0]["reason"]  # the refusal, audited
+    assert [e.get("version") for e in retirements] == [None, 1]
 
 
 def test_the_newest_version_is_never_retired_and_a_lost_rotated_key_is_refused(tenant, write_cases, fsp, fsp_json):
