@@ -11,6 +11,7 @@ from provisioning_cli import (
     down_cmd,
     exchange_cmd,
     fleet_cmd,
+    keys_cmd,
     monitoring_cmd,
     national_cmd,
     plan_cmd,
@@ -51,6 +52,7 @@ app.add_typer(certificate_cmd.app, name="certificate")
 app.add_typer(national_cmd.app, name="national")
 app.add_typer(devices_cmd.app, name="devices")
 app.add_typer(baseline_cmd.app, name="baseline")
+app.add_typer(keys_cmd.app, name="keys")
 
 if __name__ == "__main__":
     app()

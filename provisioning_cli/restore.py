@@ -23,8 +23,9 @@ from provisioning_cli.targets import TargetError
 from registry.audit import service as audit
 from registry.audit.anchor import AuditAnchor
 from registry.security import crypto
+from registry.security.field_keys import FieldKeyRing
 from registry.security.key_ledger import BLIND_INDEX_COLUMNS, ENCRYPTED_COLUMNS, key_problems
-from registry.security.keys import FIELD_KEY, INDEX_KEY
+from registry.security.keys import INDEX_KEY
 from registry.sequences import GENESIS_HASH
 
 SAMPLE = 20  # personal-data values decrypted per column
@@ -142,7 +143,8 @@ def _audit_chain(engine, keys: Path, work: Path, head: dict[str, Any]) -> dict[s
 
 
 def _personal_data(engine, keys: Path) -> dict[str, Any]:
-    field_key, index_key = (keys / FIELD_KEY).read_bytes(), (keys / INDEX_KEY).read_bytes()
+    # every version of the field key the backup holds: a rotated tenant's rows may be under any of them
+    ring, index_key = FieldKeyRing.load(keys), (keys / INDEX_KEY).read_bytes()
     indexed = {table: column for table, column in BLIND_INDEX_COLUMNS}
     decrypted = failed = 0
     with engine.connect() as connection:
@@ -152,7 +154,7 @@ def _personal_data(engine, keys: Path) -> dict[str, Any]:
                                            f"WHERE {column} IS NOT NULL LIMIT {SAMPLE}"))
             for row in rows:
                 try:
-                    plain = crypto.sm4_gcm_decrypt(field_key, row[0], context=context.encode())
+                    plain = ring.decrypt(row[0], context=context.encode())
                 except crypto.DecryptionError:
                     failed += 1
                     continue

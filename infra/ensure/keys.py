@@ -1,8 +1,10 @@
-"""A tenant's key material: the registry's keys plus the Ed25519 pair that signs its exchange batches."""
+"""A tenant's key material: the registry's keys plus the pair that signs its exchange batches (SM2; Ed25519 for
+tenants provisioned before the switch)."""
 from pathlib import Path
 
 from infra.ensure import Outcome, combine
 from infra.ensure.files import ensure_private_dir, write_atomic
+from registry.exchange.signing import add_signing_version, public_key_set, signing_versions
 from registry.security import crypto
 from registry.security.keys import PERSON_MATCH_KEY, KeyMaterialError, ensure_keys
 
@@ -45,22 +47,31 @@ def _ensure_person_match_key(fleet_keys: Path, keys_dir: Path) -> Outcome:
 
 
 def _ensure_exchange_pair(keys_dir: Path) -> Outcome:
+    """A new tenant's exchange signing pair is SM2 (version 1); a tenant provisioned before keeps its Ed25519 pair
+    until `fsp keys rotate --signing`. Half a pair is never completed by a new one."""
     private, public = keys_dir / EXCHANGE_PRIVATE_KEY, keys_dir / EXCHANGE_PUBLIC_KEY
-    if private.exists() and public.exists():
-        return "unchanged"
-    if private.exists() or public.exists():
+    if private.exists() != public.exists():
         # a new pair would silently rotate the key the ministry trusts: make that an explicit decision
         raise KeyMaterialError(f"half an exchange key pair in {keys_dir}: restore the missing file, "
                                f"or delete both {EXCHANGE_PRIVATE_KEY} and {EXCHANGE_PUBLIC_KEY} to rotate")
-    private_pem, public_pem = crypto.new_exchange_signing_key()
-    write_atomic(private, private_pem, mode=0o600)
-    write_atomic(public, public_pem, mode=0o600)
+    versions = signing_versions(keys_dir)
+    if versions:
+        newest_private, newest_public = versions[max(versions)]
+        if not newest_private.exists():
+            raise KeyMaterialError(f"half an exchange key pair in {keys_dir}: {newest_private.name} is missing; "
+                                   f"restore it from the key backup")
+        return "unchanged"
+    add_signing_version(keys_dir)
     return "created"
 
 
 def exchange_public_key(keys_dir: Path) -> bytes:
-    """The PEM public key the ministry checks this tenant's exchange batches with."""
+    """The public keys the ministry checks this tenant's exchange batches with: one, or old and new during a
+    signing key rotation (`registry.exchange.signing.public_key_set`)."""
     try:
-        return (keys_dir / EXCHANGE_PUBLIC_KEY).read_bytes()
+        keys = public_key_set(keys_dir)
     except FileNotFoundError:
-        raise KeyMaterialError(f"no exchange public key in {keys_dir} (provision the tenant first)") from None
+        keys = b""
+    if not keys:
+        raise KeyMaterialError(f"no exchange public key in {keys_dir} (provision the tenant first)")
+    return keys

@@ -5,7 +5,7 @@ from sqlalchemy import make_url
 
 from infra.cluster import ClusterSettings
 from infra.ensure.database import tenant_database_url
-from infra.ensure.keys import EXCHANGE_PUBLIC_KEY
+from registry.exchange.signing import public_key_set_of
 from tenants import TenantSpec
 
 
@@ -73,4 +73,5 @@ class StackInputs:
 
     @property
     def exchange_public_pem(self) -> str:
-        return self.key_files[EXCHANGE_PUBLIC_KEY].decode()
+        """The province's exchange public keys as the ministry registers them (old and new during a rotation)."""
+        return public_key_set_of(self.key_files).decode()

@@ -47,7 +47,7 @@ from registry.remains.api import router as remains_router
 from registry.reservations import api as reservations_api
 from registry.security.auth import DevelopmentIssuer, RemoteJWKS, TokenVerifier
 from registry.security.key_ledger import protect_keys, record_keys
-from registry.security.keys import ensure_keys, load_keys
+from registry.security.keys import TenantKeys, ensure_keys, load_keys
 from registry.security_headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     keys = load_keys(settings.keys_dir)
     record_keys(engine, settings.keys_dir)
     journal = Journal.of(engine, keys_dir=settings.keys_dir, checkpoint_file=settings.audit_checkpoint_path)
-    issuer, verifier = _token_checks(settings, keys.token_private_pem)
+    issuer, verifier = _token_checks(settings, keys)
     ctx = TenantContext(
         settings=settings, engine=engine, keys=keys, issuer=issuer, verifier=verifier, journal=journal,
         metrics=AppMetrics(settings, version=__version__, journal=journal),
@@ -126,10 +126,11 @@ def _audit_flushed_at_shutdown(ctx: TenantContext):
     return lifespan
 
 
-def _token_checks(settings: Settings, dev_private_pem: bytes) -> tuple[DevelopmentIssuer | None, TokenVerifier]:
+def _token_checks(settings: Settings, keys: TenantKeys) -> tuple[DevelopmentIssuer | None, TokenVerifier]:
     """The development issuer and its verifier, or a verifier of the tenant's Keycloak realm over its JWKS."""
     if settings.uses_development_issuer:
-        issuer = DevelopmentIssuer(dev_private_pem, issuer=settings.issuer, audience=settings.token_audience)
+        issuer = DevelopmentIssuer(keys.token_private_pem, issuer=settings.issuer, audience=settings.token_audience,
+                                   previous_pems=keys.previous_token_pems)
         return issuer, issuer.verifier
     keys = RemoteJWKS(settings.jwks_url, min_refetch_seconds=settings.token_jwks_refetch_seconds)
     return None, TokenVerifier(keys, issuer=settings.issuer, audience=settings.token_audience)

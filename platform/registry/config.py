@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     exchange_timeout_seconds: float = Field(default=10.0, gt=0)
     exchange_retry_attempts: int = Field(default=5, ge=1, le=20)
     exchange_retry_base_seconds: float = Field(default=0.5, ge=0)
-    # data exchange, ministry side: one `<slug>.pem` Ed25519 public key per trusted province
+    # data exchange, ministry side: one `<slug>.pem` key set per trusted province (SM2 and/or Ed25519 public keys)
     exchange_peers_dir: Path | None = None
     exchange_max_batch_events: int = Field(default=10000, ge=1)
     # where the exchange-hub / exchange-worker processes listen (health, readiness, metrics, batches)

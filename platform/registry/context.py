@@ -33,17 +33,17 @@ class TenantContext:
     memorial_messages: AttemptLimiter = field(default_factory=lambda: AttemptLimiter(max_failures=10, window_seconds=600))
 
     def encrypt(self, field_name: str, value: str) -> str:
-        return crypto.sm4_gcm_encrypt(self.keys.field_key, value, context=field_name.encode())
+        return self.keys.field_ring.encrypt(value, context=field_name.encode())
 
     def decrypt(self, field_name: str, token: str) -> str:
-        return crypto.sm4_gcm_decrypt(self.keys.field_key, token, context=field_name.encode())
+        return self.keys.field_ring.decrypt(token, context=field_name.encode())
 
     def seal(self, context: str, data: bytes) -> bytes:
         """Bytes (a file) SM4-encrypted with the field key; `context` (e.g. the record's id) is authenticated."""
-        return crypto.sm4_gcm_seal(self.keys.field_key, data, context=context.encode())
+        return self.keys.field_ring.seal(data, context=context.encode())
 
     def unseal(self, context: str, sealed: bytes) -> bytes:
-        return crypto.sm4_gcm_open(self.keys.field_key, sealed, context=context.encode())
+        return self.keys.field_ring.open(sealed, context=context.encode())
 
     def blind_index(self, value: str) -> str:
         return crypto.hmac_sm3(self.keys.index_key, value.upper())

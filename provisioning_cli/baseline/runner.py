@@ -6,10 +6,10 @@ from typing import Any
 
 from infra.ensure.files import write_atomic
 from provisioning_cli.baseline import checks_data, checks_realm, checks_service
-from provisioning_cli.baseline.algorithms import algorithm_table
 from provisioning_cli.baseline.controls import CONTROLS
 from provisioning_cli.baseline.findings import ControlResult, Finding, Status
 from provisioning_cli.baseline.subject import Subject
+from registry.security.algorithms import protections
 
 CHECKS = {**checks_realm.CHECKS, **checks_data.CHECKS, **checks_service.CHECKS}
 
@@ -40,7 +40,7 @@ def report(subject: Subject, results: list[ControlResult], *, at: datetime | Non
             "checked_at": (at or datetime.now(UTC)).isoformat(timespec="seconds"),
             "compliant": not any(r.blocking for r in results),
             "failed_mandatory": [r.control.id for r in results if r.blocking],
-            "counts": counts, "controls": [r.as_dict() for r in results], "algorithms": algorithm_table()}
+            "counts": counts, "controls": [r.as_dict() for r in results], "algorithms": protections()}
 
 
 def record(subject: Subject, data: dict[str, Any]) -> None:

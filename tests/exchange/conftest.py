@@ -22,7 +22,7 @@ from registry.app import create_app
 from registry.config import Role, Settings
 from registry.exchange.models import NationalEvent
 from registry.exchange.shipper import Shipper
-from registry.exchange.signing import PUBLIC_KEY_FILE, BatchSigner
+from registry.exchange.signing import BatchSigner, public_key_set
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def province_keys(tmp_path: Path) -> Path:
 def peers_dir(province_keys: Path, tmp_path: Path) -> Path:
     """The ministry's trusted peers, with beijing's exchange public key registered as provisioning does."""
     peers = tmp_path / "exchange-peers"
-    ensure_exchange_registration(peers, slug="beijing", public_pem=(province_keys / PUBLIC_KEY_FILE).read_bytes())
+    ensure_exchange_registration(peers, slug="beijing", public_pem=public_key_set(province_keys))
     return peers
 
 

@@ -25,7 +25,7 @@ from registry.app import create_app
 from registry.config import Settings
 from registry.exchange.models import NationalEvent
 from registry.exchange.processes import create_hub_app
-from registry.exchange.signing import PUBLIC_KEY_FILE, SIGNATURE_HEADER
+from registry.exchange.signing import SIGNATURE_HEADER, public_key_set
 
 
 def _free_port() -> int:
@@ -81,7 +81,7 @@ def test_the_worker_ships_to_the_hub_and_both_stop_cleanly_on_sigterm(start, tmp
     keys, peers = tmp_path / "keys", tmp_path / "peers"
     ensure_tenant_keys(keys)
     ensure_tenant_keys(tmp_path / "ministry-keys")  # the hub seals the ministry's audit entries with its key
-    ensure_exchange_registration(peers, slug="beijing", public_pem=(keys / PUBLIC_KEY_FILE).read_bytes())
+    ensure_exchange_registration(peers, slug="beijing", public_pem=public_key_set(keys))
     province = create_app(Settings(database_url=province_url, keys_dir=keys))
     with TestClient(province) as client:
         issuer = province.state.ctx.issuer

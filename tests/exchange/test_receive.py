@@ -11,9 +11,19 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from assertions import last_audit
+from infra.ensure.registration import ensure_exchange_registration
 from registry.app import create_app
 from registry.exchange.models import ExchangeCursor, NationalEvent
-from registry.exchange.signing import SIGNATURE_HEADER, BatchSigner, canonical
+from registry.exchange.signing import (
+    PRIVATE_KEY_FILE,
+    PUBLIC_KEY_FILE,
+    SIGNATURE_HEADER,
+    BatchSigner,
+    add_signing_version,
+    canonical,
+    public_key_set,
+    retire_older_signing_versions,
+)
 from registry.security import crypto
 
 PATH = "/api/v1/exchange/batches"
@@ -186,3 +196,32 @@ def test_the_same_batch_sent_concurrently_is_stored_once(post, national_count):
     assert {a.json()["acknowledged_through"] for a in answers} == {3}
     assert sum(a.json()["stored"] for a in answers) == 3
     assert national_count() == 3
+
+
+def test_during_a_signing_rotation_the_ministry_accepts_old_and_new_keys_then_only_the_new(
+        post, tmp_path, peers_dir, national_count):
+    keys = tmp_path / "provisioned-before-the-switch"  # an Ed25519 pair, as provisioning made it before SM2
+    keys.mkdir(mode=0o700)
+    old_private, old_public = crypto.new_exchange_signing_key()
+    (keys / PRIVATE_KEY_FILE).write_bytes(old_private)
+    (keys / PUBLIC_KEY_FILE).write_bytes(old_public)
+
+    def register() -> None:
+        ensure_exchange_registration(peers_dir, slug="beijing", public_pem=public_key_set(keys))
+
+    register()
+    signer = BatchSigner(keys)  # a shipper running through the rotation
+    assert post(_batch(1, 1), signature=signer.sign(canonical(_batch(1, 1)))).status_code == 200
+
+    add_signing_version(keys, publish=register)
+    sm2_signed = canonical(_batch(2, 2))
+    assert signer.sign(sm2_signed).startswith("sm2:")  # it moved to the new key by itself
+    assert post(sm2_signed, signature=signer.sign(sm2_signed)).status_code == 200
+    assert post(_batch(3, 3), private_pem=old_private).status_code == 200  # a batch signed before, sent late
+
+    retire_older_signing_versions(keys)
+    register()
+    refused = post(_batch(4, 4), private_pem=old_private)
+    assert refused.status_code == 401 and refused.json()["errors"][0]["rule"] == "exchange_signature"
+    assert post(_batch(4, 4), signature=signer.sign(canonical(_batch(4, 4)))).status_code == 200
+    assert national_count(province_slug="beijing") == 4

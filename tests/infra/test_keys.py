@@ -2,6 +2,7 @@
 import pytest
 
 from infra.ensure.keys import EXCHANGE_PRIVATE_KEY, EXCHANGE_PUBLIC_KEY, ensure_tenant_keys, exchange_public_key
+from registry.security import crypto
 from registry.security.keys import (
     AUDIT_KEY,
     AUDIT_KEY_ID,
@@ -14,7 +15,8 @@ from registry.security.keys import (
     load_keys,
 )
 
-ALL_KEYS = {FIELD_KEY, INDEX_KEY, TOKEN_KEY, AUDIT_KEY, AUDIT_KEY_ID, EXCHANGE_PRIVATE_KEY, EXCHANGE_PUBLIC_KEY,
+EXCHANGE_SM2_KEY, EXCHANGE_SM2_PUBLIC_KEY = "exchange-signing.v1.key", "exchange-signing.v1.pub"
+ALL_KEYS = {FIELD_KEY, INDEX_KEY, TOKEN_KEY, AUDIT_KEY, AUDIT_KEY_ID, EXCHANGE_SM2_KEY, EXCHANGE_SM2_PUBLIC_KEY,
             CERTIFICATE_KEY, CERTIFICATE_PUBLIC_KEY}
 
 
@@ -72,21 +74,43 @@ def test_a_lost_audit_key_is_refused_not_made_anew(tmp_path):
 def test_half_an_exchange_pair_is_refused_not_rotated(tmp_path):
     keys_dir = tmp_path / "keys"
     ensure_tenant_keys(keys_dir)
-    private = (keys_dir / EXCHANGE_PRIVATE_KEY).read_bytes()
-    (keys_dir / EXCHANGE_PUBLIC_KEY).unlink()
+    public = (keys_dir / EXCHANGE_SM2_PUBLIC_KEY).read_bytes()
+    (keys_dir / EXCHANGE_SM2_KEY).unlink()
 
     with pytest.raises(KeyMaterialError, match="half an exchange key pair"):
         ensure_tenant_keys(keys_dir)
-    assert (keys_dir / EXCHANGE_PRIVATE_KEY).read_bytes() == private
+    assert (keys_dir / EXCHANGE_SM2_PUBLIC_KEY).read_bytes() == public and not (keys_dir / EXCHANGE_SM2_KEY).exists()
 
 
-def test_exchange_public_key_is_a_pem_public_key(tmp_path):
+def test_half_an_ed25519_pair_from_before_the_switch_is_refused(tmp_path):
+    keys_dir = tmp_path / "keys"
+    keys_dir.mkdir(mode=0o700)
+    private_pem, _ = crypto.new_exchange_signing_key()
+    (keys_dir / EXCHANGE_PRIVATE_KEY).write_bytes(private_pem)
+
+    with pytest.raises(KeyMaterialError, match="half an exchange key pair"):
+        ensure_tenant_keys(keys_dir)
+    assert not (keys_dir / EXCHANGE_PUBLIC_KEY).exists() and not (keys_dir / EXCHANGE_SM2_KEY).exists()
+
+
+def test_a_tenant_provisioned_before_the_switch_keeps_its_ed25519_pair(tmp_path):
+    keys_dir = tmp_path / "keys"
+    keys_dir.mkdir(mode=0o700)
+    private_pem, public_pem = crypto.new_exchange_signing_key()
+    (keys_dir / EXCHANGE_PRIVATE_KEY).write_bytes(private_pem)
+    (keys_dir / EXCHANGE_PUBLIC_KEY).write_bytes(public_pem)
+
+    ensure_tenant_keys(keys_dir)
+    assert exchange_public_key(keys_dir) == public_pem and not (keys_dir / EXCHANGE_SM2_KEY).exists()
+
+
+def test_a_new_tenants_exchange_public_key_is_sm2(tmp_path):
     keys_dir = tmp_path / "keys"
     ensure_tenant_keys(keys_dir)
 
-    pem = exchange_public_key(keys_dir)
+    published = exchange_public_key(keys_dir)
 
-    assert pem.startswith(b"-----BEGIN PUBLIC KEY-----")
-    assert b"PRIVATE" not in pem
+    assert [key.algorithm for key in crypto.parse_public_keys(published.decode())] == ["sm2"]
+    assert b"PRIVATE" not in published and published.startswith(b"sm2:04")
     with pytest.raises(KeyMaterialError):
         exchange_public_key(tmp_path / "elsewhere")

@@ -16,7 +16,7 @@ from national_events import disclosure_event, fee_event, institution_event
 from national_events import payload_batch as batch
 from portal.pages import china_today
 from registry.config import Role, Settings
-from registry.exchange.signing import PUBLIC_KEY_FILE, SIGNATURE_HEADER, BatchSigner, canonical
+from registry.exchange.signing import SIGNATURE_HEADER, BatchSigner, canonical, public_key_set
 
 BAOSHAN, XISHAN, JINAN = uuid.UUID(int=1), uuid.UUID(int=2), uuid.UUID(int=3)
 PERSON = "c" * 64
@@ -39,7 +39,7 @@ def ministry_site(database_url: str, tmp_path: Path, signers) -> Iterator:
     peers = tmp_path / "peers"
     for slug in signers:
         ensure_exchange_registration(peers, slug=slug,
-                                     public_pem=(tmp_path / f"{slug}-keys" / PUBLIC_KEY_FILE).read_bytes())
+                                     public_pem=public_key_set(tmp_path / f"{slug}-keys"))
     settings = Settings(tenant_code="100000", tenant_slug="ministry", role=Role.ministry, database_url=database_url,
                         keys_dir=tmp_path / "ministry-keys", exchange_peers_dir=peers, environment="development")
     site = create_site(settings, name="民政部全国殡葬服务平台", served=lambda: {"beijing"})  # shandong runs elsewhere

@@ -2,7 +2,8 @@
 
 Whoever can write the tenant's database can recompute SM3 hashes, but not an entry's HMAC-SM3 seal: the key lives
 only in the keys directory. Nor can they move the checkpoint of the chain's head, kept in a file outside the
-database: cutting entries off the end and winding the head back is seen too.
+database: cutting entries off the end and winding the head back is seen too. The checkpoint file is also signed
+with the tenant's published SM2 key (GB/T 32918), so an auditor can check it with the public key alone.
 """
 import fcntl
 import json
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from registry.security import crypto
-from registry.security.keys import KeyMaterialError, load_audit_key
+from registry.security.keys import CertificateKey, KeyMaterialError, load_audit_key, load_certificate_key
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class AuditAnchor:
         self._written_at = 0.0
         self._timer: threading.Timer | None = None
         self._baseline_known = False
+        self._signing: CertificateKey | None = None
 
     @property
     def key(self) -> bytes:
@@ -116,7 +118,7 @@ class AuditAnchor:
     def checkpoints(self) -> Checkpoints | None:
         """What the file says (after writing this process's newest head); None when there is no file yet."""
         self.flush()
-        return self._read()
+        return self._read(check_signature=True)
 
     # --- the file ---------------------------------------------------------------------------------------------
 
@@ -148,12 +150,15 @@ class AuditAnchor:
             if changed is not None and changed != current:
                 self._write(changed)
 
-    def _read(self) -> Checkpoints | None:
+    def _read(self, *, check_signature: bool = False) -> Checkpoints | None:
+        """The file's checkpoints, their HMAC seals checked; with `check_signature` (a verification) its SM2
+        signature too (a write only moves the head: the seals suffice there, and SM2 in Python is slow)."""
         try:
             data = json.loads(self.path.read_text())
             marks = {role: Mark(int(data[role]["seq"]), str(data[role]["hash"])) for role in ("baseline", "head")}
             seals = {role: str(data[role]["mac"]) for role in marks}
             key_id = str(data["key_id"])
+            signature = data.get("signature")
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, TypeError) as exc:
@@ -165,13 +170,40 @@ class AuditAnchor:
         for role, mark in marks.items():
             if not crypto.constant_time_equal(self._mark_seal(role, mark), seals[role]):
                 raise AnchorError(f"the audit checkpoint file {self.path} was altered: its {role} seal does not match")
+        # files written before checkpoints were signed have no signature: their HMAC seals still guard them
+        if check_signature and signature is not None and not self._signature_valid(data):
+            raise AnchorError(f"the audit checkpoint file {self.path} was altered: its SM2 signature does not verify")
         return Checkpoints(**marks)
+
+    def _signing_key(self) -> CertificateKey | None:
+        """The tenant's published SM2 key (the certificates' one): anyone holding its public half can check a
+        checkpoint. None where the keys directory has none (a bare anchor in a tool): the HMAC seals still hold."""
+        if self._signing is None:
+            try:
+                self._signing = load_certificate_key(self._keys_dir)
+            except KeyMaterialError:
+                return None
+        return self._signing
+
+    @staticmethod
+    def signed_bytes(body: dict) -> bytes:
+        """What the SM2 signature covers: the file's fields but the signature, canonical, under a label no QR has."""
+        unsigned = {name: value for name, value in body.items() if name not in ("signature", "signing_key_id")}
+        return b"fsp-audit-checkpoint:" + json.dumps(unsigned, sort_keys=True, separators=(",", ":")).encode()
+
+    def _signature_valid(self, data: dict) -> bool:
+        key = self._signing_key()
+        return (key is not None and data.get("signing_key_id") == key.key_id
+                and crypto.sm2_verify(key.public_hex, self.signed_bytes(data), str(data["signature"])))
 
     def _write(self, checkpoints: Checkpoints) -> None:
         body = {"key_id": crypto.key_id(self.key)}
         for role in ("baseline", "head"):
             mark = getattr(checkpoints, role)
             body[role] = {"seq": mark.seq, "hash": mark.hash, "mac": self._mark_seal(role, mark)}
+        if (key := self._signing_key()) is not None:
+            body.update(signature=crypto.sm2_sign(key.private_hex, key.public_hex, self.signed_bytes(body)),
+                        signing_key_id=key.key_id)
         temporary = self.path.with_name(self.path.name + ".tmp")
         with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
             json.dump(body, handle, sort_keys=True)

@@ -50,7 +50,7 @@ async def receive_batch(request: Request) -> JSONResponse:
     """Store a province's signed batch (idempotent) and acknowledge how far its outbox has been received.
 
     Body: canonical JSON {province, province_code, first_seq, last_seq, events[...]}; header
-    X-FSP-Exchange-Signature: base64 Ed25519 signature of exactly those bytes.
+    X-FSP-Exchange-Signature: `sm2:<base64url>` SM2 (or untagged base64 Ed25519) signature of exactly those bytes.
     """
     body = await request.body()  # the exact bytes: the signature covers them, not a re-serialised model
     signature = request.headers.get(SIGNATURE_HEADER)

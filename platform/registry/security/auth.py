@@ -162,12 +162,13 @@ class TokenVerifier:
 class DevelopmentIssuer:
     """The local target's token issuer: a tenant's own RSA key, no Keycloak. Not for production."""
 
-    def __init__(self, private_pem: bytes, *, issuer: str, audience: str):
+    def __init__(self, private_pem: bytes, *, issuer: str, audience: str, previous_pems: tuple[bytes, ...] = ()):
+        """`previous_pems`: keys rotated out but not yet retired; their tokens still verify (both kids published)."""
         self._private = crypto.load_private_key(private_pem)
         self.issuer, self.audience = issuer, audience
-        public_jwk = RSAAlgorithm.to_jwk(self._private.public_key(), as_dict=True)
-        self.kid = crypto.sm3_hex(f'{public_jwk["e"]}.{public_jwk["n"]}'.encode())[:16]
-        self.jwks = {"keys": [{**public_jwk, "kid": self.kid, "use": "sig", "alg": ALGORITHM}]}
+        jwks = [_public_jwk(key) for key in (self._private, *map(crypto.load_private_key, previous_pems))]
+        self.kid = jwks[0]["kid"]
+        self.jwks = {"keys": jwks}
         # its tokens are checked by the same verifier as a Keycloak realm's, over its published JWKS
         self.verifier = TokenVerifier(StaticKeys(self.jwks), issuer=issuer, audience=audience)
 
@@ -184,6 +185,12 @@ class DevelopmentIssuer:
 
     def verify(self, token: str) -> Principal:
         return self.verifier.verify(token)
+
+
+def _public_jwk(private) -> dict:
+    public_jwk = RSAAlgorithm.to_jwk(private.public_key(), as_dict=True)
+    kid = crypto.sm3_hex(f'{public_jwk["e"]}.{public_jwk["n"]}'.encode())[:16]
+    return {**public_jwk, "kid": kid, "use": "sig", "alg": ALGORITHM}
 
 
 def _digest(token: str) -> bytes:

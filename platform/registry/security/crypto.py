@@ -2,7 +2,9 @@
 
 SM4-GCM for personal data at rest, HMAC-SM3 for blind indexes and for sealing the audit chain, SM3 for the audit
 chain's links (GB/T 32907, GB/T 32905), RSA key pairs for the development token issuer, Ed25519 for signing
-exchange batches, SM2 with SM3 (GB/T 32918) for the QR codes printed on cremation certificates.
+exchange batches and notices before the switch, SM2 with SM3 (GB/T 32918) for the QR codes printed on cremation
+certificates and, once a tenant's signing key is rotated, for exchange batches and department notices (`Signer`).
+What protects what is listed in `registry.security.algorithms`.
 """
 import base64
 import binascii
@@ -10,6 +12,7 @@ import hmac as std_hmac
 import os
 import re
 import secrets
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -24,6 +27,7 @@ AUDIT_KEY_BYTES = 32
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
 _PREFIX = "sm4gcm1:"
+_VERSIONED = re.compile(r"^sm4gcm1:(?:v([1-9][0-9]{0,5}):)?")
 
 
 class DecryptionError(Exception):
@@ -68,16 +72,46 @@ def sm4_gcm_open(key: bytes, sealed: bytes, *, context: bytes) -> bytes:
         raise DecryptionError("ciphertext failed authentication") from None
 
 
-def sm4_gcm_encrypt(key: bytes, plaintext: str, *, context: bytes) -> str:
-    """Encrypt text; `context` (the field's name) is authenticated so values cannot be swapped between fields."""
-    return _PREFIX + base64.b64encode(sm4_gcm_seal(key, plaintext.encode(), context=context)).decode()
+def sm4_gcm_encrypt(key: bytes, plaintext: str, *, context: bytes, version: int = 1) -> str:
+    """Encrypt text; `context` (the field's name) is authenticated so values cannot be swapped between fields.
+
+    `version` names the field key's version: `sm4gcm1:<base64>` is version 1 (the format before rotation),
+    `sm4gcm1:v<N>:<base64>` any later one (base64 has no `:`, so the two never mix up)."""
+    sealed = base64.b64encode(sm4_gcm_seal(key, plaintext.encode(), context=context)).decode()
+    return _PREFIX + (f"v{version}:" if version != 1 else "") + sealed
+
+
+def ciphertext_version(token: str) -> int:
+    """The field key version a text ciphertext names (1 for the format before rotation)."""
+    match = _VERSIONED.match(token)
+    if match is None:
+        raise DecryptionError("not an SM4-GCM ciphertext")
+    return int(match.group(1) or 1)
 
 
 def sm4_gcm_decrypt(key: bytes, token: str, *, context: bytes) -> str:
-    """Decrypt what sm4_gcm_encrypt made; tampering raises DecryptionError."""
-    if not token.startswith(_PREFIX):
+    """Decrypt what sm4_gcm_encrypt made (any version, with that version's key); tampering raises DecryptionError."""
+    match = _VERSIONED.match(token)
+    if match is None:
         raise DecryptionError("not an SM4-GCM ciphertext")
-    return sm4_gcm_open(key, base64.b64decode(token[len(_PREFIX):]), context=context).decode()
+    return sm4_gcm_open(key, base64.b64decode(token[match.end():]), context=context).decode()
+
+
+# sealed bytes under a field key version > 1 start with this and the version (2 bytes); version 1 has no header.
+# An unlucky version 1 nonce may look like a header: the header is then tried and, failing authentication, ignored.
+SEAL_HEADER = b"sm4v"
+
+
+def sm4_gcm_seal_versioned(key: bytes, data: bytes, *, context: bytes, version: int) -> bytes:
+    header = SEAL_HEADER + version.to_bytes(2, "big") if version != 1 else b""
+    return header + sm4_gcm_seal(key, data, context=context)
+
+
+def sealed_version(sealed: bytes) -> int | None:
+    """The version a sealed blob's header names, or None when it has none (version 1)."""
+    if sealed.startswith(SEAL_HEADER) and len(sealed) > len(SEAL_HEADER) + 2:
+        return int.from_bytes(sealed[len(SEAL_HEADER):len(SEAL_HEADER) + 2], "big")
+    return None
 
 
 # streams (backups): nonce || SM4-GCM ciphertext || tag, read and written in chunks of this size
@@ -235,3 +269,92 @@ def sm2_verify(public_hex: str, data: bytes, signature_b64: str) -> bool:
         return bool(crypt.verify(raw.hex(), binascii.a2b_hex(crypt._sm3_z(data))))
     except (ValueError, TypeError, ZeroDivisionError):  # a point off the curve
         return False
+
+
+# One way to sign whatever the registry signs, whichever algorithm: a signature says its algorithm (`sm2:<base64url
+# r||s>`; an untagged base64 signature is Ed25519, the format before SM2), so verifiers accept both during a switch.
+ED25519, SM2 = "ed25519", "sm2"
+SIGNING_ALGORITHMS = (ED25519, SM2)
+_SM2_TAG = "sm2:"
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """A public signing key: Ed25519 (SPKI PEM) or SM2 (hex `04||x||y`)."""
+    algorithm: str
+    material: str
+
+    @property
+    def key_id(self) -> str:
+        return key_id(self.text().encode())
+
+    def text(self) -> str:
+        """How it is written in a key set: the PEM block, or `sm2:04...`."""
+        return self.material.strip() + "\n" if self.algorithm == ED25519 else f"{_SM2_TAG}{self.material}\n"
+
+    def verifies(self, data: bytes, signature: str) -> bool:
+        if self.algorithm == SM2:
+            return signature.startswith(_SM2_TAG) and sm2_verify(self.material, data, signature[len(_SM2_TAG):])
+        return not signature.startswith(_SM2_TAG) and ed25519_verify(self.material.encode(), data, signature)
+
+
+class Signer:
+    """Signs with one private key; what it makes any verifier holding the public key accepts (verify_signature)."""
+
+    def __init__(self, algorithm: str, private: str, public: str):
+        if algorithm not in SIGNING_ALGORITHMS:
+            raise ValueError(f"unknown signing algorithm {algorithm!r}")
+        self.algorithm, self._private, self.public_key = algorithm, private, PublicKey(algorithm, public)
+        if not self.public_key.verifies(b"fsp", self.sign(b"fsp")):
+            raise ValueError(f"the {algorithm} private and public keys are not one pair")
+
+    def __repr__(self) -> str:
+        return f"Signer({self.algorithm}, {self.public_key.key_id})"
+
+    def sign(self, data: bytes) -> str:
+        if self.algorithm == SM2:
+            return _SM2_TAG + sm2_sign(self._private, self.public_key.material, data)
+        return ed25519_sign(self._private.encode(), data)
+
+
+def new_signer_files(algorithm: str = SM2) -> tuple[str, str]:
+    """A new key pair as file texts (private, public), for `Signer.from_files`."""
+    if algorithm == SM2:
+        private_hex, public_hex = new_sm2_key()
+        return f"{_SM2_TAG}{private_hex}\n", PublicKey(SM2, public_hex).text()
+    private_pem, public_pem = new_exchange_signing_key()
+    return private_pem.decode(), public_pem.decode()
+
+
+def signer_from_files(private_text: str, public_text: str) -> Signer:
+    """The signer of a key pair written by `new_signer_files` (or an Ed25519 PEM pair)."""
+    public = parse_public_keys(public_text)
+    if len(public) != 1:
+        raise ValueError("the public key file holds no single public key")
+    private = private_text.strip()
+    if public[0].algorithm == SM2:
+        if not private.startswith(_SM2_TAG):
+            raise ValueError("not an SM2 private key")
+        private = private[len(_SM2_TAG):]
+    return Signer(public[0].algorithm, private, public[0].material)
+
+
+_PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.S)
+
+
+def parse_public_keys(text: str) -> list[PublicKey]:
+    """The keys of a key set: Ed25519 PEM blocks and `sm2:04...` lines; anything else is an error."""
+    keys = [PublicKey(ED25519, block) for block in _PEM_BLOCK.findall(text)]
+    for line in _PEM_BLOCK.sub("", text).splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if not line.startswith(_SM2_TAG) or not sm2_public_key_valid(line[len(_SM2_TAG):]):
+            raise ValueError("a key set holds only Ed25519 PEM blocks and sm2:04... lines")
+        keys.append(PublicKey(SM2, line[len(_SM2_TAG):]))
+    return keys
+
+
+def verify_signature(keys: "list[PublicKey]", data: bytes, signature: str | None) -> bool:
+    """True when one of `keys` made `signature` over exactly `data` (an overlap: old and new keys both count)."""
+    return bool(signature) and any(key.verifies(data, signature) for key in keys)

@@ -6,6 +6,7 @@ may be replaced: tokens it signed expire within minutes.
 """
 import json
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from registry.db_types import UTCDateTime, utcnow
 from registry.security import crypto
+from registry.security.field_keys import versions_on_disk
 from registry.security.keys import (
     AUDIT_KEY,
     CERTIFICATE_KEY,
@@ -24,18 +26,16 @@ from registry.security.keys import (
     TOKEN_KEY,
     KeyMaterialError,
 )
+from registry.security.reencryption import FIELDS
 
 # the key ids as last recorded, beside the keys (the database holds the same)
 KEY_IDS = "key-ids.json"
+_FIELD_VERSION = re.compile(r"^field-sm4\.v[0-9]+\.key$")
 IDENTIFIED_KEYS = (FIELD_KEY, INDEX_KEY, AUDIT_KEY, CERTIFICATE_KEY, PERSON_MATCH_KEY, TOKEN_KEY)
 # tokens it signed expire within minutes: a new one costs a sign-in, no data
 REPLACEABLE = frozenset({TOKEN_KEY})
 # personal data encrypted with the field key: (table, column, SM4-GCM context)
-ENCRYPTED_COLUMNS = (("cases", "id_number_cipher", "cases.id_number"),
-                     ("cases", "informant_phone_cipher", "cases.informant_phone"),
-                     ("staff_sessions", "access_token", "staff_session.access_token"),
-                     ("staff_sessions", "refresh_token", "staff_session.refresh_token"),
-                     ("staff_sessions", "pending", "staff_session.pending"))
+ENCRYPTED_COLUMNS = tuple((f.table, f.column, f.context) for f in FIELDS if not f.binary and not f.context_column)
 BLIND_INDEX_COLUMNS = (("cases", "id_number_index"),)
 # keys whose use the database shows (depended_on); the others are guarded once recorded
 _CHECKABLE = frozenset({FIELD_KEY, INDEX_KEY, AUDIT_KEY, CERTIFICATE_KEY})
@@ -57,9 +57,15 @@ class KeyFingerprint(SQLModel, table=True):
 
 
 def key_ids(keys_dir: Path) -> dict[str, str]:
-    """The id of each identified key file present in `keys_dir`."""
+    """The id of each identified key file present in `keys_dir` (every field key version among them)."""
+    names = [*IDENTIFIED_KEYS, *(path.name for path in versions_on_disk(keys_dir).values())]
     return {name: crypto.key_id((keys_dir / name).read_bytes())
-            for name in IDENTIFIED_KEYS if (keys_dir / name).is_file()}
+            for name in dict.fromkeys(names) if (keys_dir / name).is_file()}
+
+
+def _identified(name: str) -> str | None:
+    """The key kind a recorded name is (a later field key version is a field key), or None."""
+    return FIELD_KEY if _FIELD_VERSION.match(name) else name if name in IDENTIFIED_KEYS else None
 
 
 def recorded_beside(keys_dir: Path) -> dict[str, str]:
@@ -106,15 +112,18 @@ def key_problems(engine: Engine, keys_dir: Path) -> list[str]:
     present, depends, problems = key_ids(keys_dir), depended_on(engine), []
     for source, recorded in (("the database", recorded_in_database(engine)), (keys_dir / KEY_IDS, recorded_beside(keys_dir))):
         for name, expected in recorded.items():
-            if name in REPLACEABLE or name not in IDENTIFIED_KEYS or (name in _CHECKABLE and name not in depends):
+            kind = _identified(name)
+            if kind is None or kind in REPLACEABLE or (kind in _CHECKABLE and kind not in depends):
                 continue
             if name not in present:
                 problems.append(_lost(keys_dir, name, f"its id {expected} is recorded in {source}"))
             elif present[name] != expected:
-                label, did = _ROLES[name]
+                label, did = _ROLES[kind]
                 problems.append(f"the {label} {keys_dir / name} is not the key {expected} recorded in {source} (it is "
                                 f"{present[name]}): it was replaced, but the original {did}; {_RESTORE}")
-    for name in sorted(depends - set(present)):
+    # the field key counts as present while any version is (version 1 may have been retired)
+    held = set(present) | ({FIELD_KEY} if versions_on_disk(keys_dir) else set())
+    for name in sorted(depends - held):
         problems.append(_lost(keys_dir, name, "the database shows data depends on it"))
     return list(dict.fromkeys(problems))
 
@@ -123,7 +132,7 @@ _RESTORE = "restore the keys from a backup (`fsp restore TENANT --from FILE`, or
 
 
 def _lost(keys_dir: Path, name: str, why: str) -> str:
-    label, did = _ROLES[name]
+    label, did = _ROLES[_identified(name) or name]
     return f"the {label} {keys_dir / name} is missing but {did} ({why}): {_RESTORE}; a new key would not fit that data"
 
 
@@ -156,3 +165,15 @@ def _write_private(path: Path, data: bytes) -> None:
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
     os.replace(partial, path)
+
+
+def forget_key(engine: Engine, keys_dir: Path, name: str) -> None:
+    """A retired key's id leaves the records (beside the keys and in the database): its absence is then intended."""
+    beside = recorded_beside(keys_dir)
+    if beside.pop(name, None) is not None:
+        _write_private(keys_dir / KEY_IDS, json.dumps(beside, indent=1, sort_keys=True).encode())
+    if inspect(engine).has_table(KeyFingerprint.__tablename__):
+        with Session(engine) as session:
+            if (row := session.get(KeyFingerprint, name)) is not None:
+                session.delete(row)
+                session.commit()

@@ -5,10 +5,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from registry.security import crypto
+from registry.security.field_keys import FieldKeyRing, versions_on_disk
 
 FIELD_KEY = "field-sm4.key"
 INDEX_KEY = "index-hmac-sm3.key"
 TOKEN_KEY = "dev-issuer-rsa.pem"
+# the token key rotated out (`fsp keys rotate --token`): its tokens verify until `fsp keys retire --token`
+PREVIOUS_TOKEN_KEY = "dev-issuer-rsa.previous.pem"
 # one key for every province, never held by the ministry: the ministry matches people across provinces by
 # the blind index it makes, and cannot turn that index back into numbers by trying them
 PERSON_MATCH_KEY = "person-match-hmac-sm3.key"
@@ -28,13 +31,21 @@ class KeyMaterialError(Exception):
 
 @dataclass(frozen=True)
 class TenantKeys:
-    field_key: bytes = field(repr=False)
+    # every version of the field key (field_keys.py); new writes use the newest
+    field_ring: FieldKeyRing = field(repr=False)
     index_key: bytes = field(repr=False)
     token_private_pem: bytes = field(repr=False)
     audit_key: bytes = field(repr=False)
     certificate_key: "CertificateKey" = field(repr=False)
     # provinces only (see PERSON_MATCH_KEY); None where provisioning gave none
     person_match_key: bytes | None = field(default=None, repr=False)
+    # token keys rotated out but still accepted (PREVIOUS_TOKEN_KEY)
+    previous_token_pems: tuple[bytes, ...] = field(default=(), repr=False)
+
+    @property
+    def field_key(self) -> bytes:
+        """The newest field key version (what new writes use)."""
+        return self.field_ring.current_key
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,7 @@ class CertificateKey:
         return crypto.key_id(bytes.fromhex(self.public_hex))
 
 
-def _write_secret(path: Path, data: bytes) -> None:
+def write_secret(path: Path, data: bytes) -> None:
     # create with 0600 from the start: no window where the key is world-readable
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
@@ -66,10 +77,10 @@ def ensure_keys(keys_dir: Path, *, certificates_issued: Callable[[], bool] = lam
                 CERTIFICATE_KEY: _ensure_certificate_key(keys_dir, certificates_issued)}
     for name, make in makers.items():
         path = keys_dir / name
-        if path.exists():
+        if path.exists() or (name == FIELD_KEY and versions_on_disk(keys_dir)):  # version 1 may be retired
             outcomes[name] = "unchanged"
         else:
-            _write_secret(path, make())
+            write_secret(path, make())
             outcomes[name] = "created"
     return outcomes
 
@@ -80,15 +91,15 @@ def _ensure_audit_key(keys_dir: Path) -> str:
     if key.exists():
         if key_id.exists():
             return "unchanged"
-        _write_secret(key_id, crypto.key_id(key.read_bytes()).encode())
+        write_secret(key_id, crypto.key_id(key.read_bytes()).encode())
         return "updated"
     if key_id.exists():
         raise KeyMaterialError(f"the audit key {key} is missing but sealed this tenant's audit chain "
                                f"(id {key_id.read_text().strip()}): restore it from the key backup; a new key "
                                f"would make every sealed entry fail verification")
     new_key = crypto.new_audit_key()
-    _write_secret(key, new_key)
-    _write_secret(key_id, crypto.key_id(new_key).encode())
+    write_secret(key, new_key)
+    write_secret(key_id, crypto.key_id(new_key).encode())
     return "created"
 
 
@@ -102,8 +113,8 @@ def _ensure_certificate_key(keys_dir: Path, certificates_issued: Callable[[], bo
                                f"tenant has issued certificates: restore both files from the key backup; a new key "
                                f"would make the QR code of every printed certificate fail verification")
     private_hex, public_hex = crypto.new_sm2_key()
-    _write_secret(private, private_hex.encode())
-    _write_secret(public, public_hex.encode())
+    write_secret(private, private_hex.encode())
+    write_secret(public, public_hex.encode())
     return "created"
 
 
@@ -124,15 +135,16 @@ def load_certificate_key(keys_dir: Path) -> CertificateKey:
 def load_keys(keys_dir: Path) -> TenantKeys:
     """Read the tenant's keys; a missing or malformed file is a clear error, never a silent new key."""
     token_pem = _read(keys_dir, TOKEN_KEY)
-    field_key, index_key = _read(keys_dir, FIELD_KEY), _read(keys_dir, INDEX_KEY)
+    field_ring, index_key = FieldKeyRing.load(keys_dir), _read(keys_dir, INDEX_KEY)
     match_path = keys_dir / PERSON_MATCH_KEY
     person_match_key = match_path.read_bytes() if match_path.exists() else None
-    if len(field_key) != crypto.SM4_KEY_BYTES or len(index_key) != crypto.INDEX_KEY_BYTES or (
+    if len(index_key) != crypto.INDEX_KEY_BYTES or (
             person_match_key is not None and len(person_match_key) != crypto.INDEX_KEY_BYTES):
         raise KeyMaterialError(f"key files in {keys_dir} have the wrong length")
-    return TenantKeys(field_key=field_key, index_key=index_key, token_private_pem=token_pem,
+    return TenantKeys(field_ring=field_ring, index_key=index_key, token_private_pem=token_pem,
                       audit_key=load_audit_key(keys_dir), certificate_key=load_certificate_key(keys_dir),
-                      person_match_key=person_match_key)
+                      person_match_key=person_match_key, previous_token_pems=tuple(
+                          path.read_bytes() for path in (keys_dir / PREVIOUS_TOKEN_KEY,) if path.exists()))
 
 
 def load_audit_key(keys_dir: Path) -> bytes:

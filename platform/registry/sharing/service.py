@@ -3,7 +3,7 @@
 A department reads the same outbox as the exchange, with its own cursor. Only confirmed deaths are shared
 (`SHARED_EVENTS`: registered or backfilled cases, and later corrections of them), each with the fields of that
 department alone, as the case stands when it is delivered; the ID number is decrypted only for those that
-need it. A batch is signed like an exchange batch (Ed25519, the province's exchange key; header
+need it. A batch is signed like an exchange batch (SM2 or, before the switch, Ed25519; the province's exchange key; header
 `X-FSP-Exchange-Signature`) and posted to `<url>/notices`; the department answers `{"received_through": seq}`.
 Only then does the cursor move, in the transaction that audits the disclosure (who, which department, which
 seqs, how many people, which fields: never the data itself). A department must treat a notice it has seen
@@ -24,7 +24,6 @@ from registry.db_types import china_isoformat, utcnow
 from registry.exchange.signing import SIGNATURE_HEADER, BatchSigner, canonical
 from registry.journal import Journal
 from registry.outbox.models import OutboxEvent
-from registry.security import crypto
 from registry.security.keys import TenantKeys
 from registry.sharing.departments import CONFIRMING_EVENTS, SHARED_EVENTS, Department
 from registry.sharing.models import SharingCursor
@@ -95,7 +94,7 @@ def _shared(event_type: str, case: Case) -> bool:
 
 def _facts(case: Case, keys: TenantKeys, *, with_id_number: bool) -> dict:
     # decrypted only for the departments whose task needs the number
-    number = (crypto.sm4_gcm_decrypt(keys.field_key, case.id_number_cipher, context=ID_CONTEXT.encode())
+    number = (keys.field_ring.decrypt(case.id_number_cipher, context=ID_CONTEXT.encode())
               if with_id_number and case.id_number_cipher else None)
     return {"id_type": case.id_type.value, "id_number": number, "name": case.deceased_name, "sex": case.sex.value,
             "birth_date": case.birth_date.isoformat(), "household_region": case.household_region,

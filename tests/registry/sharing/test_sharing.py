@@ -14,7 +14,14 @@ from infra.ensure.keys import ensure_tenant_keys
 from kc_double.runner import BackgroundServer
 from registry.audit import service as audit
 from registry.audit.models import AuditEntry
-from registry.exchange.signing import PUBLIC_KEY_FILE, SIGNATURE_HEADER, BatchSigner
+from registry.exchange.signing import (
+    PRIVATE_KEY_FILE,
+    PUBLIC_KEY_FILE,
+    SIGNATURE_HEADER,
+    BatchSigner,
+    add_signing_version,
+    public_key_set,
+)
 from registry.security import crypto
 from registry.security.keys import load_keys
 from registry.sharing import service as sharing
@@ -27,7 +34,9 @@ BEIJING = sharing.Province("beijing", "110000")
 class Receiver:
     """A department's endpoint: checks the province's signature, keeps what it received, or fails on demand."""
 
-    def __init__(self, public_pem: bytes):
+    def __init__(self, public_keys: bytes):
+        self.public_keys = public_keys  # the province's key set (two during a signing key rotation)
+        self.signatures: list[str] = []
         self.batches: list[dict] = []
         self.answer_status: int | None = None
         self.app = FastAPI()
@@ -35,8 +44,10 @@ class Receiver:
         @self.app.post("/notices")
         async def notices(request: Request):
             body = await request.body()
-            if not crypto.ed25519_verify(public_pem, body, request.headers.get(SIGNATURE_HEADER, "")):
+            signature = request.headers.get(SIGNATURE_HEADER, "")
+            if not crypto.verify_signature(crypto.parse_public_keys(self.public_keys.decode()), body, signature):
                 return JSONResponse({"error": "bad signature"}, status_code=401)
+            self.signatures.append(signature)
             if self.answer_status is not None:
                 return JSONResponse({"error": "unavailable"}, status_code=self.answer_status)
             batch = json.loads(body)
@@ -56,7 +67,7 @@ def keys_dir(settings):
 
 @pytest.fixture
 def receiver(keys_dir):
-    department = Receiver((keys_dir / PUBLIC_KEY_FILE).read_bytes())
+    department = Receiver(public_key_set(keys_dir))
     with BackgroundServer(department.app) as url:
         department.url = url
         yield department
@@ -186,3 +197,28 @@ def test_a_correction_of_a_shared_case_is_shared_again_but_not_one_of_an_unconfi
     notice = receiver.batches[-1]["notices"][0]
     assert (notice["event"], notice["case_id"], notice["name"]) == ("case.corrected", deaths["registered"][0][0],
                                                                     "更正后姓名")
+
+
+def test_after_a_signing_key_rotation_notices_are_signed_with_sm2_and_the_department_accepts_them(
+        app, keys_dir, receiver, deaths, client, mint):
+    for path in keys_dir.glob("exchange-signing.v*"):  # a province provisioned before the switch: Ed25519
+        path.unlink()
+    private_pem, public_pem = crypto.new_exchange_signing_key()
+    (keys_dir / PRIVATE_KEY_FILE).write_bytes(private_pem)
+    (keys_dir / PUBLIC_KEY_FILE).write_bytes(public_pem)
+    receiver.public_keys = public_key_set(keys_dir)
+    signer = BatchSigner(keys_dir)  # a delivery process running through the rotation
+    assert _deliver_with(app, keys_dir, receiver, signer).notices == 3
+    assert receiver.signatures and not any(s.startswith("sm2:") for s in receiver.signatures)  # Ed25519, as before
+
+    add_signing_version(keys_dir, publish=lambda: setattr(receiver, "public_keys", public_key_set(keys_dir)))
+    case_id = deaths["unconfirmed"][0]
+    assert client.post(f"/api/v1/cases/{case_id}/register", headers=mint("reviewer")).status_code == 200
+    assert _deliver_with(app, keys_dir, receiver, signer).notices == 1
+    assert receiver.signatures[-1].startswith("sm2:") and receiver.notices[-1]["case_id"] == case_id
+
+
+def _deliver_with(app, keys_dir, receiver, signer) -> sharing.DeliveryReport:
+    with httpx.Client(timeout=10) as client:
+        return sharing.deliver(app.state.ctx.journal, load_keys(keys_dir), DEPARTMENTS["public_security"],
+                               url=receiver.url, signer=signer, client=client, province=BEIJING, actor="tester")

@@ -1,0 +1,84 @@
+"""SM2 signing behind the one crypto module: the standard's example, nonces never from `random`, signatures that
+say their algorithm, and Ed25519 signatures from before the switch still accepted by a key set holding both."""
+import base64
+import random
+
+import pytest
+
+from registry.security import crypto
+from registry.security.algorithms import PROTECTIONS, protections
+
+# GB/T 32918.5-2017 / GM/T 0003.5 example on the recommended curve: key d, message "message digest", default ID
+# "1234567812345678", nonce k, and the resulting signature (r, s)
+_D = "3945208f7b2144b13f36e38ac6d39f95889393692860b51a42fb81ef4df7c5b8"
+_PUBLIC = ("04" "09f9df311e5421a150dd7d161e4bc5c672179fad1833fc076bb08ff356f35020"
+           "ccea490ce26775a52dc6ea718cc1aa600aed05fbf35e084a6632f6072da9ad13")
+_R = "f5a03b0648d2c4630eeac513e1bb81a15944da3827d5b74143ac7eaceee720b3"
+_S = "b1b6aa29df212fd8763182bc0d421ca1bb9038fd1f7f42d4840b69c485bbc1aa"
+
+
+def _b64url(hex_text: str) -> str:
+    return base64.urlsafe_b64encode(bytes.fromhex(hex_text)).decode().rstrip("=")
+
+
+def test_the_standards_example_signature_verifies_and_a_changed_one_does_not():
+    assert crypto.sm2_verify(_PUBLIC, b"message digest", _b64url(_R + _S))
+    assert not crypto.sm2_verify(_PUBLIC, b"message digest!", _b64url(_R + _S))
+    assert not crypto.sm2_verify(_PUBLIC, b"message digest", _b64url(_R + _S[:-1] + "b"))
+
+
+def test_sm2_nonces_do_not_come_from_the_random_module():
+    # gmssl draws its own nonce with random.choice: seeded alike, it would sign alike (and give the key away)
+    signer = crypto.Signer(crypto.SM2, _D, _PUBLIC)
+    random.seed(7)
+    first = signer.sign(b"batch")
+    random.seed(7)
+    second = signer.sign(b"batch")
+    assert first != second
+    assert crypto.verify_signature([signer.public_key], b"batch", first)
+    assert crypto.verify_signature([signer.public_key], b"batch", second)
+
+
+def test_an_sm2_signature_says_its_algorithm_and_is_64_bytes_raw():
+    private, public = crypto.new_signer_files(crypto.SM2)
+    signer = crypto.signer_from_files(private, public)
+    signature = signer.sign(b"body")
+    assert signature.startswith("sm2:") and len(base64.urlsafe_b64decode(signature[4:] + "==")) == 64
+    assert signer.algorithm == "sm2" and "sm2:" not in repr(signer) and private.strip()[4:] not in repr(signer)
+
+
+def test_a_key_set_accepts_old_ed25519_and_new_sm2_signatures_during_the_switch():
+    old = crypto.signer_from_files(*crypto.new_signer_files(crypto.ED25519))
+    new = crypto.signer_from_files(*crypto.new_signer_files(crypto.SM2))
+    stranger = crypto.signer_from_files(*crypto.new_signer_files(crypto.SM2))
+    both = crypto.parse_public_keys(new.public_key.text() + old.public_key.text())
+    assert [key.algorithm for key in both] == ["ed25519", "sm2"]
+    body = b'{"events":[]}'
+    assert crypto.verify_signature(both, body, old.sign(body)) and crypto.verify_signature(both, body, new.sign(body))
+    assert not crypto.verify_signature(both, body, stranger.sign(body))
+    assert not crypto.verify_signature(both, body + b" ", new.sign(body))
+    assert not crypto.verify_signature(both, body, None) and not crypto.verify_signature(both, body, "sm2:")
+    only_new = crypto.parse_public_keys(new.public_key.text())
+    assert not crypto.verify_signature(only_new, body, old.sign(body))  # retired: no longer accepted
+
+
+def test_a_key_set_with_anything_but_keys_is_refused():
+    with pytest.raises(ValueError, match="key set"):
+        crypto.parse_public_keys("sm2:not-a-key\n")
+
+
+def test_mismatched_halves_are_not_a_signer():
+    _, other_public = crypto.new_signer_files(crypto.SM2)
+    private, _ = crypto.new_signer_files(crypto.SM2)
+    with pytest.raises(ValueError, match="not one pair"):
+        crypto.signer_from_files(private, other_public)
+
+
+def test_the_algorithm_table_names_a_national_algorithm_for_data_signatures_and_the_audit_chain():
+    by_what = {p.protects.split(" (")[0]: p for p in PROTECTIONS}
+    assert by_what["personal data at rest"].algorithm == "SM4-GCM"
+    assert by_what["audit chain links"].algorithm == "SM3"
+    assert by_what["search of personal data"].algorithm == "HMAC-SM3"
+    signed = [p for p in PROTECTIONS if "signature" in p.protects or "QR" in p.protects]
+    assert signed and all(p.algorithm == "SM2 with SM3" for p in signed)
+    assert all(row["standard"] and row["where"] for row in protections())
