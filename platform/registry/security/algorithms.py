@@ -19,7 +19,8 @@ class Protection:
 
 
 PROTECTIONS: tuple[Protection, ...] = (
-    Protection("个人信息（身份证号、电话、姓名、预约、投诉、申请、会话、附件）的存储机密性与完整性", "SM4-GCM", "GB/T 32907", "field-sm4.key, field-sm4.v<N>.key (a key ring)",
+    Protection("个人信息（身份证号、电话、姓名、预约、投诉、申请、会话、附件）的存储机密性与完整性", "SM4-GCM", "GB/T 32907",
+               "field-sm4.key, field-sm4.v<N>.key (a key ring)",
                "fsp keys rotate --field; fsp keys reencrypt; fsp keys retire --field N", "registry.security.field_keys"),
     Protection("身份证号的盲索引（查重与检索，不可逆）", "HMAC-SM3", "GB/T 32905, GB/T 15852.2",
                "index-hmac-sm3.key", "not rotated with the field key (every index would change)",
