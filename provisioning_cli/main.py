@@ -11,6 +11,7 @@ from provisioning_cli import (
     fleet_cmd,
     monitoring_cmd,
     national_cmd,
+    payments_cmd,
     plan_cmd,
     preview_cmd,
     restore_cmd,
@@ -47,6 +48,7 @@ app.add_typer(exchange_cmd.app, name="exchange")
 app.add_typer(sharing_cmd.app, name="sharing")
 app.add_typer(certificate_cmd.app, name="certificate")
 app.add_typer(national_cmd.app, name="national")
+app.add_typer(payments_cmd.app, name="payments")
 
 if __name__ == "__main__":
     app()

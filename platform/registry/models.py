@@ -19,6 +19,7 @@ from registry.national.models import (
 from registry.national.statistics import NationalCount
 from registry.national.yearbook import ExpectedDeaths
 from registry.outbox.models import OutboxEvent
+from registry.payments.models import PaymentNotice, PaymentOrder, Reconciliation
 from registry.publications.models import Publication
 from registry.remains.models import AshesDestination, Handover, Interment, Storage, Transport
 from registry.reservations.farewell import FarewellInvitation, RemoteFarewell
@@ -32,6 +33,7 @@ __all__ = ["Approval", "ApprovalAttachment", "ApprovalStep", "AshesDestination",
            "CaseCorrection", "Certificate", "Complaint", "Cremation", "ExchangeCursor", "ExpectedDeaths",
            "FarewellInvitation", "Handover", "Institution", "InstitutionDisclosure", "Interment", "KeyFingerprint",
            "Memorial", "MemorialMessage", "NationalAshesDestination", "NationalCase", "NationalCertificate",
-           "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment", "OutboxEvent", "PersonMatch",
+           "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment", "OutboxEvent", "PaymentNotice",
+           "PaymentOrder", "PersonMatch", "Reconciliation",
            "Publication", "RemoteFarewell", "Resource", "ServiceItem", "SharingCursor", "Slot", "StaffSession",
            "Storage", "TenantSequences", "Transport", "TransportPermit"]

@@ -30,6 +30,9 @@ class Permission(StrEnum):
     complaints_handle = "complaints:handle"  # assign, close with upheld or not, run the overdue sweep: the province
     complaints_counts = "complaints:counts"  # counts per institution, no personal data: credit evaluation
     memorials_moderate = "memorials:moderate"  # review memorial messages held by the word filter, remove abuse
+    # payments (网上缴费): the province's payment orders and the daily reconciliation with the provider; its
+    # finance is the province's, so no institution-bound role sees them
+    payments_manage = "payments:manage"
 
 
 class Role(StrEnum):
@@ -56,7 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.provincial_admin: frozenset({P.institutions_write, P.publications_write, P.cases_read, P.cases_import,
                                       P.approvals_read, P.approvals_decide, P.bookings_manage, P.complaints_read,
                                       P.complaints_answer, P.complaints_handle, P.complaints_counts,
-                                      P.memorials_moderate}),
+                                      P.memorials_moderate, P.payments_manage}),
     # a registrar serves families at the counter and answers complaints, each bound to its own institution
     Role.registrar: frozenset({P.cases_read, P.cases_write, P.cremations_write, P.remains_write, P.bookings_manage,
                                P.complaints_read, P.complaints_answer}),
