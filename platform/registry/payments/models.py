@@ -9,7 +9,7 @@ from pydantic import ConfigDict, model_validator
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from registry.db_types import ChinaTime, UTCDateTime, new_id, utcnow
+from registry.db_types import ChinaTime, UTCDateTime, new_id, today_in_china, utcnow
 from registry.validators import Day, rule_error, text
 
 SITE_PATH = re.compile(r"/(?!/)[A-Za-z0-9/_.~%?=&-]*")  # no scheme, no host, no "//": this site only
@@ -138,7 +138,13 @@ class OrdersPublic(SQLModel):
 class ReconciliationRequest(SQLModel):
     model_config = ConfigDict(extra="forbid")
 
-    day: Day
+    day: Day  # China time
+
+    @model_validator(mode="after")
+    def _past(self):
+        if self.day > today_in_china():  # the provider has no statement of a day to come
+            raise rule_error("day", "not_future", "the day must not be in the future")
+        return self
 
 
 class ReconciliationPublic(SQLModel):
