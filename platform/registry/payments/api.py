@@ -51,7 +51,8 @@ def start_payment(booking_id: uuid.UUID, body: PaymentStart, request: Request, s
 
 
 @router.post("/payments/notifications", name="payment_notification", response_model=dict[str, str],
-             responses={400: {"model": errors.ErrorBody}, 429: {"model": errors.ErrorBody}})
+             responses={400: {"model": errors.ErrorBody}, 429: {"model": errors.ErrorBody},
+                        503: {"model": errors.ErrorBody}})
 async def payment_notification(request: Request, session: SessionDep, ctx: ContextDep) -> dict | JSONResponse:
     """The provider's signed notice (no sign-in: the signature is the proof). Refused notices are audited and,
     past a limit per client, answered 429 without further work."""
