@@ -51,8 +51,8 @@ def start_payment(booking_id: uuid.UUID, body: PaymentStart, request: Request, s
 
 
 @router.post("/payments/notifications", name="payment_notification", response_model=dict[str, str],
-             responses={400: {"model": errors.ErrorBody}, 429: {"model": errors.ErrorBody},
-                        503: {"model": errors.ErrorBody}})
+             responses={404: {"model": errors.ErrorBody}, 409: {"model": errors.ErrorBody},
+                        422: {"model": errors.ErrorBody}, 429: {"model": errors.ErrorBody}})
 async def payment_notification(request: Request, session: SessionDep, ctx: ContextDep) -> dict | JSONResponse:
     """The provider's signed notice (no sign-in: the signature is the proof). Refused notices are audited and,
     past a limit per client, answered 429 without further work."""
@@ -64,7 +64,7 @@ async def payment_notification(request: Request, session: SessionDep, ctx: Conte
             await anyio.to_thread.run_sync(lambda: service.receive_notice(session, ctx=ctx, headers=request.headers,
                                                                           body=body))
             return {"code": "SUCCESS"}
-        except (service.NoticeRefused, runtime.PaymentUnavailable):
+        except service.NoticeRefused:
             if not attempts.failed(client):
                 raise
             ctx.journal.refused(actor="anonymous", action="payment.notice", status=429, problems=[

@@ -40,8 +40,18 @@ SETTLED = (OrderStatus.paid, OrderStatus.refund_requested, OrderStatus.refunded)
 
 
 class NoticeRefused(DomainError):
-    """A notice that is not the provider's, is not fresh, was seen before, or does not match the order."""
-    status, title = 400, "bad request"
+    """A notice that is not the provider's, is not fresh, or is not one it sends."""
+    status, title = 422, "invalid input"
+
+
+class NoticeConflict(NoticeRefused):
+    """A notice seen before (replayed), or one that does not match its order."""
+    status, title = 409, "conflict"
+
+
+class PaymentNotOffered(NoticeRefused):
+    """No provider is configured: no notice can be the provider's."""
+    status, title = 404, "not found"
 
 
 def order_of(session: Session, booking_id: uuid.UUID) -> PaymentOrder | None:
@@ -127,7 +137,9 @@ def receive_notice(session: Session, *, ctx: TenantContext, headers, body: bytes
                    now: datetime | None = None) -> None:
     """Apply a notice the provider signed: an order paid or a refund made. A repeated delivery of the same
     notice changes nothing; anything forged, stale, replayed or not matching its order is refused."""
-    provider = ctx.payments.require()
+    provider = ctx.payments.provider
+    if provider is None:
+        raise PaymentNotOffered("notice", "payment_unavailable", "online payment is not offered by this province")
     try:
         notice = provider.verify_notification(headers, body)
     except signing.SignatureRefused as err:
@@ -137,10 +149,10 @@ def receive_notice(session: Session, *, ctx: TenantContext, headers, body: bytes
     now = now or utcnow()
     with ctx.journal.write(session, actor=PROVIDER_ACTOR) as unit:
         if session.get(PaymentNotice, notice.nonce) is not None:
-            raise NoticeRefused("notice", "notice_replayed", "this notice (its nonce) was received before")
+            raise NoticeConflict("notice", "notice_replayed", "this notice (its nonce) was received before")
         order = session.exec(select(PaymentOrder).where(PaymentOrder.order_no == notice.order_no)).first()
         if order is None:
-            raise NoticeRefused("notice", "notice_order", "no order has this number")
+            raise NoticeConflict("notice", "notice_order", "no order has this number")
         repeated = session.exec(select(func.count()).select_from(PaymentNotice)
                                 .where(PaymentNotice.notice_id == notice.notice_id)).one() > 0
         if not repeated:
@@ -153,7 +165,7 @@ def _apply(session: Session, provider: PaymentProvider, unit, order: PaymentOrde
            now: datetime) -> None:
     if notice.kind == PAID:
         if notice.amount_fen != order.amount_fen:
-            raise NoticeRefused("notice", "notice_amount", "the amount paid is not the order's")
+            raise NoticeConflict("notice", "notice_amount", "the amount paid is not the order's")
         if order.status in SETTLED:  # the same payment told again (another notice id): nothing to change
             return
         settle_paid(session, provider, unit, order, transaction_id=notice.transaction_id, paid_at=notice.at,
@@ -162,9 +174,9 @@ def _apply(session: Session, provider: PaymentProvider, unit, order: PaymentOrde
     if order.status == OrderStatus.refunded and notice.refund_no == order.refund_no:
         return
     if order.status != OrderStatus.refund_requested or notice.refund_no != order.refund_no:
-        raise NoticeRefused("notice", "notice_order", "no refund of this order was requested")
+        raise NoticeConflict("notice", "notice_order", "no refund of this order was requested")
     if notice.amount_fen != order.amount_fen:
-        raise NoticeRefused("notice", "notice_amount", "the amount refunded is not the order's")
+        raise NoticeConflict("notice", "notice_amount", "the amount refunded is not the order's")
     order.status, order.refunded_at, order.updated_at = OrderStatus.refunded, notice.at, now
     session.add(order)
     unit.record(action="payment.refund", object_type=ORDER, object_id=order.id, event_type="payment.refunded",

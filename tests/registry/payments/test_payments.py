@@ -90,7 +90,7 @@ def test_a_repeated_notice_changes_nothing_and_a_replayed_one_is_refused(http, s
     assert len(events(session, "payment.paid")) == 1 and audits(session, "payment.pay") == 1
     first = sandbox.call("GET", f"/sandbox/transactions/{payment['order_no']}/notifications").json()["sent"][0]
     replayed = http.post("/api/v1/payments/notifications", content=first["body"].encode(), headers=first["headers"])
-    body = assert_problem(replayed, 400, "notice", "notice_replayed")
+    body = assert_problem(replayed, 409, "notice", "notice_replayed")
     assert body["errors"][0]["message"] == "该支付通知已经收到过，不再受理（重放）。"
     assert last_audit(session).result == "refused"
     assert len(events(session, "payment.paid")) == 1
@@ -121,11 +121,12 @@ def test_forged_stale_and_mismatched_notices_are_refused_and_leave_the_order_unp
     assert unknown.status_code == 200
     other_order = sandbox.call("POST", "/sandbox/transactions/ZFNOTOURS0001/notification", json={}).json()
     before = count(session, AuditEntry)
-    for response, rule in ((post(forged), "notice_signature"), (post(genuine, tampered), "notice_signature"),
-                           (post(made(age_seconds=600)), "notice_stale"), (post(made(amount_fen=1)), "notice_amount"),
-                           (post(other_order), "notice_order"),
-                           (http.post("/api/v1/payments/notifications", content=b"{}"), "notice_signature")):
-        assert_problem(response, 400, "notice", rule)
+    for response, status, rule in (
+            (post(forged), 422, "notice_signature"), (post(genuine, tampered), 422, "notice_signature"),
+            (post(made(age_seconds=600)), 422, "notice_stale"), (post(made(amount_fen=1)), 409, "notice_amount"),
+            (post(other_order), 409, "notice_order"),
+            (http.post("/api/v1/payments/notifications", content=b"{}"), 422, "notice_signature")):
+        assert_problem(response, status, "notice", rule)
     assert count(session, AuditEntry) == before + 6  # each refusal audited, nothing else written
     assert payment_of(http, citizen, booking)["state"] == "created" and events(session, "payment.paid") == []
     assert post(genuine).status_code == 200  # the genuine one, still fresh, is taken
@@ -135,7 +136,7 @@ def test_forged_stale_and_mismatched_notices_are_refused_and_leave_the_order_unp
 def test_past_a_limit_of_refused_notices_a_client_gets_429_without_more_audit(http, session, app):
     app.state.ctx.payments.refused_notices.max_failures = 3
     answers = [http.post("/api/v1/payments/notifications", content=b"{}").status_code for _ in range(5)]
-    assert answers == [400, 400, 429, 429, 429]
+    assert answers == [422, 422, 429, 429, 429]
     assert_problem(http.post("/api/v1/payments/notifications", content=b"{}"), 429, "notice", "too_many_notices")
 
 
@@ -211,3 +212,4 @@ def test_another_citizens_booking_is_not_found_and_no_provider_means_503(client,
     app.state.ctx.payments = Payments(provider=None)
     assert_problem(client.post(f"/api/v1/my/bookings/{booking['id']}/payment", json={"return_path": RETURN},
                                headers=citizen), 503, "payment", "payment_unavailable")
+    assert_problem(client.post("/api/v1/payments/notifications", content=b"{}"), 404, "notice", "payment_unavailable")
