@@ -3,6 +3,7 @@ Every check and write is the registry's (reservations API, called with the citiz
 ask, show the answers, and place its refusals beside the fields. Codes (query, invitation) are in the answer
 that issued them only, so they are shown on that POST's own page and never again."""
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -60,10 +61,16 @@ async def _list_page(request: Request, citizen: Citizen, *, errors: dict[str, Fo
     payments = await _payments(request, citizen, bookings)
     notice_key = {"changed": "mybk_changed", "cancelled": "mybk_cancelled",
                   "paid": "mypay_paid"}.get(request.query_params.get("done", ""))
-    return render(request, "my/bookings.html", citizen=citizen, status_code=status_code, bookings=bookings,
-                  names=names, status_of=_status, kind_of=_kind, when=when, live=LIVE, errors=errors or {},
-                  notice=catalog.TEXT[notice_key] if notice_key else None, payments=payments, fee_of=_fee,
-                  payable=PAYABLE)
+    response = render(request, "my/bookings.html", citizen=citizen, status_code=status_code, bookings=bookings,
+                      names=names, status_of=_status, kind_of=_kind, when=when, live=LIVE, errors=errors or {},
+                      notice=catalog.TEXT[notice_key] if notice_key else None, payments=payments, fee_of=_fee,
+                      payable=PAYABLE)
+    provider = request.app.state.ctx.settings.payment_provider_url
+    if provider:  # 支付 is answered by a redirect to the provider's pay page: the one other place a form may lead
+        site = urlsplit(provider)
+        response.headers["Content-Security-Policy"] = (f"frame-ancestors 'none'; form-action 'self' "
+                                                       f"{site.scheme}://{site.netloc}")
+    return response
 
 
 # 网上缴费: a booking's fee and its payment (registry.payments); the payer goes to the provider's page and back
