@@ -14,7 +14,7 @@ from registry.db_types import today_in_china
 from registry.journal import Journal
 from registry.payments import reconcile as reconciliation
 from registry.payments import runtime
-from registry.payments.runtime import PaymentUnavailable
+from registry.payments.runtime import PaymentNotOffered, PaymentUnavailable
 
 app = typer.Typer(no_args_is_help=True, help="Online payments of booked services.")
 
@@ -52,7 +52,7 @@ def reconcile(
             journal = Journal.of(engine, keys_dir=settings.keys_dir, checkpoint_file=settings.audit_checkpoint_path)
             try:
                 result = reconciliation.reconcile(session, journal=journal, payments=payments, actor=ACTOR, day=on)
-            except PaymentUnavailable as err:
+            except (PaymentNotOffered, PaymentUnavailable) as err:
                 fail(f"{spec.slug}: {err}")
     if json_:
         print_json(result.model_dump(mode="json"))

@@ -90,7 +90,7 @@ def list_reconciliations(session: SessionDep, principal: PaymentsManager, offset
 
 
 @router.post("/payments/reconciliations", response_model=ReconciliationPublic, status_code=status.HTTP_201_CREATED,
-             responses={503: {"model": errors.ErrorBody}})
+             responses={409: {"model": errors.ErrorBody}, 503: {"model": errors.ErrorBody}})
 def run_reconciliation(body: ReconciliationRequest, session: SessionDep, ctx: ContextDep,
                        principal: PaymentsManager) -> ReconciliationPublic:
     """Reconcile a day (China time) with the provider's statement; also run daily by `fsp payments reconcile`."""

@@ -9,8 +9,13 @@ from registry.payments.provider import PaymentProvider, SandboxProvider
 
 
 class PaymentUnavailable(DomainError):
-    """The provider is not configured or did not answer: nothing was charged, nothing written."""
+    """The provider did not answer: nothing was charged, nothing written; try again later."""
     status, title = 503, "service unavailable"
+
+
+class PaymentNotOffered(DomainError):
+    """The province has configured no provider: online payment is not offered (not a passing fault)."""
+    status, title = 409, "conflict"
 
 
 @dataclass
@@ -20,7 +25,7 @@ class Payments:
 
     def require(self) -> PaymentProvider:
         if self.provider is None:
-            raise PaymentUnavailable("payment", "payment_unavailable", "online payment is not offered by this province")
+            raise PaymentNotOffered("payment", "payment_unavailable", "online payment is not offered by this province")
         return self.provider
 
 

@@ -49,7 +49,7 @@ class NoticeConflict(NoticeRefused):
     status, title = 409, "conflict"
 
 
-class PaymentNotOffered(NoticeRefused):
+class NoNoticeExpected(NoticeRefused):
     """No provider is configured: no notice can be the provider's."""
     status, title = 404, "not found"
 
@@ -139,7 +139,7 @@ def receive_notice(session: Session, *, ctx: TenantContext, headers, body: bytes
     notice changes nothing; anything forged, stale, replayed or not matching its order is refused."""
     provider = ctx.payments.provider
     if provider is None:
-        raise PaymentNotOffered("notice", "payment_unavailable", "online payment is not offered by this province")
+        raise NoNoticeExpected("notice", "payment_unavailable", "online payment is not offered by this province")
     try:
         notice = provider.verify_notification(headers, body)
     except signing.SignatureRefused as err:

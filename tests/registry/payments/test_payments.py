@@ -202,7 +202,7 @@ def test_bad_input_is_refused_in_chinese_and_nothing_is_sent(client, session, ci
     assert count(session, PaymentOrder) == 0 and last_audit(session).result == "refused"
 
 
-def test_another_citizens_booking_is_not_found_and_no_provider_means_503(client, mint, app, citizen, hall):
+def test_another_citizens_booking_is_not_found_and_without_a_provider_payment_is_not_offered(client, mint, app, citizen, hall):
     booking = book(client, citizen, hall)
     other = mint("citizen", subject="citizen-0002")
     for method in ("GET", "POST"):
@@ -211,5 +211,5 @@ def test_another_citizens_booking_is_not_found_and_no_provider_means_503(client,
         assert answer.status_code == 404
     app.state.ctx.payments = Payments(provider=None)
     assert_problem(client.post(f"/api/v1/my/bookings/{booking['id']}/payment", json={"return_path": RETURN},
-                               headers=citizen), 503, "payment", "payment_unavailable")
+                               headers=citizen), 409, "payment", "payment_unavailable")
     assert_problem(client.post("/api/v1/payments/notifications", content=b"{}"), 404, "notice", "payment_unavailable")
