@@ -219,7 +219,12 @@ def send_refunds_after_commit(session: Session, provider: PaymentProvider | None
     def ask(_session) -> None:
         threading.Thread(target=ask_refunds, args=(provider, asks), daemon=True, name="payment-refunds").start()
 
+    def forget(_session, _transaction=None) -> None:  # the unit rolled back: nothing to refund
+        if event.contains(session, "after_commit", ask):
+            event.remove(session, "after_commit", ask)
+
     event.listen(session, "after_commit", ask, once=True)
+    event.listen(session, "after_soft_rollback", forget, once=True)
 
 
 def ask_refunds(provider: PaymentProvider, asks: list[tuple[str, int, str]]) -> None:
