@@ -3,7 +3,8 @@
 Each order is matched, missing at the provider (paid here, not in the statement), missing locally (in the
 statement, not paid here) or of another amount. What is safe is repaired: an order the provider was paid for but
 whose notice was lost becomes paid (audited as found by reconciliation), orders that expired unpaid are closed
-(after asking the provider), refunds never accepted are asked for again. Differences of money are only reported."""
+(after asking the provider), paid bookings no longer live are refunded, and every refund not yet made is asked
+for (again) once the result is written. Differences of money are only reported."""
 from datetime import date, datetime
 
 from sqlmodel import Session, col, func, select
@@ -19,8 +20,10 @@ from registry.payments.models import (
     ReconciliationPublic,
     ReconciliationsPublic,
 )
-from registry.payments.provider import PaymentProvider, ProviderError, ProviderOrder, StatementRow
+from registry.payments.provider import ProviderError, ProviderOrder, StatementRow
 from registry.payments.runtime import Payments, PaymentUnavailable
+from registry.reservations import slots
+from registry.reservations.models import Booking
 
 RECONCILIATION = "payment_reconciliation"
 
@@ -39,9 +42,10 @@ def reconcile(session: Session, *, journal: Journal, payments: Payments, actor: 
         raise PaymentUnavailable("payment", "payment_provider", str(err)) from err
     with journal.write(session, actor=actor) as unit:
         findings: list[dict] = []
-        repaired = _compare(session, provider, unit, day, statement, findings, now=now)
-        repaired += _settle_expired(session, provider, unit, asked, now=now)
+        repaired = _compare(session, unit, day, statement, findings, now=now)
+        repaired += _settle_expired(session, unit, asked, now=now)
         closed = sum(1 for order_no, found in asked.items() if _closed(session, unit, order_no, found, now=now))
+        _refund_dead_bookings(session, unit, now=now)
         unanswered = [(order.order_no, order.amount_fen, order.refund_no) for order in session.exec(
             select(PaymentOrder).where(PaymentOrder.status == OrderStatus.refund_requested))]
         counts = {kind: sum(1 for finding in findings if finding["kind"] == kind) for kind in Difference}
@@ -61,7 +65,7 @@ def reconcile(session: Session, *, journal: Journal, payments: Payments, actor: 
     return public
 
 
-def _compare(session: Session, provider: PaymentProvider, unit, day: date, statement: list[StatementRow],
+def _compare(session: Session, unit, day: date, statement: list[StatementRow],
              findings: list[dict], *, now: datetime) -> int:
     repaired = 0
     paid_here = {order.order_no: order for order in session.exec(select(PaymentOrder).where(
@@ -77,7 +81,7 @@ def _compare(session: Session, provider: PaymentProvider, unit, day: date, state
         elif order.amount_fen != row.amount_fen:
             findings.append({**finding, "kind": Difference.amount_mismatch, "repaired": False})
         elif order.status in (OrderStatus.created, OrderStatus.closed):  # its notice was lost
-            service.settle_paid(session, provider, unit, order, transaction_id=row.transaction_id, paid_at=row.paid_at,
+            service.settle_paid(session, None, unit, order, transaction_id=row.transaction_id, paid_at=row.paid_at,
                                 now=now, found_by="reconciliation")
             findings.append({**finding, "kind": Difference.missing_locally, "repaired": True})
             repaired += 1
@@ -89,7 +93,14 @@ def _compare(session: Session, provider: PaymentProvider, unit, day: date, state
     return repaired
 
 
-def _settle_expired(session: Session, provider: PaymentProvider, unit, asked: dict[str, ProviderOrder | None], *,
+def _refund_dead_bookings(session: Session, unit, *, now: datetime) -> None:
+    """A paid booking whose hold ran out before staff confirmed it keeps no place: its fee goes back."""
+    for order in session.exec(select(PaymentOrder).where(PaymentOrder.status == OrderStatus.paid)).all():
+        if slots.live_status(session.get(Booking, order.booking_id), now) not in slots.LIVE:
+            service.request_refund(session, None, unit, order, now=now, reason="booking_not_live")
+
+
+def _settle_expired(session: Session, unit, asked: dict[str, ProviderOrder | None], *,
                     now: datetime) -> int:
     """Expired orders the provider says were paid (a lost notice of another day) become paid."""
     repaired = 0
@@ -97,7 +108,7 @@ def _settle_expired(session: Session, provider: PaymentProvider, unit, asked: di
         order = session.exec(select(PaymentOrder).where(PaymentOrder.order_no == order_no)).first()
         if (order is not None and order.status == OrderStatus.created and found is not None
                 and found.state == "SUCCESS" and found.amount_fen == order.amount_fen):
-            service.settle_paid(session, provider, unit, order, transaction_id=found.transaction_id or "",
+            service.settle_paid(session, None, unit, order, transaction_id=found.transaction_id or "",
                                 paid_at=found.paid_at or now, now=now, found_by="reconciliation")
             repaired += 1
     return repaired

@@ -13,6 +13,7 @@ from registry.outbox.models import OutboxEvent
 from registry.payments.models import PaymentOrder
 from registry.payments.provider import Notice, StatementRow
 from registry.payments.runtime import Payments
+from registry.reservations.models import Booking
 
 RETURN = {"return_path": "/my/bookings"}
 
@@ -127,3 +128,21 @@ def test_bad_days_and_other_roles_are_refused(client, admin, registrar):
         assert_problem(refused, 422, "day", rule)
     assert_problem(client.post("/api/v1/payments/reconciliations", json={"day": today_in_china().isoformat()},
                                headers=registrar), 403, "authorization", "permission")
+
+
+def test_a_paid_booking_whose_hold_ran_out_is_refunded_by_the_reconciliation(client, session, app, admin, citizen,
+                                                                            hall):
+    provider = StatementProvider()
+    app.state.ctx.payments = Payments(provider=provider)
+    order_no = order(client, citizen, hall, 9, paid=True)
+    provider.rows = [row(order_no)]
+    paid = session.exec(select(PaymentOrder).where(PaymentOrder.order_no == order_no)).one()
+    session.get(Booking, paid.booking_id).hold_until = utcnow()  # staff never confirmed it: its place went back
+    session.commit()
+    result = client.post("/api/v1/payments/reconciliations", json={"day": today_in_china().isoformat()},
+                         headers=admin).json()
+    assert result["matched"] == 1
+    session.rollback()
+    refunding = session.exec(select(PaymentOrder).where(PaymentOrder.order_no == order_no)).one()
+    assert refunding.status == "refund_requested"
+    assert provider.refunds == [(order_no, FEE_FEN, refunding.refund_no)]  # asked once, after the result is written
