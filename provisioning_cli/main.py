@@ -14,6 +14,7 @@ from provisioning_cli import (
     keys_cmd,
     monitoring_cmd,
     national_cmd,
+    payments_cmd,
     plan_cmd,
     preview_cmd,
     restore_cmd,
@@ -53,6 +54,7 @@ app.add_typer(national_cmd.app, name="national")
 app.add_typer(devices_cmd.app, name="devices")
 app.add_typer(baseline_cmd.app, name="baseline")
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(payments_cmd.app, name="payments")
 
 if __name__ == "__main__":
     app()

@@ -1,7 +1,7 @@
 """equipment telemetry: devices, readings, newest values; a cremation's cremator cycle
 
 Revision ID: 0028
-Revises: 0024
+Revises: 0027
 Create Date: 2026-11-30 18:28:42.505997
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import registry.db_types
 
 revision: str = '0028'
-down_revision: str | None = '0024'
+down_revision: str | None = '0027'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -571,3 +571,20 @@ TEXT.update({
     "my_complaint_category_facilities": "设施环境",
     "my_complaint_category_other": "其他",
 })
+
+# 网上缴费: the fee of a booking in 我的预约, and its payment through the province's payment provider
+TEXT.update({
+    "mypay_col_fee": "费用",
+    "mypay_fee": "¥{yuan}",
+    "mypay_state_free": "免费（基本殡葬服务减免）",
+    "mypay_state_unpriced": "无需网上缴费",
+    "mypay_state_unpaid": "待支付",
+    "mypay_state_created": "待支付",
+    "mypay_state_paid": "已支付",
+    "mypay_state_refund_requested": "已取消，退款办理中",
+    "mypay_state_refunded": "已退款",
+    "mypay_state_closed": "支付已超时，可重新支付",
+    "mypay_pay_button": "支付",
+    "mypay_pay_hint": "将转到支付机构页面，支付完成后自动返回本页",
+    "mypay_paid": "支付已完成，谢谢。如状态仍显示“待支付”，请稍后刷新本页。",
+})

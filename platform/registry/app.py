@@ -42,6 +42,7 @@ from registry.national import api as national_api
 from registry.national import kpis_api, online_api, statistics_api
 from registry.online_status_api import router as status_lookups_router
 from registry.outbox.api import router as outbox_router
+from registry.payments import api as payments_api
 from registry.publications.api import router as publications_router
 from registry.remains.api import router as remains_router
 from registry.reservations import api as reservations_api
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(status_lookups_router)  # 办件查询 by query code (online services)
     app.include_router(approvals_router)
     reservations_api.mount(app)
+    payments_api.mount(app)  # 网上缴费 of booked services
     app.include_router(complaints_router)
     app.include_router(memorials_router)
     if settings.role == Role.ministry:  # only the national platform receives the provinces' batches

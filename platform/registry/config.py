@@ -2,7 +2,7 @@
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -75,6 +75,16 @@ class Settings(BaseSettings):
     # equipment telemetry: the province's MQTT broker (mqtt://host:port or mqtts://), whose device messages `fsp
     # serve` forwards to the ingest endpoint; None: devices post their readings over HTTP only
     mqtt_url: str | None = Field(default=None, pattern=r"^mqtts?://[^/@\s]+$")
+    # online payment of booked services (registry.payments): the provider's API (None: not offered), the public
+    # key its notifications are verified with (PEM), and this province's merchant account there
+    payment_provider_url: str | None = None
+    payment_provider_public_key_file: Path | None = None
+    payment_merchant_id: str | None = None
+    payment_merchant_key: SecretStr | None = None
+    # where the provider sends its notifications (None: this API's own address, as the request reached it)
+    payment_notify_url: str | None = None
+    payment_order_minutes: int = Field(default=30, ge=5, le=24 * 60)  # an unpaid order closes after this
+    payment_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @field_validator("database_url")
     @classmethod

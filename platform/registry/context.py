@@ -1,5 +1,6 @@
 """Everything one tenant's app holds: settings, engine, keys, issuer, metrics. Many can live in one process."""
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -31,6 +32,9 @@ class TenantContext:
     query_attempts: AttemptLimiter = field(default_factory=AttemptLimiter)
     # messages left on memorial pages per client, signed in or not (registry.memorials): every one counts
     memorial_messages: AttemptLimiter = field(default_factory=lambda: AttemptLimiter(max_failures=10, window_seconds=600))
+    # online payment (registry.payments.runtime.Payments: the provider and refused notices per client), set when
+    # the payments routes are mounted
+    payments: Any = None
 
     def encrypt(self, field_name: str, value: str) -> str:
         return self.keys.field_ring.encrypt(value, context=field_name.encode())

@@ -338,3 +338,24 @@ RULES.update({
     "cycle_unknown": ("该火化炉没有上报这一炉次的开始。", "The cremator reported no start of this cycle."),
     "cycle_unfinished": ("这一炉次尚未结束。", "This cycle has not ended."),
 })
+
+# payments (网上缴费) of booked services
+FIELD_NAMES.update({"return_path": ("返回地址", "return path"), "notice": ("支付通知", "payment notice"),
+                    "payment": ("网上缴费", "payment"), "day": ("日期", "day")})
+TITLES.setdefault(503, ("服务暂不可用", "service unavailable"))
+RULES.update({
+    "site_path": ("{name}须是本网站的路径，以一个“/”开头。", None),
+    "payment_free": ("该服务属于基本殡葬服务减免项目，费用全免，无需支付。", None),
+    "payment_unpriced": ("该预约项目没有公示收费标准，不能网上缴费，请到机构窗口办理。", None),
+    "payment_settled": ("该预约已经支付，无需重复支付。", None),
+    "payment_started": ("该预约的支付刚刚已经发起，请刷新页面后继续。", None),
+    "payment_unavailable": ("本省暂未开通网上缴费，请到机构窗口缴费。", None),
+    "payment_provider": ("支付机构暂时无法受理，未产生任何扣款，请稍后再试。", None),
+    "notice_signature": ("支付通知的签名无效。", None),
+    "notice_stale": ("支付通知已过期（签名时间与当前相差超过 5 分钟）。", None),
+    "notice_replayed": ("该支付通知已经收到过，不再受理（重放）。", None),
+    "notice_order": ("支付通知与订单不符：没有这个订单，或该订单没有申请退款。", None),
+    "notice_amount": ("支付通知的金额与订单金额不符。", None),
+    "notice_body": ("支付通知的内容格式不正确。", None),
+    "too_many_notices": ("被拒绝的支付通知过多，请稍后再试。", None),
+})

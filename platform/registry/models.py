@@ -21,6 +21,7 @@ from registry.national.online_models import NationalOnlineCount, NationalOnlineI
 from registry.national.statistics import NationalCount
 from registry.national.yearbook import ExpectedDeaths
 from registry.outbox.models import OutboxEvent
+from registry.payments.models import PaymentNotice, PaymentOrder, Reconciliation
 from registry.publications.models import Publication
 from registry.remains.models import AshesDestination, Handover, Interment, Storage, Transport
 from registry.reservations.farewell import FarewellInvitation, RemoteFarewell
@@ -35,6 +36,6 @@ __all__ = ["Approval", "ApprovalAttachment", "ApprovalStep", "AshesDestination",
            "FarewellInvitation", "Handover", "Institution", "InstitutionDisclosure", "Interment", "KeyFingerprint", "LatestReading",
            "Memorial", "MemorialMessage", "NationalAshesDestination", "NationalCase", "NationalCertificate",
            "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment", "NationalOnlineCount",
-           "NationalOnlineItem", "OutboxEvent", "PersonMatch", "Publication", "Reading", "RemoteFarewell", "Resource",
-           "ServiceItem", "SharingCursor", "Slot", "StaffSession",
+           "NationalOnlineItem", "OutboxEvent", "PaymentNotice", "PaymentOrder", "PersonMatch", "Publication", "Reading",
+           "Reconciliation", "RemoteFarewell", "Resource", "ServiceItem", "SharingCursor", "Slot", "StaffSession",
            "Storage", "TenantSequences", "Transport", "TransportPermit"]

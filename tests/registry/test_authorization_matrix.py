@@ -16,6 +16,7 @@ app missing from OPERATIONS fails the test. Data is built once per backend; a ta
 case it cremated) is built again for the next caller.
 """
 import itertools
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -49,6 +50,8 @@ from factories import (
 )
 from registry import online_status, query_codes
 from registry.limits import AttemptLimiter
+from registry.payments.provider import Notice
+from registry.payments.runtime import Payments
 from registry.query_codes import PublicStatus
 from registry.security import crypto
 from registry.security.auth import DevelopmentIssuer
@@ -199,6 +202,13 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/api/v1/devices/{device_id}/revoke"): Operation(P.equipment_manage, "device"),
     ("POST", "/api/v1/devices/{device_id}/readings"): Operation(None, "device"),
     ("POST", f"{CASE}/cremation/cycle"): Operation(P.cremations_write, "cremated"),
+    # payments: the citizen's own booking's, the provider's notice (signed, no token), the province's admins
+    ("GET", f"{MINE}/payment"): Operation(P.services_apply, "priced_booking"),
+    ("POST", f"{MINE}/payment"): Operation(P.services_apply, "priced_booking"),
+    ("POST", "/api/v1/payments/notifications"): Operation(None, "payment_order"),
+    ("GET", "/api/v1/payments/orders"): Operation(P.payments_manage, "none"),
+    ("GET", "/api/v1/payments/reconciliations"): Operation(P.payments_manage, "none"),
+    ("POST", "/api/v1/payments/reconciliations"): Operation(P.payments_manage, "none"),
 }
 # authorised by the device's own credential (tests/registry/equipment): a person's token, whatever its roles, is 401
 DEVICE_CREDENTIAL = {("POST", "/api/v1/devices/{device_id}/readings")}
@@ -290,6 +300,7 @@ class World:
         self._permit: dict | None = None
         self._resources: dict[str, dict] = {}
         self.invitation_code: str | None = None
+        self.order_no: str | None = None
         self.citizen = self.headers(Role.citizen)
         # every role in every scope leaves a memorial message from this one client: no limit for the matrix
         app.state.ctx.memorial_messages = AttemptLimiter(max_failures=10 ** 6)
@@ -320,6 +331,16 @@ class World:
         device, credential = self.device(institution)
         self._created(f"/api/v1/devices/{device['id']}/readings", {"readings": cremator_cycle(1, "C-1")}, credential)
         return {"device_id": device["id"], "cycle": "C-1"}
+
+    def priced_booking(self, name: str) -> dict:
+        """A held booking of a hall with a published fee: one the citizen can pay."""
+        if ("priced", name) not in self._resources:
+            item = self._created(f"/api/v1/institutions/{self.institutions[name]['id']}/service-items",
+                                 BODIES[SERVICE_ITEMS](self, self.institutions[name]), self.admin)
+            self._resources["priced", name] = create_resource(self.client, self.admin, self.institutions[name]["id"],
+                                                              capacity=100, service_item_id=item["id"])
+        return self._created("/api/v1/my/bookings", booking_payload(self._resources["priced", name]["id"]),
+                             self.citizen)
 
     def certificate_check(self) -> dict:
         """A real certificate's number and check code: wrong guesses from one client would soon be limited."""
@@ -441,6 +462,11 @@ class World:
             params["device_id"] = self.device(institution)[0]["id"]
         elif target in ("booking", "remote_booking", "invitation"):
             params["booking_id"] = self.booking(name, remote=target != "booking")["id"]
+        elif target in ("priced_booking", "payment_order"):
+            params["booking_id"] = self.priced_booking(name)["id"]
+            if target == "payment_order":
+                self.order_no = self._created(f"{MINE.format(**params)}/payment", {"return_path": "/my"},
+                                              self.citizen)["order_no"]
         elif target not in ("none", "institution"):
             case = self.case(name, target)
             params.update(case_id=case["id"], storage_id=case.get("storage_id"), certificate_id=case.get("certificate_id"))
@@ -544,6 +570,11 @@ BODIES: dict[tuple[str, str], Callable[[World, dict], dict]] = {
     ("POST", f"{APPROVAL}/reject"): lambda world, institution: {"reasons": "选址不符合规划"},
     ("POST", "/api/v1/my/approvals/{approval_id}/attachments"): lambda world, institution: PDF,
     ("POST", "/api/v1/permit-verifications"): lambda world, institution: world.permit_check(),
+    ("POST", f"{MINE}/payment"): lambda world, institution: {"return_path": "/beijing/my/bookings"},
+    # what the fake provider below takes for a notice it signed
+    ("POST", "/api/v1/payments/notifications"): lambda world, institution: {"order_no": world.order_no},
+    ("POST", "/api/v1/payments/reconciliations"): lambda world, institution: {
+        "day": datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()},
 }
 PDF = b"%PDF-1.7\n%%EOF\n"  # the smallest file an approval's attachment upload takes
 
@@ -577,8 +608,30 @@ def _a_service_with_a_query_code() -> Iterator[None]:
         yield
 
 
+class FakeProvider:
+    """A payment provider that takes every notice as signed (signatures: tests/registry/payments)."""
+
+    def create_payment(self, charge) -> str:
+        return f"https://pay.example.cn/{charge.order_no}"
+
+    def verify_notification(self, headers, body: bytes) -> Notice:
+        order_no = json.loads(body)["order_no"]
+        return Notice(notice_id=uuid.uuid4().hex, nonce=uuid.uuid4().hex, kind="paid", order_no=order_no,
+                      amount_fen=40000, transaction_id=order_no, at=datetime.now(UTC))
+
+    def query(self, order_no: str):
+        return None
+
+    def refund(self, *args) -> None:
+        pass
+
+    def statement(self, day) -> list:
+        return []
+
+
 @pytest.fixture(scope="module")
 def world(matrix_app) -> Iterator[World]:
+    matrix_app.state.ctx.payments = Payments(provider=FakeProvider())
     with TestClient(matrix_app) as client:
         yield World(client, matrix_app)
 

@@ -3,6 +3,7 @@ Every check and write is the registry's (reservations API, called with the citiz
 ask, show the answers, and place its refusals beside the fields. Codes (query, invitation) are in the answer
 that issued them only, so they are shown on that POST's own page and never again."""
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -57,10 +58,58 @@ async def _list_page(request: Request, citizen: Citizen, *, errors: dict[str, Fo
     answer = await registry_api.call(request, citizen, "GET", "/my/bookings")
     bookings = answer.body["data"] if answer.ok else []
     names = await _resource_names(request, citizen, bookings)
-    notice_key = {"changed": "mybk_changed", "cancelled": "mybk_cancelled"}.get(request.query_params.get("done", ""))
-    return render(request, "my/bookings.html", citizen=citizen, status_code=status_code, bookings=bookings,
-                  names=names, status_of=_status, kind_of=_kind, when=when, live=LIVE, errors=errors or {},
-                  notice=catalog.TEXT[notice_key] if notice_key else None)
+    payments = await _payments(request, citizen, bookings)
+    notice_key = {"changed": "mybk_changed", "cancelled": "mybk_cancelled",
+                  "paid": "mypay_paid"}.get(request.query_params.get("done", ""))
+    response = render(request, "my/bookings.html", citizen=citizen, status_code=status_code, bookings=bookings,
+                      names=names, status_of=_status, kind_of=_kind, when=when, live=LIVE, errors=errors or {},
+                      notice=catalog.TEXT[notice_key] if notice_key else None, payments=payments, fee_of=_fee,
+                      payable=PAYABLE)
+    provider = request.app.state.ctx.settings.payment_provider_url
+    if provider:  # 支付 is answered by a redirect to the provider's pay page: the one other place a form may lead
+        site = urlsplit(provider)
+        response.headers["Content-Security-Policy"] = (f"frame-ancestors 'none'; form-action 'self' "
+                                                       f"{site.scheme}://{site.netloc}")
+    return response
+
+
+# 网上缴费: a booking's fee and its payment (registry.payments); the payer goes to the provider's page and back
+PAYABLE = ("unpaid", "created", "closed")
+
+
+def _fee(payment: dict | None) -> str:
+    """The fee as people read it (yuan from integer fen) with how its payment stands."""
+    if not payment:
+        return ""
+    state = catalog.TEXT[f"mypay_state_{payment['state']}"]
+    if payment["state"] in ("free", "unpriced") or payment["amount_fen"] is None:
+        return state
+    yuan = f"{payment['amount_fen'] // 100}.{payment['amount_fen'] % 100:02d}"
+    return f"{catalog.TEXT['mypay_fee'].format(yuan=yuan)} {state}"
+
+
+async def _payments(request: Request, citizen: Citizen, bookings: list[dict]) -> dict[str, dict]:
+    found = {}
+    for booking in bookings:
+        answer = await registry_api.call(request, citizen, "GET", f"/my/bookings/{booking['id']}/payment")
+        if answer.ok:
+            found[booking["id"]] = answer.body
+    return found
+
+
+@citizen_page
+async def pay(request: Request, citizen: Citizen) -> Response:
+    """Start the payment and send the payer to the provider's pay page; it sends them back to 我的预约."""
+    booking_id = str(request.path_params["booking_id"])
+    form = await forms.read(request, citizen)
+    answer = await registry_api.call(request, citizen, "POST", f"/my/bookings/{booking_id}/payment",
+                                     json={"return_path": my_path(request, "/bookings?done=paid")})
+    if answer.status == 404:
+        return _not_found(request, citizen)
+    if not answer.ok:
+        form.take(answer, fields={"booking_id": "pay", "payment": "pay", "return_path": "pay"})
+        return await _list_page(request, citizen, errors={booking_id: form}, status_code=answer.page_status)
+    return RedirectResponse(answer.body["pay_url"], status_code=303)
 
 
 @citizen_page

@@ -33,6 +33,7 @@ def _pages() -> list[Route]:
         Route("/bookings/{booking_id:uuid}/cancel", bookings.cancel, methods=["POST"]),
         Route("/bookings/{booking_id:uuid}/farewell", bookings.farewell_page, methods=["GET"]),
         Route("/bookings/{booking_id:uuid}/farewell", bookings.set_farewell, methods=["POST"]),
+        Route("/bookings/{booking_id:uuid}/pay", bookings.pay, methods=["POST"]),  # 网上缴费
         # 网上审批 and 投诉: the citizen's own applications and complaints
         Route("/approvals", approvals.approval_list, methods=["GET"]),
         Route("/approvals/new", approvals.new_approval, methods=["GET"]),

@@ -63,6 +63,9 @@ def citizen_page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             response = to_sign_in(request, ended="expired")
             clear_cookie(request, response)
             return response
+        own_policy = response.headers.get("Content-Security-Policy")  # a page whose forms lead elsewhere says where
         response.headers.update(HEADERS)
+        if own_policy:
+            response.headers["Content-Security-Policy"] = own_policy
         return response
     return endpoint

@@ -19,6 +19,7 @@ TASKS = (
     ("audit:read", "/audit", "task_audit"),
     ("complaints:read", "/complaints", "task_complaints"),
     ("memorials:moderate", "/memorial-messages", "task_memorial_review"),
+    ("payments:manage", "/payments", "task_payments"),
 )
 
 

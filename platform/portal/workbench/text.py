@@ -900,3 +900,27 @@ STAFF.update({
     "eq_device_id": "设备编号",
     "eq_back": "返回设备列表",
 })
+# payments (网上缴费): the province's payment orders and the daily reconciliation with the provider
+STAFF.update({
+    "nav_payments": "网上缴费",
+    "task_payments": "网上缴费与对账", "task_payments_hint": "查看预约服务的缴费订单，按日与支付机构对账",
+    "payments_title": "网上缴费",
+    "payments_lead": "预约服务按机构公示的收费标准网上缴费；基本殡葬服务减免项目不收费、不生成订单。每日与支付机构对账，"
+                     "支付机构已收款而通知丢失的订单自动补记为已支付，其他差异请人工核查。",
+    "payments_reconciliations": "每日对账",
+    "payments_day": "对账日期", "payments_day_hint": "北京时间，格式：2026-12-01",
+    "payments_reconcile_button": "对账",
+    "payments_reconciled": "对账已完成，结果见下表。",
+    "payments_no_reconciliations": "还没有对账记录。",
+    "payments_col_day": "日期", "payments_col_matched": "一致", "payments_col_missing_at_provider": "本地有、支付机构无",
+    "payments_col_missing_locally": "支付机构有、本地未收",
+    "payments_col_amount_mismatch": "金额不符", "payments_col_repaired": "已补记", "payments_col_ran_at": "对账时间",
+    "payments_orders": "缴费订单",
+    "payments_status": "订单状态", "payments_all": "全部", "payments_filter": "筛选",
+    "payments_count": "共 {count} 笔订单",
+    "payments_none": "没有符合条件的订单。",
+    "payments_col_order": "订单号", "payments_col_amount": "金额（元）", "payments_col_paid_at": "支付时间",
+    "payments_col_updated": "更新时间",
+    "payment_status_created": "待支付", "payment_status_paid": "已支付", "payment_status_refund_requested": "退款中",
+    "payment_status_refunded": "已退款", "payment_status_closed": "已关闭（超时未付）",
+})

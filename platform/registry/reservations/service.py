@@ -154,7 +154,7 @@ def cancel_own(session: Session, *, ctx: TenantContext, principal: Principal, bo
                data: BookingCancel, now: datetime | None = None) -> BookingPublic:
     with ctx.journal.write(session, actor=principal.subject) as unit:
         booking = own_booking(session, principal, booking_id)
-        return _cancel(session, unit, booking, data, now=now or utcnow(), by="owner")
+        return _cancel(session, ctx, unit, booking, data, now=now or utcnow(), by="owner")
 
 
 def cancel_by_staff(session: Session, *, ctx: TenantContext, principal: Principal, booking_id: uuid.UUID,
@@ -162,10 +162,12 @@ def cancel_by_staff(session: Session, *, ctx: TenantContext, principal: Principa
     with ctx.journal.write(session, actor=principal.subject) as unit:
         booking = staff_booking(session, principal, booking_id)
         require_active_institution(session, principal)
-        return _cancel(session, unit, booking, data, now=now or utcnow(), by="institution")
+        return _cancel(session, ctx, unit, booking, data, now=now or utcnow(), by="institution")
 
 
-def _cancel(session: Session, unit, booking: Booking, data: BookingCancel, *, now: datetime, by: str) -> BookingPublic:
+def _cancel(session: Session, ctx: TenantContext, unit, booking: Booking, data: BookingCancel, *, now: datetime,
+            by: str) -> BookingPublic:
+    from registry.payments import service as payments  # payments build on bookings
     _require_live(booking, now)
     slots.release(session, booking.slot_id)
     booking.status, booking.hold_until, booking.cancel_reason = BookingStatus.cancelled, None, data.reason
@@ -175,6 +177,7 @@ def _cancel(session: Session, unit, booking: Booking, data: BookingCancel, *, no
     resource = session.get(Resource, booking.resource_id)
     unit.record(action="booking.cancel", object_type=BOOKING, object_id=booking.id, event_type="booking.cancelled",
                 payload=event(booking, resource, cancelled_by=by), detail={"by": by})
+    payments.booking_cancelled(session, ctx=ctx, unit=unit, booking=booking, now=now)  # a paid fee is refunded
     return public(session, booking, now=now)
 
 

@@ -32,6 +32,9 @@ class Permission(StrEnum):
     memorials_moderate = "memorials:moderate"  # review memorial messages held by the word filter, remove abuse
     # an institution's equipment (cremators, cold storage, emission monitors): register, rotate, revoke, watch
     equipment_manage = "equipment:manage"
+    # payments (网上缴费): the province's payment orders and the daily reconciliation with the provider; its
+    # finance is the province's, so no institution-bound role sees them
+    payments_manage = "payments:manage"
 
 
 class Role(StrEnum):
@@ -58,7 +61,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.provincial_admin: frozenset({P.institutions_write, P.publications_write, P.cases_read, P.cases_import,
                                       P.approvals_read, P.approvals_decide, P.bookings_manage, P.complaints_read,
                                       P.complaints_answer, P.complaints_handle, P.complaints_counts,
-                                      P.memorials_moderate, P.equipment_manage}),
+                                      P.memorials_moderate, P.equipment_manage, P.payments_manage}),
     # a registrar serves families at the counter and answers complaints, each bound to its own institution
     Role.registrar: frozenset({P.cases_read, P.cases_write, P.cremations_write, P.remains_write, P.bookings_manage,
                                P.complaints_read, P.complaints_answer, P.equipment_manage}),
