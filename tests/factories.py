@@ -1,5 +1,6 @@
 """Builders of valid request payloads; tests override only what they are about."""
 import itertools
+import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from stdnum.cn import ric, uscc
@@ -186,3 +187,18 @@ def archive_row(n: int, *, prefix: str = "SD", bad_every: int | None = None) -> 
         row[column] = {"证件号码": row["证件号码"][:-1] + ("0" if row["证件号码"][-1] != "0" else "1"),
                        "出生日期": "1931年2月30日", "性别": "M", "户籍地代码": "999999"}[column]
     return row
+
+
+def end_booking(engine, booking_id, *, days_ago: int = 1) -> None:
+    """Move a booking's slot into the past, as if its service had taken place (ratings need a completed service)."""
+    from sqlmodel import Session
+
+    from registry.reservations.models import Booking
+
+    with Session(engine) as session:
+        booking = session.get(Booking, uuid.UUID(str(booking_id)))
+        length = booking.ends_at - booking.starts_at
+        booking.ends_at = datetime.now(UTC) - timedelta(days=days_ago)
+        booking.starts_at = booking.ends_at - length
+        session.add(booking)
+        session.commit()

@@ -20,6 +20,7 @@ from registry.national.statistics import NationalCount
 from registry.national.yearbook import ExpectedDeaths
 from registry.outbox.models import OutboxEvent
 from registry.publications.models import Publication
+from registry.ratings.models import Rating
 from registry.remains.models import AshesDestination, Handover, Interment, Storage, Transport
 from registry.reservations.farewell import FarewellInvitation, RemoteFarewell
 from registry.reservations.models import Booking, Resource, Slot
@@ -33,5 +34,5 @@ __all__ = ["Approval", "ApprovalAttachment", "ApprovalStep", "AshesDestination",
            "FarewellInvitation", "Handover", "Institution", "InstitutionDisclosure", "Interment", "KeyFingerprint",
            "Memorial", "MemorialMessage", "NationalAshesDestination", "NationalCase", "NationalCertificate",
            "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment", "OutboxEvent", "PersonMatch",
-           "Publication", "RemoteFarewell", "Resource", "ServiceItem", "SharingCursor", "Slot", "StaffSession",
+           "Publication", "Rating", "RemoteFarewell", "Resource", "ServiceItem", "SharingCursor", "Slot", "StaffSession",
            "Storage", "TenantSequences", "Transport", "TransportPermit"]

@@ -35,6 +35,7 @@ from factories import (
     case_payload,
     create_publication,
     create_resource,
+    end_booking,
     facility_approval_payload,
     institution_payload,
     publication_payload,
@@ -187,6 +188,13 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/api/v1/memorials/{memorial_id}/messages"): Operation(None, "memorial"),
     ("GET", "/api/v1/memorial-messages/review"): Operation(P.memorials_moderate, "none"),
     ("POST", "/api/v1/memorial-messages/{message_id}/review"): Operation(P.memorials_moderate, "memorial_message_held"),
+    ("GET", "/api/v1/my/memorials/{memorial_id}"): Operation(P.services_apply, "memorial"),
+    # satisfaction ratings: the citizen's of a completed booking; staff read them; moderators review held comments
+    ("POST", f"{MINE}/rating"): Operation(P.services_apply, "completed_booking"),
+    ("GET", "/api/v1/my/ratings"): Operation(P.services_apply, "none"),
+    ("GET", "/api/v1/ratings"): Operation(P.ratings_read, "none"),
+    ("GET", "/api/v1/ratings/summary"): Operation(P.ratings_read, "none"),
+    ("POST", "/api/v1/ratings/{rating_id}/review"): Operation(P.memorials_moderate, "rating_held"),
 }
 # the ministry's registry has these routes besides the province's; the national database is empty here, so a read
 # of one case finds nothing (404) where the role may read it
@@ -407,6 +415,8 @@ class World:
             params.update(approval_id=approval["id"], attachment_id=approval.get("attachment_id"))
         elif target == "resource":
             params["resource_id"] = self.resource(name)["id"]
+        elif target in ("completed_booking", "rating_held"):
+            params["booking_id"], params["rating_id"] = rated_service(self, name, rate=target == "rating_held")
         elif target in ("booking", "remote_booking", "invitation"):
             params["booking_id"] = self.booking(name, remote=target != "booking")["id"]
         elif target not in ("none", "institution"):
@@ -447,6 +457,17 @@ def memorial_payload() -> dict:
             "visibility": "public", "consented_by": "张明", "relation": "child", "consent": True}
 
 
+def rated_service(world: World, name: str, *, rate: bool) -> tuple[str, str | None]:
+    """A booking of the matrix's citizen, confirmed and ended (a completed service); rated with a held comment if asked."""
+    booking = world.booking(name)
+    world._created(f"/api/v1/bookings/{booking['id']}/confirm", None, world.admin)
+    end_booking(world.client.app.state.ctx.engine, booking["id"])
+    if not rate:
+        return booking["id"], None
+    return booking["id"], world._created(f"/api/v1/my/bookings/{booking['id']}/rating",
+                                         {"score": 2, "comment": "加微信详谈"}, world.citizen)["id"]
+
+
 def _hour_ago() -> str:
     return (datetime.now(UTC) - timedelta(hours=1)).isoformat()
 
@@ -474,6 +495,8 @@ BODIES: dict[tuple[str, str], Callable[[World, dict], dict]] = {
     ("POST", "/api/v1/my/memorials"): lambda world, institution: memorial_payload(),
     ("POST", "/api/v1/memorials/{memorial_id}/messages"): lambda world, institution: {"text": "愿您安息", "offering": "flowers"},
     ("POST", "/api/v1/memorial-messages/{message_id}/review"): lambda world, institution: {"decision": "approve"},
+    ("POST", f"{MINE}/rating"): lambda world, institution: {"score": 5, "comment": "服务周到"},
+    ("POST", "/api/v1/ratings/{rating_id}/review"): lambda world, institution: {"decision": "approve"},
     ("POST", "/api/v1/cases/search"): lambda world, institution: {"institution_id": institution["id"]},
     ("POST", "/api/v1/cases/imports"): lambda world, institution: {"records": [archived(institution)]},
     ("POST", "/api/v1/cases/imports/bulk"): lambda world, institution: {"records": [archived(institution)]},

@@ -30,6 +30,8 @@ class Permission(StrEnum):
     complaints_handle = "complaints:handle"  # assign, close with upheld or not, run the overdue sweep: the province
     complaints_counts = "complaints:counts"  # counts per institution, no personal data: credit evaluation
     memorials_moderate = "memorials:moderate"  # review memorial messages held by the word filter, remove abuse
+    # satisfaction ratings (满意度评价): read the ratings and their summary; a registrar its own institution's only
+    ratings_read = "ratings:read"
 
 
 class Role(StrEnum):
@@ -56,10 +58,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.provincial_admin: frozenset({P.institutions_write, P.publications_write, P.cases_read, P.cases_import,
                                       P.approvals_read, P.approvals_decide, P.bookings_manage, P.complaints_read,
                                       P.complaints_answer, P.complaints_handle, P.complaints_counts,
-                                      P.memorials_moderate}),
+                                      P.memorials_moderate, P.ratings_read}),
     # a registrar serves families at the counter and answers complaints, each bound to its own institution
     Role.registrar: frozenset({P.cases_read, P.cases_write, P.cremations_write, P.remains_write, P.bookings_manage,
-                               P.complaints_read, P.complaints_answer}),
+                               P.complaints_read, P.complaints_answer, P.ratings_read}),
     Role.reviewer: frozenset({P.cases_read, P.cases_review, P.personal_data_read, P.approvals_read, P.approvals_review}),
     Role.auditor: frozenset({P.audit_read}),
     # the ministry sees complaint counts for credit evaluation, never a complaint's text or contact
