@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from portal import catalog
+from portal.citizens import ratings
 from portal.citizens.session import Citizen, my_path
 from portal.citizens.views import citizen_page, message, render
 from portal.workbench import forms, registry_api
@@ -60,7 +61,8 @@ async def _list_page(request: Request, citizen: Citizen, *, errors: dict[str, Fo
     notice_key = {"changed": "mybk_changed", "cancelled": "mybk_cancelled"}.get(request.query_params.get("done", ""))
     return render(request, "my/bookings.html", citizen=citizen, status_code=status_code, bookings=bookings,
                   names=names, status_of=_status, kind_of=_kind, when=when, live=LIVE, errors=errors or {},
-                  notice=catalog.TEXT[notice_key] if notice_key else None)
+                  notice=catalog.TEXT[notice_key] if notice_key else None,
+                  completed=ratings.completed, rated=await ratings.ratings_by_booking(request, citizen))
 
 
 @citizen_page
