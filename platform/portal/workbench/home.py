@@ -18,6 +18,7 @@ TASKS = (
     ("audit:read", "/audit", "task_audit"),
     ("complaints:read", "/complaints", "task_complaints"),
     ("memorials:moderate", "/memorial-messages", "task_memorial_review"),
+    ("ratings:read", "/ratings", "task_ratings"),
 )
 
 

@@ -20,6 +20,7 @@ from portal.workbench import (
     institutions_admin,
     memorial_review,
     publications_admin,
+    ratings,
     remains,
     reservations,
     signin,
@@ -90,6 +91,8 @@ def _pages() -> list[Route]:
         Route("/complaints/{complaint_id}/close", complaints.close, methods=["POST"]),
         Route("/memorial-messages", memorial_review.review_queue, methods=["GET"]),
         Route("/memorial-messages/{message_id}/review", memorial_review.review, methods=["POST"]),
+        # satisfaction ratings (满意度评价) of the staff member's institution
+        Route("/ratings", ratings.rating_list, methods=["GET"]),
     ]
 
 
