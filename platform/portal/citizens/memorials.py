@@ -50,6 +50,7 @@ async def create_memorial(request: Request, citizen: Citizen) -> Response:
     body.update(visibility=form.get("visibility") or None, consent=form.get("consent") == "yes")
     answer = await registry_api.call(request, citizen, "POST", "/my/memorials", json=body)
     if not answer.ok:
+        form.values.setdefault("consent", "")  # an unticked box is not posted: the summary still links to it
         form.take(answer, fields={"body": "birth_date"})  # the model's date order is of the two dates
         return _form_page(request, citizen, form, status_code=answer.page_status)
     return render(request, "my/memorial_created.html", citizen=citizen, status_code=201, memorial=answer.body,

@@ -59,11 +59,13 @@ async def rate(request: Request, citizen: Citizen) -> Response:
     if booking is None:
         return _not_found(request, citizen)
     if form.get("score") not in {str(score) for score in SCORES}:
+        form.values["score"] = ""  # the summary links to the first score
         form.refuse("score", catalog.TEXT["myrt_score_missing"])
         return await _page(request, citizen, booking, form, status_code=400)
     answer = await registry_api.call(request, citizen, "POST", f"/my/bookings/{booking['id']}/rating",
                                      json={"score": int(form.get("score")), "comment": forms.optional(form.get("comment"))})
     if not answer.ok:
+        form.values.setdefault("score", "")
         form.take(answer, fields={"booking_id": "score"})
         return await _page(request, citizen, booking, form, status_code=answer.page_status)
     return RedirectResponse(my_path(request, f"/bookings/{booking['id']}/rating?done=1"), status_code=303)
