@@ -1,5 +1,6 @@
 """Builders of valid request payloads; tests override only what they are about."""
 import itertools
+import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from stdnum.cn import ric, uscc
@@ -214,3 +215,18 @@ def cremator_cycle(first_seq: int, cycle: str, *, minutes_ago: float = 120, minu
     """The start and end readings of one finished cycle of a cremator."""
     return [reading(first_seq, "cycle_start", 1, minutes_ago=minutes_ago, cycle=cycle),
             reading(first_seq + 1, "cycle_end", 1, minutes_ago=minutes_ago - minutes, cycle=cycle)]
+
+
+def end_booking(engine, booking_id, *, days_ago: int = 1) -> None:
+    """Move a booking's slot into the past, as if its service had taken place (ratings need a completed service)."""
+    from sqlmodel import Session
+
+    from registry.reservations.models import Booking
+
+    with Session(engine) as session:
+        booking = session.get(Booking, uuid.UUID(str(booking_id)))
+        length = booking.ends_at - booking.starts_at
+        booking.ends_at = datetime.now(UTC) - timedelta(days=days_ago)
+        booking.starts_at = booking.ends_at - length
+        session.add(booking)
+        session.commit()

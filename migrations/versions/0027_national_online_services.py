@@ -1,7 +1,7 @@
 """national records and counters of online services (approvals, bookings, complaints, memorials, ratings)
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0026
 Create Date: 2026-11-30 18:40:00
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import registry.db_types
 
 revision: str = '0027'
-down_revision: str | None = '0025'
+down_revision: str | None = '0026'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

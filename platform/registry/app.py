@@ -44,6 +44,7 @@ from registry.online_status_api import router as status_lookups_router
 from registry.outbox.api import router as outbox_router
 from registry.payments import api as payments_api
 from registry.publications.api import router as publications_router
+from registry.ratings.api import router as ratings_router
 from registry.remains.api import router as remains_router
 from registry.reservations import api as reservations_api
 from registry.security.auth import DevelopmentIssuer, RemoteJWKS, TokenVerifier
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     payments_api.mount(app)  # 网上缴费 of booked services
     app.include_router(complaints_router)
     app.include_router(memorials_router)
+    app.include_router(ratings_router)  # 满意度评价 of completed services
     if settings.role == Role.ministry:  # only the national platform receives the provinces' batches
         exchange_api.mount(app, journal=journal, peers_dir=settings.exchange_peers_dir, registry=ctx.metrics.registry,
                            max_events=settings.exchange_max_batch_events)

@@ -359,3 +359,13 @@ RULES.update({
     "notice_body": ("支付通知的内容格式不正确。", None),
     "too_many_notices": ("被拒绝的支付通知过多，请稍后再试。", None),
 })
+
+# satisfaction ratings (满意度评价)
+FIELD_NAMES.update({"score": ("评分", "score"), "comment": ("评价内容", "comment"), "rating_id": ("评价", "rating"),
+                    "held": ("待审核", "held for review")})
+RULES.update({
+    "service_not_completed": ("该服务尚未完成：预约经确认且服务时段结束后才能评价。",
+                              "Only a completed service can be rated: a confirmed booking whose time has ended."),
+    "already_rated": ("该服务已评价过，每项服务只能评价一次。", "This service has been rated already: once per service."),
+    "comment_not_held": ("该评价没有待审核的内容。", None),
+})

@@ -24,6 +24,7 @@ from registry.equipment.metrics import EquipmentMetrics
 from registry.journal import Journal
 from registry.outbox import service as outbox
 from registry.outbox.models import OutboxEvent
+from registry.ratings.metrics import RatingsCollector
 
 log = logging.getLogger(__name__)
 
@@ -249,6 +250,7 @@ class AppMetrics:
         self.registry.register(_OutboxCollector(engine))
         self.registry.register(ApprovalsCollector(engine))
         self.equipment = EquipmentMetrics(self.registry, engine)
+        self.registry.register(RatingsCollector(engine))
         # 401s are audited by count (anyone can send them); the counts reach the chain before it is verified
         self.unauthenticated = UnauthenticatedRefusals(journal, self.registry)
         self.audit_chain = AuditChainStatus(engine, anchor=journal.anchor, before=self.unauthenticated.flush)

@@ -23,6 +23,7 @@ from registry.national.yearbook import ExpectedDeaths
 from registry.outbox.models import OutboxEvent
 from registry.payments.models import PaymentNotice, PaymentOrder, Reconciliation
 from registry.publications.models import Publication
+from registry.ratings.models import Rating
 from registry.remains.models import AshesDestination, Handover, Interment, Storage, Transport
 from registry.reservations.farewell import FarewellInvitation, RemoteFarewell
 from registry.reservations.models import Booking, Resource, Slot
@@ -36,6 +37,7 @@ __all__ = ["Approval", "ApprovalAttachment", "ApprovalStep", "AshesDestination",
            "FarewellInvitation", "Handover", "Institution", "InstitutionDisclosure", "Interment", "KeyFingerprint", "LatestReading",
            "Memorial", "MemorialMessage", "NationalAshesDestination", "NationalCase", "NationalCertificate",
            "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment", "NationalOnlineCount",
-           "NationalOnlineItem", "OutboxEvent", "PaymentNotice", "PaymentOrder", "PersonMatch", "Publication", "Reading",
-           "Reconciliation", "RemoteFarewell", "Resource", "ServiceItem", "SharingCursor", "Slot", "StaffSession",
+           "NationalOnlineItem", "OutboxEvent", "PaymentNotice", "PaymentOrder", "PersonMatch", "Publication", "Rating",
+           "Reading", "Reconciliation", "RemoteFarewell", "Resource", "ServiceItem", "SharingCursor", "Slot",
+           "StaffSession",
            "Storage", "TenantSequences", "Transport", "TransportPermit"]

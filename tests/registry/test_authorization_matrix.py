@@ -38,6 +38,7 @@ from factories import (
     create_resource,
     cremator_cycle,
     device_payload,
+    end_booking,
     facility_approval_payload,
     institution_payload,
     publication_payload,
@@ -209,6 +210,13 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/api/v1/payments/orders"): Operation(P.payments_manage, "none"),
     ("GET", "/api/v1/payments/reconciliations"): Operation(P.payments_manage, "none"),
     ("POST", "/api/v1/payments/reconciliations"): Operation(P.payments_manage, "none"),
+    ("GET", "/api/v1/my/memorials/{memorial_id}"): Operation(P.services_apply, "memorial"),
+    # satisfaction ratings: the citizen's of a completed booking; staff read them; moderators review held comments
+    ("POST", f"{MINE}/rating"): Operation(P.services_apply, "completed_booking"),
+    ("GET", "/api/v1/my/ratings"): Operation(P.services_apply, "none"),
+    ("GET", "/api/v1/ratings"): Operation(P.ratings_read, "none"),
+    ("GET", "/api/v1/ratings/summary"): Operation(P.ratings_read, "none"),
+    ("POST", "/api/v1/ratings/{rating_id}/review"): Operation(P.memorials_moderate, "rating_held"),
 }
 # authorised by the device's own credential (tests/registry/equipment): a person's token, whatever its roles, is 401
 DEVICE_CREDENTIAL = {("POST", "/api/v1/devices/{device_id}/readings")}
@@ -460,6 +468,8 @@ class World:
             params["resource_id"] = self.resource(name)["id"]
         elif target == "device":
             params["device_id"] = self.device(institution)[0]["id"]
+        elif target in ("completed_booking", "rating_held"):
+            params["booking_id"], params["rating_id"] = rated_service(self, name, rate=target == "rating_held")
         elif target in ("booking", "remote_booking", "invitation"):
             params["booking_id"] = self.booking(name, remote=target != "booking")["id"]
         elif target in ("priced_booking", "payment_order"):
@@ -505,6 +515,17 @@ def memorial_payload() -> dict:
             "visibility": "public", "consented_by": "张明", "relation": "child", "consent": True}
 
 
+def rated_service(world: World, name: str, *, rate: bool) -> tuple[str, str | None]:
+    """A booking of the matrix's citizen, confirmed and ended (a completed service); rated with a held comment if asked."""
+    booking = world.booking(name)
+    world._created(f"/api/v1/bookings/{booking['id']}/confirm", None, world.admin)
+    end_booking(world.client.app.state.ctx.engine, booking["id"])
+    if not rate:
+        return booking["id"], None
+    return booking["id"], world._created(f"/api/v1/my/bookings/{booking['id']}/rating",
+                                         {"score": 2, "comment": "加微信详谈"}, world.citizen)["id"]
+
+
 def _hour_ago() -> str:
     return (datetime.now(UTC) - timedelta(hours=1)).isoformat()
 
@@ -532,6 +553,8 @@ BODIES: dict[tuple[str, str], Callable[[World, dict], dict]] = {
     ("POST", "/api/v1/my/memorials"): lambda world, institution: memorial_payload(),
     ("POST", "/api/v1/memorials/{memorial_id}/messages"): lambda world, institution: {"text": "愿您安息", "offering": "flowers"},
     ("POST", "/api/v1/memorial-messages/{message_id}/review"): lambda world, institution: {"decision": "approve"},
+    ("POST", f"{MINE}/rating"): lambda world, institution: {"score": 5, "comment": "服务周到"},
+    ("POST", "/api/v1/ratings/{rating_id}/review"): lambda world, institution: {"decision": "approve"},
     ("POST", "/api/v1/cases/search"): lambda world, institution: {"institution_id": institution["id"]},
     ("POST", "/api/v1/cases/imports"): lambda world, institution: {"records": [archived(institution)]},
     ("POST", "/api/v1/cases/imports/bulk"): lambda world, institution: {"records": [archived(institution)]},

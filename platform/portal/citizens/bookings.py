@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from portal import catalog
+from portal.citizens import ratings
 from portal.citizens.session import Citizen, my_path
 from portal.citizens.views import citizen_page, message, render
 from portal.workbench import forms, registry_api
@@ -64,7 +65,8 @@ async def _list_page(request: Request, citizen: Citizen, *, errors: dict[str, Fo
     response = render(request, "my/bookings.html", citizen=citizen, status_code=status_code, bookings=bookings,
                       names=names, status_of=_status, kind_of=_kind, when=when, live=LIVE, errors=errors or {},
                       notice=catalog.TEXT[notice_key] if notice_key else None, payments=payments, fee_of=_fee,
-                      payable=PAYABLE)
+                      payable=PAYABLE, completed=ratings.completed,
+                      rated=await ratings.ratings_by_booking(request, citizen))
     provider = request.app.state.ctx.settings.payment_provider_url
     if provider:  # 支付 is answered by a redirect to the provider's pay page: the one other place a form may lead
         site = urlsplit(provider)

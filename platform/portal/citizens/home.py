@@ -11,6 +11,7 @@ SERVICES: list[tuple[str, str, str]] = [
     ("/bookings", "mybk_title", "mybk_hint"),
     ("/approvals", "my_approvals_title", "my_approvals_hint"),
     ("/complaints", "my_complaints_title", "my_complaints_hint"),
+    ("/memorials", "mymm_title", "mymm_hint"),
 ]
 
 

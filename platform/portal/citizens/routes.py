@@ -3,7 +3,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from portal.citizens import approvals, bookings, complaints, home, signin
+from portal.citizens import approvals, bookings, complaints, home, memorials, ratings, signin
 from portal.citizens.session import my_path
 
 
@@ -46,4 +46,13 @@ def _pages() -> list[Route]:
         Route("/complaints/new", complaints.submit_complaint, methods=["POST"]),
         Route("/complaints/{complaint_id}", complaints.complaint_page, methods=["GET"]),
         Route("/complaints/{complaint_id}/feedback", complaints.feedback, methods=["POST"]),
+        # 满意度评价 of a completed booking, and 网上祭扫: the family's own memorial pages
+        Route("/bookings/{booking_id:uuid}/rating", ratings.rating_page, methods=["GET"]),
+        Route("/bookings/{booking_id:uuid}/rating", ratings.rate, methods=["POST"]),
+        Route("/memorials", memorials.memorial_list, methods=["GET"]),
+        Route("/memorials/new", memorials.new_memorial, methods=["GET"]),
+        Route("/memorials/new", memorials.create_memorial, methods=["POST"]),
+        Route("/memorials/{memorial_id}", memorials.memorial_page, methods=["GET"]),
+        Route("/memorials/{memorial_id}/remove", memorials.remove_memorial, methods=["POST"]),
+        Route("/memorials/{memorial_id}/messages/{message_id}/remove", memorials.remove_message, methods=["POST"]),
     ]

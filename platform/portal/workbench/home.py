@@ -20,6 +20,7 @@ TASKS = (
     ("complaints:read", "/complaints", "task_complaints"),
     ("memorials:moderate", "/memorial-messages", "task_memorial_review"),
     ("payments:manage", "/payments", "task_payments"),
+    ("ratings:read", "/ratings", "task_ratings"),
 )
 
 

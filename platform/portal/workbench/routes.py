@@ -22,6 +22,7 @@ from portal.workbench import (
     memorial_review,
     payments,
     publications_admin,
+    ratings,
     remains,
     reservations,
     signin,
@@ -99,6 +100,8 @@ def _pages() -> list[Route]:
         # payments (网上缴费): orders and the daily reconciliation (provincial admin)
         Route("/payments", payments.payments_page, methods=["GET"]),
         Route("/payments/reconciliations", payments.reconcile, methods=["POST"]),
+        # satisfaction ratings (满意度评价) of the staff member's institution
+        Route("/ratings", ratings.rating_list, methods=["GET"]),
     ]
 
 

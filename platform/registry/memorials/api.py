@@ -15,6 +15,7 @@ from registry.memorials.models import (
     MemorialCreate,
     MemorialCreated,
     MemorialOwned,
+    MemorialOwnedPage,
     MemorialPage,
     MemorialPublic,
     MemorialsPublic,
@@ -43,6 +44,12 @@ def create(body: MemorialCreate, session: SessionDep, ctx: ContextDep, principal
 @router.get("/my/memorials", response_model=list[MemorialOwned])
 def list_own(session: SessionDep, principal: Citizen) -> list[MemorialOwned]:
     return [MemorialOwned.model_validate(row) for row in service.list_own(session, principal=principal)]
+
+
+@router.get("/my/memorials/{memorial_id}", response_model=MemorialOwnedPage)
+def read_own(memorial_id: uuid.UUID, session: SessionDep, principal: Citizen) -> MemorialOwnedPage:
+    """The family's own page and its messages still up; another family's is not found."""
+    return service.own_page(session, principal=principal, memorial_id=memorial_id)
 
 
 @router.post("/my/memorials/{memorial_id}/remove", response_model=MemorialOwned, responses=GONE)

@@ -190,6 +190,12 @@ class MemorialPage(SQLModel):
     offerings: dict[MemorialOffering, int]
 
 
+class MemorialOwnedPage(SQLModel):
+    """The family's view of its own page: the messages still up (published or held for review), newest first."""
+    memorial: MemorialOwned
+    messages: list[MessagePublic]
+
+
 class Review(SQLModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -25,6 +25,7 @@ from registry.memorials.models import (
     MemorialMessageStatus,
     MemorialOffering,
     MemorialOwned,
+    MemorialOwnedPage,
     MemorialPage,
     MemorialPublic,
     MemorialStatus,
@@ -77,6 +78,16 @@ def _own(session: Session, principal: Principal, memorial_id: uuid.UUID) -> Memo
     if row is None or row.owner_subject != principal.subject:
         raise _not_found(memorial_id)  # another family's page is not found, like one that does not exist
     return row
+
+
+def own_page(session: Session, *, principal: Principal, memorial_id: uuid.UUID) -> MemorialOwnedPage:
+    """The family's own page with the messages it may remove (an invitation-only page needs no code for them)."""
+    memorial = _own(session, principal, memorial_id)
+    shown = col(MemorialMessage.status).in_((MemorialMessageStatus.published, MemorialMessageStatus.pending))
+    rows = session.exec(select(MemorialMessage).where(MemorialMessage.memorial_id == memorial.id, shown)
+                        .order_by(col(MemorialMessage.created_at).desc(), col(MemorialMessage.id)).limit(SHOWN_MESSAGES))
+    return MemorialOwnedPage(memorial=MemorialOwned.model_validate(memorial),
+                             messages=[MessagePublic.model_validate(m) for m in rows])
 
 
 def remove(session: Session, *, ctx: TenantContext, principal: Principal, memorial_id: uuid.UUID,

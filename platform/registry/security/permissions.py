@@ -35,6 +35,8 @@ class Permission(StrEnum):
     # payments (网上缴费): the province's payment orders and the daily reconciliation with the provider; its
     # finance is the province's, so no institution-bound role sees them
     payments_manage = "payments:manage"
+    # satisfaction ratings (满意度评价): read the ratings and their summary; a registrar its own institution's only
+    ratings_read = "ratings:read"
 
 
 class Role(StrEnum):
@@ -61,10 +63,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.provincial_admin: frozenset({P.institutions_write, P.publications_write, P.cases_read, P.cases_import,
                                       P.approvals_read, P.approvals_decide, P.bookings_manage, P.complaints_read,
                                       P.complaints_answer, P.complaints_handle, P.complaints_counts,
-                                      P.memorials_moderate, P.equipment_manage, P.payments_manage}),
+                                      P.memorials_moderate, P.equipment_manage, P.payments_manage, P.ratings_read}),
     # a registrar serves families at the counter and answers complaints, each bound to its own institution
     Role.registrar: frozenset({P.cases_read, P.cases_write, P.cremations_write, P.remains_write, P.bookings_manage,
-                               P.complaints_read, P.complaints_answer, P.equipment_manage}),
+                               P.complaints_read, P.complaints_answer, P.equipment_manage, P.ratings_read}),
     Role.reviewer: frozenset({P.cases_read, P.cases_review, P.personal_data_read, P.approvals_read, P.approvals_review}),
     Role.auditor: frozenset({P.audit_read}),
     # the ministry sees complaint counts for credit evaluation, never a complaint's text or contact

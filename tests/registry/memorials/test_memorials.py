@@ -148,3 +148,18 @@ def test_a_message_needs_words_or_an_offering_and_plain_text(client, memorial):
 def test_the_word_list_is_a_file_in_the_repository_matched_across_spacing_and_width():
     assert words.found_in("正常的怀念") == []
     assert words.found_in("ＤＡＩ 代开 发票") == ["代开发票"]
+
+
+def test_the_family_reads_its_own_invitation_page_with_held_messages_and_another_family_gets_404(client, mint, family):
+    invitation = client.post("/api/v1/my/memorials", json={**MEMORIAL, "visibility": "invitation"}, headers=family).json()
+    kept = post(client, invitation["id"], {"text": "永远怀念"}, code=invitation["invitation_code"]).json()
+    held = post(client, invitation["id"], {"text": "赌博"}, code=invitation["invitation_code"]).json()
+    client.post(f"/api/v1/my/memorials/{invitation['id']}/messages/{kept['id']}/remove", headers=family)
+
+    own = client.get(f"/api/v1/my/memorials/{invitation['id']}", headers=family)
+
+    assert own.status_code == 200, own.text
+    assert own.json()["memorial"]["visibility"] == "invitation"
+    assert [(m["id"], m["status"]) for m in own.json()["messages"]] == [(held["id"], "pending")]
+    stranger = mint("citizen", subject="citizen-stranger")
+    assert_problem(client.get(f"/api/v1/my/memorials/{invitation['id']}", headers=stranger), 404, "memorial_id", "exists")
