@@ -59,7 +59,8 @@ def revoke_device(device_id: uuid.UUID, session: SessionDep, ctx: ContextDep, pr
     return service.revoke_device(session, ctx=ctx, principal=principal, device_id=device_id)
 
 
-@router.post("/devices/{device_id}/readings", response_model=IngestResult)
+@router.post("/devices/{device_id}/readings", response_model=IngestResult,
+             responses={401: {"description": "No valid device credential"}})
 async def push_readings(device_id: uuid.UUID, body: ReadingsBatch, session: SessionDep, ctx: ContextDep,
                         authorization: Annotated[str | None, Header(description="Device <credential>")] = None,
                         ) -> IngestResult:

@@ -75,10 +75,10 @@ def test_mismatched_halves_are_not_a_signer():
 
 
 def test_the_algorithm_table_names_a_national_algorithm_for_data_signatures_and_the_audit_chain():
-    by_what = {p.protects.split(" (")[0]: p for p in PROTECTIONS}
-    assert by_what["personal data at rest"].algorithm == "SM4-GCM"
-    assert by_what["audit chain links"].algorithm == "SM3"
-    assert by_what["search of personal data"].algorithm == "HMAC-SM3"
-    signed = [p for p in PROTECTIONS if "signature" in p.protects or "QR" in p.protects]
-    assert signed and all(p.algorithm == "SM2 with SM3" for p in signed)
+    by_where = {p.where: p for p in PROTECTIONS}
+    assert by_where["registry.security.field_keys"].algorithm == "SM4-GCM"
+    assert by_where["registry.audit.service"].algorithm == "SM3"
+    assert by_where["registry.context.TenantContext.blind_index"].algorithm == "HMAC-SM3"
+    signed = [p for p in PROTECTIONS if "签名" in p.protects and "令牌" not in p.protects]
+    assert len(signed) == 3 and all(p.algorithm == "SM2 with SM3" for p in signed)
     assert all(row["standard"] and row["where"] for row in protections())
