@@ -197,6 +197,7 @@ RULES: dict[str, tuple[str, str | None]] = {
     "slot_full": ("该时段已约满，请选择其他时段。", None),
     "same_slot": ("预约已在这个时段，无需改约。", None),
     "booking_status": ("该预约已取消或已超时失效，不能办理此项操作。", None),
+    "booking_started": ("该预约的时段已经开始或已过去，不能再变更或取消。", None),
     "service_item_of_institution": ("所选收费项目不是本机构公示的收费项目。", None),
     "free_basic_only": ("只有基本殡葬服务才能按政策减免费用，请先选择基本服务收费项目。", None),
     "farewell_hall_only": ("只有告别厅预约才能设置远程告别。", None),

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from citizen_signing import citizen_sign_in
-from factories import create_institution, create_resource, remote_farewell_payload, slot_start
+from factories import create_institution, create_resource, end_booking, remote_farewell_payload, slot_start
 from registry.reservations.models import Booking
 from staff_signing import BASE, csrf_of
 
@@ -166,3 +166,21 @@ def test_remote_farewell_shows_the_invitation_codes_once(browser_client, hall):
     again = client.get(f"/my/bookings/{booking_id}/farewell")
     assert "已邀请 2 人" in again.text and not any(code in again.text for code in codes)
     assert "已设置远程告别" in client.get("/my/bookings").text
+
+
+def test_a_booking_whose_time_has_passed_offers_no_change_or_cancel(site, site_client, browser_client, hall):
+    client = _signed_in(browser_client, "citizen-0001")
+    _book(client, hall, hour=9)
+    _book(client, hall, days=2, hour=10)
+    past, coming = sorted(_bookings(site), key=lambda booking: booking.starts_at)
+    registrar = {"Authorization": "Bearer " + site.state.ctx.issuer.mint(
+        "registrar-1", ["registrar"], institution_id=uuid.UUID(hall["institution_id"]))}
+    for booking in (past, coming):
+        assert site_client.post(f"/api/v1/bookings/{booking.id}/confirm", headers=registrar).status_code == 200
+    end_booking(site.state.ctx.engine, past.id)
+
+    page = client.get("/my/bookings").text
+
+    assert f"/my/bookings/{past.id}/change" not in page and f"/my/bookings/{past.id}/cancel" not in page
+    assert f"/my/bookings/{coming.id}/change" in page and f"/my/bookings/{coming.id}/cancel" in page
+    assert page.count("变更时段") == 1 and page.count("取消预约") == 1

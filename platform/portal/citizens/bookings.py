@@ -2,7 +2,7 @@
 Every check and write is the registry's (reservations API, called with the citizen's token): these pages only
 ask, show the answers, and place its refusals beside the fields. Codes (query, invitation) are in the answer
 that issued them only, so they are shown on that POST's own page and never again."""
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -22,6 +22,11 @@ LIVE = ("held", "confirmed")
 def when(value: str | None) -> str:
     """An API time (China time, ISO) as people read it: 2026-12-01 09:00."""
     return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def changeable(booking: dict, now: datetime | None = None) -> bool:
+    """Change and cancel are offered for a live booking whose time has not come (the registry refuses the others)."""
+    return booking["status"] in LIVE and datetime.fromisoformat(booking["starts_at"]) > (now or datetime.now(UTC))
 
 
 def _status(booking: dict) -> str:
@@ -63,7 +68,8 @@ async def _list_page(request: Request, citizen: Citizen, *, errors: dict[str, Fo
     notice_key = {"changed": "mybk_changed", "cancelled": "mybk_cancelled",
                   "paid": "mypay_paid"}.get(request.query_params.get("done", ""))
     response = render(request, "my/bookings.html", citizen=citizen, status_code=status_code, bookings=bookings,
-                      names=names, status_of=_status, kind_of=_kind, when=when, live=LIVE, errors=errors or {},
+                      names=names, status_of=_status, kind_of=_kind, when=when, live=LIVE, changeable=changeable,
+                      errors=errors or {},
                       notice=catalog.TEXT[notice_key] if notice_key else None, payments=payments, fee_of=_fee,
                       payable=PAYABLE, completed=ratings.completed,
                       rated=await ratings.ratings_by_booking(request, citizen))
@@ -116,7 +122,7 @@ async def pay(request: Request, citizen: Citizen) -> Response:
 
 @citizen_page
 async def list_bookings(request: Request, citizen: Citizen) -> Response:
-    """The citizen's bookings, newest first as the registry lists them, with change and cancel for live ones."""
+    """The citizen's bookings, newest first as the registry lists them, with change and cancel for live ones still to come."""
     return await _list_page(request, citizen)
 
 

@@ -97,6 +97,7 @@ def _pages() -> list[Route]:
         Route("/complaints/{complaint_id}/close", complaints.close, methods=["POST"]),
         Route("/memorial-messages", memorial_review.review_queue, methods=["GET"]),
         Route("/memorial-messages/{message_id}/review", memorial_review.review, methods=["POST"]),
+        Route("/memorial-messages/ratings/{rating_id}/review", memorial_review.review_rating, methods=["POST"]),
         # payments (网上缴费): orders and the daily reconciliation (provincial admin)
         Route("/payments", payments.payments_page, methods=["GET"]),
         Route("/payments/reconciliations", payments.reconcile, methods=["POST"]),

@@ -956,3 +956,22 @@ STAFF.update({
     "ratings_comment_held": "（待审核，未公开）",
     "ratings_comment_rejected": "（审核未通过，不公开）",
 })
+
+# held rating comments on the moderators' review page (memorial_review.py)
+STAFF.update({
+    "rating_review_title": "满意度评价内容审核",
+    "rating_review_lead": "以下评价内容含有敏感词，未直接公开。通过后公开显示，不通过则不公开；评分均已计入。",
+    "rating_review_count": "待审核评价 {count} 条",
+    "rating_review_first": "（先列出等待最久的 {shown} 条）",
+    "rating_review_none": "没有待审核的评价内容。",
+    "rating_review_col_booking": "预约编号",
+    "rating_review_col_score": "评分",
+    "rating_review_col_comment": "评价内容",
+    "rating_review_col_given": "评价时间",
+    "rating_review_score": "{score} 分",
+    "rating_review_approve_label": "通过（预约 {number} 的评价内容）",
+    "rating_review_reject_label": "不通过（预约 {number} 的评价内容）",
+    "review_done_rating_published": "已通过，评价内容已公开。",
+    "review_done_rating_rejected": "已处理，评价内容不予公开。",
+    "task_memorial_review_hint": "审核被敏感词拦截的网上祭扫留言和满意度评价内容",
+})

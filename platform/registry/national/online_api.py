@@ -27,7 +27,8 @@ HEADINGS = {
     "complaints_received": "投诉受理数", "complaints_answered": "投诉答复数", "complaints_upheld": "投诉属实数",
     "complaints_escalated": "投诉超期上报数", "ratings": "评价数", "rating_score_sum": "评分合计",
     "rating_average": "平均评分", "memorials_created": "网上纪念馆新建数", "memorials_removed": "网上纪念馆撤销数",
-    "memorial_messages": "纪念留言数",
+    "memorial_messages": "纪念留言数", "payments_paid": "缴费笔数", "payments_paid_fen": "缴费金额（分）",
+    "payments_refunded": "退费笔数", "payments_refunded_fen": "退费金额（分）",
 }
 
 
@@ -66,6 +67,10 @@ class OnlineFigures(BaseModel):
     memorials_created: int
     memorials_removed: int
     memorial_messages: int
+    payments_paid: int = Check(description="payment orders paid in the month (a later refund leaves it counted)")
+    payments_paid_fen: int = Check(description="their amounts, in fen")
+    payments_refunded: int = Check(description="payment orders refunded in the month")
+    payments_refunded_fen: int = Check(description="their amounts, in fen")
 
 
 class OnlineTable(BaseModel):
@@ -78,7 +83,8 @@ class OnlineTable(BaseModel):
 def online_services(query: Annotated[OnlineQuery, Query()], session: SessionDep, ctx: ContextDep,
                     principal: NationalReader) -> OnlineTable:
     """Online services per province and month of a year (or one month; one province; one institution): approvals,
-    bookings, complaints, ratings and memorials, each counted in the month it happened."""
+    bookings, complaints, ratings, memorials and payments (counts and amounts in fen), each counted in the month it
+    happened."""
     rows = online_figures.figures(session, year=query.year, month=query.month, province=query.province,
                                   institution_id=query.institution_id)
     audit_read(session, ctx, principal, "national.online_services", query.model_dump(mode="json", exclude_none=True),

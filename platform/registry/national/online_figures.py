@@ -2,7 +2,7 @@
 per province and month, and the institutions that served citizens online (the plan's 90 % stage)."""
 import uuid
 
-from sqlalchemy import Integer, func
+from sqlalchemy import BigInteger, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
@@ -28,6 +28,10 @@ FIGURES: dict[str, tuple[str, str]] = {
     "memorials_created": ("memorial", "created"),
     "memorials_removed": ("memorial", "removed"),
     "memorial_messages": ("memorial_message", "posted"),
+    "payments_paid": ("payment", "paid"),
+    "payments_paid_fen": ("payment", "paid_fen"),
+    "payments_refunded": ("payment", "refunded"),
+    "payments_refunded_fen": ("payment", "refunded_fen"),
 }
 _NAME_OF = {counter: name for name, counter in FIGURES.items()}
 # online services an institution offers: citizens booked its halls and vehicles (or applied to it) online
@@ -39,7 +43,7 @@ def figures(session: Session, *, year: int, month: int | None = None, province: 
     """One row per province and month of `year` (or of one month), every figure in it (0 when none); a rating's
     average is its score sum over its count."""
     c = NationalOnlineCount.__table__.c
-    query = sa_select(c.province_slug, c.month, c.service, c.measure, func.sum(c.count).cast(Integer)).where(
+    query = sa_select(c.province_slug, c.month, c.service, c.measure, func.sum(c.count).cast(BigInteger)).where(
         c.year == year)
     if month is not None:
         query = query.where(c.month == month)

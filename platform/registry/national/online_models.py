@@ -1,5 +1,5 @@
-"""The national records of online services (网上办事): one row per approval, booking, complaint, memorial, message
-and rating of each province, as its latest event left it, and the counters kept from them at ingest.
+"""The national records of online services (网上办事): one row per approval, booking, complaint, memorial, message,
+rating and payment order of each province, as its latest event left it, and the counters kept from them at ingest.
 
 Nothing personal: kinds, statuses, institutions and the moments things happened (the provinces' events carry no
 names, phones or texts; registry.national.online_services takes only these fields of them).
@@ -7,7 +7,7 @@ names, phones or texts; registry.national.online_services takes only these field
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Index
+from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
 from registry.db_types import UTCDateTime
@@ -35,11 +35,14 @@ class NationalOnlineItem(_ProvinceRecord, table=True):
     due_on: date | None = None  # an open approval's deadline (China date)
     upheld: bool | None = None
     score: int | None = None
+    paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # a payment order's moment of payment
+    amount_fen: int | None = Field(default=None, sa_type=BigInteger)  # a payment order's amount
 
 
 class NationalOnlineCount(SQLModel, table=True):
     """One counter: how many items of `service` reached `measure` (submitted, confirmed, upheld, ...) in a month,
-    at one institution ('' for items of none) and of one kind; `score` counts the sum of ratings' scores."""
+    at one institution ('' for items of none) and of one kind; `score` counts the sum of ratings' scores, `paid_fen`
+    and `refunded_fen` the sums of payment orders' amounts."""
 
     __tablename__ = "national_online_counts"
     __table_args__ = (Index("ix_national_online_counts_question", "year", "province_slug", "month"),)
@@ -51,4 +54,4 @@ class NationalOnlineCount(SQLModel, table=True):
     service: str = Field(primary_key=True, max_length=16)
     measure: str = Field(primary_key=True, max_length=16)
     kind: str = Field(primary_key=True, default="", max_length=32)
-    count: int = Field(default=0)
+    count: int = Field(default=0, sa_type=BigInteger)  # amounts in fen are summed here too

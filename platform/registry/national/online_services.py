@@ -1,5 +1,5 @@
 """Keep the national records and counters of online services (approvals, bookings, complaints, memorials,
-ratings) from a province's batch, in the transaction storing it.
+ratings, payments) from a province's batch, in the transaction storing it.
 
 Like the case records (registry.national.records): an event applies to its item only when it is newer than the
 item's last one (a replay or an older event changes nothing), and the item's counters move from what it counted
@@ -78,6 +78,13 @@ class _Rating(_Shape):
     rated_at: datetime | None = None
 
 
+class _Payment(_Shape):
+    order_id: uuid.UUID
+    institution_id: uuid.UUID
+    amount_fen: int
+    status: str
+
+
 def _approval(event: BatchEvent) -> Change:
     a = _Approval.model_validate(event.payload)
     once = {"opened_at": a.submitted_at, **({"late_at": event.at} if a.late else {})}
@@ -126,6 +133,13 @@ def _rating(event: BatchEvent) -> Change:
                   {"opened_at": r.rated_at or event.at})
 
 
+def _payment(event: BatchEvent) -> Change:
+    p = _Payment.model_validate(event.payload)
+    once = {"opened_at": event.at, **({"paid_at": event.at} if event.event_type == "payment.paid" else {})}
+    return Change("payment", p.order_id, {"institution_id": p.institution_id, "status": p.status,
+                                          "amount_fen": p.amount_fen}, once)
+
+
 CHANGES_OF: dict[str, Callable[[BatchEvent], Change]] = {
     **{f"approval.{status}": _approval for status in
        ("submitted", "accepted", "refused", "reviewed", "approved", "rejected")},
@@ -134,15 +148,19 @@ CHANGES_OF: dict[str, Callable[[BatchEvent], Change]] = {
     "memorial.created": _memorial, "memorial.removed": _memorial,
     **{f"memorial_message.{verb}": _message for verb in ("posted", "reviewed", "removed")},
     "rating.submitted": _rating,
+    **{f"payment.{verb}": _payment for verb in ("created", "paid", "refund_requested", "refunded", "closed")},
 }
 
 # what an item counts when it opens, and the statuses it counts in the month it reaches them
 OPENED = {"approval": "submitted", "booking": "made", "complaint": "received", "memorial": "created",
-          "memorial_message": "posted", "rating": "rated"}
+          "memorial_message": "posted", "rating": "rated", "payment": "created"}
 STATUSES = {"approval": {"approved", "rejected", "refused"}, "booking": {"cancelled", "expired"},
-            "memorial": {"removed"}}
-# moments that stay counted once reached, whatever the item's later status
-MOMENTS = {"confirmed_at": "confirmed", "answered_at": "answered", "escalated_at": "escalated", "late_at": "overdue"}
+            "memorial": {"removed"}, "payment": {"refunded"}}
+# moments that stay counted once reached, whatever the item's later status (a paid order refunded stays paid)
+MOMENTS = {"confirmed_at": "confirmed", "answered_at": "answered", "escalated_at": "escalated", "late_at": "overdue",
+           "paid_at": "paid"}
+# a payment order's amount (fen) summed beside the count of the measure it reached
+AMOUNTS = {"paid": "paid_fen", "refunded": "refunded_fen"}
 
 
 class Bucket(NamedTuple):
@@ -156,7 +174,7 @@ class Bucket(NamedTuple):
 
 
 def buckets(item: NationalOnlineItem | None) -> list[tuple[Bucket, int]]:
-    """The counters an item adds to now, each with what it adds (one, or a rating's score)."""
+    """The counters an item adds to now, each with what it adds (one, a rating's score, or an order's amount)."""
     if item is None:
         return []
 
@@ -175,6 +193,9 @@ def buckets(item: NationalOnlineItem | None) -> list[tuple[Bucket, int]]:
     if item.service == "complaint" and item.status == "closed" and item.upheld and item.status_at is not None:
         found.append(at(item.status_at, "upheld"))
     found += [at(getattr(item, name), measure) for name, measure in MOMENTS.items() if getattr(item, name)]
+    if item.service == "payment" and item.amount_fen:
+        found += [(bucket._replace(measure=AMOUNTS[bucket.measure]), item.amount_fen) for bucket, _ in found
+                  if bucket.measure in AMOUNTS]
     return found
 
 

@@ -127,6 +127,7 @@ def change(session: Session, *, ctx: TenantContext, principal: Principal, bookin
     with ctx.journal.write(session, actor=principal.subject) as unit:
         booking = own_booking(session, principal, booking_id)
         _require_live(booking, now)
+        _require_not_started(booking, now)
         resource = get_resource(session, booking.resource_id)
         _require_active(session, resource)
         if data.starts_at == booking.starts_at:
@@ -152,9 +153,12 @@ def change(session: Session, *, ctx: TenantContext, principal: Principal, bookin
 
 def cancel_own(session: Session, *, ctx: TenantContext, principal: Principal, booking_id: uuid.UUID,
                data: BookingCancel, now: datetime | None = None) -> BookingPublic:
+    now = now or utcnow()
     with ctx.journal.write(session, actor=principal.subject) as unit:
         booking = own_booking(session, principal, booking_id)
-        return _cancel(session, ctx, unit, booking, data, now=now or utcnow(), by="owner")
+        _require_live(booking, now)
+        _require_not_started(booking, now)
+        return _cancel(session, ctx, unit, booking, data, now=now, by="owner")
 
 
 def cancel_by_staff(session: Session, *, ctx: TenantContext, principal: Principal, booking_id: uuid.UUID,
@@ -207,6 +211,12 @@ def _require_active(session: Session, resource: Resource) -> None:
 def _require_live(booking: Booking, now: datetime) -> None:
     if slots.live_status(booking, now) not in slots.LIVE:
         raise Conflict("booking_id", "booking_status", "the booking is cancelled or its hold ran out")
+
+
+def _require_not_started(booking: Booking, now: datetime) -> None:
+    """A citizen changes or cancels only before the service begins: after it, the place was used or forfeited."""
+    if booking.starts_at <= now:
+        raise Conflict("booking_id", "booking_started", "the booking's slot has begun or passed")
 
 
 def _record_expired(unit, session: Session, expired: list[Booking]) -> None:

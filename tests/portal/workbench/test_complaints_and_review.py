@@ -100,3 +100,55 @@ def test_held_memorial_messages_are_approved_or_rejected(site, site_client, staf
     assert again.status_code == 409 and "已审核" in again.text
     shown = site_client.get(f"/api/v1/memorials/{memorial['id']}").json()["messages"]
     assert [m["text"] for m in shown] == ["加微信送花圈"]
+
+
+def _rated_with(site, site_client, institution_id, comment: str, *, hour: int) -> dict:
+    """A confirmed booking of the institution, its time passed, rated by its citizen with `comment`."""
+    from factories import booking_payload, create_resource, end_booking, slot_start
+
+    registrar = {"Authorization": "Bearer " + site.state.ctx.issuer.mint(
+        "registrar-1", ["registrar"], institution_id=uuid.UUID(institution_id))}
+    hall = create_resource(site_client, registrar, institution_id, name=f"厅{hour}", capacity=3)
+    booking = site_client.post("/api/v1/my/bookings", headers=_citizen(site),
+                               json=booking_payload(hall["id"], starts_at=slot_start(hour=hour))).json()
+    assert site_client.post(f"/api/v1/bookings/{booking['id']}/confirm", headers=registrar).status_code == 200
+    end_booking(site.state.ctx.engine, booking["id"])
+    rated = site_client.post(f"/api/v1/my/bookings/{booking['id']}/rating", headers=_citizen(site),
+                             json={"score": 2, "comment": comment})
+    assert rated.status_code == 201, rated.text
+    return {**rated.json(), "number": booking["number"]}
+
+
+def test_held_rating_comments_are_published_or_rejected(site, site_client, staff_client, institution_id):
+    held = [_rated_with(site, site_client, institution_id, text, hour=hour)
+            for text, hour in (("加微信退钱", 9), ("博彩广告", 10))]
+    fine = _rated_with(site, site_client, institution_id, "服务周到", hour=11)
+    admin = staff_client("provincial-admin")
+    page = "/workbench/memorial-messages"
+
+    queue = text_of(admin.get(page).text)
+    published = _post(admin, f"{page}/ratings/{held[0]['id']}/review", {"decision": "approve"}, page=page)
+    rejected = _post(admin, f"{page}/ratings/{held[1]['id']}/review", {"decision": "reject"}, page=page)
+    again = _post(admin, f"{page}/ratings/{held[1]['id']}/review", {"decision": "approve"}, page=page)
+    not_held = _post(admin, f"{page}/ratings/{fine['id']}/review", {"decision": "reject"}, page=page)
+
+    assert "待审核评价 2 条" in queue and held[0]["number"] in queue and "加微信退钱" in queue
+    assert fine["number"] not in queue
+    assert published.status_code == 303 and "评价内容已公开" in admin.get(published.headers["location"]).text
+    assert rejected.status_code == 303 and "评价内容不予公开" in admin.get(rejected.headers["location"]).text
+    assert again.status_code == 409 and not_held.status_code == 409
+    assert "没有待审核的评价内容" in text_of(admin.get(page).text)
+    own = site_client.get("/api/v1/my/ratings", headers=_citizen(site)).json()["data"]
+    assert {r["comment"]: r["comment_status"] for r in own} == {
+        "加微信退钱": "published", "博彩广告": "rejected", "服务周到": "published"}
+
+
+def test_a_registrar_cannot_review_rating_comments(site, site_client, staff_client, institution_id):
+    held = _rated_with(site, site_client, institution_id, "加微信退钱", hour=9)
+    registrar = staff_client("registrar", institution_id)
+
+    answer = registrar.post(f"/workbench/memorial-messages/ratings/{held['id']}/review",
+                            data={"csrf_token": csrf_of(registrar.get("/workbench/ratings").text), "decision": "approve"})
+
+    assert answer.status_code == 403
+    assert site_client.get("/api/v1/my/ratings", headers=_citizen(site)).json()["data"][0]["comment_status"] == "held"

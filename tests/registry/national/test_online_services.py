@@ -131,7 +131,8 @@ EXPECTED_OCTOBER = {
     "approvals_refused": 1, "approvals_overdue": 1, "bookings_made": 4, "bookings_confirmed": 1,
     "bookings_cancelled": 1, "bookings_expired": 1, "complaints_received": 2, "complaints_answered": 1,
     "complaints_upheld": 1, "complaints_escalated": 1, "ratings": 2, "rating_score_sum": 9, "rating_average": 4.5,
-    "memorials_created": 1, "memorials_removed": 1, "memorial_messages": 1}
+    "memorials_created": 1, "memorials_removed": 1, "memorial_messages": 1, "payments_paid": 0, "payments_paid_fen": 0,
+    "payments_refunded": 0, "payments_refunded_fen": 0}
 
 
 def _figures(app, **asked) -> list[dict]:
@@ -164,6 +165,59 @@ def test_a_rating_submitted_is_counted_with_its_score(ministry):
     _receive(ministry, _batch("beijing", 1, [("rating.submitted", NOV.format(2), rating(rated, 3, CEMETERY))]))
     assert _counters(ministry) == {("beijing", CEMETERY.hex, 2026, 10, "rating", "rated", "farewell"): 1,
                                    ("beijing", CEMETERY.hex, 2026, 10, "rating", "score", "farewell"): 3}
+
+
+def payment(order_id, status, amount_fen, institution=HALL_HOME):
+    """As registry.payments.service.payload emits it: ids, amount and status, never who paid."""
+    return {"order_id": str(order_id), "booking_id": str(uuid.UUID(int=98)), "institution_id": str(institution),
+            "amount_fen": amount_fen, "status": status}
+
+
+def _payments_batch(first: int = 1) -> Batch:
+    """P1 (80000 fen) paid in October and refunded in November; P2 (50000) paid in October; P3 (30000) created and
+    closed unpaid; P4 (12000) paid at the cemetery in November."""
+    i = _ids("P1", "P2", "P3", "P4")
+    return _batch("beijing", first, [
+        ("payment.created", OCT.format(3), payment(i["P1"], "created", 80000)),
+        ("payment.paid", OCT.format(3), payment(i["P1"], "paid", 80000)),
+        ("payment.created", OCT.format(4), payment(i["P2"], "created", 50000)),
+        ("payment.paid", OCT.format(5), payment(i["P2"], "paid", 50000)),
+        ("payment.created", OCT.format(6), payment(i["P3"], "created", 30000)),
+        ("payment.closed", OCT.format(7), payment(i["P3"], "closed", 30000)),
+        ("payment.refund_requested", NOV.format(2), {**payment(i["P1"], "refund_requested", 80000), "reason": "booking_cancelled"}),
+        ("payment.refunded", NOV.format(3), payment(i["P1"], "refunded", 80000)),
+        ("payment.created", NOV.format(4), payment(i["P4"], "created", 12000, CEMETERY)),
+        ("payment.paid", NOV.format(4), payment(i["P4"], "paid", 12000, CEMETERY)),
+    ])
+
+
+def test_payments_paid_and_refunded_are_counted_with_their_amounts_once(ministry):
+    sent = _payments_batch()
+    _receive(ministry, sent)
+    with Session(ministry.state.ctx.engine) as session:  # the batch applied again counts nothing
+        projection.apply_events(session, province="beijing", province_code="110000", events=sent.events,
+                                now=datetime.now(UTC))
+        session.commit()
+
+    october, november = ({k: row[k] for k in row if k.startswith("payments")} for row in _figures(ministry))
+    counters = _counters(ministry)
+
+    # by hand: October paid P1 + P2 = 80000 + 50000; November paid P4, refunded P1 (paid stays in October)
+    assert october == {"payments_paid": 2, "payments_paid_fen": 130000, "payments_refunded": 0,
+                       "payments_refunded_fen": 0}
+    assert november == {"payments_paid": 1, "payments_paid_fen": 12000, "payments_refunded": 1,
+                        "payments_refunded_fen": 80000}
+    assert counters[("beijing", HALL_HOME.hex, 2026, 11, "payment", "refunded_fen", "")] == 80000
+    assert counters[("beijing", CEMETERY.hex, 2026, 11, "payment", "paid_fen", "")] == 12000
+    assert _figures(ministry, institution_id=CEMETERY)[0]["payments_paid"] == 1
+    with Session(ministry.state.ctx.engine) as session:
+        online_services.rebuild(session)
+        session.commit()
+    assert _counters(ministry) == counters  # the running counts are exactly a recount of the records
+    with Session(ministry.state.ctx.engine) as session:  # the records hold amounts and statuses, no payer
+        order = session.exec(select(NationalOnlineItem).where(NationalOnlineItem.service == "payment",
+                                                              NationalOnlineItem.amount_fen == 80000)).one()
+        assert (order.status, order.kind) == ("refunded", "")
 
 
 def test_a_replayed_batch_changes_nothing(ministry):
@@ -251,8 +305,8 @@ def test_the_ministry_reads_and_exports_online_services_audited(ministry):
     assert rows[0] == ["省份", "省份名称", "月份", "审批申请数", "准予许可数", "不予许可数", "不予受理数", "超期办理数",
                        "预约数", "预约确认数", "预约取消数", "预约超时未确认数", "投诉受理数", "投诉答复数", "投诉属实数",
                        "投诉超期上报数", "评价数", "评分合计", "平均评分", "网上纪念馆新建数", "网上纪念馆撤销数",
-                       "纪念留言数"]
+                       "纪念留言数", "缴费笔数", "缴费金额（分）", "退费笔数", "退费金额（分）"]
     assert rows[1] == ["beijing", "北京市", "10", "3", "1", "1", "1", "1", "4", "1", "1", "1", "2", "1", "1", "1",
-                       "2", "9", "4.5", "1", "1", "1"]
+                       "2", "9", "4.5", "1", "1", "1", "0", "0", "0", "0"]
     sheet = load_workbook(io.BytesIO(workbook.content), read_only=True).active
     assert [list(r) for r in sheet.iter_rows(values_only=True)][1][:4] == ["beijing", "北京市", 10, 3]

@@ -5,7 +5,7 @@ import uuid
 from sqlmodel import select
 
 from assertions import assert_problem, assert_refused_and_nothing_written, last_audit, snapshot
-from factories import booking_payload, create_institution, slot_start
+from factories import booking_payload, create_institution, end_booking, slot_start
 from registry import query_codes
 from registry.outbox.models import OutboxEvent
 from registry.reservations import service
@@ -103,6 +103,24 @@ def test_cancelling_gives_the_place_back_once(client, session, citizen, hall):
     session.rollback()
     assert session.exec(select(Slot)).one().taken == 0
     assert json.loads(last_event(session).payload)["cancelled_by"] == "owner"
+
+
+def test_a_booking_whose_time_has_come_is_neither_changed_nor_cancelled_by_its_citizen(client, session, citizen,
+                                                                                       registrar, hall):
+    mine = book(client, citizen, hall).json()
+    assert client.post(f"/api/v1/bookings/{mine['id']}/confirm", headers=registrar).status_code == 200
+    end_booking(client.app.state.ctx.engine, mine["id"])
+    before = snapshot(session, Booking, Slot)
+
+    changed = client.post(f"/api/v1/my/bookings/{mine['id']}/change", json={"starts_at": slot_start(hour=10)},
+                          headers=citizen)
+    cancelled = client.post(f"/api/v1/my/bookings/{mine['id']}/cancel", json={"reason": "不去了"}, headers=citizen)
+
+    body = assert_problem(changed, 409, "booking_id", "booking_started")
+    assert body["errors"][0]["message"] == "该预约的时段已经开始或已过去，不能再变更或取消。"
+    assert_problem(cancelled, 409, "booking_id", "booking_started")
+    assert client.get(f"/api/v1/my/bookings/{mine['id']}", headers=citizen).json()["status"] == "confirmed"
+    assert snapshot(session, Booking, Slot)[OutboxEvent] == before[OutboxEvent]
 
 
 def test_staff_confirm_and_cancel_only_their_institutions_bookings(client, session, mint, citizen, registrar, hall, admin):
