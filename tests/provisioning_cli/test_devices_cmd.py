@@ -2,14 +2,17 @@
 province provisioned and served for real on loopback, and sums up what its ingest accepted, which the province's
 /metrics shows the same."""
 import json
+import subprocess
 import threading
 import time
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
 import pytest
+import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
+from monitoring.render import RULES_DIR
 from provisioning_cli.mqtt_bridge import HttpForwarder, MqttBridge
 
 CLOSED = "http://127.0.0.1:9/beijing/api/v1"  # nothing listens: a command that got that far would say so
@@ -43,7 +46,7 @@ def test_a_registered_cold_storage_runs_normally_over_http_and_every_reading_is_
     assert again["accepted"] == again["readings"] > 0 and again["refused"] == {}
 
 
-def test_an_overheating_cremator_shows_over_its_limit_on_the_provinces_metrics(fsp, province):
+def test_an_overheating_cremator_shows_over_its_limit_on_the_provinces_metrics(fsp, province, tmp_path):
     home = province.institution(type="crematorium")
     result = simulate(fsp, "--register", "--institution", home, "--scenario", "overheat", "--duration", "3",
                       "--rate", "4", "--json")
@@ -58,6 +61,27 @@ def test_an_overheating_cremator_shows_over_its_limit_on_the_provinces_metrics(f
     assert {reason: n for reason, n in refused.items() if n} == summary["refused"] == {}
     # the alert needs longer than this run: the command says how long
     assert "FspEquipmentOverheating fires about" in result.stderr
+    # what the province exports is what the shipped rules read: held for 10 minutes, it raises the alert for this device
+    assert_fires(tmp_path, province, series, "FspEquipmentOverheating", minutes=10)
+
+
+def assert_fires(tmp_path, province, series: dict, alert: str, *, minutes: int) -> None:
+    """promtool, on the shipped tenant and fleet rules, fires `alert` for this device and no other equipment alert
+    when the device's gauges, as the province's /metrics shows them now, are scraped unchanged for `minutes`."""
+    scrape = 'job="registry", instance="a:8000", province="beijing"'  # what the scrape adds
+    inputs = [{"series": name + "{" + scrape + "".join(f', {k}="{v}"' for k, v in labels) + "}",
+               "values": f"{value!r}x{minutes * 4}"}
+              for (name, labels), value in province.metrics().items() if dict(labels) == series]
+    expr = 'count by (alertname, institution, device, kind) (ALERTS{alertstate="firing", alertname=~"FspEquipment.+"})'
+    expected = f'{{alertname="{alert}"' + "".join(f', {k}="{v}"' for k, v in series.items()) + "}"
+    document = {"rule_files": [str(RULES_DIR / "tenant.rules.yml"), str(RULES_DIR / "fleet.alerts.yml")],
+                "evaluation_interval": "15s",
+                "tests": [{"interval": "15s", "input_series": inputs, "promql_expr_test": [
+                    {"expr": expr, "eval_time": f"{minutes}m", "exp_samples": [{"labels": expected, "value": 1}]}]}]}
+    path = tmp_path / "exported.test.yml"
+    path.write_text(yaml.safe_dump(document))
+    done = subprocess.run(["promtool", "test", "rules", str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_readings_past_what_a_sensor_can_report_are_refused_and_counted_alike(fsp, province):
