@@ -117,7 +117,8 @@ def run(ticks: Iterable[Tick], send: Send, *, duration: float, first_seq: int,
             summary.published += len(batch)
         else:
             summary.accepted += int(answer.get("accepted", 0))
-            summary.refused.update({str(k): int(v) for k, v in (answer.get("refused") or {}).items()})
+            # the ingest answers every reason, most of them 0: the summary names only those that happened
+            summary.refused.update({str(k): int(v) for k, v in (answer.get("refused") or {}).items() if int(v)})
         if progress is not None and tick.at - reported >= progress_every:
             reported = tick.at
             progress(tick.at, summary)

@@ -160,5 +160,5 @@ def _dev_token(local, spec, institution: uuid.UUID) -> str:
     settings = local.settings(spec)
     issuer = DevelopmentIssuer(load_keys(settings.keys_dir).token_private_pem, issuer=settings.issuer,
                                audience=settings.token_audience)
-    return issuer.mint(SUBJECT, ["provincial-admin", "registrar"], institution_id=institution,
-                       ttl_seconds=300)
+    # least privilege: the institution's registrar may register its devices (equipment:manage), nothing more
+    return issuer.mint(SUBJECT, ["registrar"], institution_id=institution, ttl_seconds=300)

@@ -114,3 +114,14 @@ def broker(tmp_path: Path):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def province(tenant, home: Path):
+    """beijing provisioned on this test's backend and served by `fsp serve`'s app on loopback (where `fsp` looks
+    for it): tests/served_province.py's Province."""
+    from served import serving_locally
+    from served_province import Province
+
+    with serving_locally(home) as url:
+        yield Province.of(tenant, url)

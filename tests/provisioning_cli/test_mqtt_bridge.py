@@ -1,6 +1,6 @@
 """The MQTT bridge of `fsp serve`, against a real mosquitto: device messages reach the ingest endpoint as ingest
 requests; malformed ones are counted and dropped; the bridge survives the broker going away and the ingest being
-unreachable. The ingest endpoint here is a stand-in that keeps to the registry's contract."""
+unreachable. The ingest is a province's own, provisioned and served on loopback (the `province` fixture)."""
 import json
 import shutil
 import time
@@ -11,18 +11,16 @@ import pytest
 from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
 from prometheus_client import CollectorRegistry
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from kc_double.runner import BackgroundServer
+from factories import reading
 from mqtt_broker import Mosquitto
 from provisioning_cli.mqtt_bridge import HttpForwarder, Malformed, MqttBridge, parse
 from provisioning_cli.serve_cmd import loopback
 from provisioning_cli.targets.local import LocalTarget
 from provisioning_cli.targets.local_serve import Bridges, build_gateway
 from registry.config import Settings
+from served import serving_locally
+from served_province import Province
 from tenants import DEFAULT_CATALOG_DIR, load_catalog
 
 CREDENTIAL = "dev-1-credential"
@@ -30,27 +28,18 @@ READINGS = [{"seq": 1, "at": "2026-11-30T10:00:00+08:00", "metric": "temperature
             {"seq": 2, "at": "2026-11-30T10:00:00+08:00", "metric": "cycle_start", "value": 1, "cycle": "c1"}]
 
 
-class FakeIngest:
-    """POST /<slug>/api/v1/devices/{id}/readings as the contract says: 200 with counts, 401 for a bad credential."""
-
-    def __init__(self) -> None:
-        self.calls: list[dict] = []
-        self.app = Starlette(routes=[Route("/{slug}/api/v1/devices/{device_id}/readings", self.ingest, methods=["POST"])])
-
-    async def ingest(self, request: Request) -> JSONResponse:
-        body = await request.json()
-        self.calls.append({"path": request.url.path, "authorization": request.headers.get("authorization"), "body": body})
-        if request.headers.get("authorization") != f"Device {CREDENTIAL}":
-            return JSONResponse({"status": 401, "title": "Unauthorized", "errors": []}, status_code=401)
-        return JSONResponse({"accepted": len(body["readings"]), "refused": {}})
+@pytest.fixture
+def device(province):
+    """A cremator registered with the served province: (its id, its credential, its institution)."""
+    home = province.institution(type="crematorium")
+    return (*province.register(home), home)
 
 
 @pytest.fixture
-def ingest():
-    fake = FakeIngest()
-    with BackgroundServer(fake.app) as url:
-        fake.url = url
-        yield fake
+def ingest(province, device):
+    """The province's ingest, and the credential of its device: what a device message is forwarded to."""
+    province.device_id, province.credential, province.home = device
+    return province
 
 
 @pytest.fixture
@@ -74,8 +63,21 @@ def publish(broker: Mosquitto, topic: str, payload: bytes | str) -> None:
     client.loop_stop()
 
 
-def message(credential: str = CREDENTIAL, readings: list = READINGS) -> str:
-    return json.dumps({"credential": credential, "readings": readings})
+def message(credential: str, readings: list | None = None) -> str:
+    return json.dumps({"credential": credential, "readings": fresh() if readings is None else readings})
+
+
+def fresh() -> list[dict]:
+    """READINGS taken now: the ingest refuses readings older than a day."""
+    return [reading(1, "temperature_c", 850.5), reading(2, "cycle_start", 1, cycle="c1")]
+
+
+def topic(ingest) -> str:
+    return f"fsp/beijing/devices/{ingest.device_id}/readings"
+
+
+def accepted(ingest) -> float:
+    return ingest.sample("fsp_equipment_readings_total", kind="cremator")
 
 
 def wait_for(condition, seconds: float = 10) -> None:
@@ -86,41 +88,43 @@ def wait_for(condition, seconds: float = 10) -> None:
 
 
 def test_a_device_message_reaches_the_ingest_endpoint_as_its_body_with_the_credential_as_header(broker, ingest, bridge):
-    publish(broker, "fsp/beijing/devices/dev-1/readings", message())
+    publish(broker, topic(ingest), message(ingest.credential))
     wait_for(lambda: bridge.counts["forwarded"] == 1)
 
-    assert ingest.calls == [{"path": "/beijing/api/v1/devices/dev-1/readings",
-                             "authorization": f"Device {CREDENTIAL}", "body": {"readings": READINGS}}]
+    latest = {r["metric"]: r for r in ingest.device(ingest.device_id, ingest.home)["latest"]}
+    assert latest["temperature_c"]["value"] == 850.5 and latest["cycle_start"]["cycle"] == "c1"
+    assert accepted(ingest) == 2
     assert bridge.registry.get_sample_value("fsp_equipment_mqtt_messages_total", {"outcome": "forwarded"}) == 1
     assert bridge.registry.get_sample_value("fsp_equipment_mqtt_connected") == 1
 
 
 def test_malformed_messages_are_counted_and_dropped_and_the_bridge_goes_on(broker, ingest, bridge):
-    topic = "fsp/beijing/devices/dev-1/readings"
-    publish(broker, topic, b"\xff not json")
-    publish(broker, topic, json.dumps({"readings": READINGS}))  # no credential
-    publish(broker, topic, message(readings=[]))
-    publish(broker, "fsp/beijing/devices/dev..1/readings", message())  # not an id: it would go into the URL
-    publish(broker, topic, message())
+    publish(broker, topic(ingest), b"\xff not json")
+    publish(broker, topic(ingest), json.dumps({"readings": fresh()}))  # no credential
+    publish(broker, topic(ingest), message(ingest.credential, readings=[]))
+    publish(broker, "fsp/beijing/devices/dev..1/readings", message(ingest.credential))  # not an id: it would go into the URL
+    publish(broker, topic(ingest), message(ingest.credential))
     wait_for(lambda: bridge.counts["malformed"] == 4 and bridge.counts["forwarded"] == 1)
 
-    assert len(ingest.calls) == 1
+    assert accepted(ingest) == 2  # the one well-formed message's readings, nothing of the others
     assert bridge.registry.get_sample_value("fsp_equipment_mqtt_messages_total", {"outcome": "malformed"}) == 4
 
 
 def test_a_bad_credential_is_refused_by_the_ingest_and_counted(broker, ingest, bridge):
-    publish(broker, "fsp/beijing/devices/dev-1/readings", message(credential="stolen"))
+    publish(broker, topic(ingest), message("stolen"))
     wait_for(lambda: bridge.counts["refused"] == 1)
 
-    assert ingest.calls[0]["authorization"] == "Device stolen" and bridge.counts["forwarded"] == 0
+    assert bridge.counts["forwarded"] == 0 and accepted(ingest) == 0
+    assert ingest.sample("fsp_equipment_readings_refused_total", reason="unauthorized") == 2  # the batch's readings
 
 
 def test_another_tenants_devices_are_not_taken(broker, ingest, bridge):
-    publish(broker, "fsp/tianjin/devices/dev-1/readings", message())
-    publish(broker, "fsp/beijing/devices/dev-1/readings", message())
+    publish(broker, f"fsp/tianjin/devices/{ingest.device_id}/readings", message(ingest.credential))
+    publish(broker, topic(ingest), message(ingest.credential))
     wait_for(lambda: bridge.counts["forwarded"] == 1)
 
-    assert [call["path"] for call in ingest.calls] == ["/beijing/api/v1/devices/dev-1/readings"]
+    time.sleep(0.5)  # a message taken from tianjin's topic would be forwarded by now
+    assert bridge.counts == {"forwarded": 1, "refused": 0, "malformed": 0, "failed": 0} and accepted(ingest) == 2
 
 
 def test_the_bridge_reconnects_when_the_broker_comes_back(broker, ingest, bridge):
@@ -130,8 +134,9 @@ def test_the_bridge_reconnects_when_the_broker_comes_back(broker, ingest, bridge
     broker.start()
     assert bridge.connected.wait(15), "the bridge did not reconnect"
 
-    publish(broker, "fsp/beijing/devices/dev-1/readings", message())
+    publish(broker, topic(ingest), message(ingest.credential))
     wait_for(lambda: bridge.counts["forwarded"] == 1)
+    assert accepted(ingest) == 2
 
 
 def test_a_broker_down_at_start_is_waited_for(tmp_path, ingest):
@@ -142,17 +147,18 @@ def test_a_broker_down_at_start_is_waited_for(tmp_path, ingest):
         time.sleep(1.5)
         server.start()
         assert late.connected.wait(15)
-        publish(server, "fsp/beijing/devices/dev-1/readings", message())
+        publish(server, topic(ingest), message(ingest.credential))
         wait_for(lambda: late.counts["forwarded"] == 1)
     finally:
         late.stop()
         server.stop()
+    assert accepted(ingest) == 2
 
 
 def test_an_unreachable_ingest_fails_the_message_after_retries_and_the_bridge_goes_on(broker, ingest):
     tries = []
 
-    def down(msg):
+    def down(msg):  # a stand-in: the real ingest cannot be made unreachable on demand
         tries.append(msg.device_id)
         raise __import__("httpx").ConnectError("refused")
 
@@ -160,21 +166,22 @@ def test_an_unreachable_ingest_fails_the_message_after_retries_and_the_bridge_go
     flaky.start()
     try:
         assert flaky.connected.wait(10)
-        publish(broker, "fsp/beijing/devices/dev-1/readings", message())
+        publish(broker, topic(ingest), message(ingest.credential))
         wait_for(lambda: flaky.counts["failed"] == 1)
-        assert tries == ["dev-1"] * 3
+        assert tries == [ingest.device_id] * 3
         flaky._forward = HttpForwarder(ingest.url, "beijing")  # the ingest is back
-        publish(broker, "fsp/beijing/devices/dev-1/readings", message())
+        publish(broker, topic(ingest), message(ingest.credential))
         wait_for(lambda: flaky.counts["forwarded"] == 1)
     finally:
         flaky.stop()
+    assert accepted(ingest) == 2
 
 
 @pytest.mark.parametrize("topic, payload, problem", [
     ("fsp/beijing/devices/d/readings", b"[]", "not a JSON object"),
     ("fsp/beijing/devices/d/readings", json.dumps({"credential": "a b", "readings": READINGS}).encode(), "credential"),
     ("fsp/beijing/devices/d/readings", json.dumps({"credential": "x", "readings": READINGS * 251}).encode(), "1 to 500"),
-    ("fsp/beijing/devices/d/other", message().encode(), "topic"),
+    ("fsp/beijing/devices/d/other", message(CREDENTIAL, READINGS).encode(), "topic"),
 ])
 def test_parse_names_what_is_wrong_without_the_credential(topic, payload, problem):
     with pytest.raises(Malformed, match=problem) as raised:
@@ -186,7 +193,7 @@ def fake_app() -> SimpleNamespace:
     return SimpleNamespace(state=SimpleNamespace(ctx=SimpleNamespace(metrics=SimpleNamespace(registry=CollectorRegistry()))))
 
 
-def test_serve_runs_a_bridge_per_tenant_with_a_broker_and_follows_its_apps(broker, ingest, tmp_path):
+def test_serve_runs_a_bridge_per_tenant_with_a_broker_and_follows_its_apps(broker, ingest):
     with_broker = Settings(tenant_slug="beijing", mqtt_url=broker.url)
     without = Settings(tenant_slug="tianjin", tenant_code="120000")
     beijing, tianjin = fake_app(), fake_app()
@@ -198,7 +205,7 @@ def test_serve_runs_a_bridge_per_tenant_with_a_broker_and_follows_its_apps(broke
     try:
         assert "beijing" in bridges and "tianjin" not in bridges
         wait_for(lambda: beijing.state.ctx.metrics.registry.get_sample_value("fsp_equipment_mqtt_connected") == 1)
-        publish(broker, "fsp/beijing/devices/dev-1/readings", message())
+        publish(broker, topic(ingest), message(ingest.credential))
         wait_for(lambda: beijing.state.ctx.metrics.registry.get_sample_value(
             "fsp_equipment_mqtt_messages_total", {"outcome": "forwarded"}) == 1)
         rebuilt = fake_app()  # `fsp up` changed the tenant's settings: its app, and so its bridge, is replaced
@@ -210,8 +217,8 @@ def test_serve_runs_a_bridge_per_tenant_with_a_broker_and_follows_its_apps(broke
         bridges.close()
 
 
-def test_a_bridge_that_cannot_start_leaves_serve_running(ingest, caplog):
-    bridges = Bridges(ingest.url)
+def test_a_bridge_that_cannot_start_leaves_serve_running(caplog):
+    bridges = Bridges("http://127.0.0.1:9")  # never reached: the bridge does not start
     bridges.open({"beijing": (Settings(tenant_slug="beijing", mqtt_url="mqtts://[::1"), fake_app())})
     assert "beijing" not in bridges and "could not start" in caplog.text
     bridges.close()
@@ -223,7 +230,7 @@ def test_bridges_post_to_the_server_on_loopback(host, expected):
 
 
 
-def test_fsp_serve_bridges_a_province_whose_catalog_names_a_broker(fsp, home, tmp_path, broker, ingest):
+def test_fsp_serve_bridges_a_province_whose_catalog_names_a_broker(fsp, home, tmp_path, broker):
     catalog = tmp_path / "catalog"
     catalog.mkdir()
     for slug in ("ministry", "beijing", "tianjin"):
@@ -233,13 +240,17 @@ def test_fsp_serve_bridges_a_province_whose_catalog_names_a_broker(fsp, home, tm
     fsp("up", "beijing", "tianjin", "--catalog", str(catalog))
     target = LocalTarget(home, load_catalog(catalog))
     assert target.settings(target.catalog.resolve("beijing")).mqtt_url == broker.url
-    # the bridges post where `fsp serve` listens; here the stand-in ingest takes that place
-    gateway, _ = build_gateway(target, bridge_base=ingest.url)
+    # the bridges post where `fsp serve` listens: the same tenants, served on a loopback port
+    with serving_locally(home) as url:
+        ingest = Province.of(target, url)
+        home_id = ingest.institution(type="crematorium")
+        ingest.device_id, ingest.credential = ingest.register(home_id)
+        gateway, _ = build_gateway(target, bridge_base=url)
 
-    with TestClient(gateway) as client:
-        assert "beijing" in gateway.bridges and "tianjin" not in gateway.bridges
-        wait_for(lambda: "fsp_equipment_mqtt_connected 1.0" in client.get("/beijing/metrics").text)
-        publish(broker, "fsp/beijing/devices/dev-1/readings", message())
-        wait_for(lambda: 'fsp_equipment_mqtt_messages_total{outcome="forwarded"} 1.0' in client.get("/beijing/metrics").text)
-    assert "beijing" not in gateway.bridges  # stopped with the server
-    assert [call["path"] for call in ingest.calls] == ["/beijing/api/v1/devices/dev-1/readings"]
+        with TestClient(gateway) as client:
+            assert "beijing" in gateway.bridges and "tianjin" not in gateway.bridges
+            wait_for(lambda: "fsp_equipment_mqtt_connected 1.0" in client.get("/beijing/metrics").text)
+            publish(broker, topic(ingest), message(ingest.credential))
+            wait_for(lambda: 'fsp_equipment_mqtt_messages_total{outcome="forwarded"} 1.0' in client.get("/beijing/metrics").text)
+        assert "beijing" not in gateway.bridges  # stopped with the server
+        assert accepted(ingest) == 2
