@@ -1,4 +1,4 @@
-"""Fixtures the registry's domain tests share: a funeral home, its registrar, and the refusal check."""
+"""Fixtures the registry's domain tests share: a funeral home, its registrar, two citizens, and the refusal check."""
 import uuid
 
 import pytest
@@ -20,6 +20,16 @@ def funeral_home(client, admin):
 @pytest.fixture
 def registrar(mint, funeral_home):
     return mint("registrar", institution_id=uuid.UUID(funeral_home["id"]), subject="registrar-fh")
+
+
+@pytest.fixture
+def citizen(mint):
+    return mint("citizen", subject="citizen-0001")
+
+
+@pytest.fixture
+def other_citizen(mint):
+    return mint("citizen", subject="citizen-0002")
 
 
 @pytest.fixture

@@ -17,11 +17,6 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 
 
 @pytest.fixture
-def citizen(mint):
-    return mint("citizen", subject="citizen-0001")
-
-
-@pytest.fixture
 def approval(client, citizen):
     return submit_approval(client, citizen)["approval"]
 

@@ -13,11 +13,6 @@ from registry.outbox.models import OutboxEvent
 from registry.security import crypto
 
 
-@pytest.fixture
-def citizen(mint):
-    return mint("citizen", subject="citizen-0001")
-
-
 def _approved(client, mint, citizen, payload):
     approval = submit_approval(client, citizen, payload)["approval"]
     reviewer, decider = mint("reviewer"), mint("provincial-admin")

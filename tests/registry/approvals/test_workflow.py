@@ -16,11 +16,6 @@ from registry.outbox.models import OutboxEvent
 
 
 @pytest.fixture
-def citizen(mint):
-    return mint("citizen", subject="citizen-0001")
-
-
-@pytest.fixture
 def reviewer(mint):
     return mint("reviewer", subject="reviewer-1")
 

@@ -21,11 +21,6 @@ COMPLAINT = {"category": "forced_sale", "text": TEXT, "contact": "13800001234"}
 
 
 @pytest.fixture
-def citizen(mint):
-    return mint("citizen", subject="citizen-0001")
-
-
-@pytest.fixture
 def filed(client, citizen, funeral_home) -> dict:
     response = client.post("/api/v1/my/complaints", json={**COMPLAINT, "institution_id": funeral_home["id"]},
                            headers=citizen)

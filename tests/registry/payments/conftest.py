@@ -1,12 +1,11 @@
 """The sandbox provider (its own process), a registry served over loopback HTTP that it notifies, and a funeral
 home whose farewell hall has a published fee."""
-import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from factories import create_institution, create_resource
+from factories import create_resource
 from kc_double.runner import BackgroundServer
 from payment_sandbox import Sandbox, publish_fee, running_sandbox
 
@@ -38,22 +37,7 @@ def admin(mint):
 
 
 @pytest.fixture
-def funeral_home(client, admin):
-    return create_institution(client, admin, type="funeral_home")
-
-
-@pytest.fixture
-def registrar(mint, funeral_home):
-    return mint("registrar", institution_id=uuid.UUID(funeral_home["id"]), subject="registrar-fh")
-
-
-@pytest.fixture
 def hall(client, admin, registrar, funeral_home):
     """A farewell hall whose booking costs the published fee."""
     item = publish_fee(client, admin, funeral_home["id"])
     return create_resource(client, registrar, funeral_home["id"], name="思源厅", capacity=5, service_item_id=item["id"])
-
-
-@pytest.fixture
-def citizen(mint):
-    return mint("citizen", subject="citizen-0001")

@@ -1,9 +1,8 @@
 """A funeral home with a farewell hall, its registrar, two citizens, and bookings made and confirmed."""
-import uuid
 
 import pytest
 
-from factories import booking_payload, create_institution, create_resource, end_booking, slot_start
+from factories import booking_payload, create_resource, end_booking, slot_start
 
 
 @pytest.fixture
@@ -12,28 +11,8 @@ def admin(mint):
 
 
 @pytest.fixture
-def funeral_home(client, admin):
-    return create_institution(client, admin, type="funeral_home")
-
-
-@pytest.fixture
-def registrar(mint, funeral_home):
-    return mint("registrar", institution_id=uuid.UUID(funeral_home["id"]), subject="registrar-fh")
-
-
-@pytest.fixture
 def hall(client, registrar, funeral_home):
     return create_resource(client, registrar, funeral_home["id"], name="思源厅", capacity=5)
-
-
-@pytest.fixture
-def citizen(mint):
-    return mint("citizen", subject="citizen-0001")
-
-
-@pytest.fixture
-def other_citizen(mint):
-    return mint("citizen", subject="citizen-0002")
 
 
 @pytest.fixture
