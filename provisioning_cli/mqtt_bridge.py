@@ -129,6 +129,7 @@ class MqttBridge:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
 
     def start(self) -> None:
         """Connect in the background: a broker that is down now is retried, with backoff, until it answers."""
@@ -146,6 +147,9 @@ class MqttBridge:
                         reason_code)
             return
         client.subscribe(topic_filter(self.slug), qos=1)
+
+    def _on_subscribe(self, _client, _userdata, _mid, _reason_codes, _properties) -> None:
+        # connected means the broker has the subscription (SUBACK): a message sent from then on is not lost
         self._up.set(1)
         self.connected.set()
         log.info("mqtt bridge %s: connected to %s:%s, subscribed to %s", self.slug, self._host, self._port,
