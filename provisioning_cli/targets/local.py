@@ -36,6 +36,7 @@ from infra.ensure.registration import (
     registered_peers,
     remove_exchange_registration,
 )
+from provisioning_cli.lifecycle import Lifecycle, lifecycle_of, set_lifecycle
 from provisioning_cli.targets import NotProvisionedError, TargetError
 from provisioning_cli.targets.local_state import (
     Home,
@@ -114,6 +115,8 @@ class LocalTarget:
 
         ensure_private_dir(paths.root)
         ensure_private_dir(paths.secrets)
+        if lifecycle_of(state).state in (Lifecycle.provisioning, Lifecycle.failed):
+            set_lifecycle(state, Lifecycle.provisioning)
         try:
             url = self._ensure_database(spec, paths, state, postgres_url, step)
             step("migrations", ensure_migrations(url))
@@ -137,6 +140,11 @@ class LocalTarget:
                                                     address=f"{host}:{port}"))
             step("serve", "unchanged" if state["served"] else "created" if "converged_at" not in state else "updated")
             state.update(served=True, converged_at=now(), version=__version__)
+            if lifecycle_of(state).state == Lifecycle.provisioning:
+                set_lifecycle(state, Lifecycle.active)
+        except Exception as err:
+            set_lifecycle(state, Lifecycle.failed, reason=str(err).splitlines()[0][:300] if str(err) else type(err).__name__)
+            raise
         finally:
             write_state(paths.state, state)  # what was done is recorded even when a later step fails
         return results
@@ -308,6 +316,7 @@ class LocalTarget:
                 state = read_json(paths.state) or {}
                 url = read_secret(paths.database_url_secret) or state["database"]["url"]
                 row.update(provisioned=True, served=bool(state.get("served")), version=state.get("version"),
+                           lifecycle=lifecycle_of(state).as_dict(),
                            backend=state["database"]["backend"], database=mask_url(url), endpoint=self.endpoint(spec),
                            converged_at=state.get("converged_at"))
                 try:

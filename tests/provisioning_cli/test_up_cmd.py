@@ -54,7 +54,20 @@ def test_up_records_state_and_settings(fsp, home):
     assert state["served"] is True
     assert state["migration"] and state["database"]["backend"] == "sqlite"
     assert set(state["resources"]) == set(RESOURCES)
-    assert [h["resource"] for h in state["history"]] == RESOURCES
+    assert [h["resource"] for h in state["history"] if h["resource"] != "lifecycle"] == RESOURCES
+    assert [h["outcome"] for h in state["history"] if h["resource"] == "lifecycle"] == ["provisioning", "active"]
+    assert state["lifecycle"]["state"] == "active"
+
+
+def test_a_failed_up_leaves_the_tenant_failed_with_its_reason_until_a_good_one(fsp, fsp_json, home):
+    fsp("up", "ministry", "--postgres", "postgresql+psycopg://nobody@127.0.0.1:1/postgres", ok=False)
+
+    state = json.loads((home / "tenants" / "ministry" / "state.json").read_text())
+    assert state["lifecycle"]["state"] == "failed"
+    assert state["lifecycle"]["reason"]
+    fsp("up", "ministry")
+    [row] = [r for r in fsp_json("status", "ministry") if r["tenant"] == "ministry"]
+    assert row["lifecycle"]["state"] == "active" and row["lifecycle"]["state_zh"] == "运行中"
 
 
 def test_files_are_private(fsp, home):
