@@ -71,15 +71,32 @@ def tenant_config(spec: TenantSpec, target: RegistryTarget, options: RenderOptio
             "scrape_configs": jobs}
 
 
-def fleet_config(sources: Iterable[tuple[TenantSpec, str]], options: RenderOptions) -> dict:
+@dataclass(frozen=True)
+class FleetExtras:
+    """What the ministry Prometheus reaches besides the tenants' Prometheus (host:port each): the exporter of the
+    expected tenants (`fsp_tenant_expected`, from the catalog and each tenant's lifecycle) and Alertmanager."""
+
+    expected: str | None = None
+    alertmanager: str | None = None
+
+
+def fleet_config(sources: Iterable[tuple[TenantSpec, str]], options: RenderOptions,
+                 extras: FleetExtras = FleetExtras()) -> dict:
     """The ministry Prometheus: federate `tenant:*` and `up` from each tenant's Prometheus (host:port), alert."""
     static = [{"targets": [address], "labels": {"province": spec.slug, "code": spec.code}} for spec, address in sources]
     scrape = options.scrape_interval or FLEET_INTERVAL
-    return {"global": {"scrape_interval": scrape, "evaluation_interval": options.evaluation_interval or scrape},
-            "rule_files": [f"rules/{FLEET_ALERTS}", f"rules/{FLEET_RULES}"],
-            "scrape_configs": [{"job_name": "federate", "honor_labels": True, "metrics_path": "/federate",
-                                "params": {"match[]": FEDERATE_MATCH}, "scrape_interval": scrape,
-                                "static_configs": static}]}
+    jobs = [{"job_name": "federate", "honor_labels": True, "metrics_path": "/federate",
+             "params": {"match[]": FEDERATE_MATCH}, "scrape_interval": scrape, "static_configs": static}]
+    if extras.expected is not None:
+        # which tenants must answer: without it a tenant never scraped is an absence no alert can see
+        jobs.append({"job_name": "expected", "honor_labels": True, "scrape_interval": scrape,
+                     "static_configs": [{"targets": [extras.expected]}]})
+    config = {"global": {"scrape_interval": scrape, "evaluation_interval": options.evaluation_interval or scrape},
+              "rule_files": [f"rules/{FLEET_ALERTS}", f"rules/{FLEET_RULES}"],
+              "scrape_configs": jobs}
+    if extras.alertmanager is not None:
+        config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [extras.alertmanager]}]}]}
+    return config
 
 
 def rules_text(name: str, options: RenderOptions) -> str:
@@ -109,9 +126,10 @@ def tenant_files(spec: TenantSpec, target: RegistryTarget, options: RenderOption
             f"rules/{TENANT_RULES}": rules_text(TENANT_RULES, options)}
 
 
-def fleet_files(sources: Iterable[tuple[TenantSpec, str]], options: RenderOptions) -> dict[str, str]:
+def fleet_files(sources: Iterable[tuple[TenantSpec, str]], options: RenderOptions,
+                extras: FleetExtras = FleetExtras()) -> dict[str, str]:
     """The files of the ministry Prometheus directory, by relative path."""
-    return {"prometheus.yml": dump(fleet_config(sources, options)),
+    return {"prometheus.yml": dump(fleet_config(sources, options, extras)),
             f"rules/{FLEET_ALERTS}": rules_text(FLEET_ALERTS, options),
             f"rules/{FLEET_RULES}": rules_text(FLEET_RULES, options)}
 

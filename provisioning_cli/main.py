@@ -12,6 +12,7 @@ from provisioning_cli import (
     exchange_cmd,
     fleet_cmd,
     keys_cmd,
+    maintenance_cmd,
     monitoring_cmd,
     national_cmd,
     payments_cmd,
@@ -47,6 +48,7 @@ app.command("restore")(restore_cmd.restore)
 app.command("backfill")(backfill_cmd.backfill)
 app.add_typer(monitoring_cmd.app, name="monitoring")
 app.add_typer(fleet_cmd.app, name="fleet")
+app.add_typer(maintenance_cmd.app, name="maintenance")
 app.add_typer(exchange_cmd.app, name="exchange")
 app.add_typer(sharing_cmd.app, name="sharing")
 app.add_typer(certificate_cmd.app, name="certificate")

@@ -1,6 +1,7 @@
 """`fsp monitoring`: render the fleet's Prometheus configuration, and run it on this machine (local target)."""
 import re
 import socket
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -8,8 +9,19 @@ from typing import Annotated
 
 import typer
 
-from monitoring.processes import Instance, MonitoringError, ensure_running, stop
-from monitoring.render import FLEET, RegistryTarget, RenderOptions, fleet_files, render_fleet, tenant_files, write_files
+from monitoring.alerting import AlertingOptions, alertmanager_text
+from monitoring.processes import Instance, MonitoringError, ensure_alertmanager, ensure_process, ensure_running, stop
+from monitoring.render import (
+    FLEET,
+    FleetExtras,
+    RegistryTarget,
+    RenderOptions,
+    fleet_files,
+    render_fleet,
+    tenant_files,
+    write_files,
+)
+from provisioning_cli import expected_exporter, maintenance
 from provisioning_cli.common import boundary, open_target
 from provisioning_cli.options import DEFAULT_HOME, CatalogOpt, HomeOpt, JsonOpt, TenantsArg
 from provisioning_cli.output import fail, open_catalog, print_json, print_table, resolve_tenant
@@ -19,6 +31,8 @@ from tenants import TenantSpec
 app = typer.Typer(no_args_is_help=True, help="Prometheus per tenant and the ministry Prometheus federating them.")
 
 DEFAULT_BASE_PORT = 9090
+SUPPORT_OFFSET = 100  # Alertmanager on base+100, the expected-tenants exporter on base+101: past every tenant's port
+ALERTMANAGER, EXPECTED = maintenance.ALERTMANAGER, "expected"
 ScrapeOpt = Annotated[str | None, typer.Option(
     "--scrape-interval", metavar="DURATION",
     help="How often every Prometheus scrapes (e.g. 15s); default: each tenant's catalog entry, 15s for the ministry.")]
@@ -28,6 +42,12 @@ EvaluationOpt = Annotated[str | None, typer.Option(
 RunbookOpt = Annotated[str | None, typer.Option(
     "--runbook-base", metavar="URL",
     help="Where monitoring/RUNBOOK.md is published; alerts link to URL#<alert name>. Default: as shipped.")]
+WebhookOpt = Annotated[str | None, typer.Option(
+    "--webhook-url", envvar="FSP_ALERT_WEBHOOK_URL", metavar="URL",
+    help="Where Alertmanager posts the fleet's notifications (its webhook receiver); default: nowhere.")]
+GroupWaitOpt = Annotated[str | None, typer.Option(
+    "--group-wait", metavar="DURATION",
+    help="How long Alertmanager gathers a province's alerts before notifying (e.g. 1s for a trial); default 30s.")]
 AlertForOpt = Annotated[str | None, typer.Option(
     "--alert-for", metavar="DURATION",
     help="Replace every alert's `for` (e.g. 0s for a trial run); default: as shipped.")]
@@ -130,13 +150,17 @@ def up(
     evaluation_interval: EvaluationOpt = None,
     alert_for: AlertForOpt = None,
     runbook_base: RunbookOpt = None,
+    webhook_url: WebhookOpt = None,
+    group_wait: GroupWaitOpt = None,
     json_: JsonOpt = False,
     home: HomeOpt = DEFAULT_HOME,
     catalog: CatalogOpt = None,
 ) -> None:
-    """Run a Prometheus per provisioned tenant and the ministry Prometheus federating them, on 127.0.0.1.
-    Without TENANT: every provisioned tenant."""
+    """Run a Prometheus per provisioned tenant, the ministry Prometheus federating them, the exporter of the
+    expected tenants it alerts on and Alertmanager it notifies, on 127.0.0.1. Without TENANT: every provisioned
+    tenant."""
     options = _options(scrape_interval, evaluation_interval, alert_for, runbook_base)
+    alerting = _alerting(webhook_url, group_wait)
     local = open_target(home, catalog)
     wanted = [resolve_tenant(local.catalog, ref) for ref in tenants or []]
     for spec in wanted:
@@ -149,7 +173,7 @@ def up(
     root = _instances_root(local)
     order = {spec.slug: index for index, spec in enumerate(local.catalog.tenants)}
     results: list[dict] = []
-    with boundary(), _monitoring_errors(), local.home.lock():
+    with boundary(), _monitoring_errors(), maintenance.errors(), local.home.lock():
         sources = []
         for spec in specs:
             instance = Instance(spec.slug, root / spec.slug)
@@ -161,22 +185,62 @@ def up(
             sources.append((spec, f"127.0.0.1:{port}"))
         for stale in _known(root) - {spec.slug for spec in specs} - {FLEET}:
             results.append({"prometheus": stale, "outcome": stop(Instance(stale, root / stale)), "url": None})
+        expected, alertmanager = _expected_exporter(local, base_port, catalog), _alertmanager(local, base_port, alerting)
+        results += [expected, alertmanager]
         fleet = Instance(FLEET, root / FLEET)
         port = _port(fleet, base_port, 0)
         retention = f"{local.catalog.ministry.monitoring.retention_days}d"
-        results.append({"prometheus": FLEET, "url": f"http://127.0.0.1:{port}",
-                        "outcome": ensure_running(fleet, fleet_files(sources, options), port, retention=retention)})
+        extras = FleetExtras(expected=expected["url"].removeprefix("http://"),
+                             alertmanager=alertmanager["url"].removeprefix("http://"))
+        results.append({"prometheus": FLEET, "url": f"http://127.0.0.1:{port}", "outcome": ensure_running(
+            fleet, fleet_files(sources, options, extras), port, retention=retention)})
+        # windows opened while no Alertmanager ran get their silence now
+        maintenance.sync_silences(local, alertmanager["url"])
     _print(results, json_)
+
+
+def _alerting(webhook_url: str | None, group_wait: str | None) -> AlertingOptions:
+    if webhook_url is not None and not re.fullmatch(r"https?://\S+", webhook_url):
+        fail(f"--webhook-url {webhook_url!r} is not an http(s) URL")
+    if group_wait is not None and not _is_duration(group_wait):
+        fail(f"--group-wait {group_wait!r} is not a duration such as 30s or 1m")
+    return AlertingOptions(webhook_url=webhook_url, group_wait=group_wait)
+
+
+def _support_root(local: LocalTarget) -> Path:
+    return local.home.root / "monitoring"
+
+
+def _alertmanager(local: LocalTarget, base_port: int, alerting: AlertingOptions) -> dict:
+    """The fleet's Alertmanager (port base+100 by default), configured from monitoring/alertmanager/."""
+    instance = Instance(ALERTMANAGER, _support_root(local) / ALERTMANAGER, program=ALERTMANAGER)
+    port = _port(instance, base_port, SUPPORT_OFFSET)
+    outcome = ensure_alertmanager(instance, alertmanager_text(alerting), port)
+    return {"prometheus": ALERTMANAGER, "outcome": outcome, "url": f"http://127.0.0.1:{port}"}
+
+
+def _expected_exporter(local: LocalTarget, base_port: int, catalog: Path | None) -> dict:
+    """The exporter of the expected tenants (port base+101 by default), reading $FSP_HOME at every scrape."""
+    instance = Instance(EXPECTED, _support_root(local) / EXPECTED, program=EXPECTED)
+    port = _port(instance, base_port, SUPPORT_OFFSET + 1)
+    command = [sys.executable, "-m", expected_exporter.__name__, f"--config.file={instance.config}"]
+    outcome = ensure_process(instance, expected_exporter.config_text(local.home.root, catalog, port), port, command,
+                             ready="/metrics")
+    return {"prometheus": EXPECTED, "outcome": outcome, "url": f"http://127.0.0.1:{port}"}
 
 
 @app.command()
 def down(json_: JsonOpt = False, home: HomeOpt = DEFAULT_HOME, catalog: CatalogOpt = None) -> None:
-    """Stop every Prometheus `fsp monitoring up` started here; their data stays under $FSP_HOME/monitoring/."""
+    """Stop every process `fsp monitoring up` started here; their data stays under $FSP_HOME/monitoring/."""
     local = open_target(home, catalog)
     root = _instances_root(local)
     with boundary(), _monitoring_errors(), local.home.lock():
         results = [{"prometheus": name, "outcome": stop(Instance(name, root / name)), "url": None}
                    for name in sorted(_known(root))]
+        for name in (EXPECTED, ALERTMANAGER):
+            instance = Instance(name, _support_root(local) / name, program=name)
+            if instance.root.is_dir():
+                results.append({"prometheus": name, "outcome": stop(instance), "url": None})
     _print(results, json_)
 
 

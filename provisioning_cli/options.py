@@ -61,3 +61,14 @@ BackupKeyOpt = Annotated[
                  help="File holding the backup key (32 hex digits), kept apart from the backups; "
                       "or set FSP_BACKUP_KEY to the key itself."),
 ]
+
+# maintenance windows (fsp maintenance start, fsp down)
+ReasonOpt = Annotated[str | None, typer.Option("--reason", metavar="TEXT", help="Why the tenant is down (shown "
+                                                                               "in every view and on the silence).")]
+UntilOpt = Annotated[str | None, typer.Option(
+    "--until", metavar="TIME", help="When the window ends: 2026-12-01T08:00 (China time) or with an offset.")]
+ForOpt = Annotated[str | None, typer.Option("--for", metavar="DURATION", help="How long the window lasts: 2h, "
+                                                                             "90m, 1h30m (at most 7 days).")]
+AlertmanagerOpt = Annotated[str | None, typer.Option(
+    "--alertmanager-url", envvar="FSP_ALERTMANAGER_URL", metavar="URL",
+    help="Alertmanager holding the silences (default: the one `fsp monitoring up` runs here, if it runs).")]
