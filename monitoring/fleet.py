@@ -41,8 +41,9 @@ def query(client: httpx.Client, expr: str) -> list[dict]:
 
 
 def fleet_status(url: str, *, timeout: float = 5.0) -> list[dict[str, Any]]:
-    """One row per tenant the ministry federates: up, version, traffic, errors, latency, exchange lag, backup,
-    firing alerts. A tenant whose registry or Prometheus does not answer is a row with `up` false."""
+    """One row per tenant of which the ministry has any series: up, version, traffic, errors, latency, exchange lag,
+    backup, firing alerts. A tenant whose registry or Prometheus does not answer is a row with `up` false;
+    `scraped` is false when the ministry has only alerts about it (no federation target, no `tenant:up`)."""
     with httpx.Client(base_url=url.rstrip("/"), timeout=timeout) as client:
         answers = {column: query(client, expr) for column, expr in QUERIES.items()}
     rows: dict[str, dict[str, Any]] = {}
@@ -51,10 +52,11 @@ def fleet_status(url: str, *, timeout: float = 5.0) -> list[dict[str, Any]]:
         return rows.setdefault(province, {
             "tenant": province, "up": False, "version": None, "request_rate": None, "error_ratio": None,
             "p95_seconds": None, "outbox_pending": None, "outbox_lag_seconds": None, "last_backup": None,
-            "alerts": [], "_reachable": False, "_registry_up": False})
+            "alerts": [], "scraped": False, "_reachable": False, "_registry_up": False})
 
     for series in answers["reachable"]:
-        row(series["metric"].get("province", "?"))["_reachable"] = _value(series) == 1
+        entry = row(series["metric"].get("province", "?"))
+        entry["_reachable"], entry["scraped"] = _value(series) == 1, True
     for column, series_list in answers.items():
         for series in series_list:
             province = series["metric"].get("province")
@@ -62,7 +64,7 @@ def fleet_status(url: str, *, timeout: float = 5.0) -> list[dict[str, Any]]:
                 continue
             entry = row(province)
             if column == "up":
-                entry["_registry_up"] = _value(series) == 1
+                entry["_registry_up"], entry["scraped"] = _value(series) == 1, True
             elif column == "version":
                 entry["version"] = series["metric"].get("version")
             elif column == "alerts":

@@ -93,8 +93,8 @@ def close_window(state: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def label(window: dict[str, Any] | None) -> str | None:
-    """`维护中 until 2026-12-01 08:00 CST (reason)` for the views."""
-    return None if window is None else f"维护中 until {shown(window['until'])} ({window['reason']})"
+    """`维护中 until 2026-12-01 08:00 CST` for the views (the reason is beside it in --json and `maintenance list`)."""
+    return None if window is None else f"维护中 until {shown(window['until'])}"
 
 
 def _history(state: dict[str, Any], outcome: str, reason: str | None) -> None:

@@ -5,75 +5,14 @@ deadline. The Prometheus processes are started by `fsp monitoring up` on free lo
 $FSP_HOME, and stopped by `fsp monitoring down`.
 """
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
 
 import httpx
-import pytest
 
 from monitoring.processes import Instance, stop
+from tests.fleet_processes import Served, by_province, eventually, free_port, query
 
-FSP = str(Path(sys.executable).with_name("fsp"))
-PROVINCES = ("beijing", "shandong")
 FAST = ("--base-port", "0", "--scrape-interval", "1s", "--evaluation-interval", "1s", "--alert-for", "0s")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def eventually(what: str, probe: Callable[[], object], timeout: float = 30.0):
-    """Poll `probe` until it returns something truthy; fail naming `what` and the last answer."""
-    deadline, last = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        try:
-            last = probe()
-        except httpx.TransportError as err:
-            last = err
-        else:
-            if last:
-                return last
-        time.sleep(0.25)
-    pytest.fail(f"{what} not seen within {timeout:.0f} s; last: {last!r}")
-
-
-def query(url: str, expr: str) -> list[dict]:
-    body = httpx.get(f"{url}/api/v1/query", params={"query": expr}, timeout=5).json()
-    assert body["status"] == "success", body
-    return body["data"]["result"]
-
-
-def by_province(url: str, expr: str) -> dict[str, float]:
-    return {series["metric"].get("province"): float(series["value"][1]) for series in query(url, expr)}
-
-
-class Served:
-    """`fsp serve --tenant <slug>` in its own process, on its own port."""
-
-    def __init__(self, slug: str, home: Path, log: Path):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}/{slug}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FSP_")}
-        with log.open("w") as out:
-            self.proc = subprocess.Popen([FSP, "serve", "--tenant", slug, "--port", str(self.port), "--home", str(home)],
-                                         env=env, stdout=out, stderr=subprocess.STDOUT)
-        self.log = log
-
-    def ready(self) -> bool:
-        assert self.proc.poll() is None, f"fsp serve exited:\n{self.log.read_text()}"
-        return httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
+PROVINCES = ("beijing", "shandong")
 
 
 def test_ministry_federates_provinces_and_sees_one_go_down(fsp, home, tmp_path):
@@ -84,7 +23,8 @@ def test_ministry_federates_provinces_and_sees_one_go_down(fsp, home, tmp_path):
             eventually(f"{slug} serving", server.ready, timeout=60)
         started = json.loads(fsp("monitoring", "up", *PROVINCES, *FAST, "--json").stdout)
         assert [(row["prometheus"], row["outcome"]) for row in started] == [
-            ("beijing", "created"), ("shandong", "created"), ("fleet", "created")]
+            ("beijing", "created"), ("shandong", "created"), ("expected", "created"), ("alertmanager", "created"),
+            ("fleet", "created")]
         ministry = started[-1]["url"]
         again = json.loads(fsp("monitoring", "up", *PROVINCES, *FAST, "--json").stdout)
         assert {row["outcome"] for row in again} == {"unchanged"} and again[-1]["url"] == ministry
@@ -112,13 +52,19 @@ def test_ministry_federates_provinces_and_sees_one_go_down(fsp, home, tmp_path):
 
         rows = {row["tenant"]: row for row in json.loads(
             fsp("fleet", "status", "--prometheus-url", ministry, "--json").stdout)}
-        assert set(rows) == set(PROVINCES)
+        assert len(rows) == 33  # every tenant of the catalog, provisioned or not
+        assert rows["hebei"]["lifecycle"] is None and rows["hebei"]["health"] is None
+        # provisioned with the provinces, never watched: missing, not absent
+        assert rows["ministry"]["expected"] is True and rows["ministry"]["health"] == "missing"
+        assert rows["beijing"]["health"] == "down" and rows["shandong"]["health"] == "up"
         assert rows["beijing"]["up"] is False and "FspProvinceDown" in rows["beijing"]["alerts"]
         assert rows["shandong"]["up"] is True and "FspProvinceDown" not in rows["shandong"]["alerts"]
         assert rows["shandong"]["version"] and rows["shandong"]["request_rate"] > 0
         assert rows["shandong"]["last_backup"] is None  # no backup yet: FspBackupStale says so too
         table = fsp("fleet", "status").stdout  # the ministry's address comes from $FSP_HOME
-        assert "DOWN" in table and "1 of 2 tenants up; down: beijing" in table
+        assert "DOWN" in table and "MISSING" in table
+        assert ("33 tenants in the catalog, 3 provisioned here; expected 3: 1 up, 1 down, 1 missing, "
+                "0 in maintenance; down or missing: ministry, beijing") in table
 
         # a province whose own Prometheus is gone is down too (the ministry's federation scrape fails)
         root = home / "monitoring" / "prometheus"
@@ -129,7 +75,7 @@ def test_ministry_federates_provinces_and_sees_one_go_down(fsp, home, tmp_path):
             fsp("fleet", "status", "--prometheus-url", ministry, "--json").stdout)}
         assert rows["shandong"]["up"] is False and "FspProvinceDown" in rows["shandong"]["alerts"]
         restarted = json.loads(fsp("monitoring", "up", *PROVINCES, *FAST, "--json").stdout)
-        assert [row["outcome"] for row in restarted] == ["unchanged", "created", "unchanged"]
+        assert [row["outcome"] for row in restarted] == ["unchanged", "created", "unchanged", "unchanged", "unchanged"]
         eventually("shandong back at the ministry", lambda: by_province(ministry, 'up{job="federate"}').get(
             "shandong") == 1)
 
@@ -137,7 +83,9 @@ def test_ministry_federates_provinces_and_sees_one_go_down(fsp, home, tmp_path):
         pids = {name: Instance(name, root / name).pid() for name in ("beijing", "shandong", "fleet")}
         slower = [*FAST[:3], "2s", *FAST[4:]]
         reloaded = json.loads(fsp("monitoring", "up", *PROVINCES, *slower, "--json").stdout)
-        assert {row["outcome"] for row in reloaded} == {"updated"} and reloaded[-1]["url"] == ministry
+        assert {row["prometheus"]: row["outcome"] for row in reloaded} == {
+            "beijing": "updated", "shandong": "updated", "expected": "unchanged", "alertmanager": "unchanged",
+            "fleet": "updated"} and reloaded[-1]["url"] == ministry
         assert {name: Instance(name, root / name).pid() for name in pids} == pids
         eventually("the reloaded ministry Prometheus answering", lambda: query(ministry, "tenant:up"))
     finally:
@@ -146,7 +94,7 @@ def test_ministry_federates_provinces_and_sees_one_go_down(fsp, home, tmp_path):
         stopped = json.loads(fsp("monitoring", "down", "--json").stdout)
 
     assert {row["prometheus"]: row["outcome"] for row in stopped} == {
-        "beijing": "deleted", "shandong": "deleted", "fleet": "deleted"}
+        "beijing": "deleted", "shandong": "deleted", "fleet": "deleted", "expected": "deleted", "alertmanager": "deleted"}
     root = home / "monitoring" / "prometheus"
     assert all(Instance(name, root / name).pid() is None for name in ("beijing", "shandong", "fleet"))
     assert "cannot reach the ministry Prometheus" in fsp("fleet", "status", "--prometheus-url", ministry,
