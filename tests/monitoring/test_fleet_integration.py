@@ -62,7 +62,6 @@ def test_ministry_federates_provinces_and_sees_one_go_down(fsp, home, tmp_path):
         assert rows["shandong"]["version"] and rows["shandong"]["request_rate"] > 0
         assert rows["shandong"]["last_backup"] is None  # no backup yet: FspBackupStale says so too
         table = fsp("fleet", "status").stdout  # the ministry's address comes from $FSP_HOME
-        assert "DOWN" in table and "MISSING" in table
         assert ("33 tenants in the catalog, 3 provisioned here; expected 3: 1 up, 1 down, 1 missing, "
                 "0 in maintenance; down or missing: ministry, beijing") in table
 

@@ -17,7 +17,8 @@ def _row(fsp_json, slug):
 def test_down_keeps_the_data(fsp_json, provisioned):
     rows = fsp_json("down", "beijing")
 
-    assert {(r["resource"], r["outcome"]) for r in rows} == {("serve", "updated"), ("monitoring", "deleted")}
+    assert {(r["resource"], r["outcome"]) for r in rows} == {("serve", "updated"), ("monitoring", "deleted"),
+                                                             ("maintenance", "created")}
     assert (provisioned / "tenants" / "beijing" / "registry.db").exists()
     assert (provisioned / "tenants" / "ministry" / "exchange-peers" / "beijing.pem").exists()
     assert not (provisioned / "monitoring" / "targets" / "beijing.json").exists()
