@@ -27,13 +27,6 @@ def with_alertmanager(prometheus_yml: str, namespace: str) -> str:
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 
-def alertmanager_config() -> dict:
-    """Alerts grouped by province; the receiver's integrations are the operators' to add."""
-    return {"route": {"receiver": "fleet-sre", "group_by": ["alertname", "province"],
-                      "group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"},
-            "receivers": [{"name": "fleet-sre"}]}
-
-
 def _probes(port: int) -> dict:
     return {"livenessProbe": {"httpGet": {"path": "/-/healthy", "port": port}, "periodSeconds": 15},
             "readinessProbe": {"httpGet": {"path": "/-/ready", "port": port}, "periodSeconds": 10}}
@@ -100,10 +93,10 @@ def prometheus(name: str, spec: TenantSpec, cluster: ClusterSettings, files: Map
                                   f"--web.listen-address=:{PROMETHEUS_PORT}"], **where)
 
 
-def alertmanager(name: str, spec: TenantSpec, cluster: ClusterSettings, **where) -> ConfiguredServer:
-    """The fleet's Alertmanager."""
+def alertmanager(name: str, spec: TenantSpec, cluster: ClusterSettings, config: str, **where) -> ConfiguredServer:
+    """The fleet's Alertmanager, reading `config` (rendered by the monitoring package, as locally)."""
     return ConfiguredServer(name, spec, component="alertmanager", image=cluster.alertmanager_image,
-                            files={"alertmanager.yml": yaml.safe_dump(alertmanager_config(), sort_keys=False)},
+                            files={"alertmanager.yml": config},
                             port=ALERTMANAGER_PORT, storage="2Gi", cluster=cluster,
                             args=[f"--config.file={CONFIG_DIR}/alertmanager.yml", "--storage.path=/data",
                                   f"--web.listen-address=:{ALERTMANAGER_PORT}"], **where)

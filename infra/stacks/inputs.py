@@ -36,6 +36,8 @@ class StackInputs:
     prometheus_files: dict[str, str] = field(default_factory=dict)
     # the ministry's fleet Prometheus files, federating every tenant's Prometheus
     fleet_files: dict[str, str] = field(default_factory=dict)
+    # the ministry's Alertmanager configuration (monitoring/alertmanager/alertmanager.yml as rendered)
+    alertmanager_yml: str = ""
     # the client secret of the government-service identity the realm brokers for citizens (None: it has none)
     identity_secret: str | None = field(default=None, repr=False)
 

@@ -107,7 +107,9 @@ class MinistryStack(_PlatformStack):
         fleet = {**inputs.fleet_files,
                  "prometheus.yml": with_alertmanager(inputs.fleet_files["prometheus.yml"], namespace_of(spec.slug))}
         prometheus(f"{name}-fleet-prometheus", spec, inputs.cluster, fleet, component="fleet-prometheus", **where)
-        alertmanager(f"{name}-alertmanager", spec, inputs.cluster, **where)
+        if not inputs.alertmanager_yml:
+            raise ValueError("the ministry's stack needs the Alertmanager configuration (alertmanager_yml)")
+        alertmanager(f"{name}-alertmanager", spec, inputs.cluster, inputs.alertmanager_yml, **where)
         self._finish()
 
 

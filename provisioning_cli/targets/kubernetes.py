@@ -32,6 +32,7 @@ from infra.ensure.realm import government_identity_secret
 from infra.plan import plan as offline_plan
 from infra.stacks.inputs import StackInputs, database_name
 from infra.stacks.platform import program
+from monitoring.alerting import alertmanager_text
 from monitoring.render import RegistryTarget, RenderOptions, fleet_files, tenant_files
 from provisioning_cli.targets import TargetError
 from tenants import Catalog, TenantSpec
@@ -58,8 +59,9 @@ def cluster_settings() -> ClusterSettings:
         raise TargetError(f"FSP_K8S_{str(problem['loc'][0]).upper()}: {problem['msg']}") from None
 
 
-def monitoring_files(spec: TenantSpec, catalog: Catalog) -> dict[str, dict[str, str]]:
-    """The tenant's Prometheus files and, for the ministry, the fleet's: the monitoring package's rendering, with
+def monitoring_files(spec: TenantSpec, catalog: Catalog) -> dict[str, dict[str, str] | str]:
+    """The tenant's Prometheus files and, for the ministry, the fleet's and Alertmanager's: the monitoring package's
+    rendering, with
     the in-cluster addresses of the registry and of every tenant's Prometheus."""
     namespace = namespace_of(spec.slug)
     exchange = "exchange-hub" if spec.kind == "ministry" else "exchange-worker" if spec.exchange.enabled else None
@@ -69,6 +71,7 @@ def monitoring_files(spec: TenantSpec, catalog: Catalog) -> dict[str, dict[str, 
     if spec.kind == "ministry":
         sources = [(t, f"prometheus.{namespace_of(t.slug)}.svc:{PROMETHEUS_PORT}") for t in catalog.tenants]
         files["fleet_files"] = fleet_files(sources, RenderOptions())
+        files["alertmanager_yml"] = alertmanager_text()  # the same routing as `fsp monitoring up`'s
     return files
 
 
