@@ -85,13 +85,16 @@ def render(
     evaluation_interval: EvaluationOpt = None,
     alert_for: AlertForOpt = None,
     runbook_base: RunbookOpt = None,
+    webhook_url: WebhookOpt = None,
     json_: JsonOpt = False,
     home: HomeOpt = DEFAULT_HOME,
     catalog: CatalogOpt = None,
 ) -> None:
-    """Write every tenant's Prometheus configuration, the ministry's, the rules and the Grafana dashboards."""
+    """Write every tenant's Prometheus configuration, the ministry's, the rules, Alertmanager's configuration and the
+    Grafana dashboards."""
     out = out or home / "monitoring" / "rendered"
     options = _options(scrape_interval, evaluation_interval, alert_for, runbook_base)
+    alerting = _alerting(webhook_url, None)
     specs = list(open_catalog(catalog).tenants)
     ports = {spec.slug: DEFAULT_BASE_PORT + 1 + index for index, spec in enumerate(specs)}
 
@@ -106,6 +109,7 @@ def render(
     with boundary():
         files = render_fleet(specs, registry=registry, prometheus=lambda s: _fill(prometheus_address, s, ports),
                              options=options)
+        files[f"{ALERTMANAGER}/alertmanager.yml"] = alertmanager_text(alerting)
         outcomes = write_files(out, files)
     rows = [{"file": str(out / name), "outcome": outcome} for name, outcome in outcomes.items()]
     if json_:

@@ -81,6 +81,13 @@ def test_render_writes_every_tenant_and_the_ministry_and_promtool_accepts_them(f
     ports = [entry["targets"][0] for entry in federate["static_configs"]]
     assert len(set(ports)) == 33
 
+    # Alertmanager's, as `fsp monitoring up` and the Kubernetes stack run it: valid for the real amtool
+    done = subprocess.run(["/usr/bin/amtool", "check-config", str(out / "alertmanager" / "alertmanager.yml")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    route = yaml.safe_load((out / "alertmanager" / "alertmanager.yml").read_text())["route"]
+    assert route["group_by"] == ["province", "severity"]
+
     again = json.loads(fsp("monitoring", "render", "--out", str(out), "--scrape-interval", "5s", "--json").stdout)
     assert {row["outcome"] for row in again} == {"unchanged"}
 
