@@ -81,6 +81,8 @@ def _planned_down(local: LocalTarget, spec: TenantSpec, *, reason: str | None, u
                   alertmanager: str | None) -> list:
     """The window first (so no alert can fire in between), then the tenant down; a failed down closes it again.
     A tenant already in a window keeps it unless a new reason or end is given."""
+    if not local.is_provisioned(spec):
+        return local.down(spec)  # says it is not provisioned here
     state = read_json(local.home.tenant(spec.slug).state)
     open_now = maintenance.current_window(state)
     if open_now is not None and reason is None and until is None and for_ is None:

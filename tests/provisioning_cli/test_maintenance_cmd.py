@@ -60,8 +60,10 @@ def test_bad_windows_are_refused_and_nothing_is_recorded(fsp, provisioned, args,
     assert "maintenance" not in _state(provisioned)
 
 
-def test_a_tenant_not_provisioned_has_no_window(fsp):
+def test_a_tenant_not_provisioned_has_no_window(fsp, home):
     assert "not provisioned" in fsp("maintenance", "start", "tianjin", "--reason", "x", "--for", "1h", ok=False).stderr
+    assert "not provisioned" in fsp("down", "tianjin", "--reason", "x", ok=False).stderr
+    assert not (home / "tenants" / "tianjin").exists()
 
 
 def test_down_opens_a_window_with_the_reason_given_or_asked_for(fsp, fsp_json, provisioned, monkeypatch):
