@@ -64,12 +64,14 @@ class Shipper:
     retry_base_seconds: float = 0.5
     metrics: WorkerMetrics | None = None
     stop: threading.Event | None = None
+    # offboarding ships the last of a suspended tenant's outbox (its writes are refused meanwhile)
+    while_suspended: bool = False
 
     def ship_pending(self) -> ShipReport:
         """Ship until nothing is pending; raises ShipRefused or ShipUnavailable (what was acknowledged stays marked)."""
         report = ShipReport()
         status = tenant_status.read(self.engine)
-        if status.suspended:
+        if status.suspended and not self.while_suspended:
             report.paused = True
             return report
         resend_from: int | None = None  # set when the ministry lost events it had acknowledged
