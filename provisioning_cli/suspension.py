@@ -33,7 +33,8 @@ def _change(local: LocalTarget, spec: TenantSpec, wanted: Lifecycle, reason: str
         state = read_json(paths.state)
         current = lifecycle_of(state)
         verb = "suspend" if wanted == Lifecycle.suspended else "resume"
-        if current is None or not local.is_provisioned(spec):
+        if current is None or (current.state not in (Lifecycle.offboarding, Lifecycle.offboarded)
+                               and not local.is_provisioned(spec)):
             raise TargetError(f"{spec.slug} is not provisioned here: there is nothing to {verb}")
         if current.state not in SUSPENDABLE:
             raise TargetError(f"{spec.slug} is {current.state.value} ({LIFECYCLE_ZH[current.state]}): only an active "
