@@ -86,6 +86,8 @@ def offboard(
 
     local = open_target(home, catalog)
     spec = resolve_tenant(local.catalog, what)
+    if spec.kind != "province":
+        fail(f"{spec.slug} is the ministry: only provinces are offboarded")
     if not yes and not (typer.get_text_stream("stdin").isatty()
                         and typer.confirm(f"Offboard {spec.slug} and delete its database and keys here?", err=True)):
         fail(f"offboarding deletes {spec.slug}'s database and keys here once archived: pass --yes to confirm")
