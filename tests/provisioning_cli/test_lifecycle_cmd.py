@@ -51,6 +51,7 @@ def test_a_suspended_tenant_refuses_sign_ins_and_writes_keeps_reads_and_resumes_
         sign_in = httpx.post(f"{province.url}/beijing/{door}/sign-in", data={"username": "someone"}, headers=BROWSER)
         assert sign_in.status_code == 503 and "平台暂停服务" in sign_in.text
     assert httpx.get(f"{province.url}/beijing/my/sign-in", headers=BROWSER).status_code == 200  # the page, with the notice
+    assert "beijing is suspended" in fsp("token", "beijing", "--role", "provincial-admin", ok=False).stderr
     # the exchange is paused: nothing shipped, and the operator is told so
     paused = _shipped(fsp)
     assert paused["paused"] is True and paused["shipped"] == 0 and paused["pending"] >= 1
@@ -68,6 +69,7 @@ def test_a_suspended_tenant_refuses_sign_ins_and_writes_keeps_reads_and_resumes_
     assert resumed["outcome"] == "updated" and resumed["lifecycle"]["state"] == "active"
     assert fsp_json("resume", "beijing")["outcome"] == "unchanged"
     _eventually(lambda: _write(province).status_code == 201)
+    assert fsp("token", "beijing", "--role", "provincial-admin").stdout.strip()
     shipped = _shipped(fsp)
     assert shipped["paused"] is False and shipped["problem"] is None and shipped["pending"] == 0
     assert shipped["shipped"] == paused["pending"] + 1  # the one held back, then the write after resuming
