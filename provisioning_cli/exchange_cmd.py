@@ -18,6 +18,7 @@ from tenants import TenantSpec
 app = typer.Typer(no_args_is_help=True, help="Data exchange: provinces' outbox events into the national database.")
 
 SHIP_COLUMNS = ("tenant", "shipped", "acknowledged through", "pending", "problem")
+PAUSED = "suspended: its exchange is paused (nothing shipped; `fsp resume {slug}` ships from where it stopped)"
 STATUS_COLUMNS = ("tenant", "code", "outbox head", "shipped", "pending", "acknowledged at ministry", "behind")
 
 
@@ -46,6 +47,9 @@ def ship(
     else:
         print_table(SHIP_COLUMNS, ([r["tenant"], r["shipped"], _dash(r["acknowledged_through"]), r["pending"],
                                     _dash(r["problem"])] for r in rows), title=f"shipped to {url}")
+        for row in rows:
+            if row["paused"]:
+                typer.echo(f"{row['tenant']}: {PAUSED.format(slug=row['tenant'])}")
     exit_on_problems(rows, lambda row: row["tenant"])
 
 
@@ -99,18 +103,19 @@ def _ship_one(local: LocalTarget, spec: TenantSpec, url: str, client: httpx.Clie
     settings = local.settings(spec)
     with local.engine(spec) as engine:
         before = outbound.outbox_position(engine)
-        problem, acknowledged = None, None
+        problem, acknowledged, paused = None, None, False
         try:
             shipper = Shipper(engine=engine, signer=BatchSigner(settings.keys_dir), url=url, province=spec.slug,
                               province_code=spec.code, client=client, batch_size=spec.exchange.batch_size,
                               max_bytes=settings.exchange_max_batch_bytes, retry_attempts=3, retry_base_seconds=0.5)
-            acknowledged = shipper.ship_pending().acknowledged_through
+            report = shipper.ship_pending()
+            acknowledged, paused = report.acknowledged_through, report.paused
         except (ShipRefused, ShipUnavailable, SigningKeyError) as exc:
             problem = str(exc)
         after = outbound.outbox_position(engine)
     return {"tenant": spec.slug, "shipped": before["pending"] - after["pending"],
             "acknowledged_through": acknowledged if acknowledged is not None else after["shipped"],
-            "pending": after["pending"], "problem": problem}
+            "pending": after["pending"], "problem": problem, "paused": paused}
 
 
 

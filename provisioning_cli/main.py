@@ -12,6 +12,7 @@ from provisioning_cli import (
     exchange_cmd,
     fleet_cmd,
     keys_cmd,
+    lifecycle_cmd,
     maintenance_cmd,
     monitoring_cmd,
     national_cmd,
@@ -39,6 +40,9 @@ app.add_typer(users_cmd.app, name="users")
 app.command("up")(up_cmd.up)
 app.command("status")(status_cmd.status)
 app.command("down")(down_cmd.down)
+app.command("suspend")(lifecycle_cmd.suspend)
+app.command("resume")(lifecycle_cmd.resume)
+app.command("offboard")(lifecycle_cmd.offboard)
 app.command("serve")(serve_cmd.serve)
 app.command("token")(token_cmd.token)
 app.command("plan")(plan_cmd.plan)

@@ -5,8 +5,10 @@ from typing import Annotated
 import typer
 
 from provisioning_cli.common import boundary, open_target
+from provisioning_cli.lifecycle import Lifecycle, lifecycle_of
 from provisioning_cli.options import DEFAULT_HOME, CatalogOpt, HomeOpt, JsonOpt, TenantArg
 from provisioning_cli.output import fail, print_json, resolve_tenant
+from provisioning_cli.targets.local_state import read_json
 from registry.security.auth import DevelopmentIssuer
 from registry.security.keys import load_keys
 from registry.security.permissions import Role
@@ -35,6 +37,10 @@ def token(
     unknown = [role for role in roles if role not in VALID_ROLES]
     if unknown:
         fail(f"unknown role {', '.join(map(repr, unknown))}; valid roles: {', '.join(VALID_ROLES)}")
+    lifecycle = lifecycle_of(read_json(local.home.tenant(spec.slug).state))
+    if lifecycle is not None and lifecycle.state in (Lifecycle.suspended, Lifecycle.offboarding):
+        # a token is a sign-in: refused like the portal's while the tenant is suspended
+        fail(f"{spec.slug} is {lifecycle.state.value}: no sign-in until `fsp resume {spec.slug}`")
     with boundary():
         settings = local.settings(spec)
         issuer = DevelopmentIssuer(load_keys(settings.keys_dir).token_private_pem, issuer=settings.issuer,

@@ -224,6 +224,10 @@ TEXT: dict[str, str] = {
     "not_found_title": "找不到该页面",
     "not_found_lead": "您要找的页面不存在，可能地址有误，或该机构、文件已不再公开。",
     "not_found_back": "返回首页",
+    # a suspended tenant (`fsp suspend`): every page says so; sign-ins and changes are refused
+    "suspended_notice": "本平台暂停服务：暂时不能登录，也不能提交或修改信息；机构信息、收费标准、政策文件等公开信息仍可查询。",
+    "suspended_title": "平台暂停服务",
+    "suspended_lead": "本平台暂停服务期间不能登录或提交信息，请稍后再试。公开信息仍可查询。",
 }
 
 TYPE_NAMES: dict[InstitutionType, str] = {

@@ -70,5 +70,13 @@ def page(request: Request, template: str, *, status_code: int = 200, **context) 
     """A rendered page; `base` (the site's mount path) is known to every template."""
     base = base_path(request)
     # a site mounted by `fsp serve` under /<slug> links back to the server's index of provinces
-    html = _env.get_template(template).render(base=base, index_href=index_path(request), **context)
+    html = _env.get_template(template).render(base=base, index_href=index_path(request),
+                                              suspended=_suspended(request), **context)
     return Page(html, name=template.removesuffix(".html"), status_code=status_code)
+
+
+def _suspended(request: Request) -> bool:
+    """The tenant is suspended (`fsp suspend`): its pages show a notice (read at most every 2 s, registry.tenant_status)."""
+    ctx = getattr(request.app.state, "ctx", None)
+    status = getattr(ctx, "status", None)
+    return bool(status is not None and status.current().suspended)

@@ -11,6 +11,7 @@ from portal.cache import ForgetPagesOnWrite, PageCache
 from portal.citizens.routes import routes as citizen_routes
 from portal.fallback import NotFoundPage
 from portal.render import province_name
+from portal.suspension import RefuseSignInsWhileSuspended
 from portal.workbench.routes import routes as workbench_routes
 from registry.app import create_app
 from registry.config import Role, Settings
@@ -56,6 +57,8 @@ def create_site(settings: Settings | None = None, *, name: str | None = None, in
         Mount("", NotFoundPage(api_app, routes=registry_app.router.routes,
                                not_found=pages.unknown_path)),
     ])
+    # a suspended tenant (`fsp suspend`) refuses sign-ins and changes through its pages
+    site.add_middleware(RefuseSignInsWhileSuspended, ctx=ctx)
     site.state.ctx = ctx
     site.state.pages = cache
     # on the registry's own registry: one /metrics exposition for the tenant's API and its pages

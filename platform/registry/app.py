@@ -51,6 +51,7 @@ from registry.security.auth import DevelopmentIssuer, RemoteJWKS, TokenVerifier
 from registry.security.key_ledger import protect_keys, record_keys
 from registry.security.keys import TenantKeys, ensure_keys, load_keys
 from registry.security_headers import SecurityHeaders
+from registry.tenant_status import RefuseWhileSuspended, StatusCache
 
 log = logging.getLogger(__name__)
 _MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ctx = TenantContext(
         settings=settings, engine=engine, keys=keys, issuer=issuer, verifier=verifier, journal=journal,
         metrics=AppMetrics(settings, version=__version__, journal=journal),
-        migration_heads=db.migration_heads(),
+        migration_heads=db.migration_heads(), status=StatusCache(engine),
     )
     # the docs page loads Swagger UI from the installed package: a provincial intranet reaches no CDN
     app = FastAPIOffline(title=f"Funeral registry — {settings.tenant_slug}", version=__version__,
@@ -109,6 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         online_api.mount(app)
     _install_error_handlers(app)
     document_refusals(app)
+    # a suspended tenant (`fsp suspend`) refuses every write; counted by the metrics like any refusal
+    app.add_middleware(RefuseWhileSuspended, cache=ctx.status, journal=journal, audit_action=refused_action)
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,

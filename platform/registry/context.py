@@ -35,6 +35,8 @@ class TenantContext:
     # online payment (registry.payments.runtime.Payments: the provider and refused notices per client), set when
     # the payments routes are mounted
     payments: Any = None
+    # whether the tenant is suspended, read from its database every few seconds (registry.tenant_status)
+    status: Any = None
 
     def encrypt(self, field_name: str, value: str) -> str:
         return self.keys.field_ring.encrypt(value, context=field_name.encode())

@@ -370,3 +370,12 @@ RULES.update({
     "already_rated": ("该服务已评价过，每项服务只能评价一次。", "This service has been rated already: once per service."),
     "comment_not_held": ("该评价没有待审核的内容。", None),
 })
+
+# tenant lifecycle: a suspended tenant (`fsp suspend`) and the exchange's epochs
+FIELD_NAMES.update({"tenant": ("本省平台", "platform"), "epoch": ("交换批次周期", "exchange epoch")})
+RULES.update({
+    "tenant_suspended": ("本平台已暂停服务：暂时不能登录，也不能提交或修改信息；查询和公开信息不受影响，请稍后再试。",
+                         "The platform is suspended: signing in and changes are refused for now; reading and public "
+                         "pages are not affected. Try again later."),
+    "epoch_closed": ("该省的数据交换已关闭（已退出平台），不再接收此周期的数据。", None),
+})

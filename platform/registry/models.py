@@ -31,6 +31,7 @@ from registry.security.key_ledger import KeyFingerprint
 from registry.sequences import TenantSequences
 from registry.sessions.models import StaffSession
 from registry.sharing.models import SharingCursor
+from registry.tenant_status import TenantStatus
 
 __all__ = ["Approval", "ApprovalAttachment", "ApprovalStep", "AshesDestination", "AuditEntry", "Booking", "Case",
            "CaseCorrection", "Certificate", "Complaint", "Cremation", "Device", "ExchangeCursor", "ExpectedDeaths",
@@ -40,4 +41,4 @@ __all__ = ["Approval", "ApprovalAttachment", "ApprovalStep", "AshesDestination",
            "NationalOnlineItem", "OutboxEvent", "PaymentNotice", "PaymentOrder", "PersonMatch", "Publication", "Rating",
            "Reading", "Reconciliation", "RemoteFarewell", "Resource", "ServiceItem", "SharingCursor", "Slot",
            "StaffSession",
-           "Storage", "TenantSequences", "Transport", "TransportPermit"]
+           "Storage", "TenantSequences", "TenantStatus", "Transport", "TransportPermit"]

@@ -115,7 +115,8 @@ class LocalTarget:
 
         ensure_private_dir(paths.root)
         ensure_private_dir(paths.secrets)
-        if lifecycle_of(state).state in (Lifecycle.provisioning, Lifecycle.failed):
+        # an offboarded province's tombstone: provisioned anew, with a new database (and exchange epoch)
+        if lifecycle_of(state).state in (Lifecycle.provisioning, Lifecycle.failed, Lifecycle.offboarded):
             set_lifecycle(state, Lifecycle.provisioning)
         try:
             url = self._ensure_database(spec, paths, state, postgres_url, step)

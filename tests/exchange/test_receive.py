@@ -69,14 +69,14 @@ def test_a_signed_batch_is_stored_with_its_province_and_acknowledged(post, minis
     response = post(_batch(1, 3))
 
     assert response.status_code == 200, response.text
-    assert response.json() == {"acknowledged_through": 3, "stored": 3}
+    assert response.json() == {"acknowledged_through": 3, "stored": 3, "epoch": 1}
     ministry_session.rollback()
     rows = ministry_session.exec(select(NationalEvent).order_by(NationalEvent.province_seq)).all()
     assert [(r.province_slug, r.province_code, r.province_seq) for r in rows] == [
         ("beijing", "110000", 1), ("beijing", "110000", 2), ("beijing", "110000", 3)]
     assert json.loads(rows[0].payload) == {"seq": 1, "name": "测试"}
     assert rows[0].occurred_at == datetime(2026, 11, 1, 8, tzinfo=UTC)
-    assert ministry_session.get(ExchangeCursor, "beijing").acknowledged_seq == 3
+    assert ministry_session.get(ExchangeCursor, ("beijing", 1)).acknowledged_seq == 3
     entry = last_audit(ministry_session)
     assert (entry.actor, entry.result, entry.object_id) == ("exchange:beijing", "ok", "beijing:1-3")
 
@@ -88,7 +88,7 @@ def test_a_replayed_or_overlapping_batch_stores_only_what_is_new(post, national_
 
     assert first.json()["acknowledged_through"] == replay.json()["acknowledged_through"] == 3
     assert replay.json()["stored"] == 0
-    assert overlap.json() == {"acknowledged_through": 5, "stored": 2}
+    assert overlap.json() == {"acknowledged_through": 5, "stored": 2, "epoch": 1}
     assert national_count(province_slug="beijing") == 5
 
 
@@ -128,7 +128,7 @@ def test_a_batch_after_a_gap_is_409_naming_the_expected_seq_and_stores_nothing(p
     assert (problem["field"], problem["rule"], problem["expected_seq"]) == ("first_seq", "no_gap", 3)
     assert national_count() == 2
     ministry_session.rollback()
-    assert ministry_session.get(ExchangeCursor, "beijing").acknowledged_seq == 2
+    assert ministry_session.get(ExchangeCursor, ("beijing", 1)).acknowledged_seq == 2
     assert _refused_audit(ministry_session, 409)["errors"][0]["expected_seq"] == 3
 
 

@@ -77,7 +77,7 @@ def _receive(receiver: Receiver, body: bytes, signature: str | None) -> JSONResp
                        f"at most {receiver.max_events} events per batch", actor=province)
     with Session(receiver.journal.engine, expire_on_commit=False) as session:
         try:
-            through, stored = service.receive_batch(session, batch, journal=receiver.journal)
+            through, stored, epoch = service.receive_batch(session, batch, journal=receiver.journal)
         except errors.DomainError as exc:
             session.rollback()  # the write head and its locks go before the refusal is audited
             reason = "gap" if exc.problems[0].rule == "no_gap" else "conflict"
@@ -90,7 +90,7 @@ def _receive(receiver: Receiver, body: bytes, signature: str | None) -> JSONResp
                            "conflicts with events received concurrently; send the batch again", actor=province)
     receiver.metrics.batches.labels(province=province).inc()
     receiver.metrics.events.labels(province=province).inc(stored)
-    return JSONResponse(BatchAck(acknowledged_through=through, stored=stored).model_dump())
+    return JSONResponse(BatchAck(acknowledged_through=through, stored=stored, epoch=epoch).model_dump())
 
 
 def _refuse(receiver: Receiver, status: int, reason: str, field: str, rule: str, message: str, *,

@@ -13,12 +13,18 @@ SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,30}$"
 PROVINCE_CODE_PATTERN = r"^\d{2}0000$"
 
 
+# a province's incarnation (registry.tenant_status): 32 hex digits
+INCARNATION_PATTERN = r"^[0-9a-f]{32}$"
+
+
 class NationalEvent(SQLModel, table=True):
-    """One province's outbox event as the ministry received it; (province, seq) and event_id are each unique."""
+    """One province's outbox event as the ministry received it; (province, epoch, seq) and event_id are each unique."""
 
     __tablename__ = "national_events"
 
     province_slug: str = Field(primary_key=True, max_length=32)
+    # a re-provisioned province numbers its outbox from 1 again, in a new epoch; earlier epochs stay as evidence
+    epoch: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     province_seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     province_code: str = Field(max_length=6, index=True)
     event_id: uuid.UUID = Field(unique=True)
@@ -31,14 +37,21 @@ class NationalEvent(SQLModel, table=True):
 
 
 class ExchangeCursor(SQLModel, table=True):
-    """How far the ministry has received a province's outbox, with no gap."""
+    """How far the ministry has received one incarnation (epoch) of a province's outbox, with no gap.
+
+    The highest epoch is the current one; an offboarded province's is closed (`closed_at`) and refuses batches.
+    """
 
     __tablename__ = "exchange_cursors"
 
     province_slug: str = Field(primary_key=True, max_length=32)
+    epoch: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     province_code: str = Field(max_length=6)
     acknowledged_seq: int = 0
     updated_at: ChinaTime = Field(sa_type=UTCDateTime)
+    # the province database's incarnation this epoch belongs to (None: received before incarnations existed)
+    incarnation: str | None = Field(default=None, max_length=32)
+    closed_at: ChinaTime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class BatchEvent(BaseModel):
@@ -70,6 +83,8 @@ class Batch(BaseModel):
     province_code: str = PydanticField(pattern=PROVINCE_CODE_PATTERN)
     first_seq: int = PydanticField(ge=1)
     last_seq: int = PydanticField(ge=1)
+    # the sending database's incarnation: a new one opens a new epoch at the ministry (absent from older senders)
+    incarnation: str | None = PydanticField(default=None, pattern=INCARNATION_PATTERN)
     events: list[BatchEvent] = PydanticField(min_length=1)
 
     @model_validator(mode="after")
@@ -83,10 +98,13 @@ class Batch(BaseModel):
 class BatchAck(BaseModel):
     acknowledged_through: int
     stored: int
+    epoch: int
 
 
 class CursorPublic(SQLModel):
     province_slug: str
+    epoch: int
     province_code: str
     acknowledged_seq: int
     updated_at: ChinaTime
+    closed_at: ChinaTime | None = None

@@ -27,13 +27,18 @@ def from_seq(engine: Engine, *, start: int, limit: int) -> list[OutboxEvent]:
                                  .order_by(col(OutboxEvent.seq)).limit(limit)))
 
 
-def batch_body(events: list[OutboxEvent], *, province: str, province_code: str, max_bytes: int) -> tuple[bytes, int]:
-    """The canonical body of the longest prefix of `events` that stays under `max_bytes`; (body, events taken)."""
+def batch_body(events: list[OutboxEvent], *, province: str, province_code: str, max_bytes: int,
+               incarnation: str | None = None) -> tuple[bytes, int]:
+    """The canonical body of the longest prefix of `events` that stays under `max_bytes`; (body, events taken).
+    `incarnation` (the database's, registry.tenant_status) lets the ministry tell a re-provisioned province apart."""
     wire = [_on_wire(event) for event in events]
     taken = len(wire)
+    envelope = {"province": province, "province_code": province_code}
+    if incarnation:
+        envelope["incarnation"] = incarnation
     while True:
-        body = canonical({"province": province, "province_code": province_code, "first_seq": wire[0]["seq"],
-                          "last_seq": wire[taken - 1]["seq"], "events": wire[:taken]})
+        body = canonical({**envelope, "first_seq": wire[0]["seq"], "last_seq": wire[taken - 1]["seq"],
+                          "events": wire[:taken]})
         if len(body) <= max_bytes:
             return body, taken
         if taken == 1:

@@ -1,4 +1,10 @@
-"""Ministry side: store a verified batch once, behind the province's cursor, with its audit entry."""
+"""Ministry side: store a verified batch once, behind the province's cursor, with its audit entry.
+
+A province's outbox is received in epochs: one per incarnation of its database. A batch from another
+incarnation than the current epoch's (the province was purged or offboarded, then provisioned again and numbers
+its outbox from 1) closes that epoch and opens the next; what earlier epochs brought stays as evidence. A closed
+epoch (`close_province`, when the province is offboarded) refuses further batches of its incarnation.
+"""
 import json
 import uuid
 
@@ -12,61 +18,111 @@ from registry.journal import Journal
 from registry.national import projection as national
 
 RECEIVE_ACTION = "POST /api/v1/exchange/batches"
+CLOSE_ACTION = "exchange.close_province"
 _INSERT = insert(NationalEvent.__table__)
 
 
-def receive_batch(session: Session, batch: Batch, *, journal: Journal) -> tuple[int, int]:
-    """Store the events after the province's cursor and advance it; (acknowledged_through, newly stored).
+def receive_batch(session: Session, batch: Batch, *, journal: Journal) -> tuple[int, int, int]:
+    """Store the events after the province's cursor and advance it; (acknowledged_through, newly stored, epoch).
 
     A batch that starts past cursor+1 would leave a gap: 409 naming the expected seq. Events at or below the
     cursor were stored before (a resend): they must carry the same event_id, and are not stored again.
     """
     # the write head serialises receivers (also across hub replicas) before the cursor is read
     with journal.write(session, actor=f"exchange:{batch.province}") as unit:
-        through, fresh = _store(session, batch, now=utcnow())
+        now = utcnow()
+        cursor = _cursor_for(session, batch, now=now)
+        through, fresh = _store(session, batch, cursor, now=now)
         unit.record(action=RECEIVE_ACTION, object_type="exchange_batch",
                     object_id=f"{batch.province}:{batch.first_seq}-{batch.last_seq}",
-                    detail={"province": batch.province, "first_seq": batch.first_seq, "last_seq": batch.last_seq,
-                            "stored": fresh, "acknowledged_through": through})
-    return through, fresh
+                    detail={"province": batch.province, "epoch": cursor.epoch, "first_seq": batch.first_seq,
+                            "last_seq": batch.last_seq, "stored": fresh, "acknowledged_through": through})
+    return through, fresh, cursor.epoch
 
 
-def _store(session: Session, batch: Batch, *, now) -> tuple[int, int]:
-    """Store the events past the province's cursor, bring the national records up to date, move the cursor."""
-    cursor = session.get(ExchangeCursor, batch.province)
-    acknowledged = cursor.acknowledged_seq if cursor else 0
-    if cursor is not None and cursor.province_code != batch.province_code:
+def current_cursor(session: Session, province: str) -> ExchangeCursor | None:
+    """The province's cursor of its newest epoch, if it ever sent anything (or was closed)."""
+    return session.exec(select(ExchangeCursor).where(ExchangeCursor.province_slug == province)
+                        .order_by(col(ExchangeCursor.epoch).desc()).limit(1)).first()
+
+
+def _cursor_for(session: Session, batch: Batch, *, now) -> ExchangeCursor:
+    """The epoch the batch belongs to: the current one, or a new one for a new incarnation of the province."""
+    cursor = current_cursor(session, batch.province)
+    if cursor is None:
+        return ExchangeCursor(province_slug=batch.province, epoch=1, province_code=batch.province_code,
+                              incarnation=batch.incarnation, acknowledged_seq=0, updated_at=now)
+    if cursor.province_code != batch.province_code:
         raise Conflict("province_code", "matches_registration",
                        f"{batch.province} sends as {cursor.province_code}, not {batch.province_code}")
+    same = batch.incarnation is None or batch.incarnation == cursor.incarnation
+    if not same and cursor.incarnation is None and not _starts_anew(session, batch, cursor):
+        cursor.incarnation = batch.incarnation  # an epoch received before incarnations existed: the sender's own
+        same = True
+    if not same:
+        if _earlier_epoch_of(session, batch):
+            raise Conflict("epoch", "epoch_closed", f"{batch.province}'s incarnation {batch.incarnation} belongs to "
+                                                     "an earlier, closed epoch")
+        if cursor.closed_at is None:
+            cursor.closed_at = now  # a new incarnation ends the old one, offboarded or purged
+            session.add(cursor)
+        return ExchangeCursor(province_slug=batch.province, epoch=cursor.epoch + 1, province_code=batch.province_code,
+                              incarnation=batch.incarnation, acknowledged_seq=0, updated_at=now)
+    if cursor.closed_at is not None:
+        raise Conflict("epoch", "epoch_closed", f"{batch.province}'s exchange (epoch {cursor.epoch}) was closed "
+                                                 f"when it was offboarded; a re-provisioned province starts a new one",
+                       epoch=cursor.epoch)
+    return cursor
+
+
+def _starts_anew(session: Session, batch: Batch, cursor: ExchangeCursor) -> bool:
+    """Whether a batch resends seqs the epoch holds under other event ids: another database numbering from 1."""
+    resent = {event.seq: event.event_id for event in batch.events if event.seq <= cursor.acknowledged_seq}
+    if not resent:
+        return False
+    stored = dict(session.exec(select(NationalEvent.province_seq, NationalEvent.event_id).where(
+        NationalEvent.province_slug == batch.province, NationalEvent.epoch == cursor.epoch,
+        col(NationalEvent.province_seq).in_(resent))).all())
+    return any(stored.get(seq) != event_id for seq, event_id in resent.items())
+
+
+def _earlier_epoch_of(session: Session, batch: Batch) -> bool:
+    return session.exec(select(ExchangeCursor.epoch).where(ExchangeCursor.province_slug == batch.province,
+                                                           ExchangeCursor.incarnation == batch.incarnation)).first() \
+        is not None
+
+
+def _store(session: Session, batch: Batch, cursor: ExchangeCursor, *, now) -> tuple[int, int]:
+    """Store the events past the epoch's cursor, bring the national records up to date, move the cursor."""
+    acknowledged = cursor.acknowledged_seq
     if batch.first_seq > acknowledged + 1:
         raise Conflict("first_seq", "no_gap", f"batch starts at {batch.first_seq}, expected {acknowledged + 1}",
                        expected_seq=acknowledged + 1)
-    _check_resent(session, batch, acknowledged)
+    _check_resent(session, batch, cursor.epoch, acknowledged)
     fresh = [event for event in batch.events if event.seq > acknowledged]
     if fresh:
         _check_new_ids(session, [event.event_id for event in fresh])
         national.apply_events(session, province=batch.province, province_code=batch.province_code, events=fresh,
                               now=now)
         session.connection().execute(_INSERT, [{
-            "province_slug": batch.province, "province_seq": event.seq, "province_code": batch.province_code,
+            "province_slug": batch.province, "epoch": cursor.epoch, "province_seq": event.seq,
+            "province_code": batch.province_code,
             "event_id": event.event_id, "event_type": event.event_type, "aggregate_type": event.aggregate_type,
             "aggregate_id": event.aggregate_id, "occurred_at": event.at, "received_at": now,
             "payload": json.dumps(event.payload, ensure_ascii=False, sort_keys=True)} for event in fresh])
-        if cursor is None:
-            cursor = ExchangeCursor(province_slug=batch.province, province_code=batch.province_code,
-                                    acknowledged_seq=0, updated_at=now)
         cursor.acknowledged_seq, cursor.updated_at = batch.last_seq, now
-        session.add(cursor)
+    session.add(cursor)
     return max(acknowledged, batch.last_seq), len(fresh)
 
 
-def _check_resent(session: Session, batch: Batch, acknowledged: int) -> None:
+def _check_resent(session: Session, batch: Batch, epoch: int, acknowledged: int) -> None:
     """A resent event must be the one stored under its seq: another id means the province's outbox was rebuilt."""
     resent = {event.seq: event.event_id for event in batch.events if event.seq <= acknowledged}
     if not resent:
         return
     stored = dict(session.exec(select(NationalEvent.province_seq, NationalEvent.event_id).where(
-        NationalEvent.province_slug == batch.province, col(NationalEvent.province_seq).in_(resent))).all())
+        NationalEvent.province_slug == batch.province, NationalEvent.epoch == epoch,
+        col(NationalEvent.province_seq).in_(resent))).all())
     for seq, event_id in sorted(resent.items()):
         if stored.get(seq) != event_id:
             raise Conflict(f"events.{seq}.event_id", "matches_received",
@@ -81,11 +137,32 @@ def _check_new_ids(session: Session, ids: list[uuid.UUID]) -> None:
 
 
 def list_cursors(session: Session) -> list[CursorPublic]:
-    """Every province's acknowledged position, by slug."""
-    rows = session.exec(select(ExchangeCursor).order_by(col(ExchangeCursor.province_slug)))
+    """Every province's acknowledged position per epoch, by slug then epoch (the current epoch last)."""
+    rows = session.exec(select(ExchangeCursor).order_by(col(ExchangeCursor.province_slug), col(ExchangeCursor.epoch)))
     return [CursorPublic.model_validate(row, from_attributes=True) for row in rows]
 
 
 def acknowledged_seq(session: Session, province: str) -> int:
-    cursor = session.get(ExchangeCursor, province)
+    """How far the province's current epoch was received."""
+    cursor = current_cursor(session, province)
     return cursor.acknowledged_seq if cursor else 0
+
+
+def close_province(session: Session, *, province: str, province_code: str, incarnation: str | None,
+                   journal: Journal, actor: str) -> CursorPublic:
+    """Deregister an offboarded province: its current epoch is closed (what it sent stays), audited; idempotent."""
+    with journal.write(session, actor=actor) as unit:
+        now = utcnow()
+        cursor = current_cursor(session, province)
+        if cursor is None or (incarnation and cursor.incarnation not in (None, incarnation)):
+            # it never sent anything from this incarnation: an empty epoch records that it was closed
+            cursor = ExchangeCursor(province_slug=province, epoch=cursor.epoch + 1 if cursor else 1,
+                                    province_code=province_code, incarnation=incarnation, updated_at=now)
+        if cursor.closed_at is None:
+            cursor.closed_at = now
+            session.add(cursor)
+            unit.record(action=CLOSE_ACTION, object_type="exchange_cursor", object_id=f"{province}:{cursor.epoch}",
+                        detail={"province": province, "epoch": cursor.epoch,
+                                "acknowledged_seq": cursor.acknowledged_seq})
+        public = CursorPublic.model_validate(cursor, from_attributes=True)
+    return public

@@ -6,6 +6,8 @@ from there, shipped events included. Any other refusal (401 key not registered, 
 malformed) needs an operator, and `ShipRefused` says why.
 The outbox is marked shipped only after the hub acknowledged; a crash in between makes the next round resend
 events the hub already holds, which it acknowledges again without storing them twice.
+While the tenant is suspended (`fsp suspend`) nothing is shipped: the round reports `paused`, and the first round
+after `fsp resume` ships from the first unshipped event on.
 """
 import logging
 import random
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy import Engine
 
+from registry import tenant_status
 from registry.exchange import outbound
 from registry.exchange.metrics import WorkerMetrics
 from registry.exchange.signing import SIGNATURE_HEADER, BatchSigner
@@ -41,6 +44,8 @@ class ShipReport:
     shipped: int = 0
     batches: int = 0
     acknowledged_through: int | None = None
+    # the tenant is suspended: nothing was shipped, nothing was tried
+    paused: bool = False
 
 
 @dataclass
@@ -59,10 +64,16 @@ class Shipper:
     retry_base_seconds: float = 0.5
     metrics: WorkerMetrics | None = None
     stop: threading.Event | None = None
+    # offboarding ships the last of a suspended tenant's outbox (its writes are refused meanwhile)
+    while_suspended: bool = False
 
     def ship_pending(self) -> ShipReport:
         """Ship until nothing is pending; raises ShipRefused or ShipUnavailable (what was acknowledged stays marked)."""
         report = ShipReport()
+        status = tenant_status.read(self.engine)
+        if status.suspended and not self.while_suspended:
+            report.paused = True
+            return report
         resend_from: int | None = None  # set when the ministry lost events it had acknowledged
         while not self._stopping():
             if resend_from is None:
@@ -73,7 +84,7 @@ class Shipper:
                 break
             try:
                 body, taken = outbound.batch_body(events, province=self.province, province_code=self.province_code,
-                                                  max_bytes=self.max_bytes)
+                                                  max_bytes=self.max_bytes, incarnation=status.incarnation)
             except outbound.EventTooLarge as exc:
                 self._failed("too_large")
                 raise ShipRefused("too_large", str(exc)) from None

@@ -155,7 +155,9 @@ def kpis(session: Session, *, year: int, now: datetime) -> list[KpiRow]:
     services = _online_services(session, active, year=year)
     archived = _registered(session, metric="archived", first=BACKFILL_FROM, last=year - 1)
     expected = yearbook.expected_between(session, first=BACKFILL_FROM, last=year - 1)
-    shipped = dict(session.exec(select(ExchangeCursor.province_slug, ExchangeCursor.updated_at)).all())
+    # a province's newest epoch last: what it shipped most recently is what counts
+    shipped = dict(session.exec(select(ExchangeCursor.province_slug, ExchangeCursor.updated_at)
+                                .order_by(ExchangeCursor.epoch)).all())
     rows: list[KpiRow] = []
     for province in sorted(set(codes) | set(online), key=lambda p: (codes.get(p, ""), p)):
         code = codes.get(province, "")
