@@ -9,6 +9,7 @@ from provisioning_cli import (
     certificate_cmd,
     devices_cmd,
     down_cmd,
+    drift_cmd,
     exchange_cmd,
     fleet_cmd,
     keys_cmd,
@@ -38,6 +39,7 @@ app.add_typer(users_cmd.app, name="users")
 app.command("up")(up_cmd.up)
 app.command("status")(status_cmd.status)
 app.command("down")(down_cmd.down)
+app.command("drift")(drift_cmd.drift)
 app.command("serve")(serve_cmd.serve)
 app.command("token")(token_cmd.token)
 app.command("plan")(plan_cmd.plan)

@@ -236,6 +236,13 @@ def migration_heads(migrations_dir: Path = db.MIGRATIONS_DIR) -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(_alembic_config("sqlite://", migrations_dir)).get_heads())
 
 
+@lru_cache
+def known_revisions(migrations_dir: Path = db.MIGRATIONS_DIR) -> frozenset[str]:
+    """Every revision the kit ships: a database at another one was migrated by a newer kit."""
+    script = ScriptDirectory.from_config(_alembic_config("sqlite://", migrations_dir))
+    return frozenset(revision.revision for revision in script.walk_revisions())
+
+
 def _alembic_config(url: str, migrations_dir: Path):
     config = db.alembic_config(url)
     config.set_main_option("script_location", str(migrations_dir))
