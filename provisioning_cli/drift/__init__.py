@@ -85,7 +85,8 @@ class DriftReport:
     def as_dict(self) -> dict[str, Any]:
         return {"checked_at": self.checked_at, "drift_items": self.drift_items,
                 "tenants": [{"tenant": t.tenant, "lifecycle": t.lifecycle, "drift": [asdict(d) for d in t.differences],
-                             "unchecked": [asdict(u) for u in t.unchecked], "errors": [asdict(e) for e in t.errors]}
+                             "unchecked": [asdict(u) for u in t.unchecked], "errors": [asdict(e) for e in t.errors],
+                              "not_applicable": t.not_applicable}
                             for t in self.tenants],
                 "skipped": [{"tenant": slug, "reason": reason} for slug, reason in self.skipped]}
 
