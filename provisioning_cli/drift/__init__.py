@@ -131,12 +131,3 @@ def record_report(local: LocalTarget, report: DriftReport) -> Path:
     # Prometheus-facing counts only, no values: the ministry's registry reads it at scrape time
     write_atomic(path, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode(), mode=0o600)
     return path
-
-
-def run_fleet_drift(local: LocalTarget) -> DriftReport:
-    """A fleet-wide drift run, recorded for /metrics (what the schedule in `fsp serve` does)."""
-    specs, skipped = fleet_tenants(local)
-    report = check_fleet(local, specs, skipped=skipped)
-    if local.is_provisioned(local.catalog.ministry):
-        record_report(local, report)
-    return report

@@ -5,7 +5,7 @@ import random
 import threading
 from collections.abc import Callable
 
-from provisioning_cli.drift import run_fleet_drift
+from provisioning_cli.drift import DriftReport, check_fleet, fleet_tenants, record_report
 from provisioning_cli.targets import TargetError
 from provisioning_cli.targets.local import LocalTarget
 
@@ -57,21 +57,45 @@ class DriftSchedule:
                 log.exception("the scheduled drift check failed; it runs again in about %.0f s", self.interval)
 
 
-def fleet_drift_round(local: LocalTarget) -> Callable[[], object]:
-    """One scheduled round: the fleet-wide drift run, unless a command is changing $FSP_HOME right now (its
-    half-done changes are not drift); that round is then left out."""
-    def run() -> object:
-        try:
-            with local.home.lock():
-                pass
-        except TargetError:
+def fleet_drift_round(local: LocalTarget) -> Callable[[], DriftReport | None]:
+    """One scheduled round: the fleet-wide drift run, recorded for /metrics unless a command changed $FSP_HOME
+    meanwhile (half-done changes are not drift); such a round is left out and the next one tells."""
+    def run() -> DriftReport | None:
+        if _busy(local):
             log.info("a command is changing %s: this drift round is left out", local.home.root)
             return None
-        report = run_fleet_drift(local)
+        before = _state_stamps(local)
+        specs, skipped = fleet_tenants(local)
+        report = check_fleet(local, specs, skipped=skipped)
+        if _busy(local) or _state_stamps(local) != before:
+            log.info("%s changed while drift was checked: this round is left out", local.home.root)
+            return None
+        if local.is_provisioned(local.catalog.ministry):
+            record_report(local, report)
         log.info("drift: %d difference(s) in %d tenant(s)", report.drift_items, len(report.tenants))
         return report
 
     return run
+
+
+def _busy(local: LocalTarget) -> bool:
+    """Another command holds $FSP_HOME's lock (taken and given back at once if free)."""
+    try:
+        with local.home.lock():
+            return False
+    except TargetError:
+        return True
+
+
+def _state_stamps(local: LocalTarget) -> tuple[int | None, ...]:
+    """When each tenant's state.json last changed: every `fsp up`, `down` or lifecycle change writes it."""
+    stamps: list[int | None] = []
+    for spec in local.catalog.tenants:
+        try:
+            stamps.append(local.home.tenant(spec.slug).state.stat().st_mtime_ns)
+        except FileNotFoundError:
+            stamps.append(None)
+    return tuple(stamps)
 
 
 def start_drift_schedule(local: LocalTarget, interval: float) -> DriftSchedule:

@@ -3,18 +3,26 @@ and drift is then clean; what it must not repair (a replaced key, a lost databas
 import json
 import os
 import shutil
+import subprocess
+import sys
+import threading
+import time
 
+import httpx
 import psycopg
 import pytest
+import uvicorn
 import yaml
 from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import make_url
 from typer.testing import CliRunner
 
+import provisioning_cli.drift.schedule as schedule_module
 from infra.ensure.realm import connect
 from kc_double.runner import BackgroundServer
 from kc_double.server import KeycloakDouble
+from mqtt_broker import free_port
 from provisioning_cli.drift.schedule import DriftSchedule, fleet_drift_round
 from provisioning_cli.lifecycle import Lifecycle, set_lifecycle
 from provisioning_cli.main import app
@@ -257,8 +265,6 @@ def test_realm_drift_is_read_through_the_admin_api_and_repaired_by_up(fsp, home,
 # --- the schedule ----------------------------------------------------------------------------------------------------
 
 def test_the_schedule_runs_with_jitter_survives_a_failing_run_and_stops():
-    import threading
-
     calls, ran = [], threading.Event()
 
     def run():
@@ -295,10 +301,22 @@ def test_a_scheduled_round_records_the_fleet_unless_a_command_is_changing_it(fsp
     assert record.stat().st_mode & 0o777 == 0o600
 
 
-def test_serve_starts_the_drift_schedule_only_where_the_ministry_is_served(fsp, home, monkeypatch):
-    import uvicorn
+def test_a_round_during_which_a_tenant_changed_is_left_out(fsp, home, monkeypatch):
+    fsp("up", "beijing")
+    local = LocalTarget(home, load_catalog())
+    real = schedule_module.check_fleet
 
-    import provisioning_cli.drift.schedule as schedule_module
+    def check_while_beijing_is_taken_down(*args, **kwargs):
+        report = real(*args, **kwargs)
+        fsp("down", "beijing")  # what drift read of beijing is stale now
+        return report
+
+    monkeypatch.setattr(schedule_module, "check_fleet", check_while_beijing_is_taken_down)
+    assert fleet_drift_round(local)() is None
+    assert not (home / "tenants" / "ministry" / "drift.json").exists()
+
+
+def test_serve_starts_the_drift_schedule_only_where_the_ministry_is_served(fsp, home, monkeypatch):
 
     started: list[float] = []
 
@@ -316,3 +334,34 @@ def test_serve_starts_the_drift_schedule_only_where_the_ministry_is_served(fsp, 
     fsp("serve", "--tenant", "beijing", "--port", "8765")
     fsp("serve", "--drift-interval", "0", "--port", "8765")
     assert started == []
+
+
+def test_a_running_fsp_serve_checks_the_fleet_and_its_ministry_counts_drift_until_up_repairs_it(fsp, home, tmp_path):
+    fsp("up", "beijing")
+    settings = home / "tenants" / "beijing" / "tenant.json"
+    settings.write_text(json.dumps({**json.loads(settings.read_text()), "db_pool_size": 7}))
+    port = free_port()
+    with (tmp_path / "serve.log").open("w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "provisioning_cli.main", "serve", "--port", str(port),
+                                   "--drift-interval", "0.5", "--home", str(home)], stdout=log, stderr=log)
+    drifted = 'fsp_drift_items{province="beijing",resource="settings"}'
+
+    def metric_becomes(value: str) -> bool:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                text = httpx.get(f"http://127.0.0.1:{port}/ministry/metrics", timeout=5).text
+                if f"{drifted} {value}" in text:
+                    return True
+            except httpx.TransportError:
+                pass  # not listening yet
+            time.sleep(0.2)
+        return False
+
+    try:
+        assert metric_becomes("1.0"), (tmp_path / "serve.log").read_text()[-2000:]
+        fsp("up", "beijing")
+        assert metric_becomes("0.0"), (tmp_path / "serve.log").read_text()[-2000:]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
