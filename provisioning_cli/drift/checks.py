@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from keycloak.exceptions import KeycloakError
 from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,7 +33,9 @@ from tenants import TenantSpec
 
 PRIVATE_DIR, PRIVATE_FILE, PUBLIC_FILE = 0o700, 0o600, 0o644
 # what a check may fail with: the resource's drift is then unknown, reported as an error
-CHECK_ERRORS = (ProvisioningError, TargetError, KeyMaterialError, KeycloakError, SQLAlchemyError, OSError, ValueError)
+# (KeyError: a state.json missing what `fsp up` records)
+CHECK_ERRORS = (ProvisioningError, TargetError, KeyMaterialError, KeycloakError, SQLAlchemyError, psycopg.Error, OSError,
+                ValueError, KeyError)
 ABSENT = "absent"
 
 
