@@ -21,6 +21,7 @@ GRAFANA_DIR = PACKAGE_DIR / "grafana"
 TENANT_RULES = "tenant.rules.yml"
 FLEET_ALERTS = "fleet.alerts.yml"
 FLEET_RULES = "fleet.rules.yml"  # recorded from the fleet's own alerts (faults per province)
+DRIFT_RULES, DRIFT_ALERTS = "drift.rules.yml", "drift.alerts.yml"  # `fsp drift`: recorded by tenants, alerted by the fleet
 FEDERATE_MATCH = ['{__name__=~"tenant:.*"}', "up"]
 FLEET = "fleet"  # directory and name of the ministry Prometheus
 FLEET_INTERVAL = "15s"
@@ -67,7 +68,7 @@ def tenant_config(spec: TenantSpec, target: RegistryTarget, options: RenderOptio
             {"targets": [target.exchange_address], "labels": {"province": spec.slug, "code": spec.code}}]})
     return {"global": {"scrape_interval": scrape, "evaluation_interval": evaluation,
                        "external_labels": {"province": spec.slug}},
-            "rule_files": [f"rules/{TENANT_RULES}"],
+            "rule_files": [f"rules/{TENANT_RULES}", f"rules/{DRIFT_RULES}"],
             "scrape_configs": jobs}
 
 
@@ -92,7 +93,7 @@ def fleet_config(sources: Iterable[tuple[TenantSpec, str]], options: RenderOptio
         jobs.append({"job_name": "expected", "honor_labels": True, "scrape_interval": scrape,
                      "static_configs": [{"targets": [extras.expected]}]})
     config = {"global": {"scrape_interval": scrape, "evaluation_interval": options.evaluation_interval or scrape},
-              "rule_files": [f"rules/{FLEET_ALERTS}", f"rules/{FLEET_RULES}"],
+              "rule_files": [f"rules/{FLEET_ALERTS}", f"rules/{FLEET_RULES}", f"rules/{DRIFT_ALERTS}"],
               "scrape_configs": jobs}
     if extras.alertmanager is not None:
         config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [extras.alertmanager]}]}]}
@@ -123,7 +124,8 @@ def dump(document: Mapping) -> str:
 def tenant_files(spec: TenantSpec, target: RegistryTarget, options: RenderOptions) -> dict[str, str]:
     """The files of one tenant's Prometheus directory, by relative path."""
     return {"prometheus.yml": dump(tenant_config(spec, target, options)),
-            f"rules/{TENANT_RULES}": rules_text(TENANT_RULES, options)}
+            f"rules/{TENANT_RULES}": rules_text(TENANT_RULES, options),
+            f"rules/{DRIFT_RULES}": rules_text(DRIFT_RULES, options)}
 
 
 def fleet_files(sources: Iterable[tuple[TenantSpec, str]], options: RenderOptions,
@@ -131,7 +133,8 @@ def fleet_files(sources: Iterable[tuple[TenantSpec, str]], options: RenderOption
     """The files of the ministry Prometheus directory, by relative path."""
     return {"prometheus.yml": dump(fleet_config(sources, options, extras)),
             f"rules/{FLEET_ALERTS}": rules_text(FLEET_ALERTS, options),
-            f"rules/{FLEET_RULES}": rules_text(FLEET_RULES, options)}
+            f"rules/{FLEET_RULES}": rules_text(FLEET_RULES, options),
+            f"rules/{DRIFT_ALERTS}": rules_text(DRIFT_ALERTS, options)}
 
 
 def dashboards() -> dict[str, str]:

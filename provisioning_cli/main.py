@@ -9,6 +9,7 @@ from provisioning_cli import (
     certificate_cmd,
     devices_cmd,
     down_cmd,
+    drift_cmd,
     exchange_cmd,
     fleet_cmd,
     keys_cmd,
@@ -43,6 +44,7 @@ app.command("down")(down_cmd.down)
 app.command("suspend")(lifecycle_cmd.suspend)
 app.command("resume")(lifecycle_cmd.resume)
 app.command("offboard")(lifecycle_cmd.offboard)
+app.command("drift")(drift_cmd.drift)
 app.command("serve")(serve_cmd.serve)
 app.command("token")(token_cmd.token)
 app.command("plan")(plan_cmd.plan)

@@ -27,6 +27,10 @@ def serve(
         "--sweep-interval", min=0, metavar="SECONDS",
         help="Run each province's sweeps (expired booking holds, overdue complaints) this often, ±10 %; 0: never.")]
     = 300.0,
+    drift_interval: Annotated[float, typer.Option(
+        "--drift-interval", min=0, metavar="SECONDS",
+        help="Check the fleet for drift (`fsp drift --all`) this often, ±10 %, for the ministry's /metrics; 0: never.")]
+    = 3600.0,
     json_: JsonOpt = False,
     home: HomeOpt = DEFAULT_HOME,
     catalog: CatalogOpt = None,
@@ -35,6 +39,7 @@ def serve(
     # imported here: the registry apps and uvicorn would slow every other fsp command's start
     import uvicorn
 
+    from provisioning_cli.drift.schedule import start_drift_schedule
     from provisioning_cli.targets.local_serve import build_gateway, publish_some, tenant_urls
 
     local = open_target(home, catalog)
@@ -59,4 +64,11 @@ def serve(
         for entry in urls:
             typer.echo(f"  {entry['tenant']:<12} portal {entry['portal']}  workbench {entry['workbench']}  "
                        f"api {entry['api']}  (docs {entry['docs']})")
-    uvicorn.run(gateway, host=host, port=port, log_level="info")
+    # the ministry's server checks the fleet for drift; a server of some provinces only does not
+    ministry_served = only is None or local.catalog.ministry in only
+    drift = start_drift_schedule(local, drift_interval) if drift_interval and ministry_served else None
+    try:
+        uvicorn.run(gateway, host=host, port=port, log_level="info")
+    finally:
+        if drift is not None:
+            drift.stop()

@@ -78,50 +78,124 @@ def _admin(admin_url: str) -> psycopg.Connection:
         raise ProvisioningError(f"cannot connect to PostgreSQL at {mask_url(admin_url)}: {err}") from None
 
 
+# what the tenant's login role is declared to be: it logs in and has no other power
+ROLE_ATTRIBUTES = {"login": ("rolcanlogin", True), "superuser": ("rolsuper", False),
+                   "createdb": ("rolcreatedb", False), "createrole": ("rolcreaterole", False),
+                   "bypassrls": ("rolbypassrls", False), "replication": ("rolreplication", False)}
+# a difference from the declaration: (field, declared, live)
+Difference = tuple[str, object, object]
+
+
 def ensure_postgres_database(admin_url: str, *, database: str, role: str, password: str,
                              known_fingerprint: str | None = None) -> Outcome:
-    """A login role and a database it owns, which no other role may connect to.
+    """A login role with no other power and a database it owns, which no other role may connect to.
 
     The password cannot be read back, so `known_fingerprint` (what `password_fingerprint` gave when it was last
-    set, None when unknown) decides whether an existing role's password is reset.
+    set, None when unknown) decides whether an existing role's password is reset; a password changed behind our
+    back is found by logging in with it, and set again.
     """
     created = changed = False
     with _admin(admin_url) as admin:
         try:
             role_id = sql.Identifier(role)
             verifier = admin.pgconn.encrypt_password(password.encode(), role.encode())  # only a hash goes over
-            if admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
+            attributes = _role_attributes(admin, role)
+            if attributes is None:
                 admin.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}")
                               .format(role_id, sql.Literal(verifier.decode())))
                 created = True
-            elif known_fingerprint != password_fingerprint(role, password):
-                admin.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(role_id, sql.Literal(verifier.decode())))
-                changed = True
+            else:
+                # only what differs: a CREATEROLE admin may not even name REPLICATION or BYPASSRLS
+                wrong = [("" if declared else "NO") + name.upper()
+                         for name, (_, declared) in ROLE_ATTRIBUTES.items() if attributes[name] != declared]
+                if known_fingerprint != password_fingerprint(role, password) or wrong:
+                    admin.execute(sql.SQL("ALTER ROLE {} " + " ".join(wrong) + " PASSWORD {}")
+                                  .format(role_id, sql.Literal(verifier.decode())))
+                    changed = True
             # a non-superuser admin may give a database to a role only as a member of it
             if not admin.execute("SELECT pg_has_role(current_user, %s, 'MEMBER')", (role,)).fetchone()[0]:
                 admin.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(role_id))
             db_id = sql.Identifier(database)
-            found = admin.execute(
-                "SELECT r.rolname, EXISTS (SELECT 1 FROM aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a"
-                "                          WHERE a.grantee = 0)"
-                " FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba WHERE d.datname = %s", (database,)).fetchone()
+            found = _database_facts(admin, database)
             if found is None:
                 admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(db_id, role_id))
-                created, public_may_connect = True, True
+                created, others = True, {"PUBLIC": ["CONNECT"]}
             else:
-                owner, public_may_connect = found
+                owner, others = found
                 if owner != role:
                     admin.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(db_id, role_id))
                     changed = True
-            if public_may_connect:
-                admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(db_id))
+            for grantee in others:  # PUBLIC's default CONNECT included
+                who = sql.SQL("PUBLIC") if grantee == "PUBLIC" else sql.Identifier(grantee)
+                admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM {}").format(db_id, who))
                 changed = True
             if not admin.execute("SELECT has_database_privilege(%s, %s, 'CONNECT')", (role, database)).fetchone()[0]:
                 admin.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(db_id, role_id))
                 changed = True
+            if not created and not changed and _login_refused(admin_url, database=database, role=role,
+                                                              password=password):
+                admin.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(role_id, sql.Literal(verifier.decode())))
+                changed = True
         except psycopg.Error as err:
             raise ProvisioningError(f"database {database} (role {role}) at {mask_url(admin_url)}: {err}") from None
     return "created" if created else "updated" if changed else "unchanged"
+
+
+def postgres_drift(admin_url: str, *, database: str, role: str, password: str) -> list[Difference]:
+    """How the tenant's role and database differ from what `ensure_postgres_database` makes (empty: not at all)."""
+    with _admin(admin_url) as admin:
+        try:
+            attributes = _role_attributes(admin, role)
+            found = _database_facts(admin, database)
+            may_connect = found is not None and attributes is not None and admin.execute(
+                "SELECT has_database_privilege(%s, %s, 'CONNECT')", (role, database)).fetchone()[0]
+        except psycopg.Error as err:
+            raise ProvisioningError(f"reading database {database} (role {role}) at {mask_url(admin_url)}: {err}") from None
+    if attributes is None:
+        return [("role", "present", "absent")] + ([] if found else [("database", "present", "absent")])
+    differences: list[Difference] = [(f"role.{name}", declared, attributes[name])
+                                     for name, (_, declared) in ROLE_ATTRIBUTES.items() if attributes[name] != declared]
+    if found is None:
+        return [*differences, ("database", "present", "absent")]
+    owner, others = found
+    if owner != role:
+        differences.append(("database.owner", role, owner))
+    if others:
+        differences.append(("database.grants", "the owner only",
+                            "; ".join(f"{who}: {', '.join(privileges)}" for who, privileges in others.items())))
+    if not may_connect:
+        differences.append(("database.connect", f"{role} may connect", "revoked"))
+    elif attributes["login"] and _login_refused(admin_url, database=database, role=role, password=password):
+        differences.append(("role.password", "the password in the tenant's secrets", "refused"))
+    return differences
+
+
+def _role_attributes(admin: psycopg.Connection, role: str) -> dict[str, bool] | None:
+    columns = sql.SQL(", ").join(sql.Identifier(column) for column, _ in ROLE_ATTRIBUTES.values())
+    row = admin.execute(sql.SQL("SELECT {} FROM pg_roles WHERE rolname = %s").format(columns), (role,)).fetchone()
+    return None if row is None else dict(zip(ROLE_ATTRIBUTES, row, strict=True))
+
+
+def _database_facts(admin: psycopg.Connection, database: str) -> tuple[str, dict[str, list[str]]] | None:
+    """The database's owner, and every other role's privileges on it (PUBLIC's by default); None: no database."""
+    row = admin.execute(
+        "SELECT r.rolname, coalesce((SELECT json_object_agg(grantee, privileges) FROM ("
+        "   SELECT coalesce(g.rolname, 'PUBLIC') AS grantee, json_agg(a.privilege_type ORDER BY a.privilege_type)"
+        "          AS privileges"
+        "   FROM aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a LEFT JOIN pg_roles g ON g.oid = a.grantee"
+        "   WHERE a.grantee <> d.datdba GROUP BY 1) others), '{}')"
+        " FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba WHERE d.datname = %s", (database,)).fetchone()
+    return None if row is None else (row[0], dict(sorted(row[1].items())))
+
+
+def _login_refused(admin_url: str, *, database: str, role: str, password: str) -> bool:
+    """The server refuses the tenant's stored password (any other failure is not the password's)."""
+    url = tenant_database_url(admin_url, database=database, role=role, password=password)
+    try:
+        psycopg.connect(_libpq(url), connect_timeout=10).close()
+    except psycopg.OperationalError as err:
+        return getattr(err, "sqlstate", None) == "28P01" or "password authentication failed" in str(err)
+    return False
 
 
 def drop_database(admin: psycopg.Connection, database: str, *, patience_seconds: float = 10.0) -> None:
@@ -160,6 +234,13 @@ def drop_postgres_database(admin_url: str, *, database: str, role: str) -> Remov
 def migration_heads(migrations_dir: Path = db.MIGRATIONS_DIR) -> frozenset[str]:
     """The newest revisions the kit ships; read once per process."""
     return frozenset(ScriptDirectory.from_config(_alembic_config("sqlite://", migrations_dir)).get_heads())
+
+
+@lru_cache
+def known_revisions(migrations_dir: Path = db.MIGRATIONS_DIR) -> frozenset[str]:
+    """Every revision the kit ships: a database at another one was migrated by a newer kit."""
+    script = ScriptDirectory.from_config(_alembic_config("sqlite://", migrations_dir))
+    return frozenset(revision.revision for revision in script.walk_revisions())
 
 
 def _alembic_config(url: str, migrations_dir: Path):

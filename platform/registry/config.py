@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None
     # the last `fsp baseline check` of this tenant (written by the control plane); /metrics reports its counts
     baseline_file: Path | None = None
+    # the ministry's: the control plane's last fleet-wide drift run (`fsp drift`); /metrics counts what it found
+    drift_file: Path | None = None
     # data exchange, province side: the hub's base URL and how the worker ships the outbox
     exchange_url: str | None = None
     exchange_batch_size: int = Field(default=500, ge=1, le=10000)

@@ -138,6 +138,30 @@ class _BaselineCollector:
                                 value=at)
 
 
+class _DriftCollector:
+    """What the control plane's last fleet-wide drift run found, per tenant and resource (the ministry's only)."""
+
+    def __init__(self, path: Path):
+        self._path = path
+
+    def collect(self):
+        try:
+            record = json.loads(self._path.read_text())
+            at = datetime.fromisoformat(record["checked_at"]).timestamp()
+            counts = {(str(tenant), str(resource)): int(n)
+                      for tenant, resources in record["tenants"].items() for resource, n in resources.items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return
+        items = GaugeMetricFamily("fsp_drift_items", "Differences between a tenant's live state and its declaration "
+                                  "found by the last fleet-wide `fsp drift`, by tenant and resource",
+                                  labels=["province", "resource"])
+        for (tenant, resource), n in sorted(counts.items()):
+            items.add_metric([tenant, resource], n)
+        yield items
+        yield GaugeMetricFamily("fsp_drift_last_run_timestamp_seconds", "Unix time of the last fleet-wide drift run",
+                                value=at)
+
+
 class AuditChainStatus:
     """The verdict of the last audit-chain verification, however it was run (API call or periodic).
 
@@ -247,6 +271,8 @@ class AppMetrics:
             self.registry.register(_BackupCollector(settings.backup_dir))
         if settings.baseline_file is not None:
             self.registry.register(_BaselineCollector(settings.baseline_file))
+        if settings.drift_file is not None:
+            self.registry.register(_DriftCollector(settings.drift_file))
         self.registry.register(_OutboxCollector(engine))
         self.registry.register(ApprovalsCollector(engine))
         self.equipment = EquipmentMetrics(self.registry, engine)

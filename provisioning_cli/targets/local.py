@@ -57,6 +57,8 @@ from tenants import Catalog, TenantSpec
 RESOURCES = ("database", "migrations", "keys", "realm", "settings", "registration", "monitoring", "serve", "state")
 # (tenant slug, resource, outcome): outcome is created|updated|unchanged, or deleted|absent when removing
 Result = tuple[str, str, str]
+# the last fleet-wide `fsp drift`, in the ministry's folder; its settings name it, so its /metrics counts the drift
+DRIFT_FILE = "drift.json"
 
 
 def head_revision() -> str:
@@ -344,7 +346,9 @@ def _runtime_settings(spec: TenantSpec, paths: TenantPaths, url: str) -> dict[st
             "citizen_identity_provider": spec.sso.government_identity.alias if spec.sso.government_identity else None,
             "mqtt_url": spec.equipment.mqtt,
             # the ministry accepts exchange batches signed by the provinces registered there
-            "exchange_peers_dir": str(paths.peers) if spec.kind == "ministry" else None}
+            "exchange_peers_dir": str(paths.peers) if spec.kind == "ministry" else None,
+            # the ministry's /metrics counts what the last fleet-wide `fsp drift` found
+            "drift_file": str(paths.root / DRIFT_FILE) if spec.kind == "ministry" else None}
 
 
 def _ensure_realm(spec: TenantSpec) -> str:

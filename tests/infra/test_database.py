@@ -113,6 +113,29 @@ def test_postgres_drift_in_owner_and_public_connect_is_repaired(pg_admin_url, pg
     assert (owner, public) == (name, False)
 
 
+def test_postgres_drift_names_each_difference_and_ensure_repairs_it(pg_admin_url, pg_names):
+    name, other = pg_names("a"), pg_names("b")
+    _ensure(pg_admin_url, name, "pw")
+    assert dbe.postgres_drift(pg_admin_url, database=name, role=name, password="pw") == []
+    with _admin(pg_admin_url) as admin:
+        admin.execute(f'ALTER ROLE "{name}" NOLOGIN')
+        admin.execute(f'CREATE ROLE "{other}"')
+        admin.execute(f'GRANT CONNECT ON DATABASE "{name}" TO "{other}"')
+
+    assert dbe.postgres_drift(pg_admin_url, database=name, role=name, password="pw") == [
+        ("role.login", True, False), ("database.grants", "the owner only", f"{other}: CONNECT")]
+    assert _ensure(pg_admin_url, name, "pw", dbe.password_fingerprint(name, "pw")) == "updated"
+    assert dbe.postgres_drift(pg_admin_url, database=name, role=name, password="pw") == []
+
+    with _admin(pg_admin_url) as admin:  # a password set by hand: the fingerprint alone would not notice
+        admin.execute(f"ALTER ROLE \"{name}\" PASSWORD 'by-hand'")
+    assert dbe.postgres_drift(pg_admin_url, database=name, role=name, password="pw") == [
+        ("role.password", "the password in the tenant's secrets", "refused")]
+    assert _ensure(pg_admin_url, name, "pw", dbe.password_fingerprint(name, "pw")) == "updated"
+    _login(pg_admin_url, database=name, role=name, password="pw").close()
+    assert _ensure(pg_admin_url, name, "pw", dbe.password_fingerprint(name, "pw")) == "unchanged"
+
+
 def test_postgres_tenants_are_isolated(pg_admin_url, pg_names):
     a, b = pg_names("a"), pg_names("b")
     _ensure(pg_admin_url, a, "pw-a")

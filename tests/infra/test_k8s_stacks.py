@@ -162,8 +162,9 @@ def test_provincial_prometheus_scrapes_the_registry_records_tenant_series_with_t
     service = named(result, "beijing-exchange-worker-service")["props"]["spec"]
     worker = named(result, "beijing-exchange-worker-deployment")["props"]["spec"]
     assert service["selector"] == worker["selector"]["matchLabels"] == worker["template"]["metadata"]["labels"]
-    assert config["rule_files"] == ["rules/tenant.rules.yml"]
+    assert config["rule_files"] == ["rules/tenant.rules.yml", "rules/drift.rules.yml"]
     assert "record: tenant:up" in data["rules_tenant.rules.yml"]
+    assert "record: tenant:drift_items:max" in data["rules_drift.rules.yml"]
     volume = next(v for v in named(result, "beijing-prometheus-deployment")["props"]["spec"]["template"]["spec"][
         "volumes"] if v["name"] == "config")
     assert {"key": "rules_tenant.rules.yml", "path": "rules/tenant.rules.yml"} in volume["configMap"]["items"]
@@ -234,6 +235,7 @@ def test_fleet_prometheus_federates_every_tenant_of_the_catalog_and_alerts():
     assert set(provinces) == {spec.slug for spec in catalog().tenants} and len(provinces) == 33
     assert provinces["ministry"] == ["prometheus.fsp-ministry.svc:9090"]
     assert "alert: FspProvinceDown" in data["rules_fleet.alerts.yml"]
+    assert "alert: FspDriftFound" in data["rules_drift.alerts.yml"]
     assert provinces["yunnan"] == ["prometheus.fsp-yunnan.svc:9090"]
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == [
         "alertmanager.fsp-ministry.svc:9093"]

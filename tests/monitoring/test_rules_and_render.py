@@ -24,7 +24,7 @@ def promtool(*args: str) -> str:
 def test_rules_check_and_their_unit_tests_pass():
     promtool("check", "rules", *map(str, sorted(RULES_DIR.glob("*.yml"))))
     tests = sorted(RULE_TESTS.glob("*.test.yml"))
-    assert [test.name for test in tests] == ["fleet.alerts.test.yml", "tenant.rules.test.yml"]
+    assert [test.name for test in tests] == ["drift.test.yml", "fleet.alerts.test.yml", "tenant.rules.test.yml"]
     promtool("test", "rules", *map(str, tests))
 
 
@@ -71,7 +71,8 @@ def test_render_writes_every_tenant_and_the_ministry_and_promtool_accepts_them(f
 
     fleet = yaml.safe_load((out / "fleet" / "prometheus.yml").read_text())
     # the ministry records equipment faults per province from its own alerts
-    assert fleet["rule_files"] == ["rules/fleet.alerts.yml", "rules/fleet.rules.yml"]
+    assert fleet["rule_files"] == ["rules/fleet.alerts.yml", "rules/fleet.rules.yml", "rules/drift.alerts.yml"]
+    assert beijing["rule_files"] == ["rules/tenant.rules.yml", "rules/drift.rules.yml"]
     assert (out / "fleet" / "rules" / "fleet.rules.yml").exists()
     federate = fleet["scrape_configs"][0]
     assert federate["honor_labels"] is True and federate["metrics_path"] == "/federate"
