@@ -370,3 +370,10 @@ RULES.update({
     "already_rated": ("该服务已评价过，每项服务只能评价一次。", "This service has been rated already: once per service."),
     "comment_not_held": ("该评价没有待审核的内容。", None),
 })
+
+# `fsp serve`'s gateway: a tenant of the catalog it does not serve now (taken down, purged, being provisioned)
+FIELD_NAMES["tenant"] = ("平台", "tenant")
+RULES.update({
+    "tenant_not_served": ("该省份平台目前未在此服务器上运行（已停止、正在开通或重新开通），请稍后再试。",
+                          "This tenant is not served here now (taken down, or being provisioned again); try later."),
+})

@@ -42,6 +42,7 @@ from provisioning_cli.targets.local_state import (
     Home,
     TenantPaths,
     json_bytes,
+    new_incarnation,
     now,
     read_json,
     read_secret,
@@ -106,7 +107,8 @@ class LocalTarget:
             raise TargetError(f"the ministry must be provisioned before {spec.slug}: `fsp up {spec.slug}` does both")
         paths = self.home.tenant(spec.slug)
         state = read_json(paths.state) or {"tenant": spec.slug, "code": spec.code, "kind": spec.kind,
-                                           "target": "local", "created_at": now(), "served": False}
+                                           "target": "local", "created_at": now(), "served": False,
+                                           "incarnation": new_incarnation()}
         results: list[Result] = []
 
         def step(resource: str, outcome: str) -> None:
