@@ -27,6 +27,7 @@ from registry.security.keys import KeyMaterialError
 from tenants import TenantSpec
 
 log = logging.getLogger(__name__)
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def tenant_urls(base: str, spec: TenantSpec) -> dict[str, Any]:
@@ -97,7 +98,8 @@ class Gateway:
         # one assignment: a request being routed sees the old list or the new one, never half of it
         self._app.router.routes = [Route("/", self._index), Mount("/static", self._static),
                                    *(Mount(f"/{slug}", app=app) for slug, (_, app) in apps.items()),
-                                   Route("/{slug}", self._not_served), Route("/{slug}/{rest:path}", self._not_served)]
+                                   Route("/{slug}", self._not_served, methods=ANY_METHOD),
+                                   Route("/{slug}/{rest:path}", self._not_served, methods=ANY_METHOD)]
 
     @property
     def sweepers(self) -> dict[str, Any]:

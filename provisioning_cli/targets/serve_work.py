@@ -170,7 +170,7 @@ class Shipping(Periodic):
         try:
             signer = BatchSigner(self._settings.keys_dir)
         except SigningKeyError as err:
-            raise self._stop("signing_key", str(err)) from None
+            raise self._refused("signing_key", str(err)) from None
         shipper = Shipper(engine=self._engine, signer=signer, url=self._url, province=self._settings.tenant_slug,
                           province_code=self._settings.tenant_code, client=self._client, batch_size=self._batch_size,
                           max_bytes=self._settings.exchange_max_batch_bytes, retry_attempts=1, metrics=self.metrics,
@@ -180,10 +180,10 @@ class Shipping(Periodic):
         except ShipUnavailable as err:
             raise Retry(err.reason, str(err)) from None
         except ShipRefused as err:
-            raise self._stop(err.reason, str(err)) from None
+            raise self._refused(err.reason, str(err)) from None
         self.metrics.stopped.set(0)
 
-    def _stop(self, reason: str, message: str) -> Stop:
+    def _refused(self, reason: str, message: str) -> Stop:
         self.metrics.stopped.set(1)
         return Stop(reason, message)
 

@@ -6,8 +6,8 @@ import socket
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, delete, select, update
 from prometheus_client import CollectorRegistry
+from sqlmodel import Session, delete, select, update
 from starlette.responses import JSONResponse, PlainTextResponse
 
 from assertions import last_audit

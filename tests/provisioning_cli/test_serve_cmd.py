@@ -29,6 +29,7 @@ def test_gateway_mounts_each_served_tenant(fsp, home):
         metrics = client.get("/beijing/metrics")
         down = client.get("/tianjin/healthz")
         unknown = client.get("/atlantis/healthz")
+        posted_down = client.post("/tianjin/api/v1/exchange/batches", json={})
 
     assert [s.slug for s in specs] == ["ministry", "beijing"]
     assert [t["tenant"] for t in index["tenants"]] == ["ministry", "beijing"]
@@ -42,6 +43,7 @@ def test_gateway_mounts_each_served_tenant(fsp, home):
     assert down.status_code == 503
     assert down.json()["errors"] == [{"field": "tenant", "rule": "tenant_not_served", "message": down.json()[
         "errors"][0]["message"]}] and "稍后再试" in down.json()["errors"][0]["message"]
+    assert posted_down.status_code == 503 and posted_down.json()["errors"][0]["rule"] == "tenant_not_served"
     assert unknown.status_code == 404 and unknown.json()["errors"][0]["rule"] == "exists"
 
 
