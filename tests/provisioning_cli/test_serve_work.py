@@ -89,3 +89,36 @@ def test_a_tenant_purged_and_provisioned_again_between_two_requests_is_answered_
     assert old.status_code == 401  # the old incarnation's issuer key is gone with it
     assert new.status_code == 201, new.text
     assert (before, after) == (1, 1)  # the new database holds only what was made after
+
+
+def test_a_ministry_refusing_stops_the_shipper_with_its_reason_until_the_tenant_is_converged_again(fsp, home):
+    from fastapi.testclient import TestClient
+    from starlette.responses import JSONResponse
+
+    from kc_double.runner import BackgroundServer
+    from provisioning_cli.targets.local_serve import build_gateway
+
+    async def refusing(scope, receive, send):
+        body = {"status": 401, "title": "unauthorized",
+                "errors": [{"field": "signature", "rule": "signature", "message": "key not registered"}]}
+        await JSONResponse(body, status_code=401)(scope, receive, send)
+
+    fsp("up", "beijing")
+    with BackgroundServer(refusing) as ministry:
+        gateway, _ = build_gateway(LocalTarget(home, load_catalog()), refresh_seconds=0, ship_seconds=0.05,
+                                   ministry_url=ministry)
+        token = fsp("token", "beijing", "--role", "provincial-admin").stdout.strip()
+        with TestClient(gateway) as client:
+            assert client.post("/beijing/api/v1/institutions", json=institution_payload(),
+                               headers={"Authorization": f"Bearer {token}"}).status_code == 201  # one event to ship
+            first = eventually("the shipper stopped", lambda: (
+                work if (work := gateway.workers.of("exchange")["beijing"]).stopped_reason else None), timeout=10)
+            metrics = client.get("/beijing/metrics").text
+            fsp("up", "beijing")  # what an operator runs once the key is registered
+            client.get("/beijing/healthz")
+            again = gateway.workers.of("exchange")["beijing"]
+
+    assert first.stopped_reason.startswith("unauthorized:") and "registered" in first.stopped_reason
+    assert "fsp_exchange_worker_stopped 1.0" in metrics
+    assert 'fsp_background_failures_total{reason="unauthorized",work="exchange"} 1.0' in metrics
+    assert again is not first  # started anew; it stops again only if refused again
