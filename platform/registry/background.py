@@ -90,7 +90,10 @@ class Periodic:
         return self._stop
 
     def run_once(self) -> Any:
-        """One round, unless one is running (then None: the next round catches up)."""
+        """One round, unless one is running (then None: the next round catches up); raises what the job raised."""
+        return self._guarded()
+
+    def _guarded(self) -> Any:
         if not self._round.acquire(blocking=False):
             return None
         try:
@@ -122,9 +125,10 @@ class Periodic:
     def _round_ok(self) -> bool:
         """Run a round and count its outcome; False when it failed (or stopped the work)."""
         try:
-            self.run_once()
+            self._guarded()
         except Stop as stop:
             self.stopped_reason = f"{stop.reason}: {stop}"
+            self._stop.set()  # for good: a wait on `stopping` ends too
             self._count(stop.reason, stopped=True)
             log.error("%s: %s stopped, an operator must act (%s): %s", self.tenant, self.work, stop.reason, stop)
             return False
