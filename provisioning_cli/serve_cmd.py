@@ -31,6 +31,10 @@ def serve(
         "--drift-interval", min=0, metavar="SECONDS",
         help="Check the fleet for drift (`fsp drift --all`) this often, ±10 %, for the ministry's /metrics; 0: never.")]
     = 3600.0,
+    ship_interval: Annotated[float, typer.Option(
+        "--ship-interval", min=0, metavar="SECONDS",
+        help="Ship each province's outbox to the ministry and deliver to its departments this often, ±10 % "
+             "(backoff with jitter while the other side does not answer); 0: never.")] = 30.0,
     json_: JsonOpt = False,
     home: HomeOpt = DEFAULT_HOME,
     catalog: CatalogOpt = None,
@@ -45,9 +49,13 @@ def serve(
     local = open_target(home, catalog)
     only = [resolve_tenant(local.catalog, ref) for ref in tenants] if tenants else None
     with boundary():
-        # the MQTT bridges post to this server on loopback, whatever address it listens on
-        gateway, specs = build_gateway(local, only, bridge_base=f"http://{loopback(host)}:{port}",
-                                       sweep_seconds=sweep_interval or None)
+        # the MQTT bridges and the shippers post to this server on loopback, whatever address it listens on
+        own = f"http://{loopback(host)}:{port}"
+        ministry = local.catalog.ministry
+        # the ministry is here unless this server serves only some provinces: then where the fleet's answers
+        ministry_url = f"{own if only is None or ministry in only else local.base_url()}/{ministry.slug}"
+        gateway, specs = build_gateway(local, only, bridge_base=own, sweep_seconds=sweep_interval or None,
+                                       ship_seconds=ship_interval or None, ministry_url=ministry_url)
         if not specs:
             fail("nothing to serve: " + (f"{', '.join(spec.slug for spec in only)} not provisioned or taken down"
                                          if only else "provision tenants first, e.g. `fsp up --pilots`"))

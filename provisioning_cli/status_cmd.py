@@ -7,7 +7,7 @@ from provisioning_cli.common import boundary, open_target
 from provisioning_cli.options import DEFAULT_HOME, CatalogOpt, HomeOpt, JsonOpt
 from provisioning_cli.output import print_json, print_table, resolve_tenant
 
-COLUMNS = ("tenant", "code", "state", "migration", "backend", "api")
+COLUMNS = ("tenant", "code", "lifecycle", "served", "migration", "backend", "api")
 
 
 def status(
@@ -17,7 +17,8 @@ def status(
     home: HomeOpt = DEFAULT_HOME,
     catalog: CatalogOpt = None,
 ) -> None:
-    """Every tenant (or one): provisioned, served, migration read from its database, endpoint."""
+    """Every tenant (or one): provisioned, its lifecycle, whether it answers at the serve address now (its
+    /readyz: ready, not ready, not running, not mounted, or taken down), migration read from its database, endpoint."""
     local = open_target(home, catalog)
     specs = [resolve_tenant(local.catalog, tenant)] if tenant else list(local.catalog.tenants)
     with boundary():
@@ -35,9 +36,9 @@ def status(
 
 def _people(row: dict, base: str) -> tuple:
     """A row narrow enough for a terminal: the API path under the base URL shown in the title."""
-    state = ("served" if row["served"] else "down") if row["provisioned"] else None
+    lifecycle = (row.get("lifecycle") or {}).get("state")
     api = row["endpoint"].removeprefix(base) if row["endpoint"] else None
-    return row["tenant"], row["code"], state, row["migration"], row["backend"], api
+    return row["tenant"], row["code"], lifecycle, row["serve"], row["migration"], row["backend"], api
 
 
 def _cell(value: object) -> object:

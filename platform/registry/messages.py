@@ -378,4 +378,7 @@ RULES.update({
                          "The platform is suspended: signing in and changes are refused for now; reading and public "
                          "pages are not affected. Try again later."),
     "epoch_closed": ("该省的数据交换已关闭（已退出平台），不再接收此周期的数据。", None),
+    # `fsp serve`'s gateway: a tenant of the catalog it does not serve now (taken down, purged, being provisioned)
+    "tenant_not_served": ("该省份平台目前未在此服务器上运行（已停止、正在开通或重新开通），请稍后再试。",
+                          "This tenant is not served here now (taken down, or being provisioned again); try later."),
 })

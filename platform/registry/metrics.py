@@ -18,6 +18,7 @@ from registry.audit import service as audit
 from registry.audit.anchor import AuditAnchor
 from registry.audit.models import ChainVerdict
 from registry.audit.refusals import UnauthenticatedRefusals
+from registry.background import BackgroundMetrics
 from registry.complaints.metrics import ComplaintsCollector
 from registry.config import Settings
 from registry.equipment.metrics import EquipmentMetrics
@@ -262,6 +263,8 @@ class AppMetrics:
                                 ["sweep"], registry=self.registry)
         self.sweep_failures = Counter("fsp_sweep_failures_total", "Scheduled sweeps that failed (tried again next "
                                       "round)", ["sweep"], registry=self.registry)
+        # every background work `fsp serve` runs for the tenant (registry.background): last success, failures
+        self.background = BackgroundMetrics(self.registry)
         info = Gauge("fsp_build_info", "Build and tenant", ["version", "tenant"], registry=self.registry)
         info.labels(version=version, tenant=settings.tenant_slug).set(1)
         tenant = Gauge("fsp_tenant_info", "The tenant this app serves", ["tenant", "code", "role"],

@@ -37,11 +37,12 @@ from infra.ensure.registration import (
     remove_exchange_registration,
 )
 from provisioning_cli.lifecycle import Lifecycle, lifecycle_of, set_lifecycle
-from provisioning_cli.targets import NotProvisionedError, TargetError
+from provisioning_cli.targets import NotProvisionedError, TargetError, local_probe
 from provisioning_cli.targets.local_state import (
     Home,
     TenantPaths,
     json_bytes,
+    new_incarnation,
     now,
     read_json,
     read_secret,
@@ -108,7 +109,8 @@ class LocalTarget:
             raise TargetError(f"the ministry must be provisioned before {spec.slug}: `fsp up {spec.slug}` does both")
         paths = self.home.tenant(spec.slug)
         state = read_json(paths.state) or {"tenant": spec.slug, "code": spec.code, "kind": spec.kind,
-                                           "target": "local", "created_at": now(), "served": False}
+                                           "target": "local", "created_at": now(), "served": False,
+                                           "incarnation": new_incarnation()}
         results: list[Result] = []
 
         def step(resource: str, outcome: str) -> None:
@@ -332,7 +334,24 @@ class LocalTarget:
                 except ProvisioningError as err:
                     row["problem"] = str(err)
             rows.append(row)
+        self._probe_served(rows)
         return rows
+
+    def _probe_served(self, rows: list[dict[str, Any]]) -> None:
+        """`served` is what the server says: true only when the tenant answers at the serve address now;
+        `serve` says why (ready, not ready, not running, not mounted, taken down)."""
+        wanted = [row["tenant"] for row in rows if row["served"]]  # provisioned and not taken down
+        answers = local_probe.probe(self.base_url(), wanted) if wanted else {}
+        for row in rows:
+            if not row["provisioned"]:
+                row["serve"] = None
+            elif not row["served"]:
+                row["serve"] = local_probe.TAKEN_DOWN
+            else:
+                row["serve"], reason = answers[row["tenant"]]
+                row["served"] = row["serve"] in (local_probe.READY, local_probe.NOT_READY)
+                if reason:
+                    row["serve_reason"] = reason
 
 
 def _runtime_settings(spec: TenantSpec, paths: TenantPaths, url: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -16,14 +17,17 @@ from infra.ensure.monitoring import ensure_scrape_target
 from portal import pages
 from portal.fallback import wants_html
 from portal.site import create_site, static_files
-from provisioning_cli.mqtt_bridge import HttpForwarder, MqttBridge
+from provisioning_cli.targets import serve_work
 from provisioning_cli.targets.local import LocalTarget, Result
-from registry.config import Role, Settings
+from provisioning_cli.targets.local_state import incarnation_of, read_json
+from provisioning_cli.targets.serve_work import TenantWorkers
+from registry import errors, messages
+from registry.config import Settings
 from registry.security.keys import KeyMaterialError
-from registry.sweeps import Sweeper
 from tenants import TenantSpec
 
 log = logging.getLogger(__name__)
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def tenant_urls(base: str, spec: TenantSpec) -> dict[str, Any]:
@@ -35,19 +39,28 @@ def tenant_urls(base: str, spec: TenantSpec) -> dict[str, Any]:
 
 
 class Gateway:
-    """The combined ASGI app. It follows `fsp up` and `fsp down` while it runs: at most every `refresh_seconds`,
-    on a request, it re-reads which tenants are served and with what settings, mounts the new ones, rebuilds
-    those whose settings changed and unmounts those taken down (their paths answer 404 from then on). While it
-    serves, each province's sweeps run every `sweep_seconds` (registry.sweeps; None: never)."""
+    """The combined ASGI app. It follows `fsp up`, `fsp down` and `fsp down --purge` while it runs: it re-reads
+    which tenants are served and with what settings at most every `refresh_seconds`, and before any request to a
+    tenant whose state.json changed since; it mounts the new ones, rebuilds those whose settings or incarnation
+    changed (a purged and re-provisioned tenant is a new incarnation: new keys, new database) and unmounts those
+    taken down. A tenant of the catalog that is not mounted answers 503 `tenant_not_served` in the one error shape.
+    While it serves, each tenant's background work runs (serve_work: sweeps every `sweep_seconds`, exchange shipping
+    to `ministry_url` and department sharing every `ship_seconds`, MQTT bridges posting to `bridge_base`; None or 0:
+    never)."""
 
     def __init__(self, target: LocalTarget, only: list[TenantSpec] | None = None, *, refresh_seconds: float = 2.0,
-                 bridge_base: str | None = None, sweep_seconds: float | None = None):
+                 bridge_base: str | None = None, sweep_seconds: float | None = None, ship_seconds: float | None = None,
+                 ministry_url: str | None = None):
         self._target, self._only, self._refresh_seconds = target, only, refresh_seconds
-        self._sweep_seconds, self._sweeping = sweep_seconds, False
-        self._sweepers: dict[str, Sweeper] = {}
         self._apps: dict[str, tuple[Settings, Any]] = {}
-        # where the MQTT bridges post what they receive (this server, on loopback); None: no bridges
-        self.bridges = Bridges(bridge_base)
+        self._incarnations: dict[str, str] = {}
+        self._stamps: dict[str, tuple[int, ...] | None] = {}
+        catalog = target.catalog
+        self.workers = TenantWorkers([serve_work.sweeps(sweep_seconds), serve_work.bridges(bridge_base),
+                                      serve_work.exchange(catalog, ministry_url, ship_seconds),
+                                      serve_work.department_sharing(catalog, ship_seconds)])
+        self._known = frozenset(spec.slug for spec in catalog.tenants if only is None or spec in only)
+        self._catalog_slugs = frozenset(spec.slug for spec in catalog.tenants)
         self._checked = time.monotonic()
         self._seen: tuple[int | None, ...] = ()
         self.specs: list[TenantSpec] = []
@@ -58,12 +71,16 @@ class Gateway:
     def refresh(self) -> None:
         """Mount exactly the tenants served now; an unchanged tenant keeps its app (and its connections)."""
         seen = self._fingerprint()  # taken first: a change made while this runs is picked up next time
+        stamps = {slug: _stamp(self._target.home.tenant(slug).state) for slug in self._known}
         specs = [spec for spec in self._target.served() if self._only is None or spec in self._only]
         apps: dict[str, tuple[Settings, Any]] = {}
+        incarnations: dict[str, str] = {}
         for spec in specs:
             settings = self._target.settings(spec)
+            incarnation = incarnation_of(read_json(self._target.home.tenant(spec.slug).state) or {})
             current = self._apps.get(spec.slug)
-            if current is not None and current[0] == settings:
+            incarnations[spec.slug] = incarnation
+            if current is not None and current[0] == settings and self._incarnations.get(spec.slug) == incarnation:
                 apps[spec.slug] = current
                 continue
             try:
@@ -72,48 +89,51 @@ class Gateway:
             except KeyMaterialError as err:  # a lost or swapped key refuses that tenant only; the others go on
                 log.error("%s is not served: %s", spec.slug, err)
         specs = [spec for spec in specs if spec.slug in apps]
-        self._sync_sweepers(apps)
+        self.workers.follow(apps)  # the work of a replaced app stops before its connections go
         for slug, (_settings, app) in self._apps.items():
             if apps.get(slug, (None, None))[1] is not app:
                 app.state.ctx.engine.dispose()  # taken down or rebuilt: its pool goes
-        self._apps, self.specs, self._seen = apps, specs, seen
-        self.bridges.follow(apps)
+        self._apps, self.specs, self._seen, self._stamps = apps, specs, seen, stamps
+        self._incarnations = {slug: incarnations[slug] for slug in apps}
         # one assignment: a request being routed sees the old list or the new one, never half of it
         self._app.router.routes = [Route("/", self._index), Mount("/static", self._static),
-                                   *(Mount(f"/{slug}", app=app) for slug, (_, app) in apps.items())]
-
-    def _sync_sweepers(self, apps: dict[str, tuple[Settings, Any]]) -> None:
-        """One sweeper per province served now, on its current app: a rebuilt tenant's old one stops, a new one
-        starts; the ministry has nothing to sweep."""
-        wanted = {slug: app for slug, (settings, app) in apps.items()
-                  if self._sweeping and self._sweep_seconds and settings.role == Role.province}
-        for slug, sweeper in list(self._sweepers.items()):
-            if wanted.get(slug) is None or sweeper.ctx is not wanted[slug].state.ctx:
-                sweeper.close(timeout=5.0)
-                del self._sweepers[slug]
-        for slug, app in wanted.items():
-            if slug not in self._sweepers:
-                self._sweepers[slug] = Sweeper(app.state.ctx, interval=self._sweep_seconds)
-                self._sweepers[slug].start()
+                                   *(Mount(f"/{slug}", app=app) for slug, (_, app) in apps.items()),
+                                   Route("/{slug}", self._not_served, methods=ANY_METHOD),
+                                   Route("/{slug}/{rest:path}", self._not_served, methods=ANY_METHOD)]
 
     @property
-    def sweepers(self) -> dict[str, Sweeper]:
-        return dict(self._sweepers)
+    def sweepers(self) -> dict[str, Any]:
+        return self.workers.of("sweeps")
+
+    @property
+    def bridges(self) -> frozenset[str]:
+        """The tenants whose MQTT bridge runs now."""
+        return frozenset(self.workers.of("bridge"))
 
     def served_slugs(self) -> frozenset[str]:
         """The tenants mounted now: the ministry's pages link to these provinces' own portals."""
         return frozenset(spec.slug for spec in self.specs)
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and time.monotonic() - self._checked >= self._refresh_seconds:
+        if scope["type"] == "http" and self._changed(scope):
             self._checked = time.monotonic()
-            # a few stat calls; the files are read (and apps built) only when one of them changed
-            if self._fingerprint() != self._seen:
-                try:
-                    self.refresh()
-                except Exception:  # a half-written state file must not take the served tenants down with it
-                    log.exception("could not re-read the served tenants; serving the ones already mounted")
+            try:
+                self.refresh()
+            except Exception:  # a half-written state file must not take the served tenants down with it
+                log.exception("could not re-read the served tenants; serving the ones already mounted")
         await self._app(scope, receive, send)
+
+    def _changed(self, scope) -> bool:
+        """Whether to re-read the served tenants before this request: its tenant's state.json changed (one stat:
+        a purge and re-provisioning between two requests must not reach the old app), or, at most every
+        `refresh_seconds`, any tenant's files did."""
+        slug = scope["path"].split("/", 2)[1] if scope["path"].startswith("/") else ""
+        if slug in self._known and _stamp(self._target.home.tenant(slug).state) != self._stamps.get(slug):
+            return True
+        if time.monotonic() - self._checked < self._refresh_seconds:
+            return False
+        self._checked = time.monotonic()
+        return self._fingerprint() != self._seen  # a few stat calls; files are read only when one changed
 
     def _fingerprint(self) -> tuple[int | None, ...]:
         """When each candidate tenant's state, settings and database secret last changed."""
@@ -129,6 +149,15 @@ class Gateway:
                     stamps.append(None)
         return tuple(stamps)
 
+    def _not_served(self, request: Request) -> Response:
+        """A tenant this server knows but does not serve now (taken down, purged, being provisioned, its keys
+        refused): 503, so a client (the exchange shipper) retries rather than giving up; anything else: 404."""
+        slug = request.path_params["slug"]
+        if slug not in self._catalog_slugs:
+            return error_response(request, 404, "not found", "path", "exists", f"no tenant {slug} here")
+        return error_response(request, 503, "service unavailable", "tenant", "tenant_not_served",
+                              f"{slug} is not served here now")
+
     def _index(self, request: Request) -> Response:
         """A browser gets the page of provinces in Chinese; an API client (or one asking for JSON) the URLs."""
         if wants_html(request):
@@ -141,73 +170,49 @@ class Gateway:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
-        self.bridges.open(self._apps)  # once this server listens: the bridges post to it
-        self._sweeping = True
-        self._sync_sweepers(self._apps)
+        self.workers.open(self._apps)  # once this server listens: bridges and shippers post to it
         yield
-        self._sweeping = False
-        self._sync_sweepers({})  # stopped before their tenants' connections go
-        self.bridges.close()
+        self.workers.close()  # stopped before their tenants' connections go
         for _, app in self._apps.values():
             app.state.ctx.engine.dispose()
 
 
-class Bridges:
-    """The MQTT bridges of the served tenants: one per tenant app whose settings name a broker, started once the
-    server runs, replaced with its app, stopped with it. A bridge that fails to start is logged, never raised."""
+def _stamp(path: Path) -> tuple[int, ...] | None:
+    """Which version of a file this is: state.json is replaced whole (a new inode) on every write."""
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return found.st_ino, found.st_mtime_ns, found.st_size
+
+
+def error_response(request: Request, status: int, title: str, field: str, rule: str, message: str) -> JSONResponse:
+    """The one error shape, in the reader's language, for what the gateway answers itself."""
+    language = messages.language_of(request.headers.get("accept-language"))
+    problem = errors.localize({"field": field, "rule": rule, "message": message}, language)
+    return JSONResponse(errors.body(status, messages.title(status, language, title), [problem]), status_code=status)
+
+
+class Bridges(TenantWorkers):
+    """The MQTT bridges of the served tenants alone (serve_work.bridges), posting to `base`."""
 
     def __init__(self, base: str | None) -> None:
-        self._base, self._running = base, False
-        self._bridges: dict[str, tuple[Any, MqttBridge, HttpForwarder]] = {}
-
-    def open(self, apps: dict[str, tuple[Settings, Any]]) -> None:
-        self._running = True
-        self.follow(apps)
-
-    def follow(self, apps: dict[str, tuple[Settings, Any]]) -> None:
-        if not self._running or self._base is None:
-            return
-        for slug, (app, bridge, forwarder) in list(self._bridges.items()):
-            if apps.get(slug, (None, None))[1] is not app:  # taken down, or rebuilt with other settings
-                self._stop(slug, bridge, forwarder)
-        for slug, (settings, app) in apps.items():
-            if settings.mqtt_url and slug not in self._bridges:
-                forwarder = HttpForwarder(self._base, slug)
-                try:
-                    bridge = MqttBridge(slug, settings.mqtt_url, forwarder, registry=app.state.ctx.metrics.registry)
-                    bridge.start()
-                except Exception:
-                    log.exception("%s: the MQTT bridge to %s could not start; devices can still post over HTTP",
-                                  slug, settings.mqtt_url)
-                    forwarder.close()
-                    continue
-                self._bridges[slug] = (app, bridge, forwarder)
-
-    def close(self) -> None:
-        self._running = False
-        for slug, (_app, bridge, forwarder) in list(self._bridges.items()):
-            self._stop(slug, bridge, forwarder)
-
-    def _stop(self, slug: str, bridge: MqttBridge, forwarder: HttpForwarder) -> None:
-        try:
-            bridge.stop()
-        except Exception:
-            log.exception("%s: the MQTT bridge did not stop cleanly", slug)
-        forwarder.close()
-        del self._bridges[slug]
+        super().__init__([serve_work.bridges(base)])
 
     def __contains__(self, slug: str) -> bool:
-        return slug in self._bridges
+        return slug in self.of("bridge")
 
 
 def build_gateway(target: LocalTarget, only: list[TenantSpec] | None = None, *, refresh_seconds: float = 2.0,
-                  bridge_base: str | None = None, sweep_seconds: float | None = None) -> tuple[Gateway, list[TenantSpec]]:
+                  bridge_base: str | None = None, sweep_seconds: float | None = None, ship_seconds: float | None = None,
+                  ministry_url: str | None = None) -> tuple[Gateway, list[TenantSpec]]:
     """The combined app and the tenants it serves now (all served ones, or those of `only` that are); each
     tenant keeps its own settings, engine, keys and issuer. With `bridge_base` (this server's loopback URL), each
     tenant whose settings name an MQTT broker gets a bridge from it while the app runs; each province's sweeps run
-    every `sweep_seconds` while served."""
+    every `sweep_seconds` and its exchange (to `ministry_url`) and department sharing every `ship_seconds` while
+    served."""
     gateway = Gateway(target, only, refresh_seconds=refresh_seconds, bridge_base=bridge_base,
-                      sweep_seconds=sweep_seconds)
+                      sweep_seconds=sweep_seconds, ship_seconds=ship_seconds, ministry_url=ministry_url)
     return gateway, gateway.specs
 
 

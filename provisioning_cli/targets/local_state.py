@@ -6,12 +6,13 @@
     $FSP_HOME/tenants/<slug>/keys/                0700, every key file 0600
     $FSP_HOME/tenants/<slug>/secrets/             0700: database-url (with password), postgres-admin-url
     $FSP_HOME/tenants/<slug>/tenant.json          the tenant's runtime settings, without secrets
-    $FSP_HOME/tenants/<slug>/state.json           provisioned resources, outcome history, served flag
+    $FSP_HOME/tenants/<slug>/state.json           provisioned resources, outcome history, served flag, incarnation
     $FSP_HOME/tenants/<slug>/baseline.json        the last `fsp baseline check` (counts, verdict, time)
     $FSP_HOME/tenants/ministry/exchange-peers/    provinces' exchange public keys
 """
 import fcntl
 import json
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -143,6 +144,19 @@ def read_secret(path: Path) -> str | None:
 
 def write_state(path: Path, state: dict[str, Any]) -> None:
     write_atomic(path, json_bytes(state), mode=0o600)
+
+
+def incarnation_of(state: dict[str, Any]) -> str:
+    """Which incarnation of the tenant this state is: a purge and a new `fsp up` make another one (new keys, new
+    database), which nothing built for the old one may serve. States written before incarnations were recorded
+    are told apart by their creation time and database."""
+    if state.get("incarnation"):
+        return str(state["incarnation"])
+    return json.dumps([state.get("created_at"), state.get("database")], sort_keys=True)
+
+
+def new_incarnation() -> str:
+    return uuid.uuid4().hex
 
 
 def record(state: dict[str, Any], resource: str, outcome: str) -> None:

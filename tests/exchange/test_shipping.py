@@ -6,13 +6,15 @@ import socket
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
 from sqlmodel import Session, delete, select, update
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 
 from assertions import last_audit
 from kc_double.runner import BackgroundServer
 from registry.app import create_app
 from registry.exchange import outbound
+from registry.exchange.metrics import WorkerMetrics
 from registry.exchange.models import ExchangeCursor, NationalEvent
 from registry.exchange.processes import create_worker_app
 from registry.exchange.shipper import ShipRefused, ShipUnavailable
@@ -140,6 +142,45 @@ def test_a_hub_failing_with_5xx_is_retried_until_it_acknowledges(app, declare, m
     assert answered == ["/api/v1/exchange/batches"] * 3
     assert (report.shipped, report.acknowledged_through) == (2, 2)
     assert national_count() == 2
+
+
+def _answering(status: int, rule: str):
+    """An ASGI stand-in for the ministry answering every request `status` in the one error shape."""
+    async def answer(scope, receive, send):
+        body = {"status": status, "title": "x", "errors": [{"field": "tenant", "rule": rule, "message": "not now"}]}
+        await JSONResponse(body, status_code=status)(scope, receive, send)
+    return answer
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_gateway_answering_for_a_ministry_it_cannot_reach_is_unreachable_and_retried(app, declare, make_shipper,
+                                                                                     status):
+    declare(1)
+    metrics = WorkerMetrics(CollectorRegistry())
+
+    with BackgroundServer(_answering(status, "tenant_not_served")) as url, \
+            pytest.raises(ShipUnavailable, match=f"unreachable.*{status}") as raised:
+        make_shipper(url, retry_attempts=2, metrics=metrics).ship_pending()
+
+    assert raised.value.reason == "unreachable"
+    assert metrics.failures.labels(reason="unreachable")._value.get() == 1
+    assert metrics.failures.labels(reason="rejected")._value.get() == 0
+    assert outbound.outbox_position(app.state.ctx.engine)["pending"] == 2
+
+
+def test_a_ministry_refusing_in_the_error_shape_is_refused_at_once_with_its_reason(app, declare, make_shipper):
+    declare(1)
+    attempts = []
+    refuse = _answering(422, "invalid")
+
+    async def counted(scope, receive, send):
+        attempts.append(scope["path"])
+        await refuse(scope, receive, send)
+
+    with BackgroundServer(counted) as url, pytest.raises(ShipRefused, match="422.*tenant: not now") as raised:
+        make_shipper(url, retry_attempts=3).ship_pending()
+
+    assert raised.value.reason == "rejected" and len(attempts) == 1  # not retried: an operator must look
 
 
 @pytest.fixture

@@ -28,6 +28,8 @@ def test_gateway_mounts_each_served_tenant(fsp, home):
         ready = client.get("/beijing/readyz")
         metrics = client.get("/beijing/metrics")
         down = client.get("/tianjin/healthz")
+        unknown = client.get("/atlantis/healthz")
+        posted_down = client.post("/tianjin/api/v1/exchange/batches", json={})
 
     assert [s.slug for s in specs] == ["ministry", "beijing"]
     assert [t["tenant"] for t in index["tenants"]] == ["ministry", "beijing"]
@@ -37,7 +39,12 @@ def test_gateway_mounts_each_served_tenant(fsp, home):
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
     info = [line for line in metrics.text.splitlines() if line.startswith("fsp_build_info{")]
     assert len(info) == 1 and 'tenant="beijing"' in info[0]
-    assert down.status_code == 404
+    # a tenant of the catalog not served now answers 503 in the one error shape (a client tries again later)
+    assert down.status_code == 503
+    assert down.json()["errors"] == [{"field": "tenant", "rule": "tenant_not_served", "message": down.json()[
+        "errors"][0]["message"]}] and "稍后再试" in down.json()["errors"][0]["message"]
+    assert posted_down.status_code == 503 and posted_down.json()["errors"][0]["rule"] == "tenant_not_served"
+    assert unknown.status_code == 404 and unknown.json()["errors"][0]["rule"] == "exists"
 
 
 def test_gateway_follows_up_and_down_without_a_restart(fsp, home):
@@ -54,7 +61,7 @@ def test_gateway_follows_up_and_down_without_a_restart(fsp, home):
         fsp("up", "beijing")
         back = client.get("/beijing/healthz").status_code
 
-    assert (before, after_up, after_down, back) == (404, 200, 404, 200)
+    assert (before, after_up, after_down, back) == (503, 200, 503, 200)
     assert listed == ["ministry", "beijing", "tianjin"]
 
 
@@ -112,7 +119,7 @@ def test_a_tenant_whose_key_was_swapped_is_not_served_and_the_others_are(fsp, ho
     assert [s.slug for s in specs] == ["ministry", "beijing"]
     with TestClient(gateway) as client:
         assert client.get("/beijing/healthz").status_code == 200
-        assert client.get("/tianjin/healthz").status_code == 404
+        assert client.get("/tianjin/healthz").status_code == 503
     assert any("tianjin is not served" in r.getMessage() and "replaced" in r.getMessage() for r in caplog.records)
 
 

@@ -108,3 +108,36 @@ def test_bad_requests_are_clear_errors(fsp, catalog, home):
     (catalog / "tianjin.yaml").write_text(yaml.safe_dump(entry, allow_unicode=True), encoding="utf-8")
     refused = fsp("sharing", "status", "--catalog", str(catalog), ok=False)
     assert "only https" in refused.stderr
+
+
+def test_fsp_serve_delivers_to_each_department_by_itself_and_retries_one_that_is_down(fsp_json, home, catalog,
+                                                                                     department, registered):
+    import time
+
+    from provisioning_cli.targets.local_serve import build_gateway
+
+    app, received, _url = department
+    app.state.down = True  # it answers 503 at first: retried with backoff, counted, nothing lost
+    gateway, _ = build_gateway(LocalTarget(home, load_catalog(catalog)), ship_seconds=0.1)
+
+    with TestClient(gateway) as client:
+        def failures() -> str:
+            return client.get("/beijing/metrics").text
+
+        deadline = time.monotonic() + 20
+        while 'fsp_background_failures_total{reason="unavailable",work="sharing-health"}' not in failures():
+            assert time.monotonic() < deadline, "no failed delivery counted"
+            time.sleep(0.05)
+        assert received == [] and set(gateway.workers.of("sharing-health")) == {"beijing"}
+        app.state.down = False
+        # delivered, and the round that delivered ended
+        while {batch["department"] for batch in received} != {"public_security", "health"} or \
+                'fsp_background_last_success_timestamp_seconds{work="sharing-public_security"}' not in (
+                    metrics := failures()):
+            assert time.monotonic() < deadline, f"not delivered: {received}"
+            time.sleep(0.05)
+
+    assert [batch["notices"][0]["case_id"] for batch in received] == [registered, registered]
+    assert 'fsp_background_failures_total{reason="unavailable",work="sharing-health"}' in metrics
+    assert {row["waiting"] for row in fsp_json("sharing", "status", "--catalog", str(catalog))} == {0}
+    assert gateway.workers.of("sharing-health") == {}  # stopped with the server

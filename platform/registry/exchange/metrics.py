@@ -25,7 +25,7 @@ class WorkerMetrics:
         self.events = Counter("fsp_exchange_events_shipped_total", "Outbox events marked shipped",
                               registry=registry)
         self.failures = Counter("fsp_exchange_failures_total",
-                                "Shipping failures by reason (unavailable, unauthorized, gap, rejected, too_large)",
+                                "Shipping failures by reason (unreachable, unavailable, unauthorized, gap, rejected, too_large)",
                                 ["reason"], registry=registry)
         self.last_success = Gauge("fsp_exchange_last_success_timestamp_seconds",
                                   "Unix time of the last shipping round that reached the ministry (0: none yet)",
@@ -35,5 +35,5 @@ class WorkerMetrics:
         self.stopped = Gauge("fsp_exchange_worker_stopped",
                              "1 when the worker stopped shipping on a refusal that needs an operator",
                              registry=registry)
-        for reason in ("unavailable", "unauthorized", "gap", "rejected", "too_large"):
+        for reason in ("unreachable", "unavailable", "unauthorized", "gap", "rejected", "too_large"):
             self.failures.labels(reason=reason)  # present at 0, so rate() and alerts see the first failure

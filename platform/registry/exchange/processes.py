@@ -1,7 +1,6 @@
 """The two exchange processes as ASGI apps: the ministry's hub (receives batches) and a province's worker
 (ships them in a background thread). Both answer /healthz, /readyz and /metrics for their probes."""
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -13,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from sqlalchemy import Engine, text
 
 from registry import __version__, db
+from registry.background import BackgroundMetrics, Periodic, Retry, Stop
 from registry.config import Role, Settings
 from registry.exchange import api
 from registry.exchange.metrics import WorkerMetrics
@@ -58,8 +58,9 @@ async def _audit_oversized(scope, receiver: api.Receiver) -> None:
         actor="anonymous", action=refused_action(scope), status=413, problems=problems))
 
 
-class Worker:
-    """The shipping loop of one province: a round every interval until stopped, or until a refusal stops it."""
+class Worker(Periodic):
+    """The shipping loop of one province (registry.background): a round every interval, backing off while the
+    ministry does not answer, until stopped or until a refusal stops it."""
 
     def __init__(self, settings: Settings, engine: Engine, registry: CollectorRegistry):
         if settings.role != Role.province:
@@ -67,8 +68,9 @@ class Worker:
         if not settings.exchange_url:
             raise ConfigurationError("exchange-worker needs FSP_EXCHANGE_URL (the ministry hub's base URL)")
         self.settings, self.metrics = settings, WorkerMetrics(registry)
-        self.stop = threading.Event()
-        self.stopped_reason: str | None = None
+        super().__init__("exchange", self._ship, interval=settings.exchange_interval_seconds,
+                         tenant=settings.tenant_slug, jitter=0.1, metrics=BackgroundMetrics(registry))
+        self.stop = self.stopping
         self._client = httpx.Client(timeout=settings.exchange_timeout_seconds)
         self._shipper = Shipper(
             engine=engine, signer=BatchSigner(settings.keys_dir), url=settings.exchange_url,
@@ -76,44 +78,28 @@ class Worker:
             batch_size=settings.exchange_batch_size, max_bytes=settings.exchange_max_batch_bytes,
             retry_attempts=settings.exchange_retry_attempts, retry_base_seconds=settings.exchange_retry_base_seconds,
             metrics=self.metrics, stop=self.stop)
-        self._thread = threading.Thread(target=self._run, name="exchange-worker", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def close(self) -> None:
+    def close(self, timeout: float | None = None) -> None:
         """Stop after the current request (bounded by the HTTP timeout) and release the client."""
-        self.stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=self.settings.exchange_timeout_seconds + 5)
+        super().close(self.settings.exchange_timeout_seconds + 5 if timeout is None else timeout)
         self._client.close()
 
     def run_once(self) -> None:
-        """One shipping round; a refusal stops the loop for good and says why."""
+        """One shipping round, counted; a refusal stops the loop for good and says why."""
+        self._round_ok()
+
+    def _ship(self) -> None:
         try:
             report = self._shipper.ship_pending()
         except ShipUnavailable as exc:
-            log.warning("exchange: ministry unavailable, next round in %ss: %s",
-                        self.settings.exchange_interval_seconds, exc)
-            return
+            raise Retry(exc.reason, str(exc)) from None
         except ShipRefused as exc:
-            self.stopped_reason = f"{exc.reason}: {exc}"
             self.metrics.stopped.set(1)
-            self.stop.set()
             log.error("exchange: worker stopped shipping, an operator must act (%s): %s", exc.reason, exc)
-            return
+            raise Stop(exc.reason, str(exc)) from None
         if report.batches:
             log.info("exchange: shipped %d events in %d batches, acknowledged through %s", report.shipped,
                      report.batches, report.acknowledged_through)
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # a database hiccup must not end the loop; the next round tries again
-                log.exception("exchange: shipping round failed")
-                self.metrics.failures.labels(reason="unavailable").inc()
-            self.stop.wait(self.settings.exchange_interval_seconds)
 
 
 def create_worker_app(settings: Settings, *, start: bool = True) -> FastAPI:

@@ -1,6 +1,8 @@
 """Province side: ship the outbox to the ministry's hub over HTTP, batch by batch, until nothing is pending.
 
-Network errors, timeouts and 5xx answers are retried with exponential backoff. When the ministry answers that it
+The ministry is "unreachable" when nothing answers (connection refused, timeout, DNS) or a gateway answers for it
+(502, 503 — e.g. `fsp serve` not serving the ministry now —, 504); "unavailable" when it answers 500 or 429. Both are
+retried with exponential backoff, then raise `ShipUnavailable` (its `reason` is the metric label). When it answers that it
 expects an earlier seq than the batch starts with (its database was restored from a backup), the worker resends
 from there, shipped events included. Any other refusal (401 key not registered, 409 differing resend, 4xx
 malformed) needs an operator, and `ShipRefused` says why.
@@ -36,7 +38,14 @@ class ShipRefused(Exception):
 
 
 class ShipUnavailable(Exception):
-    """The hub could not be reached (or kept failing) after every retry."""
+    """The hub could not be reached (reason `unreachable`) or kept failing (`unavailable`) after every retry."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+UNREACHABLE_STATUSES = frozenset({502, 503, 504})  # a gateway answered for a ministry it could not reach
 
 
 @dataclass
@@ -122,7 +131,7 @@ class Shipper:
         """The hub's acknowledged seq for this body; retries what may succeed later."""
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: self.signer.sign(body)}
         target = self.url.rstrip("/") + BATCHES_PATH
-        problem = ""
+        problem, reason = "", "unreachable"
         for attempt in range(self.retry_attempts):
             if attempt:
                 delay = self.retry_base_seconds * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)  # jitter
@@ -135,14 +144,18 @@ class Shipper:
             try:
                 response = self.client.post(target, content=body, headers=headers)
             except httpx.HTTPError as exc:
-                problem = f"hub unreachable at {target}: {type(exc).__name__}"
+                problem, reason = f"the ministry is unreachable at {target}: {type(exc).__name__}", "unreachable"
+                continue
+            if response.status_code in UNREACHABLE_STATUSES:
+                problem, reason = (f"the ministry is unreachable at {target} ({response.status_code}: "
+                                   f"{_first_problem(response)[0]})"), "unreachable"
                 continue
             if response.status_code >= 500 or response.status_code == 429:
-                problem = f"hub answered {response.status_code}"
+                problem, reason = f"the ministry is unavailable: it answered {response.status_code}", "unavailable"
                 continue
             return self._acknowledged(response)
-        self._failed("unavailable")
-        raise ShipUnavailable(problem or "stopped before the hub answered")
+        self._failed(reason)
+        raise ShipUnavailable(reason, problem or "stopped before the ministry answered")
 
     def _acknowledged(self, response: httpx.Response) -> int:
         if response.status_code == 200:
