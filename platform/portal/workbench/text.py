@@ -1015,7 +1015,7 @@ STAFF.update({
     "credit_records_heading": "本年度年检和行政处罚",
     "credit_inspections_none": "本年度没有年检记录。", "credit_penalties_none": "本年度没有行政处罚记录。",
     "credit_col_date": "日期", "credit_col_findings": "发现问题数", "credit_col_decision": "决定书文号",
-    "credit_col_amount": "金额（元）",
+    "credit_col_amount": "金额",
     "credit_own_none": "省民政厅尚未开展该年度的信用评价。",
     "credit_points": "{points} 分",
     "credit_fact_complaints": "投诉属实 {count} 件",
