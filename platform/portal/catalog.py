@@ -670,4 +670,7 @@ TEXT.update({
     "credit_col_score": "评价得分",
     "credit_col_reasons": "列入原因",
     "credit_col_listed": "列入日期",
+    "credit_col_province": "省份",
+    "credit_lead_national": "各省、自治区、直辖市民政部门对殡葬服务机构开展信用评价后报送的红名单和黑名单。",
+    "national_credit_link": "查看各省殡葬服务机构信用评价红黑名单",
 })

@@ -96,16 +96,22 @@ class CreditListsQuery(BaseModel):
     listing: str | None = Check(default=None, pattern="^(red|black)$")
 
 
-def listed(session: Session, *, ctx, principal: Principal, query: CreditListsQuery) -> CreditListingsPublic:
-    """Every province's institutions on a list of the year (by province, list, name); audited."""
+def listed_rows(session: Session, query: CreditListsQuery) -> list[NationalCreditListing]:
+    """Every province's institutions on a list of the year, by province, list and name."""
     statement = select(NationalCreditListing).where(NationalCreditListing.year == query.year,
                                                     col(NationalCreditListing.listing).is_not(None))
     if query.province:
         statement = statement.where(NationalCreditListing.province_slug == query.province)
     if query.listing:
         statement = statement.where(NationalCreditListing.listing == query.listing)
-    rows = session.exec(statement.order_by(col(NationalCreditListing.province_slug), col(NationalCreditListing.listing),
-                                           col(NationalCreditListing.name), col(NationalCreditListing.institution_id)))
+    return list(session.exec(statement.order_by(
+        col(NationalCreditListing.province_slug), col(NationalCreditListing.listing), col(NationalCreditListing.name),
+        col(NationalCreditListing.institution_id))))
+
+
+def listed(session: Session, *, ctx, principal: Principal, query: CreditListsQuery) -> CreditListingsPublic:
+    """The lists for a ministry operator; the read is audited."""
+    rows = listed_rows(session, query)
     page = CreditListingsPublic(year=query.year, data=[CreditListingPublic.model_validate(row) for row in rows])
     audit_read(session, ctx, principal, "national.credit_lists", query.model_dump(exclude_none=True), len(page.data))
     return page
