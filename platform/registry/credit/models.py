@@ -209,6 +209,12 @@ class EvaluationRequest(SQLModel):
 
     year: StrictInt = Field(**YEAR)
 
+    @model_validator(mode="after")
+    def _past(self):
+        if self.year > today_in_china().year:  # a year to come has no facts: every institution would look spotless
+            raise rule_error("year", "not_future", "the year must not be in the future")
+        return self
+
 
 class EvaluationPublic(SQLModel):
     year: int

@@ -132,6 +132,11 @@ def test_an_admin_changes_a_list_only_with_a_reason_audited_and_sent_on(client, 
     assert _scores(client, admin)[listed["id"]]["listing"] == "black"
 
 
+def test_a_year_to_come_is_not_evaluated(expect_refusal, admin, home):
+    home()
+    expect_refusal(EVALUATE, {"year": YEAR + 1}, admin, 422, "year", "not_future", CreditScore)
+
+
 def test_a_registrar_sees_its_own_institutions_score_and_facts_only(client, mint, admin, post, home):
     own, other = home(), home()
     post("/api/v1/credit/penalties", penalty_payload(other["id"]), admin, 201)
