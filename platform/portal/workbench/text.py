@@ -1032,3 +1032,8 @@ STAFF.update({
     "credit_kind_warning": "警告", "credit_kind_fine": "罚款", "credit_kind_confiscation": "没收违法所得",
     "credit_kind_suspension": "责令停业整顿", "credit_kind_licence_revocation": "吊销许可证",
 })
+AUDIT_ACTIONS.update({
+    "credit.inspection_recorded": "登记年检结果", "credit.penalty_recorded": "登记行政处罚",
+    "credit.scored": "信用评价计分", "credit.evaluated": "开展信用评价", "credit.list_changed": "红黑名单变动",
+})
+AUDIT_OBJECTS["credit_evaluation"] = "信用评价"
