@@ -230,3 +230,19 @@ def end_booking(engine, booking_id, *, days_ago: int = 1) -> None:
         booking.starts_at = booking.ends_at - length
         session.add(booking)
         session.commit()
+
+
+# credit evaluation (信用评价): the year evaluated is this year in China
+YEAR = datetime.now(timezone(timedelta(hours=8))).year
+TODAY = datetime.now(timezone(timedelta(hours=8))).date()
+
+
+def inspection_payload(institution_id, **overrides) -> dict:
+    return {"institution_id": str(institution_id), "year": YEAR, "inspected_on": TODAY.isoformat(),
+            "result": "qualified", "findings": [], **overrides}
+
+
+def penalty_payload(institution_id, **overrides) -> dict:
+    return {"institution_id": str(institution_id), "decided_on": TODAY.isoformat(),
+            "decision_no": f"民罚字〔{YEAR}〕{next(_counter)}号", "kind": "warning", "amount_fen": 0,
+            "reason": "未按规定公示收费标准", **overrides}

@@ -46,14 +46,16 @@ class PageCache:
 
 class ForgetPagesOnWrite:
     """ASGI wrapper of the registry app: once a request that may change what the pages show (an institution, its
-    fees, its disclosure, a policy, guide or notice, a memorial created or removed; at the ministry, a province's
-    batch) has been answered, cached pages go. Declarations and other case work, the busiest writes, leave them: at
+    fees, its disclosure, a policy, guide or notice, a memorial created or removed, the credit lists; at the
+    ministry, a province's batch) has been answered, cached pages go. Declarations and other case work, the busiest writes, leave them: at
     a peak they would otherwise empty the cache on every request. (A memorial's messages need no forgetting: its
     page is kept under its ETag, which they change.)"""
 
     _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
     # the API paths whose writes change what the pages show
-    _SHOWN = ("/api/v1/institutions", "/api/v1/publications", "/api/v1/exchange/", "/api/v1/my/memorials")
+    _SHOWN = ("/api/v1/institutions", "/api/v1/publications", "/api/v1/exchange/", "/api/v1/my/memorials",
+              # an evaluation or a list change moves the red and black lists
+              "/api/v1/credit/evaluations", "/api/v1/credit/scores/")
 
     def __init__(self, app, cache: PageCache):
         self.app, self.cache = app, cache

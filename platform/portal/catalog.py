@@ -653,3 +653,28 @@ TEXT.update({
     "mymm_removed": "纪念馆已撤除。",
     "mymm_refused": "未能完成操作",
 })
+
+# the red and black lists of the credit evaluation (信用评价): portal.credit_lists
+TEXT.update({
+    "home_service_credit": "查看殡葬服务机构信用评价红黑名单",
+    "credit_title": "殡葬服务机构信用评价红黑名单",
+    "credit_lead": "省民政厅每年依据投诉属实、群众满意度、超标准收费、年检结论和行政处罚等情况，对殡葬服务机构进行信用评价，"
+                   "并公布红名单和黑名单。",
+    "credit_years_label": "评价年度",
+    "credit_year": "{year} 年度",
+    "credit_bad_year": "评价年度不正确，请从上方选择年度。",
+    "credit_red": "{year} 年度红名单",
+    "credit_black": "{year} 年度黑名单",
+    "credit_red_rule": "评价得分不低于 {min_score} 分，且年度内未受到行政处罚的机构。",
+    "credit_black_rule": "评价得分低于 {below_score} 分，或年度内受到责令停业整顿、吊销许可证等严重行政处罚的机构。",
+    "credit_red_none": "本年度暂无列入红名单的机构。",
+    "credit_black_none": "本年度暂无列入黑名单的机构。",
+    "credit_col_name": "机构名称",
+    "credit_col_code": "统一社会信用代码",
+    "credit_col_score": "评价得分",
+    "credit_col_reasons": "列入原因",
+    "credit_col_listed": "列入日期",
+    "credit_col_province": "省份",
+    "credit_lead_national": "各省、自治区、直辖市民政部门对殡葬服务机构开展信用评价后报送的红名单和黑名单。",
+    "national_credit_link": "查看各省殡葬服务机构信用评价红黑名单",
+})

@@ -20,7 +20,7 @@ from portal.pages import cached, china_today, not_found
 from portal.render import Page, index_path, page, province_name, region_name
 from registry.config import Role, Settings
 from registry.institutions.models import InstitutionType
-from registry.national import directory, figures, kpis, online_figures
+from registry.national import credit_lists, directory, figures, kpis, online_figures
 from registry.national.models import INSTITUTIONS_PAGE_SIZE, NationalInstitutionFilters, NationalInstitutionPublic
 
 
@@ -177,6 +177,27 @@ def figures_page(request: Request) -> Page:
                 online=online, online_columns=[(name, text[f"online_{name}"]) for name in ONLINE_COLUMNS])
 
 
+def credit_lists_page(request: Request) -> Page:
+    """Every province's red and black lists of `?year=` (this year by default), as the provinces sent them."""
+    this_year = china_today().year
+    raw = request.query_params.get("year", "").strip()
+    year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= this_year else None
+    years = range(this_year, this_year - 3, -1)
+    if raw and year is None:
+        return page(request, "credit_lists.html", status_code=400, province=request.app.state.province, year=None,
+                    lists=None, years=years, bad_year=raw)
+    year = year or this_year
+    with Session(request.app.state.ctx.engine) as session:
+        rows = credit_lists.listed_rows(session, credit_lists.CreditListsQuery(year=year))
+    found = {"red": [], "black": []}
+    for row in rows:
+        found[row.listing].append({"name": row.name, "credit_code": row.credit_code, "score": row.score,
+                                   "reasons": row.reasons, "listed_at": row.changed_at,
+                                   "province": province_name(row.region_code)})
+    return page(request, "credit_lists.html", province=request.app.state.province, year=year, lists=found,
+                years=years, bad_year=None, thresholds=None)
+
+
 def routes(settings: Settings) -> list[Route]:
     """The ministry's pages (none for a province); they come before a province's, which they replace."""
     if settings.role != Role.ministry:
@@ -184,4 +205,5 @@ def routes(settings: Settings) -> list[Route]:
     return [Route("/", cached(home), methods=["GET"]),
             Route("/institutions", cached(search), methods=["GET"]),
             Route("/institutions/{province}/{institution_id}", cached(institution), methods=["GET"]),
-            Route("/figures", cached(figures_page), methods=["GET"])]
+            Route("/figures", cached(figures_page), methods=["GET"]),
+            Route("/credit-lists", cached(credit_lists_page), methods=["GET"])]

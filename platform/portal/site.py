@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from portal import certificates, memorials, national, pages, policies, status_lookup
+from portal import certificates, credit_lists, memorials, national, pages, policies, status_lookup
 from portal.cache import ForgetPagesOnWrite, PageCache
 from portal.citizens.routes import routes as citizen_routes
 from portal.fallback import NotFoundPage
@@ -47,6 +47,8 @@ def create_site(settings: Settings | None = None, *, name: str | None = None, in
         Route("/policies/{publication_id}", pages.cached(policies.policy), methods=["GET"]),
         # online memorials (网上祭扫): a memorial page answers conditional GETs itself (portal.memorials)
         Route("/memorials", pages.cached(memorials.memorial_list), methods=["GET"]),
+        # the red and black lists of the credit evaluation (红黑名单)
+        Route("/credit-lists", pages.cached(credit_lists.credit_lists), methods=["GET"]),
         Route("/memorials/{memorial_id}", memorials.memorial_endpoint, methods=["GET"]),
         Route("/memorials/{memorial_id}/messages", memorials.leave_message_endpoint, methods=["POST"]),
         Mount("/static", static_files()),

@@ -24,6 +24,7 @@ from registry.cases.api import router as cases_router
 from registry.complaints.api import router as complaints_router
 from registry.config import Role, Settings
 from registry.context import TenantContext
+from registry.credit.api import router as credit_router
 from registry.cremations import service as certificates
 from registry.cremations.api import router as cremations_router
 from registry.cremations.certificates_api import router as certificates_router
@@ -39,7 +40,7 @@ from registry.limits import BodySizeLimit, refused_action
 from registry.memorials.api import router as memorials_router
 from registry.metrics import AppMetrics, MetricsMiddleware
 from registry.national import api as national_api
-from registry.national import kpis_api, online_api, statistics_api
+from registry.national import credit_lists, kpis_api, online_api, statistics_api
 from registry.online_status_api import router as status_lookups_router
 from registry.outbox.api import router as outbox_router
 from registry.payments import api as payments_api
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(complaints_router)
     app.include_router(memorials_router)
     app.include_router(ratings_router)  # 满意度评价 of completed services
+    app.include_router(credit_router)  # 信用评价 of institutions, and the public red and black lists
     if settings.role == Role.ministry:  # only the national platform receives the provinces' batches
         exchange_api.mount(app, journal=journal, peers_dir=settings.exchange_peers_dir, registry=ctx.metrics.registry,
                            max_events=settings.exchange_max_batch_events)
@@ -108,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         statistics_api.mount(app)
         kpis_api.mount(app)
         online_api.mount(app)
+        credit_lists.mount(app)  # the provinces' red and black lists
     _install_error_handlers(app)
     document_refusals(app)
     # a suspended tenant (`fsp suspend`) refuses every write; counted by the metrics like any refusal

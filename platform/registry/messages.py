@@ -382,3 +382,20 @@ RULES.update({
     "tenant_not_served": ("该省份平台目前未在此服务器上运行（已停止、正在开通或重新开通），请稍后再试。",
                           "This tenant is not served here now (taken down, or being provisioned again); try later."),
 })
+
+# institution credit evaluation (信用评价): annual inspections, administrative penalties, red and black lists
+FIELD_NAMES.update({
+    "inspected_on": ("检查日期", "inspection day"), "findings": ("检查发现的问题", "findings"),
+    "decided_on": ("处罚决定日期", "decision day"), "decision_no": ("处罚决定书文号", "decision number"),
+    "amount_fen": ("金额（分）", "amount (fen)"), "listing": ("红黑名单", "list"),
+})
+RULES.update({
+    "inspection_year": ("年检日期应在所检年度内或次年。", "An inspection of a year is made in that year or the next."),
+    "findings_required": ("年检结论为“基本合格”或“不合格”时，请列出检查发现的问题。",
+                          "An inspection not fully qualified must name its findings."),
+    "penalty_amount": ("罚款和没收违法所得须填写金额；警告、责令停业整顿、吊销许可证不填写金额。",
+                       "A fine or confiscation has an amount; other kinds of penalty have none."),
+    "inspection_recorded": ("该机构这一年度的年检已经登记过。", "This institution's inspection of that year is recorded already."),
+    "penalty_recorded": ("该处罚决定书文号已经登记过。", "This penalty decision is recorded already."),
+    "listing_unchanged": ("该机构已在所选名单中（或已不在任何名单中），无需变更。", "The institution is on this list already."),
+})

@@ -3,12 +3,14 @@ from registry.approvals.models import Approval, ApprovalAttachment, ApprovalStep
 from registry.audit.models import AuditEntry
 from registry.cases.models import Case, CaseCorrection
 from registry.complaints.models import Complaint
+from registry.credit.models import CreditScore, Inspection, Penalty
 from registry.cremations.models import Certificate, Cremation
 from registry.disclosure.models import InstitutionDisclosure
 from registry.equipment.models import Device, LatestReading, Reading
 from registry.exchange.models import ExchangeCursor, NationalEvent
 from registry.institutions.models import Institution, ServiceItem
 from registry.memorials.models import Memorial, MemorialMessage
+from registry.national.credit_lists import NationalCreditListing
 from registry.national.models import (
     NationalAshesDestination,
     NationalCase,
@@ -34,10 +36,11 @@ from registry.sharing.models import SharingCursor
 from registry.tenant_status import TenantStatus
 
 __all__ = ["Approval", "ApprovalAttachment", "ApprovalStep", "AshesDestination", "AuditEntry", "Booking", "Case",
-           "CaseCorrection", "Certificate", "Complaint", "Cremation", "Device", "ExchangeCursor", "ExpectedDeaths",
+           "CaseCorrection", "Certificate", "Complaint", "CreditScore", "Inspection", "Penalty",
+           "Cremation", "Device", "ExchangeCursor", "ExpectedDeaths",
            "FarewellInvitation", "Handover", "Institution", "InstitutionDisclosure", "Interment", "KeyFingerprint", "LatestReading",
            "Memorial", "MemorialMessage", "NationalAshesDestination", "NationalCase", "NationalCertificate",
-           "NationalCount", "NationalCremation", "NationalEvent", "NationalInterment", "NationalOnlineCount",
+           "NationalCount", "NationalCreditListing", "NationalCremation", "NationalEvent", "NationalInterment", "NationalOnlineCount",
            "NationalOnlineItem", "OutboxEvent", "PaymentNotice", "PaymentOrder", "PersonMatch", "Publication", "Rating",
            "Reading", "Reconciliation", "RemoteFarewell", "Resource", "ServiceItem", "SharingCursor", "Slot",
            "StaffSession",

@@ -225,3 +225,29 @@ def test_figures_show_each_provinces_online_services_of_the_year(ministry, shipp
     assert "北京市 0 0 1 1 1 2 0 4.5分" in online and "山东省" not in online
     # the funeral home took a booking online, the cemetery none: 1 of 2 institutions serve citizens online
     assert "北京市 50.0%（1/2） ✗ 未达标 50.0%（1/2） ✗ 未达标" in words
+
+
+def _listed(institution_id: uuid.UUID, name: str, region: str, listing: str | None, **changes) -> dict:
+    """A `credit.list_changed` payload as a province's evaluation sends it."""
+    return {"institution_id": str(institution_id), "name": name, "credit_code": "12110000000000001X",
+            "region_code": region, "year": china_today().year, "listing": listing, "previous": None, "score": 35,
+            "reasons": [{"code": "serious_penalty", "text": "受到严重行政处罚（京民罚〔2026〕1号）"}], "manual": False,
+            "changed_at": "2026-10-02T10:00:00+08:00", **changes}
+
+
+def test_the_ministry_shows_every_provinces_red_and_black_lists(ministry, ship):
+    ship(batch("beijing", 1, [("credit.list_changed", _listed(BAOSHAN, "八宝山殡仪馆", "110107", "black")),
+                              ("credit.list_changed", _listed(XISHAN, "西山殡仪服务站", "110108", "red", score=96,
+                                                              reasons=[{"code": "score_at_least", "text": "得分 96"}]))]))
+    ship(batch("shandong", 1, [("credit.list_changed", _listed(JINAN, "济南市殡仪馆", "370102", "red", score=92,
+                                                               reasons=[{"code": "score_at_least", "text": "得分 92"}]))]))
+    assert 'href="/credit-lists"' in ministry.get("/").text
+
+    shown = text_of(ministry.get("/credit-lists").text)
+
+    red, black = shown.split(f"{china_today().year} 年度黑名单")
+    assert "北京市 西山殡仪服务站" in red and "山东省 济南市殡仪馆" in red and "八宝山" not in red
+    assert "北京市 八宝山殡仪馆 12110000000000001X 35 受到严重行政处罚（京民罚〔2026〕1号）" in black
+    # beijing takes 八宝山 off the black list: the next load shows it
+    ship(batch("beijing", 3, [("credit.list_changed", _listed(BAOSHAN, "八宝山殡仪馆", "110107", None, previous="black"))]))
+    assert "八宝山" not in text_of(ministry.get("/credit-lists").text)

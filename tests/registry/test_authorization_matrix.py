@@ -32,6 +32,7 @@ from starlette.staticfiles import StaticFiles
 
 from assertions import last_audit
 from factories import (
+    YEAR,
     booking_payload,
     case_payload,
     create_publication,
@@ -40,7 +41,9 @@ from factories import (
     device_payload,
     end_booking,
     facility_approval_payload,
+    inspection_payload,
     institution_payload,
+    penalty_payload,
     publication_payload,
     reading,
     register_device,
@@ -74,6 +77,7 @@ class Operation:
 CASE = "/api/v1/cases/{case_id}"
 APPROVAL = "/api/v1/approvals/{approval_id}"
 MINE = "/api/v1/my/bookings/{booking_id}"
+CREDIT_LISTING = "/api/v1/credit/scores/{institution_id}/{year}/listing"
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/healthz"): Operation(None, "none"),
     ("GET", "/readyz"): Operation(None, "none"),
@@ -217,7 +221,19 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/api/v1/ratings"): Operation(P.ratings_read, "none"),
     ("GET", "/api/v1/ratings/summary"): Operation(P.ratings_read, "none"),
     ("POST", "/api/v1/ratings/{rating_id}/review"): Operation(P.memorials_moderate, "rating_held"),
+    # credit evaluation: the province records, evaluates and lists; a registrar reads its own score; lists are public
+    ("POST", "/api/v1/credit/inspections"): Operation(P.credit_manage, "institution"),
+    ("GET", "/api/v1/credit/inspections"): Operation(P.credit_manage, "none"),
+    ("POST", "/api/v1/credit/penalties"): Operation(P.credit_manage, "institution"),
+    ("GET", "/api/v1/credit/penalties"): Operation(P.credit_manage, "none"),
+    ("POST", "/api/v1/credit/evaluations"): Operation(P.credit_manage, "none"),
+    ("GET", "/api/v1/credit/scores"): Operation(P.credit_manage, "none"),
+    ("GET", "/api/v1/credit/scores/mine"): Operation(P.credit_read_own, "none"),
+    ("POST", CREDIT_LISTING): Operation(P.credit_manage, "evaluated"),
+    ("GET", "/api/v1/credit/lists"): Operation(None, "none"),
 }
+# the credit reads are of one year
+CREDIT_OF_A_YEAR = {("GET", "/api/v1/credit/scores"), ("GET", "/api/v1/credit/scores/mine"), ("GET", "/api/v1/credit/lists")}
 # authorised by the device's own credential (tests/registry/equipment): a person's token, whatever its roles, is 401
 DEVICE_CREDENTIAL = {("POST", "/api/v1/devices/{device_id}/readings")}
 # the ministry's registry has these routes besides the province's; the national database is empty here, so a read
@@ -236,6 +252,7 @@ MINISTRY_OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", f"{NATIONAL}/kpis"): Operation(P.national_read, "a year"),
     ("GET", f"{NATIONAL}/online-services"): Operation(P.national_read, "a year"),
     ("GET", f"{NATIONAL}/online-services/export"): Operation(P.national_read, "a year"),
+    ("GET", f"{NATIONAL}/credit-lists"): Operation(P.national_read, "a year"),
     # signed by a province's exchange key, not a token: tests/exchange/test_receive.py
     ("POST", "/api/v1/exchange/batches"): Operation(None, "signed batch"),
 }
@@ -477,6 +494,9 @@ class World:
             if target == "payment_order":
                 self.order_no = self._created(f"{MINE.format(**params)}/payment", {"return_path": "/my"},
                                               self.citizen)["order_no"]
+        elif target == "evaluated":
+            self._created("/api/v1/credit/evaluations", {"year": YEAR}, self.admin)
+            params["year"] = YEAR
         elif target not in ("none", "institution"):
             case = self.case(name, target)
             params.update(case_id=case["id"], storage_id=case.get("storage_id"), certificate_id=case.get("certificate_id"))
@@ -487,6 +507,8 @@ class World:
             path += f"?on={slot_start()[:10]}"
         if key == ("GET", "/api/v1/complaints/counts"):
             path += "?year=2026"
+        if key in CREDIT_OF_A_YEAR:
+            path += f"?year={YEAR}"
         return path, BODIES.get(key, lambda world, institution: None)(self, institution)
 
 
@@ -598,7 +620,22 @@ BODIES: dict[tuple[str, str], Callable[[World, dict], dict]] = {
     ("POST", "/api/v1/payments/notifications"): lambda world, institution: {"order_no": world.order_no},
     ("POST", "/api/v1/payments/reconciliations"): lambda world, institution: {
         "day": datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()},
+    # one inspection a year: each success inspects another past year
+    ("POST", "/api/v1/credit/inspections"): lambda world, institution: inspection_payload(
+        institution["id"], year=(year := next(_inspected_years)), inspected_on=f"{year}-06-01"),
+    ("POST", "/api/v1/credit/penalties"): lambda world, institution: penalty_payload(institution["id"]),
+    ("POST", "/api/v1/credit/evaluations"): lambda world, institution: {"year": YEAR},
+    ("POST", CREDIT_LISTING): lambda world, institution: {"listing": other_listing(world, institution),
+                                                          "reason": "复核后调整"},
 }
+_inspected_years = itertools.count(2001)
+
+
+def other_listing(world: World, institution: dict) -> str:
+    """A list the evaluated institution is not on, so the change is one."""
+    scores = world._created(f"/api/v1/credit/scores?year={YEAR}", None, world.admin, method="GET")["data"]
+    current = next(score["listing"] for score in scores if score["institution_id"] == institution["id"])
+    return "red" if current == "black" else "black"
 PDF = b"%PDF-1.7\n%%EOF\n"  # the smallest file an approval's attachment upload takes
 
 

@@ -21,6 +21,8 @@ TASKS = (
     ("memorials:moderate", "/memorial-messages", "task_memorial_review"),
     ("payments:manage", "/payments", "task_payments"),
     ("ratings:read", "/ratings", "task_ratings"),
+    ("credit:manage", "/credit", "task_credit"),
+    ("credit:read-own", "/credit", "task_credit_own"),
 )
 
 

@@ -13,6 +13,7 @@ from portal.workbench import (
     certificate_print,
     complaints,
     correction,
+    credit,
     declaration,
     equipment,
     fees_admin,
@@ -103,6 +104,12 @@ def _pages() -> list[Route]:
         Route("/payments/reconciliations", payments.reconcile, methods=["POST"]),
         # satisfaction ratings (满意度评价) of the staff member's institution
         Route("/ratings", ratings.rating_list, methods=["GET"]),
+        # credit evaluation (信用评价): the province's records, evaluation and lists; a registrar's own score
+        Route("/credit", credit.credit_page, methods=["GET"]),
+        Route("/credit/inspections", credit.record_inspection, methods=["POST"]),
+        Route("/credit/penalties", credit.record_penalty, methods=["POST"]),
+        Route("/credit/evaluations", credit.evaluate, methods=["POST"]),
+        Route("/credit/listing", credit.change_listing, methods=["POST"]),
     ]
 
 

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlmodel import Session, col, select
 
 from registry.exchange.models import BatchEvent
-from registry.national import directory, loaded, online_services, records, statistics
+from registry.national import credit_lists, directory, loaded, online_services, records, statistics
 from registry.national.models import NationalCase, PersonMatch
 
 # events whose payload is the whole (masked) case, with the person's cross-province blind index
@@ -43,6 +43,8 @@ class _StatusChange(BaseModel):
 
 # every table the events of a batch may touch, read at once before they are applied (registry.national.loaded)
 PROJECTED = (NationalCase, *records.MODELS, *directory.MODELS)
+# events of other shapes applied one record at a time, each by its own module
+APPLY = {**directory.APPLY, **credit_lists.APPLY}
 
 
 def apply_events(session: Session, *, province: str, province_code: str, events: list[BatchEvent],
@@ -68,8 +70,8 @@ def _apply(session: Session, province: str, province_code: str, event: BatchEven
     try:
         if event.event_type in records.ROWS_OF:
             records.apply(session, province=province, event=event, now=now)
-        elif event.event_type in directory.APPLY:
-            directory.APPLY[event.event_type](session, province, province_code, event, now)
+        elif event.event_type in APPLY:
+            APPLY[event.event_type](session, province, province_code, event, now)
         elif event.aggregate_type != "case":
             return
         elif event.event_type in CASE_FACTS_EVENTS:

@@ -37,6 +37,10 @@ class Permission(StrEnum):
     payments_manage = "payments:manage"
     # satisfaction ratings (满意度评价): read the ratings and their summary; a registrar its own institution's only
     ratings_read = "ratings:read"
+    # institution credit evaluation (信用评价): the province records inspections and penalties, evaluates and
+    # changes the red and black lists; an institution's staff read their own institution's score and its facts
+    credit_manage = "credit:manage"
+    credit_read_own = "credit:read-own"
 
 
 class Role(StrEnum):
@@ -73,6 +77,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ministry_operator: frozenset({P.outbox_read, P.cases_read, P.national_read, P.complaints_counts}),
     Role.citizen: frozenset({P.services_apply}),
 }
+# credit evaluation (信用评价): granted in one place; the ministry reads the lists through national:read
+ROLE_PERMISSIONS[Role.provincial_admin] |= {P.credit_manage}
+ROLE_PERMISSIONS[Role.registrar] |= {P.credit_read_own}
 # who works in the workbench: every role but the public's
 STAFF_ROLES = tuple(role for role in Role if role is not Role.citizen)
 # roles whose work is tied to one institution: writes are limited to it
