@@ -2,7 +2,7 @@
 outbox in epochs, one per incarnation, and closes an offboarded province's
 
 Revision ID: 0033
-Revises: 0029
+Revises: 0030
 Create Date: 2026-11-30 22:40:00
 """
 import uuid
@@ -16,7 +16,7 @@ from alembic import op
 import registry.db_types
 
 revision: str = '0033'
-down_revision: str | None = '0029'
+down_revision: str | None = '0030'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
