@@ -1,7 +1,7 @@
 """Set-wise inserts for bulk writes (the archive backfill): thousands of rows in a few statements.
 
-PostgreSQL: the rows are COPYed (psycopg's copy) into a temporary staging table shaped like the target, then
-moved with one INSERT … SELECT, so the target's constraints and indexes see one statement. SQLite: one
+PostgreSQL: the rows are COPYed (psycopg's copy) straight into the target, one statement whose constraints and
+indexes hold as for an INSERT (a refused row fails the statement, so the caller's transaction). SQLite: one
 executemany. Either way the rows go in the caller's transaction, with the columns' own conversions (enum
 names, UTC times) applied as SQLAlchemy would.
 """
@@ -13,29 +13,30 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict]) -> None:
     """Insert `rows` (dicts of column values; missing columns are NULL) into `table`, in the open transaction."""
     if not rows:
         return
-    columns = [column for column in table.columns if any(column.name in row for row in rows[:1])]
-    processors = [column.type._cached_bind_processor(connection.dialect) for column in columns]
-    values = ([value if process is None else process(value)
-               for value, process in zip((row.get(c.name) for c in columns), processors)] for row in rows)
-    names = ", ".join(f'"{column.name}"' for column in columns)
+    columns = [column for column in table.columns if column.name in rows[0]]
+    keys = [column.name for column in columns]
+    # only the columns that need a conversion are converted, each with its own processor
+    converted = [(position, process) for position, column in enumerate(columns)
+                 if (process := column.type._cached_bind_processor(connection.dialect)) is not None]
+
+    def values(row: dict) -> list:
+        out = [row.get(key) for key in keys]
+        for position, process in converted:
+            out[position] = process(out[position])
+        return out
+
+    names = ", ".join(f'"{name}"' for name in keys)
     if connection.dialect.name != "postgresql":
         # the driver's executemany with the values converted once here: SQLAlchemy's per-row parameter handling
         # would cost more than the insert
-        connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})',
-                                   [tuple(row) for row in values])
+        connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(keys))})',
+                                   [tuple(values(row)) for row in rows])
         return
-    staging = f'"bulk_{table.name}"'
     cursor = connection.connection.driver_connection.cursor()
     try:
-        # one staging table per session and target, emptied at every commit
-        # the staging table has the target's columns and types but none of its constraints (CREATE … AS)
-        cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS '
-                       f'SELECT * FROM "{table.name}" WITH NO DATA')
-        with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
-            for row in values:
-                copy.write_row(row)
-        cursor.execute(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {staging}')
-        cursor.execute(f"TRUNCATE {staging}")
+        with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(values(row))
     finally:
         cursor.close()
 

@@ -165,8 +165,8 @@ class Write:
                                     event_type=event_type, payload=payload, detail=detail, result=result,
                                     actor=actor))
 
-    def record_events(self, *, event_type: str, aggregate_type: str, events: list[tuple[Any, dict]]) -> None:
-        """Many events at once (a bulk import: (aggregate id, payload) each), numbered from the head now and
+    def record_events(self, *, event_type: str, aggregate_type: str, events: list[tuple[Any, dict | str]]) -> None:
+        """Many events at once (a bulk import: (aggregate id, payload or its JSON text) each), numbered from the head now and
         written set-wise; the audit entry that accounts for them is `record`ed by the caller."""
         head = self.head
         rows = [outbox.new_event(head, event_type=event_type, aggregate_type=aggregate_type,

@@ -14,9 +14,11 @@ import gc
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import Enum
+from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -27,7 +29,7 @@ from registry.audit.models import AuditEntry
 from registry.cases import archive, declarations, duplicates
 from registry.cases.access import check_institution_active, check_institution_binding
 from registry.cases.declarations import Declaration
-from registry.cases.fields import event_payload
+from registry.cases.fields import event_payload_text
 from registry.cases.models import ArchiveRecordResult, BulkImportResult, Case, ImportOutcome, ImportProof
 from registry.context import TenantContext
 from registry.db_types import new_id
@@ -189,7 +191,7 @@ def _write(session: Session, unit: Write, accepted: list[Declaration], rejects: 
     if accepted:
         bulk_insert.insert_rows(session.connection(), Case.__table__, [d.row for d in accepted])
         unit.record_events(event_type="case.imported", aggregate_type="case",
-                           events=[(d.row["id"], event_payload(d.public, d.person_ref)) for d in accepted])
+                           events=[(d.row["id"], event_payload_text(d.public, d.person_ref)) for d in accepted])
         unit.record(action=ACTION, object_type="case_import", object_id=batch_id, detail={
             "records": [[str(d.row["id"]), d.row["archive_ref"], record_hash(d.row)] for d in accepted]})
     if rejects:
@@ -201,18 +203,28 @@ def _write(session: Session, unit: Write, accepted: list[Declaration], rejects: 
 
 def record_hash(row: dict) -> str:
     """SM3 of a case's stored facts (ciphertexts, blind index and masks included), in one canonical form."""
-    return sm3_hex(json.dumps([_canonical(row[name]) for name in _HASHED], ensure_ascii=False,
-                              separators=(",", ":")).encode())
+    converters = _CONVERTERS
+    values = []
+    for name in _HASHED:
+        value = row[name]
+        kind = type(value)
+        convert = converters[kind] if kind in converters else converters.setdefault(kind, _converter(kind))
+        values.append(value if convert is None else convert(value))
+    return sm3_hex(json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode())
 
 
-def _canonical(value):
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
-    if isinstance(value, date | uuid.UUID):
-        return str(value)
-    return value
+# the canonical form of a value, by its type (found once per type: a batch hashes thousands of rows)
+_CONVERTERS: dict[type, Callable[[Any], Any] | None] = {}
+
+
+def _converter(kind: type) -> Callable[[Any], Any] | None:
+    if issubclass(kind, Enum):
+        return lambda value: value.value
+    if issubclass(kind, datetime):
+        return lambda value: value.astimezone(UTC).isoformat(timespec="microseconds")
+    if issubclass(kind, date | uuid.UUID):
+        return str
+    return None
 
 
 def prove(session: Session, *, ctx: TenantContext, case_id: uuid.UUID) -> ImportProof:

@@ -1,5 +1,7 @@
 """A case's facts as the registry stores and ships them. The fields are CaseFacts's; nothing here lists them again:
 personal data is encrypted, indexed and masked on the way in and decrypted on the way out."""
+import json
+
 from registry.cases.models import Case, CaseFacts, CasePublic
 from registry.context import TenantContext
 from registry.security.masking import mask_id_number, mask_phone
@@ -40,3 +42,10 @@ def event_payload(public: CasePublic, person_ref: str | None) -> dict:
     """A case event as the outbox keeps it and the ministry receives it: the masked case and the person's
     cross-province blind index, never the number."""
     return {**public.model_dump(mode="json"), "person_ref": person_ref}
+
+
+def event_payload_text(public: CasePublic, person_ref: str | None) -> str:
+    """`event_payload` as the outbox stores it (JSON text), serialised by pydantic in one step: a backfill makes
+    millions. The same JSON value as `json.dumps(event_payload(...))`."""
+    case = public.__pydantic_serializer__.to_json(public).decode()
+    return f'{case[:-1]},"person_ref":{json.dumps(person_ref)}}}'

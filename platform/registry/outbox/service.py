@@ -13,12 +13,14 @@ INSERT = insert(OutboxEvent.__table__)
 
 
 def new_event(head: sequences.Head, *, event_type: str, aggregate_type: str, aggregate_id: str,
-              payload: dict) -> dict:
-    """The next event as a row; its number has no gaps because the head is locked. The caller writes both."""
+              payload: dict | str) -> dict:
+    """The next event as a row; its number has no gaps because the head is locked. The caller writes both.
+    `payload` is a dict, or already its JSON text (a bulk import serialises its payloads in one step)."""
     head.outbox_seq += 1
     return {"seq": head.outbox_seq, "event_id": new_id(), "at": utcnow(), "event_type": event_type,
             "aggregate_type": aggregate_type, "aggregate_id": aggregate_id,
-            "payload": json.dumps(payload, ensure_ascii=False, default=str), "shipped_at": None}
+            "payload": payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, default=str),
+            "shipped_at": None}
 
 
 def list_events(session: Session, *, after: int = 0, limit: int = 100) -> list[OutboxEventPublic]:

@@ -8,6 +8,8 @@ What protects what is listed in `registry.security.algorithms`.
 """
 import base64
 import binascii
+import functools
+import hashlib
 import hmac as std_hmac
 import os
 import re
@@ -54,9 +56,15 @@ def key_id(key: bytes) -> str:
 def sm4_gcm_seal(key: bytes, data: bytes, *, context: bytes) -> bytes:
     """Encrypt bytes (nonce, ciphertext, tag); `context` is authenticated so ciphertexts cannot be swapped."""
     nonce = os.urandom(_NONCE_BYTES)
-    encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
+    encryptor = Cipher(_sm4(key), modes.GCM(nonce)).encryptor()
     encryptor.authenticate_additional_data(context)
     return nonce + encryptor.update(data) + encryptor.finalize() + encryptor.tag
+
+
+@functools.lru_cache(maxsize=32)
+def _sm4(key: bytes) -> algorithms.SM4:
+    """The keyed algorithm, made once per key: a backfill encrypts millions of fields (each with its own nonce)."""
+    return algorithms.SM4(key)
 
 
 def sm4_gcm_open(key: bytes, sealed: bytes, *, context: bytes) -> bytes:
@@ -161,15 +169,25 @@ def sm3_file(path: "os.PathLike[str] | str") -> str:
 
 def hmac_sm3(key: bytes, value: str) -> str:
     """Keyed blind index: equal values match, the value itself cannot be recovered without the key."""
-    mac = hmac.HMAC(key, hashes.SM3())
+    mac = _keyed_sm3(key).copy()  # the key's pads are hashed once, not per value
     mac.update(value.encode())
     return mac.finalize().hex()
 
 
+@functools.lru_cache(maxsize=32)
+def _keyed_sm3(key: bytes) -> hmac.HMAC:
+    return hmac.HMAC(key, hashes.SM3())
+
+
 def sm3_hex(data: bytes) -> str:
+    if _HASHLIB_SM3:  # the same digest with less overhead per call
+        return hashlib.new("sm3", data).hexdigest()
     digest = hashes.Hash(hashes.SM3())
     digest.update(data)
     return digest.finalize().hex()
+
+
+_HASHLIB_SM3 = "sm3" in hashlib.algorithms_available
 
 
 def constant_time_equal(a: str, b: str) -> bool:

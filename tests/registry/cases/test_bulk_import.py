@@ -2,7 +2,7 @@
 import gc
 import json
 import uuid
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 from sqlmodel import select, update
@@ -11,9 +11,11 @@ from assertions import count
 from factories import case_payload, create_institution, declare_case, resident_id
 from registry.audit import service as audit
 from registry.audit.models import AuditEntry
-from registry.cases.fields import ID_CONTEXT
-from registry.cases.models import Case, CaseStatus
+from registry.cases import bulk
+from registry.cases.fields import ID_CONTEXT, event_payload
+from registry.cases.models import Case, CasePublic, CaseStatus
 from registry.outbox.models import OutboxEvent
+from registry.security.crypto import sm3_hex
 
 BULK = "/api/v1/cases/imports/bulk"
 
@@ -63,6 +65,35 @@ def test_a_batch_is_written_with_an_event_each_one_audit_entry_and_a_re_run_chan
     assert records[0]["id_number"] not in events[0].payload  # masked, as for declared cases
     assert count(session, AuditEntry) == audit_before + 1  # one entry for the batch
     assert audit.verify(session, anchor=app.state.ctx.journal.anchor).ok
+
+
+def test_an_imported_cases_event_carries_what_a_declared_cases_event_does(app, client, session, admin, crematorium):
+    record = archived(crematorium, 7, deceased_name="欧阳·娜仁")
+    post(client, admin, [record])
+    session.rollback()
+    case = session.exec(select(Case).where(Case.archive_ref == record["archive_ref"])).one()
+    event = session.exec(select(OutboxEvent).where(OutboxEvent.aggregate_id == str(case.id))).one()
+    person_ref = app.state.ctx.person_ref(record["id_type"], record["id_number"])
+    assert json.loads(event.payload) == event_payload(CasePublic.of(case), person_ref)
+
+
+def test_a_record_hash_keeps_the_canonical_form_earlier_imports_were_recorded_in(session, client, admin, crematorium):
+    # the batches' audit entries hold hashes made before: the canonical form of each stored value must not drift
+    post(client, admin, [archived(crematorium, 3)])
+    session.rollback()
+    row = session.exec(select(Case)).one().model_dump()
+
+    def canonical(value):
+        if isinstance(value, CaseStatus):
+            return value.value
+        if hasattr(value, "astimezone"):
+            return value.astimezone(UTC).isoformat(timespec="microseconds")
+        if isinstance(value, date | uuid.UUID):
+            return str(value)
+        return value
+
+    hashed = [canonical(row[name]) for name in bulk._HASHED]
+    assert bulk.record_hash(row) == sm3_hex(json.dumps(hashed, ensure_ascii=False, separators=(",", ":")).encode())
 
 
 def test_each_imported_case_is_proven_by_its_batch_entry_and_an_edit_shows(app, client, session, admin,

@@ -80,3 +80,22 @@ def test_sm4_gcm_streams_round_trip_and_refuse_tampering_truncation_and_another_
                 lambda: opened(blob, key=crypto.new_sm4_key()), lambda: opened(blob, context=b"other")):
         with pytest.raises(crypto.DecryptionError):
             bad()
+
+
+def test_hmac_sm3_is_the_standard_hmac_for_each_key_when_keys_alternate():
+    # the keyed state is made once per key and copied per value: values and keys must never mix
+    import hashlib
+    import hmac
+
+    first, second = crypto.new_index_key(), crypto.new_index_key()
+    for key, value in [(first, "11010519491231002X"), (second, "11010519491231002X"), (first, "甲"), (second, "")]:
+        assert crypto.hmac_sm3(key, value) == hmac.new(key, value.encode(), lambda: hashlib.new("sm3")).hexdigest()
+
+
+def test_sm4_gcm_keys_alternating_each_open_only_their_own():
+    first, second = crypto.new_sm4_key(), crypto.new_sm4_key()
+    tokens = [(key, crypto.sm4_gcm_encrypt(key, f"号{n}", context=b"f")) for n, key in enumerate([first, second] * 2)]
+    for n, (key, token) in enumerate(tokens):
+        assert crypto.sm4_gcm_decrypt(key, token, context=b"f") == f"号{n}"
+        with pytest.raises(crypto.DecryptionError):
+            crypto.sm4_gcm_decrypt(second if key is first else first, token, context=b"f")
