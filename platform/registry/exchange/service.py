@@ -3,12 +3,14 @@ import json
 import uuid
 
 from sqlalchemy import insert
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from registry.db_types import utcnow
 from registry.errors import Conflict
-from registry.exchange.models import Batch, CursorPublic, ExchangeCursor, NationalEvent
+from registry.exchange.models import Batch, BatchEvent, CursorPublic, ExchangeCursor, NationalEvent
 from registry.journal import Journal
+from registry.national import loaded
 from registry.national import projection as national
 
 RECEIVE_ACTION = "POST /api/v1/exchange/batches"
@@ -47,11 +49,7 @@ def _store(session: Session, batch: Batch, *, now) -> tuple[int, int]:
         _check_new_ids(session, [event.event_id for event in fresh])
         national.apply_events(session, province=batch.province, province_code=batch.province_code, events=fresh,
                               now=now)
-        session.connection().execute(_INSERT, [{
-            "province_slug": batch.province, "province_seq": event.seq, "province_code": batch.province_code,
-            "event_id": event.event_id, "event_type": event.event_type, "aggregate_type": event.aggregate_type,
-            "aggregate_id": event.aggregate_id, "occurred_at": event.at, "received_at": now,
-            "payload": json.dumps(event.payload, ensure_ascii=False, sort_keys=True)} for event in fresh])
+        _log(session, batch, fresh, now)
         if cursor is None:
             cursor = ExchangeCursor(province_slug=batch.province, province_code=batch.province_code,
                                     acknowledged_seq=0, updated_at=now)
@@ -60,13 +58,31 @@ def _store(session: Session, batch: Batch, *, now) -> tuple[int, int]:
     return max(acknowledged, batch.last_seq), len(fresh)
 
 
+def _log(session: Session, batch: Batch, events: list[BatchEvent], now) -> None:
+    """The events as received, in the event log: COPYed on PostgreSQL (the write head and the id check before
+    keep another receiver from storing them), one executemany elsewhere."""
+    rows = [(batch.province, event.seq, batch.province_code, event.event_id, event.event_type, event.aggregate_type,
+             event.aggregate_id, json.dumps(event.payload, ensure_ascii=False, sort_keys=True), event.at, now) for event in events]
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(_INSERT, [dict(zip(_LOG_COLUMNS, row, strict=True)) for row in rows])
+        return
+    loaded.copy_rows(connection, "national_events", _LOG_COLUMNS, rows)
+
+
+_LOG_COLUMNS = ("province_slug", "province_seq", "province_code", "event_id", "event_type", "aggregate_type",
+                "aggregate_id", "payload", "occurred_at", "received_at")
+
+
 def _check_resent(session: Session, batch: Batch, acknowledged: int) -> None:
     """A resent event must be the one stored under its seq: another id means the province's outbox was rebuilt."""
     resent = {event.seq: event.event_id for event in batch.events if event.seq <= acknowledged}
     if not resent:
         return
-    stored = dict(session.exec(select(NationalEvent.province_seq, NationalEvent.event_id).where(
-        NationalEvent.province_slug == batch.province, col(NationalEvent.province_seq).in_(resent))).all())
+    log = NationalEvent.__table__.c
+    stored = dict(session.connection().execute(
+        sa_select(log.province_seq, log.event_id).where(log.province_slug == batch.province,
+                                                        log.province_seq.between(min(resent), max(resent)))).all())
     for seq, event_id in sorted(resent.items()):
         if stored.get(seq) != event_id:
             raise Conflict(f"events.{seq}.event_id", "matches_received",
@@ -74,8 +90,10 @@ def _check_resent(session: Session, batch: Batch, acknowledged: int) -> None:
 
 
 def _check_new_ids(session: Session, ids: list[uuid.UUID]) -> None:
-    taken = session.exec(select(NationalEvent.province_slug, NationalEvent.province_seq).where(
-        col(NationalEvent.event_id).in_(ids))).first()
+    log = NationalEvent.__table__.c
+    connection = session.connection()
+    taken = connection.execute(sa_select(log.province_slug, log.province_seq).where(
+        loaded.one_of(log.event_id, "ids", connection.dialect.name)).limit(1), {"ids": ids}).first()
     if taken is not None:
         raise Conflict("events.event_id", "unique", f"an event_id was already received as {taken[0]} seq {taken[1]}")
 
