@@ -1,7 +1,7 @@
 """Ministry side: store a verified batch once, behind the province's cursor, with its audit entry."""
-import json
 import uuid
 
+from pydantic_core import to_json
 from sqlalchemy import insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -62,7 +62,7 @@ def _log(session: Session, batch: Batch, events: list[BatchEvent], now) -> None:
     """The events as received, in the event log: COPYed on PostgreSQL (the write head and the id check before
     keep another receiver from storing them), one executemany elsewhere."""
     rows = [(batch.province, event.seq, batch.province_code, event.event_id, event.event_type, event.aggregate_type,
-             event.aggregate_id, json.dumps(event.payload, ensure_ascii=False, sort_keys=True), event.at, now) for event in events]
+             event.aggregate_id, to_json(event.payload).decode(), event.at, now) for event in events]
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         connection.execute(_INSERT, [dict(zip(_LOG_COLUMNS, row, strict=True)) for row in rows])
