@@ -3,6 +3,7 @@
 The router answers every refusal itself (and audits it), so it behaves the same inside the ministry's registry
 app and inside the exchange hub.
 """
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,9 +38,16 @@ class Receiver:
 
 def mount(app: FastAPI, *, journal: Journal, peers_dir: Path | None, registry, max_events: int) -> None:
     """Add the receiving endpoint to a ministry app."""
+    settle_startup_objects()
     app.state.exchange = Receiver(journal=journal, peers_dir=peers_dir, metrics=HubMetrics(registry),
                                   max_events=max_events)
     app.include_router(router)
+
+
+def settle_startup_objects() -> None:
+    """What the process holds by now (modules, models, schemas) lives as long as the process: the garbage collector
+    need not walk it again and again while a batch makes thousands of objects (it took ~40 % of applying one)."""
+    gc.freeze()
 
 
 @router.post("/batches", response_model=BatchAck,
