@@ -96,7 +96,7 @@ def ingest(url: str, work: Path, per_province: list[tuple[str, str, int]], batch
     from sqlalchemy import create_engine
 
     from infra.ensure.keys import ensure_tenant_keys
-    from registry.exchange.api import Receiver, _receive
+    from registry.exchange.api import Receiver, _receive, settle_startup_objects
     from registry.exchange.metrics import HubMetrics
     from registry.exchange.signing import canonical
     from registry.journal import Journal
@@ -115,6 +115,7 @@ def ingest(url: str, work: Path, per_province: list[tuple[str, str, int]], batch
     engine = create_engine(url, pool_size=2)
     receiver = Receiver(journal=Journal.of(engine, keys_dir=keys, checkpoint_file=work / "checkpoint.json"),
                         peers_dir=peers, metrics=HubMetrics(CollectorRegistry()), max_events=batch_size)
+    settle_startup_objects()  # as mounting the endpoint does in the ministry's app
     rss, cases, seconds = [], 0, 0.0
     for index, (slug, code, count) in enumerate(per_province):
         seq = 1

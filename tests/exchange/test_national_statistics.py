@@ -161,3 +161,33 @@ def test_a_table_downloads_as_csv_and_xlsx_with_chinese_headings(ministry):
     assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
         ["省份", "地区代码", "地区名称", "分组", "数量"], ["beijing", "110105", "朝阳区", None, 3],
         ["beijing", "110108", "海淀区", None, 1]]  # an empty cell, as Excel reads it
+
+
+def test_a_death_in_a_summer_of_daylight_saving_time_counts_in_its_chinese_month(ministry):
+    """China kept UTC+9 in the summers of 1986-1991: 15:30 UTC on 31 July 1988 was already 1 August there."""
+    (old,) = _ids(1)
+    _receive(ministry, batch("beijing", 1, [("case.declared", old, case(old, birth_date="1920-01-01",
+                                                                        death_at="1988-07-31T15:30:00+00:00"))]))
+    with Session(ministry.state.ctx.engine) as s:
+        assert statistics.totals(s, metric="deaths", year=1988, by="month") == {"8": 1}
+
+
+def test_a_batch_takes_as_many_statements_whatever_its_size(ministry):
+    """Set-wise ingest: ten times the events, not ten times the round trips."""
+    from sqlalchemy import event
+
+    def statements(province: str, cases: int) -> int:
+        ids = _ids(cases)
+        sent = batch(province, 1, [*[("case.declared", i, case(i, person_ref=i.hex * 2)) for i in ids],
+                                   *[("cremation.recorded", i, cremation(i)) for i in ids]])
+        counted = []
+        listener = lambda *args: counted.append(1)  # noqa: E731
+        event.listen(ministry.state.ctx.engine, "before_cursor_execute", listener)
+        try:
+            _receive(ministry, sent)
+        finally:
+            event.remove(ministry.state.ctx.engine, "before_cursor_execute", listener)
+        return len(counted)
+
+    statements("yunnan", 1)  # the first one also connects and reads the write head
+    assert statements("beijing", 5) == statements("shandong", 50)

@@ -3,7 +3,7 @@
 The router answers every refusal itself (and audits it), so it behaves the same inside the ministry's registry
 app and inside the exchange hub.
 """
-import json
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +11,7 @@ import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from pydantic_core import from_json
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -37,9 +38,16 @@ class Receiver:
 
 def mount(app: FastAPI, *, journal: Journal, peers_dir: Path | None, registry, max_events: int) -> None:
     """Add the receiving endpoint to a ministry app."""
+    settle_startup_objects()
     app.state.exchange = Receiver(journal=journal, peers_dir=peers_dir, metrics=HubMetrics(registry),
                                   max_events=max_events)
     app.include_router(router)
+
+
+def settle_startup_objects() -> None:
+    """What the process holds by now (modules, models, schemas) lives as long as the process: the garbage collector
+    need not walk it again and again while a batch makes thousands of objects (it took ~40 % of applying one)."""
+    gc.freeze()
 
 
 @router.post("/batches", response_model=BatchAck,
@@ -59,7 +67,8 @@ async def receive_batch(request: Request) -> JSONResponse:
 
 def _receive(receiver: Receiver, body: bytes, signature: str | None) -> JSONResponse:
     try:
-        province = json.loads(body).get("province")
+        parsed = from_json(body)  # once: the batch is validated from this after the signature is checked
+        province = parsed.get("province")
     except (ValueError, AttributeError):
         return _refuse(receiver, 422, "invalid", "body", "json", "the body is not a JSON object")
     if not isinstance(province, str) or not verified(receiver.peers_dir, province, body, signature):
@@ -67,7 +76,7 @@ def _receive(receiver: Receiver, body: bytes, signature: str | None) -> JSONResp
         return _refuse(receiver, 401, "unauthorized", "signature", "exchange_signature",
                        f"no valid {SIGNATURE_HEADER} by a registered province key")
     try:
-        batch = Batch.model_validate_json(body)
+        batch = Batch.model_validate(parsed)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "body"

@@ -5,16 +5,18 @@ incarnation than the current epoch's (the province was purged or offboarded, the
 its outbox from 1) closes that epoch and opens the next; what earlier epochs brought stays as evidence. A closed
 epoch (`close_province`, when the province is offboarded) refuses further batches of its incarnation.
 """
-import json
 import uuid
 
+from pydantic_core import to_json
 from sqlalchemy import insert
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from registry.db_types import utcnow
 from registry.errors import Conflict
-from registry.exchange.models import Batch, CursorPublic, ExchangeCursor, NationalEvent
+from registry.exchange.models import Batch, BatchEvent, CursorPublic, ExchangeCursor, NationalEvent
 from registry.journal import Journal
+from registry.national import loaded
 from registry.national import projection as national
 
 RECEIVE_ACTION = "POST /api/v1/exchange/batches"
@@ -104,15 +106,26 @@ def _store(session: Session, batch: Batch, cursor: ExchangeCursor, *, now) -> tu
         _check_new_ids(session, [event.event_id for event in fresh])
         national.apply_events(session, province=batch.province, province_code=batch.province_code, events=fresh,
                               now=now)
-        session.connection().execute(_INSERT, [{
-            "province_slug": batch.province, "epoch": cursor.epoch, "province_seq": event.seq,
-            "province_code": batch.province_code,
-            "event_id": event.event_id, "event_type": event.event_type, "aggregate_type": event.aggregate_type,
-            "aggregate_id": event.aggregate_id, "occurred_at": event.at, "received_at": now,
-            "payload": json.dumps(event.payload, ensure_ascii=False, sort_keys=True)} for event in fresh])
+        _log(session, batch, cursor.epoch, fresh, now)
         cursor.acknowledged_seq, cursor.updated_at = batch.last_seq, now
     session.add(cursor)
     return max(acknowledged, batch.last_seq), len(fresh)
+
+
+def _log(session: Session, batch: Batch, epoch: int, events: list[BatchEvent], now) -> None:
+    """The events as received, in the event log: COPYed on PostgreSQL (the write head and the id check before
+    keep another receiver from storing them), one executemany elsewhere."""
+    rows = [(batch.province, epoch, event.seq, batch.province_code, event.event_id, event.event_type, event.aggregate_type,
+             event.aggregate_id, to_json(event.payload).decode(), event.at, now) for event in events]
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(_INSERT, [dict(zip(_LOG_COLUMNS, row, strict=True)) for row in rows])
+        return
+    loaded.copy_rows(connection, "national_events", _LOG_COLUMNS, rows)
+
+
+_LOG_COLUMNS = ("province_slug", "epoch", "province_seq", "province_code", "event_id", "event_type", "aggregate_type",
+                "aggregate_id", "payload", "occurred_at", "received_at")
 
 
 def _check_resent(session: Session, batch: Batch, epoch: int, acknowledged: int) -> None:
@@ -120,9 +133,10 @@ def _check_resent(session: Session, batch: Batch, epoch: int, acknowledged: int)
     resent = {event.seq: event.event_id for event in batch.events if event.seq <= acknowledged}
     if not resent:
         return
-    stored = dict(session.exec(select(NationalEvent.province_seq, NationalEvent.event_id).where(
-        NationalEvent.province_slug == batch.province, NationalEvent.epoch == epoch,
-        col(NationalEvent.province_seq).in_(resent))).all())
+    log = NationalEvent.__table__.c
+    stored = dict(session.connection().execute(
+        sa_select(log.province_seq, log.event_id).where(log.province_slug == batch.province, log.epoch == epoch,
+                                                        log.province_seq.between(min(resent), max(resent)))).all())
     for seq, event_id in sorted(resent.items()):
         if stored.get(seq) != event_id:
             raise Conflict(f"events.{seq}.event_id", "matches_received",
@@ -130,8 +144,10 @@ def _check_resent(session: Session, batch: Batch, epoch: int, acknowledged: int)
 
 
 def _check_new_ids(session: Session, ids: list[uuid.UUID]) -> None:
-    taken = session.exec(select(NationalEvent.province_slug, NationalEvent.province_seq).where(
-        col(NationalEvent.event_id).in_(ids))).first()
+    log = NationalEvent.__table__.c
+    connection = session.connection()
+    taken = connection.execute(sa_select(log.province_slug, log.province_seq).where(
+        loaded.one_of(log.event_id, "ids", connection.dialect.name)).limit(1), {"ids": ids}).first()
     if taken is not None:
         raise Conflict("events.event_id", "unique", f"an event_id was already received as {taken[0]} seq {taken[1]}")
 

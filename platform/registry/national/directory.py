@@ -87,7 +87,7 @@ def _disclosure(session: Session, province: str, province_code: str, event: Batc
     entry.commitments = "\n".join(disclosed.commitments) or None
     entry.complaint_phone, entry.disclosed_at = disclosed.complaint_phone, disclosed.updated_at
     entry.last_seq, entry.updated_at = event.seq, now
-    session.add(entry)
+    loaded.changed(session, entry)
 
 
 # the tables these events set

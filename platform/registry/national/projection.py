@@ -3,7 +3,8 @@ import uuid
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlmodel import Session, col, select
+from sqlalchemy import select
+from sqlmodel import Session
 
 from registry.exchange.models import BatchEvent
 from registry.national import credit_lists, directory, loaded, online_services, records, statistics
@@ -41,21 +42,29 @@ class _StatusChange(BaseModel):
     to: str | None = None
 
 
-# every table the events of a batch may touch, read at once before they are applied (registry.national.loaded)
-PROJECTED = (NationalCase, *records.MODELS, *directory.MODELS)
 # events of other shapes applied one record at a time, each by its own module
 APPLY = {**directory.APPLY, **credit_lists.APPLY}
+# the tables a batch's events may set, by event type, read at once (a case's record is read for every event:
+# statistics count a cremation, certificate or destination in its case's county); a credit listing, keyed by its
+# year too, is read when its event comes
+MODELS_OF: dict[str, tuple] = {**{event_type: (records.MODEL_OF[event_type],) for event_type in records.ROWS_OF},
+                               **{event_type: directory.MODELS for event_type in directory.APPLY}}
 
 
 def apply_events(session: Session, *, province: str, province_code: str, events: list[BatchEvent],
                  now: datetime) -> None:
     """Apply each event after its records' last one; replays and older events change nothing. The batch's
-    records are read at once beforehand, and its statistics and cross-province matches written once after."""
-    loaded.load(session, province=province, events=events, models=PROJECTED)
-    matched: list[NationalCase] = []
+    records are read at once beforehand and written at once after, its statistics and cross-province matches
+    written once too."""
+    models = {NationalCase: None}
+    for event_type in {event.event_type for event in events}:
+        models.update(dict.fromkeys(MODELS_OF.get(event_type, ())))
+    loaded.load(session, province=province, events=events, models=models)
+    matched: list[loaded.Record] = []
     try:
         for event in events:
             _apply(session, province, province_code, event, now, matched)
+        loaded.write(session)
         _match(session, matched, now)
         statistics.write_counts(session)
         online_services.apply(session, province=province, events=events, now=now)
@@ -65,7 +74,7 @@ def apply_events(session: Session, *, province: str, province_code: str, events:
 
 
 def _apply(session: Session, province: str, province_code: str, event: BatchEvent, now: datetime,
-           matched: list[NationalCase]) -> None:
+           matched: list[loaded.Record]) -> None:
     """One event, in its place; a payload of another shape leaves the records as they were."""
     try:
         if event.event_type in records.ROWS_OF:
@@ -86,10 +95,17 @@ def _apply(session: Session, province: str, province_code: str, event: BatchEven
 
 
 def _apply_facts(session: Session, province: str, province_code: str, event: BatchEvent, facts: _CaseFacts,
-                 now: datetime) -> NationalCase | None:
+                 now: datetime) -> loaded.Record | None:
     return records.upsert(session, NationalCase, province=province, key={"case_id": facts.id},
-                          values={"province_code": province_code, **facts.model_dump(exclude={"id"})},
+                          values={"province_code": province_code, **_fields_but_id(facts)},
                           seq=event.seq, now=now)
+
+
+def _fields_but_id(facts: _CaseFacts) -> dict:
+    """The validated fields as they are (a model_dump would copy and convert each again, thousands of times)."""
+    fields = dict(facts.__dict__)
+    del fields["id"]
+    return fields
 
 
 def _apply_status(session: Session, province: str, event: BatchEvent, change: _StatusChange, now: datetime) -> None:
@@ -102,27 +118,30 @@ def _apply_status(session: Session, province: str, event: BatchEvent, change: _S
     elif change.to:
         record.status = change.to
     record.last_seq, record.updated_at = event.seq, now
-    session.add(record)
+    loaded.changed(session, record)
     statistics.move(session, counted_before, statistics.buckets(session, record))  # archiving counts it archived
 
 
-def _match(session: Session, matched: list[NationalCase], now: datetime) -> None:
+def _match(session: Session, matched: list[loaded.Record], now: datetime) -> None:
     """Pair the batch's people with the same person's cases in other provinces (each pair once, in a fixed
-    order): two queries for the whole batch."""
+    order): two queries for the whole batch, after its own cases are written."""
     refs = sorted({record.person_ref for record in matched})
     if not refs:
         return
-    session.flush()  # the batch's own cases take part
+    connection = session.connection()
+    dialect = connection.dialect.name
+    cases, pairs = NationalCase.__table__.c, PersonMatch.__table__.c
     same_person: dict[str, list[tuple[str, uuid.UUID]]] = {}
     known: set[tuple] = set()
     for start in range(0, len(refs), 1000):
-        chunk = refs[start:start + 1000]
-        for province, case_id, ref in session.exec(select(
-                NationalCase.province_slug, NationalCase.case_id, NationalCase.person_ref).where(
-                col(NationalCase.person_ref).in_(chunk))):
+        chunk = {"refs": refs[start:start + 1000]}
+        for province, case_id, ref in connection.execute(select(cases.province_slug, cases.case_id, cases.person_ref)
+                                                         .where(loaded.one_of(cases.person_ref, "refs", dialect)), chunk):
             same_person.setdefault(ref, []).append((province, case_id))
-        known |= set(session.exec(select(PersonMatch.province_a, PersonMatch.case_a, PersonMatch.province_b,
-                                         PersonMatch.case_b).where(col(PersonMatch.person_ref).in_(chunk))).all())
+        known |= {tuple(row) for row in connection.execute(select(
+            pairs.province_a, pairs.case_a, pairs.province_b, pairs.case_b).where(
+            loaded.one_of(pairs.person_ref, "refs", dialect)), chunk)}
+    found = []
     for record in matched:
         for other in same_person.get(record.person_ref, []):
             if other[0] == record.province_slug:
@@ -130,5 +149,7 @@ def _match(session: Session, matched: list[NationalCase], now: datetime) -> None
             a, b = sorted([(record.province_slug, record.case_id), other], key=lambda p: (p[0], str(p[1])))
             if (*a, *b) not in known:
                 known.add((*a, *b))
-                session.add(PersonMatch(person_ref=record.person_ref, province_a=a[0], case_a=a[1],
-                                        province_b=b[0], case_b=b[1], found_at=now))
+                found.append({"person_ref": record.person_ref, "province_a": a[0], "case_a": a[1],
+                              "province_b": b[0], "case_b": b[1], "found_at": now})
+    if found:
+        connection.execute(PersonMatch.__table__.insert(), found)

@@ -93,6 +93,13 @@ def _interment(payload: dict) -> list[Row]:
 # the tables these events set
 MODELS = (NationalCremation, NationalCertificate, NationalAshesDestination, NationalInterment)
 
+# the table each event type sets (a reissue sets two certificates)
+MODEL_OF: dict[str, type[SQLModel]] = {
+    "cremation.recorded": NationalCremation, "certificate.issued": NationalCertificate,
+    "certificate.reissued": NationalCertificate, "certificate.cancelled": NationalCertificate,
+    "ashes_destination.recorded": NationalAshesDestination, "interment.recorded": NationalInterment,
+}
+
 ROWS_OF: dict[str, Callable[[dict], list[Row]]] = {
     "cremation.recorded": _cremation,
     "certificate.issued": _certificate("issued"),
@@ -110,21 +117,20 @@ def apply(session: Session, *, province: str, event: BatchEvent, now: datetime) 
 
 
 def upsert(session: Session, model: type[SQLModel], *, province: str, key: dict, values: dict, seq: int,
-           now: datetime) -> SQLModel | None:
+           now: datetime) -> loaded.Record | None:
     """Create or update the record at `key` with the event `seq`'s values, unless it holds that event or a newer
-    one (a replay, or an older event): then nothing changes and None is returned."""
+    one (a replay, or an older event): then nothing changes and None is returned. Written with the batch."""
     primary_key = (province, *key.values())
     record = loaded.find(session, model, primary_key)
     if record is not None and record.last_seq >= seq:
         return None
     counted_before = statistics.buckets(session, record)
     if record is None:
-        record = model(province_slug=province, **key, **values, last_seq=seq, updated_at=now)
+        record = loaded.new(model, {"province_slug": province, **key, **values, "last_seq": seq, "updated_at": now})
         loaded.created(session, record, primary_key)
     else:
-        for name, value in values.items():
-            setattr(record, name, value)
+        record.values.update(values)  # the record's attributes
         record.last_seq, record.updated_at = seq, now
-    session.add(record)
+        loaded.changed(session, record)
     statistics.move(session, counted_before, statistics.buckets(session, record))
     return record

@@ -7,11 +7,11 @@ not touched). Tables by province, prefecture or county, month or year, are then 
 rows instead of scans of millions of records.
 """
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Index, Integer, String, func, literal, text
+from sqlalchemy import Index, Integer, String, func, literal
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, select
@@ -66,15 +66,29 @@ class Bucket(NamedTuple):
 
 def _counted(metric: str, province: str, region: str, moment: datetime, *, total: bool = True,
              **values: str) -> list[Bucket]:
-    """A record's buckets: its county and month in all (unless `total` is False), and once per dimension."""
+    """A record's buckets: its county and month in all (unless `total` is False), and once per dimension. Plain
+    tuples, equal to the Buckets of the same fields (built thousands of times a batch)."""
     year, month = china_month(moment)
-    found = [Bucket(metric, province, region, year, month)] if total else []
-    found += [Bucket(metric, province, region, year, month, dimension, value) for dimension, value in values.items()]
+    found = [(metric, province, region, year, month, "", "")] if total else []
+    found += [(metric, province, region, year, month, dimension, value) for dimension, value in values.items()]
     return found
 
 
+# China has kept UTC+8 all year since 1992 (before, summers of 1986-1991 were UTC+9): from then on a fixed offset
+_FIXED_SINCE = datetime(1992, 1, 1, tzinfo=UTC)
+_CHINA_OFFSET = timedelta(hours=8)
+
+
+def china_wall(moment: datetime) -> datetime:
+    """`moment` as a wall clock in China (naive); the offset arithmetic is the zone's, without its lookups."""
+    offset = moment.utcoffset()
+    if offset is None or moment < _FIXED_SINCE:
+        return moment.astimezone(CHINA).replace(tzinfo=None)
+    return moment.replace(tzinfo=None) + (_CHINA_OFFSET - offset)
+
+
 def china_month(moment: datetime) -> tuple[int, int]:
-    local = moment.astimezone(CHINA)
+    local = china_wall(moment)
     return local.year, local.month
 
 
@@ -95,12 +109,12 @@ def _region_of_case(session: Session, province: str, case_id) -> str:
 def _active(province: str, institution_id, moment: datetime) -> list[Bucket]:
     """The institution worked on the platform that month (the online-institutions KPI counts those with any)."""
     year, month = china_month(moment)
-    return [Bucket("institution_activity", province, "", year, month, "institution", institution_id.hex)]
+    return [("institution_activity", province, "", year, month, "institution", institution_id.hex)]
 
 
 def _deaths(session: Session, case: NationalCase) -> list[Bucket]:
     found = _counted("deaths", case.province_slug, case.household_region, case.death_at, sex=case.sex,
-                     age_band=age_band(case.birth_date, case.death_at.astimezone(CHINA).date()),
+                     age_band=age_band(case.birth_date, china_wall(case.death_at).date()),
                      category=case.cause_category, place=case.death_place_type)
     if case.archive_ref is not None or case.archived_at is not None:
         # archived (closed and filed, or imported from the archives by the backfill): by the year of death
@@ -148,9 +162,10 @@ BUCKETS_OF: dict[type[SQLModel], Callable[[Session, SQLModel], list[Bucket]]] = 
 
 def buckets(session: Session, record: SQLModel | None) -> list[Bucket]:
     """The buckets a record counts in now (none for a record statistics do not count)."""
-    if record is None or type(record) not in BUCKETS_OF:
+    if record is None:
         return []
-    return BUCKETS_OF[type(record)](session, record)
+    counted = BUCKETS_OF.get(record.model if isinstance(record, loaded.Record) else type(record))
+    return counted(session, record) if counted is not None else []
 
 
 _DELTAS = "registry.national.statistics.deltas"
@@ -173,25 +188,28 @@ def write_counts(session: Session) -> None:
     if not deltas:
         return
     # in a fixed order: two batches touching the same counters lock them in the same order, never in a cycle
-    ordered = sorted(deltas.items())
-    if session.get_bind().dialect.name == "postgresql":
-        # one statement and one round trip for the whole batch: the counters as arrays, unnested in order
-        columns = list(zip(*((*bucket, delta) for bucket, delta in ordered), strict=True))
-        session.execute(_UPSERT_ARRAYS, dict(zip(_COLUMNS, map(list, columns), strict=True)))
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # COPYed to a staging table, then added in one statement (which orders them)
+        connection.exec_driver_sql(_STAGING)
+        loaded.copy_rows(connection, "stage_national_counts", _COLUMNS,
+                         ((*bucket, delta) for bucket, delta in deltas.items()))
+        connection.exec_driver_sql(_ADD_STAGED)
+        connection.exec_driver_sql("DELETE FROM stage_national_counts")
         return
     statement = sqlite_insert(NationalCount)
     statement = statement.on_conflict_do_update(
         index_elements=list(Bucket._fields), set_={"count": NationalCount.__table__.c.count + statement.excluded.count})
-    session.execute(statement, [{**bucket._asdict(), "count": delta} for bucket, delta in ordered])
+    session.execute(statement, [{**dict(zip(Bucket._fields, bucket, strict=True)), "count": delta}
+                                for bucket, delta in sorted(deltas.items())])
 
 
 _COLUMNS = (*Bucket._fields, "count")
-_TYPES = ("varchar", "varchar", "varchar", "int", "int", "varchar", "varchar", "int")
-_UPSERT_ARRAYS = text(
-    f"INSERT INTO national_counts ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM unnest("
-    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in zip(_COLUMNS, _TYPES, strict=True))
-    + f") WITH ORDINALITY AS batch({', '.join(_COLUMNS)}, position) ORDER BY position "
-    f"ON CONFLICT ({', '.join(Bucket._fields)}) DO UPDATE SET count = national_counts.count + excluded.count")
+_STAGING = ("CREATE TEMP TABLE IF NOT EXISTS stage_national_counts ON COMMIT DELETE ROWS AS "
+            f"SELECT {', '.join(_COLUMNS)} FROM national_counts WITH NO DATA")
+_ADD_STAGED = (f"INSERT INTO national_counts ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} "
+               f"FROM stage_national_counts ORDER BY {', '.join(Bucket._fields)} "
+               f"ON CONFLICT ({', '.join(Bucket._fields)}) DO UPDATE SET count = national_counts.count + excluded.count")
 
 
 def forget(session: Session) -> None:
@@ -249,7 +267,7 @@ def rebuild(session: Session) -> int:
             for bucket in buckets(session, record):
                 counts[bucket] = counts.get(bucket, 0) + 1
     session.execute(NationalCount.__table__.delete())
-    rows = [{**bucket._asdict(), "count": count} for bucket, count in counts.items()]
+    rows = [{**dict(zip(Bucket._fields, bucket, strict=True)), "count": count} for bucket, count in counts.items()]
     for start in range(0, len(rows), 5000):
         session.execute(NationalCount.__table__.insert(), rows[start:start + 5000])
     return len(rows)
