@@ -29,7 +29,7 @@ from registry import db
 from tenants import TenantSpec
 
 Say = Callable[[str], None]
-WAIT_SECONDS = 30.0  # for `fsp serve` to let a tenant go, or to find it ready again
+WAIT_SECONDS = 30.0  # default wait for `fsp serve` to let a tenant go, or to find it ready again
 
 
 @dataclass
@@ -84,8 +84,9 @@ def plan_waves(local: LocalTarget, specs: list[TenantSpec], names: list[str]) ->
 class Rollout:
     """One `fsp upgrade` run over `waves` (the caller holds $FSP_HOME's lock)."""
 
-    def __init__(self, local: LocalTarget, to: str, *, key: bytes, soak: float, say: Say) -> None:
-        self.local, self.to, self.key, self.soak_seconds, self.say = local, to, key, soak, say
+    def __init__(self, local: LocalTarget, to: str, *, key: bytes, soak: float, say: Say,
+                 wait: float = WAIT_SECONDS) -> None:
+        self.local, self.to, self.key, self.soak_seconds, self.say, self.wait = local, to, key, soak, say, wait
         self.base = local.base_url()
         self.prometheus = _fleet_prometheus(local)
 
@@ -211,7 +212,7 @@ class Rollout:
         self._wait(spec, "/readyz", lambda r: r.status_code == 200, "to be ready")
 
     def _wait(self, spec: TenantSpec, path: str, done: Callable[[httpx.Response], bool], what: str) -> None:
-        deadline, last = time.monotonic() + WAIT_SECONDS, "no answer"
+        deadline, last = time.monotonic() + self.wait, "no answer"
         while time.monotonic() < deadline:
             try:
                 answer = httpx.get(f"{self.base}/{spec.slug}{path}", timeout=5)
@@ -221,7 +222,7 @@ class Rollout:
             except httpx.HTTPError as err:
                 last = str(err)
             time.sleep(0.5)
-        raise TargetError(f"{spec.slug} did not come {what} within {WAIT_SECONDS:.0f} s: {last}")
+        raise TargetError(f"{spec.slug} did not come {what} within {self.wait:g} s: {last}")
 
     # --- soak --------------------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from provisioning_cli.options import DEFAULT_HOME, AllOpt, BackupKeyOpt, Catalog
 from provisioning_cli.output import fail, print_json, print_table
 from provisioning_cli.targets import NotProvisionedError
 from provisioning_cli.targets.local_state import read_json
-from provisioning_cli.upgrade import Rollout, plan_waves, target_revision
+from provisioning_cli.upgrade import WAIT_SECONDS, Rollout, plan_waves, target_revision
 
 WAVES = ("pilots", "rest")
 ToOpt = Annotated[str | None, typer.Option("--to", metavar="VERSION",
@@ -23,6 +23,9 @@ WavesOpt = Annotated[str, typer.Option("--waves", metavar="WAVES",
                                             "provinces) and rest (the others).")]
 SoakOpt = Annotated[float, typer.Option("--soak", min=0, metavar="SECONDS",
                                         help="After each wave, watch its readiness and the fleet's alerts this long.")]
+ReadyTimeoutOpt = Annotated[float, typer.Option("--ready-timeout", min=1, metavar="SECONDS",
+                                                help="How long a tenant may take to leave `fsp serve` or to be "
+                                                     "ready again before it counts as a breach.")]
 RollbackOpt = Annotated[bool, typer.Option("--rollback", help="On a breach, take the wave that failed back to its "
                                                               "revisions (downgrade, or restore the backup).")]
 
@@ -34,6 +37,7 @@ def upgrade(
     waves: WavesOpt = "pilots,rest",
     soak: SoakOpt = 0.0,
     rollback: RollbackOpt = False,
+    ready_timeout: ReadyTimeoutOpt = WAIT_SECONDS,
     backup_key_file: BackupKeyOpt = None,
     json_: JsonOpt = False,
     home: HomeOpt = DEFAULT_HOME,
@@ -60,7 +64,7 @@ def upgrade(
             fail("no provisioned tenant to upgrade")
         key = backup_key(backup_key_file, backup_dir=backup_directory(local, local.catalog.resolve(plan[0].tenants[0].tenant)))
         with local.home.lock():
-            report = Rollout(local, to_revision, key=key, soak=soak, say=console.print).run(plan, rollback=rollback)
+            report = Rollout(local, to_revision, key=key, soak=soak, say=console.print, wait=ready_timeout).run(plan, rollback=rollback)
     report["skipped"] = skipped
     if json_:
         print_json(report)

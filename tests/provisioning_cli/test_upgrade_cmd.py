@@ -1,6 +1,7 @@
 """`fsp upgrade` against a real `fsp serve`: tenants one release behind are migrated wave by wave and found ready
 through the server; an injected failure halts the rollout and `--rollback` takes the wave back with its data."""
 import json
+import socket
 
 import httpx
 import pytest
@@ -8,6 +9,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
+from provisioning_cli.targets.local_state import Home
 from registry import db
 
 HEAD = ",".join(sorted(ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_heads()))
@@ -119,3 +121,34 @@ def test_a_failed_migration_halts_the_rollout_and_rollback_returns_the_wave(flee
     state = json.loads((home / "tenants" / "beijing" / "state.json").read_text())
     assert [u["outcome"] for u in state["upgrades"]] == ["upgraded", "rolled back"]
     assert state["migration"] == BEFORE
+
+
+def test_a_tenant_not_ready_after_its_migration_halts_the_rollout_and_is_downgraded(tenant, fsp, home, backup_key):
+    from served import serving_locally
+
+    older = ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_revision(BEFORE).down_revision
+    command.downgrade(db.alembic_config(tenant.settings(tenant.catalog.resolve("beijing")).database_url), older)
+    with serving_locally(home):
+        # the kit served needs its head: a tenant left one migration short of it never becomes ready
+        run = fsp("upgrade", "beijing", "--to", BEFORE, "--rollback", "--ready-timeout", "4", "--json", ok=False)
+
+    report = json.loads(run.stdout)
+    [item] = report["waves"][0]["tenants"]
+    assert (item["tenant"], item["from_revision"], item["to_revision"]) == ("beijing", older, BEFORE)
+    assert item["outcome"] == "failed" and item["step"] == "readiness" and "schema not at migration head" in item["reason"]
+    assert item["rollback"] == f"downgraded to {older}"
+    assert _revision(tenant, "beijing") == older
+
+
+def test_upgrade_refuses_clearly(fsp, home, backup_key):
+    assert "--waves 'pilots,everyone'" in fsp("upgrade", "--all", "--waves", "pilots,everyone", ok=False).stderr
+    assert "not provisioned here" in fsp("upgrade", "beijing", ok=False).stderr
+    fsp("up", "beijing")
+    assert "no such migration revision" in fsp("upgrade", "beijing", "--to", "9999", ok=False).stderr
+    # no `fsp serve` answering: readiness cannot be checked, so nothing is touched
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        Home(home).record_serve_address("127.0.0.1", probe.getsockname()[1])
+    refused = fsp("upgrade", "beijing", ok=False).stderr
+    assert "`fsp serve` does not answer" in refused
+    assert not (home / "tenants" / "beijing" / "backups").exists()
