@@ -7,7 +7,8 @@ Restart semantics on the local target: `fsp serve` builds a tenant's app again w
 being taken out (its `served` flag), so the upgrade drains it first and waits until the server has let it go.
 """
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,7 @@ class Rollout:
         self.prometheus = _fleet_prometheus(local)
 
     def run(self, waves: list[Wave], *, rollback: bool) -> dict[str, Any]:
+        """Wave after wave until the first breach; the report (see README "Upgrades in waves")."""
         started = time.monotonic()
         self._serve_answers()
         breach = None
@@ -187,19 +189,15 @@ class Rollout:
             raise TargetError(f"`fsp serve` does not answer at {self.base}: start it, the upgrade checks each "
                               "tenant's readiness through it") from None
 
-    def _drained(self, spec: TenantSpec):
+    @contextmanager
+    def _drained(self, spec: TenantSpec) -> Iterator[None]:
         """Out of `fsp serve` while its database changes; served again afterwards, whatever happened."""
-        rollout = self
-
-        class Drained:
-            def __enter__(self) -> None:
-                rollout._set_served(spec, False)
-                rollout._wait(spec, "/healthz", lambda r: r.status_code == 404, "to be let go by `fsp serve`")
-
-            def __exit__(self, *_exc) -> None:
-                rollout._set_served(spec, True)
-
-        return Drained()
+        self._set_served(spec, False)
+        try:
+            self._wait(spec, "/healthz", lambda r: r.status_code == 404, "to be let go by `fsp serve`")
+            yield
+        finally:
+            self._set_served(spec, True)
 
     def _set_served(self, spec: TenantSpec, served: bool) -> None:
         path = self.local.home.tenant(spec.slug).state

@@ -65,7 +65,9 @@ def upgrade(
         key = backup_key(backup_key_file, backup_dir=backup_directory(local, local.catalog.resolve(plan[0].tenants[0].tenant)))
         with local.home.lock():
             report = Rollout(local, to_revision, key=key, soak=soak, say=console.print, wait=ready_timeout).run(plan, rollback=rollback)
+    placed = {item.tenant for wave in plan for item in wave.tenants}
     report["skipped"] = skipped
+    report["left_out"] = [spec.slug for spec in chosen if spec.slug not in placed]  # in none of --waves
     if json_:
         print_json(report)
     else:
@@ -83,4 +85,5 @@ def _print(report: dict) -> None:
          t["outcome"] + (f" ({t['step']}: {t['reason']})" if t["reason"] else ""), t["rollback"], t["seconds"]]
         for wave in report["waves"] for t in wave["tenants"]))
     typer.echo(f"upgrade to {report['to']}: {report['outcome']} in {report['seconds']:g} s; alerts {report['alerts']}"
-               + (f"; skipped (suspended or offboarded): {', '.join(report['skipped'])}" if report["skipped"] else ""))
+               + (f"; skipped (suspended or offboarded): {', '.join(report['skipped'])}" if report["skipped"] else "")
+               + (f"; in none of --waves: {', '.join(report['left_out'])}" if report["left_out"] else ""))

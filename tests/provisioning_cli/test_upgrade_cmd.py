@@ -152,3 +152,38 @@ def test_upgrade_refuses_clearly(fsp, home, backup_key):
     refused = fsp("upgrade", "beijing", ok=False).stderr
     assert "`fsp serve` does not answer" in refused
     assert not (home / "tenants" / "beijing" / "backups").exists()
+
+
+def test_an_alert_firing_for_the_wave_during_its_soak_halts_it_and_rolls_it_back(tenant, fsp, home, backup_key,
+                                                                                monkeypatch):
+    """The fleet Prometheus's query API, answered by a stand-in on loopback that has TenantNotReady firing for beijing."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from kc_double.runner import BackgroundServer
+    from provisioning_cli import upgrade
+    from served import serving_locally
+
+    queries = []
+
+    def query(request):
+        queries.append(request.query_params["query"])
+        firing = [{"metric": {"alertname": "TenantNotReady", "province": "beijing", "severity": "critical",
+                              "alertstate": "firing"}, "value": [0, "1"]}]
+        return JSONResponse({"status": "success", "data": {"resultType": "vector", "result": firing}})
+
+    command.downgrade(db.alembic_config(tenant.settings(tenant.catalog.resolve("beijing")).database_url), BEFORE)
+    with BackgroundServer(Starlette(routes=[Route("/api/v1/query", query)])) as prometheus, serving_locally(home):
+        monkeypatch.setattr(upgrade, "_fleet_prometheus", lambda _local: prometheus)
+        run = fsp("upgrade", "beijing", "--soak", "1", "--rollback", "--json", ok=False)
+
+    report = json.loads(run.stdout)
+    assert report["breach"] == {"tenant": "beijing", "wave": "pilots", "step": "soak",
+                                "reason": "alert firing: TenantNotReady"}
+    assert report["alerts"] == f"checked on {prometheus}"
+    [wave] = report["waves"]
+    assert wave["soak"]["alerts"] == [{"alertname": "TenantNotReady", "province": "beijing", "severity": "critical"}]
+    assert wave["tenants"][0]["outcome"] == "upgraded" and wave["tenants"][0]["rollback"] == f"downgraded to {BEFORE}"
+    assert queries == ['ALERTS{alertstate="firing",province=~"beijing"}']
+    assert _revision(tenant, "beijing") == BEFORE
