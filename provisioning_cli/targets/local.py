@@ -67,9 +67,6 @@ class ConvergeFailed(TargetError):
         super().__init__(reason)
         self.slug, self.step, self.reason = slug, step, reason
 
-    def __reduce__(self):  # raised in a worker process, read in the command's
-        return ConvergeFailed, (self.slug, self.step, self.reason)
-
 
 def head_revision() -> str:
     """The migration head this kit ships, as one string."""
