@@ -17,6 +17,7 @@ from tenants import Catalog, TenantSpec
 
 if TYPE_CHECKING:
     from provisioning_cli.targets.kubernetes import KubernetesTarget
+    from provisioning_cli.targets.local_fleet import Convergence
 
 def open_target(home: Path, catalog: Path | None) -> LocalTarget:
     """The local target over the catalog at `catalog` (default: packaged)."""
@@ -50,6 +51,17 @@ def named_tenants(catalog: Catalog, refs: Sequence[str] | None, *, pilots: bool 
     if not specs:
         fail(f"name the tenants to {verb} (slug or code), or pass --pilots or --all")
     return list(dict.fromkeys(specs))
+
+
+def fleet_selection(catalog: Catalog, refs: Sequence[str] | None, *, pilots: bool, all_: bool,
+                    verb: str) -> tuple[list[TenantSpec], list[TenantSpec]]:
+    """(the tenants named, those chosen fleet-wide by --pilots/--all and not named): a fleet-wide choice leaves
+    suspended and offboarded tenants alone, a named one never does."""
+    named = list(dict.fromkeys(resolve_tenant(catalog, ref) for ref in refs or ()))
+    fleet = [*(catalog.pilots if pilots else ()), *(catalog.tenants if all_ else ())]
+    if not named and not fleet:
+        fail(f"name the tenants to {verb} (slug or code), or pass --pilots or --all")
+    return named, [spec for spec in dict.fromkeys(fleet) if spec not in named]
 
 
 def provinces_taking_part(local: LocalTarget, refs: Sequence[str] | None, all_: bool, *, verb: str,
@@ -101,18 +113,51 @@ def exit_on_problems(rows: Sequence[dict], name: Callable[[dict], str]) -> None:
         raise typer.Exit(code=1)
 
 
+def result_rows(results: Sequence[Result]) -> list[dict[str, str]]:
+    return [{"tenant": t, "resource": r, "outcome": o} for t, r, o in results]
+
+
 def print_results(results: Sequence[Result], json_: bool) -> None:
     """JSON `[{"tenant", "resource", "outcome"}]`, or for people one line per tenant saying what changed."""
     if json_:
-        print_json([{"tenant": t, "resource": r, "outcome": o} for t, r, o in results])
+        print_json(result_rows(results))
         return
+    by_tenant = _by_tenant(results)
+    print_table(["tenant", "outcome"], ([tenant, _summary(groups)] for tenant, groups in by_tenant.items()))
+    typer.echo(_counts(results))
+
+
+def print_convergence(report: "Convergence", json_: bool) -> None:
+    """`fsp up`'s report: JSON `{"tenants": [summary], "resources": [rows]}`, or for people one line per tenant
+    (lifecycle, what changed or the step that failed and why); each failure again on stderr, then exit 1."""
+    if json_:
+        print_json({"tenants": [t.as_dict() for t in report.tenants], "resources": result_rows(report.results)})
+    else:
+        by_tenant = _by_tenant(report.results)
+        why = any(t.outcome != "converged" for t in report.tenants)  # the column only when there is a why
+        print_table(["tenant", "lifecycle", "outcome", *(["failed step: reason"] if why else [])], (
+            [t.tenant, t.lifecycle or "-", _summary(by_tenant.get(t.tenant, {})) if t.outcome == "converged"
+             else t.outcome, *([f"{t.step}: {t.reason}" if t.outcome == "failed" else t.reason or ""] if why else [])]
+            for t in report.tenants))
+        typer.echo(", ".join(filter(None, [_counts(report.results), *(
+            f"{n} tenant(s) {outcome}" for outcome in ("failed", "skipped")
+            if (n := sum(t.outcome == outcome for t in report.tenants)))])))
+    for failed in report.failed:
+        typer.echo(f"error: {failed.tenant}: {failed.step}: {failed.reason}", err=True)
+    if report.failed:
+        raise typer.Exit(code=1)
+
+
+def _by_tenant(results: Sequence[Result]) -> dict[str, dict[str, list[str]]]:
     by_tenant: dict[str, dict[str, list[str]]] = {}
     for tenant, resource, outcome in results:
         by_tenant.setdefault(tenant, {}).setdefault(outcome, []).append(resource)
-    print_table(["tenant", "outcome"], ([tenant, _summary(groups)] for tenant, groups in by_tenant.items()))
-    counts = {outcome: sum(len(g.get(outcome, ())) for g in by_tenant.values())
-              for outcome in sorted({o for _, _, o in results})}
-    typer.echo(", ".join(f"{n} {outcome}" for outcome, n in counts.items()))
+    return by_tenant
+
+
+def _counts(results: Sequence[Result]) -> str:
+    counts = {outcome: sum(o == outcome for _, _, o in results) for outcome in sorted({o for _, _, o in results})}
+    return ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
 
 
 def _summary(groups: dict[str, list[str]]) -> str:

@@ -28,6 +28,7 @@ from provisioning_cli import (
     tenants_cmd,
     token_cmd,
     up_cmd,
+    upgrade_cmd,
     users_cmd,
 )
 
@@ -39,6 +40,7 @@ app.add_typer(tenants_cmd.app, name="tenants")
 app.add_typer(sso_cmd.app, name="sso")
 app.add_typer(users_cmd.app, name="users")
 app.command("up")(up_cmd.up)
+app.command("upgrade")(upgrade_cmd.upgrade)
 app.command("status")(status_cmd.status)
 app.command("down")(down_cmd.down)
 app.command("suspend")(lifecycle_cmd.suspend)

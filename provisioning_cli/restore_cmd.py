@@ -55,7 +55,7 @@ def restore(tenant: TenantArg, from_: FromOpt, into: IntoOpt = None, yes: YesOpt
                 report = _restore_beside(local, spec, from_, key, into, progress)
             else:
                 with local.home.lock():
-                    report = _restore_over(local, spec, settings, directory, from_, key, progress)
+                    report = restore_over(local, spec, settings, directory, from_, key, progress)
         except RestoreError as err:
             if json_:
                 print_json({"tenant": spec.slug, "outcome": "failed", "problem": str(err), "checks": err.checks})
@@ -84,7 +84,7 @@ def _restore_beside(local, spec, file: Path, key: bytes, into: str, progress) ->
             "pre_restore_backup": None}
 
 
-def _restore_over(local, spec, settings: Settings, directory: Path, file: Path, key: bytes, progress) -> dict[str, Any]:
+def restore_over(local, spec, settings: Settings, directory: Path, file: Path, key: bytes, progress) -> dict[str, Any]:
     live, exists = live_database(local, spec)
     before = None
     if exists:  # what is there now can be had back

@@ -54,7 +54,7 @@ def bearer(env: dict[str, str], tenant: str, *args: str) -> dict[str, str]:
 
 
 def test_provision_serve_use_and_purge(env, tmp_path):
-    provisioned = json.loads(fsp(env, "up", "--pilots", "--json"))
+    provisioned = json.loads(fsp(env, "up", "--pilots", "--json"))["resources"]
     assert {r["tenant"] for r in provisioned} == {"ministry", "beijing", "tianjin", "shandong", "yunnan", "shaanxi"}
     assert {r["outcome"] for r in provisioned} == {"created"}
 

@@ -51,6 +51,23 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         raise
 
 
+def create_exclusive(path: Path, data: bytes, *, mode: int = 0o600) -> bool:
+    """Create `path` whole with `data` unless it exists (then leave it): False when another writer was first."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.link(tmp, path)  # unlike a rename, a link never replaces what another writer put there
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
 def remove_path(path: Path) -> Removal:
     """Delete a file or a whole directory; `absent` when there was nothing."""
     if path.is_dir() and not path.is_symlink():

@@ -3,7 +3,7 @@ tenants provisioned before the switch)."""
 from pathlib import Path
 
 from infra.ensure import Outcome, combine
-from infra.ensure.files import ensure_private_dir, write_atomic
+from infra.ensure.files import create_exclusive, ensure_private_dir, write_atomic
 from registry.exchange.signing import add_signing_version, public_key_set, signing_versions
 from registry.security import crypto
 from registry.security.keys import PERSON_MATCH_KEY, KeyMaterialError, ensure_keys
@@ -35,7 +35,8 @@ def _ensure_person_match_key(fleet_keys: Path, keys_dir: Path) -> Outcome:
     ensure_private_dir(fleet_keys)
     source = fleet_keys / PERSON_MATCH_KEY
     if not source.exists():
-        write_atomic(source, crypto.new_index_key(), mode=0o600)
+        # provinces converged in parallel may all find it missing: the first one made is the fleet's key
+        create_exclusive(source, crypto.new_index_key(), mode=0o600)
     shared, target = source.read_bytes(), keys_dir / PERSON_MATCH_KEY
     if not target.exists():
         write_atomic(target, shared, mode=0o600)

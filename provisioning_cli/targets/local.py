@@ -38,6 +38,7 @@ from infra.ensure.registration import (
 )
 from provisioning_cli.lifecycle import Lifecycle, lifecycle_of, set_lifecycle
 from provisioning_cli.targets import NotProvisionedError, TargetError, local_probe
+from provisioning_cli.targets.local_fleet import Convergence, converge_fleet
 from provisioning_cli.targets.local_state import (
     Home,
     TenantPaths,
@@ -62,6 +63,14 @@ Result = tuple[str, str, str]
 DRIFT_FILE = "drift.json"
 
 
+class ConvergeFailed(TargetError):
+    """`up` of one tenant stopped at `step`; the message is the cause's, so it reads as before."""
+
+    def __init__(self, slug: str, step: str, reason: str) -> None:
+        super().__init__(reason)
+        self.slug, self.step, self.reason = slug, step, reason
+
+
 def head_revision() -> str:
     """The migration head this kit ships, as one string."""
     return ",".join(sorted(migration_heads()))
@@ -84,19 +93,15 @@ class LocalTarget:
         return [spec for spec in self.catalog.tenants if spec.slug in wanted]
 
     def converge(self, specs: Iterable[TenantSpec], *, postgres_url: str | None = None,
-                 on_tenant: Callable[[TenantSpec], None] | None = None) -> list[Result]:
-        """`up` for each tenant of the plan, one command at a time; `on_tenant` is told when each one is done."""
+                 on_tenant: Callable[[TenantSpec], None] | None = None, parallel: int = 1,
+                 fleet: Iterable[TenantSpec] = ()) -> Convergence:
+        """`up` for each tenant of the plan under one lock, going on past those that fail (see local_fleet);
+        the provinces `parallel` at a time. Tenants chosen fleet-wide (`fleet`, not named) are skipped while
+        suspended or offboarded; `on_tenant` is told when each one is done."""
         specs = list(specs)
-        named = {spec.slug for spec in specs}
-        results: list[Result] = []
         with self.home.lock():
-            for spec in self.plan(specs):
-                # a ministry added only because a province needs it keeps the backend it already has
-                implicit = spec.slug not in named and self.is_provisioned(spec)
-                results += self.up(spec, postgres_url=None if implicit else postgres_url)
-                if on_tenant is not None:
-                    on_tenant(spec)
-        return results
+            return converge_fleet(self, self.plan([*specs, *fleet]), named={spec.slug for spec in specs},
+                                  postgres_url=postgres_url, parallel=parallel, on_tenant=on_tenant)
 
     def up(self, spec: TenantSpec, *, postgres_url: str | None = None) -> list[Result]:
         """Converge one tenant; re-running it changes nothing and reports every resource `unchanged`.
@@ -106,12 +111,21 @@ class LocalTarget:
         registers = spec.kind == "province" and spec.exchange.enabled
         ministry = self.catalog.ministry
         if registers and not self.is_provisioned(ministry):
-            raise TargetError(f"the ministry must be provisioned before {spec.slug}: `fsp up {spec.slug}` does both")
+            raise ConvergeFailed(spec.slug, "ministry", f"the ministry must be provisioned before {spec.slug}: "
+                                                        f"`fsp up {spec.slug}` does both")
         paths = self.home.tenant(spec.slug)
-        state = read_json(paths.state) or {"tenant": spec.slug, "code": spec.code, "kind": spec.kind,
-                                           "target": "local", "created_at": now(), "served": False,
-                                           "incarnation": new_incarnation()}
+        try:
+            recorded = read_json(paths.state)
+        except ValueError as err:
+            raise ConvergeFailed(spec.slug, "state", f"{paths.state} is not valid JSON ({err}): put back a good "
+                                                     f"copy, or `fsp down {spec.slug} --purge --yes`") from None
+        state = recorded or {"tenant": spec.slug, "code": spec.code, "kind": spec.kind,
+                             "target": "local", "created_at": now(), "served": False,
+                             "incarnation": new_incarnation()}
         results: list[Result] = []
+        # the steps this tenant goes through, in order: the first one not done is the one that failed
+        steps = [r for r in RESOURCES if r != "state" and (r != "realm" or spec.sso.provider == "keycloak")
+                 and (r != "registration" or registers)]
 
         def step(resource: str, outcome: str) -> None:
             record(state, resource, outcome)
@@ -120,6 +134,8 @@ class LocalTarget:
         ensure_private_dir(paths.root)
         ensure_private_dir(paths.secrets)
         # an offboarded province's tombstone: provisioned anew, with a new database (and exchange epoch)
+        if lifecycle_of(state).state == Lifecycle.offboarded:
+            state["incarnation"] = new_incarnation()  # `fsp serve` must not take it for the tenant that left
         if lifecycle_of(state).state in (Lifecycle.provisioning, Lifecycle.failed, Lifecycle.offboarded):
             set_lifecycle(state, Lifecycle.provisioning)
         try:
@@ -148,8 +164,11 @@ class LocalTarget:
             if lifecycle_of(state).state == Lifecycle.provisioning:
                 set_lifecycle(state, Lifecycle.active)
         except Exception as err:
-            set_lifecycle(state, Lifecycle.failed, reason=str(err).splitlines()[0][:300] if str(err) else type(err).__name__)
-            raise
+            reason = str(err).splitlines()[0][:300] if str(err) else type(err).__name__
+            set_lifecycle(state, Lifecycle.failed, reason=reason)
+            done = {resource for _, resource, _ in results}
+            failed_step = next((r for r in steps if r not in done), "state")
+            raise ConvergeFailed(spec.slug, failed_step, str(err) or type(err).__name__) from err
         finally:
             write_state(paths.state, state)  # what was done is recorded even when a later step fails
         return results

@@ -61,3 +61,16 @@ def test_remove_path(tmp_path):
     assert remove_path(tmp_path / "d") == "deleted"
     assert remove_path(tmp_path / "d") == "absent"
     assert not (tmp_path / "d").exists()
+
+
+def test_create_exclusive_never_replaces_what_is_there(tmp_path):
+    from infra.ensure.files import create_exclusive
+
+    path = tmp_path / "fleet.key"
+
+    assert create_exclusive(path, b"first") is True
+    assert create_exclusive(path, b"second") is False
+
+    assert path.read_bytes() == b"first"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["fleet.key"]  # no temporary file left behind

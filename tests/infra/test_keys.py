@@ -114,3 +114,35 @@ def test_a_new_tenants_exchange_public_key_is_sm2(tmp_path):
     assert b"PRIVATE" not in published and published.startswith(b"sm2:04")
     with pytest.raises(KeyMaterialError):
         exchange_public_key(tmp_path / "elsewhere")
+
+
+def test_provinces_converged_at_once_share_one_fleet_person_match_key(tmp_path, monkeypatch):
+    import threading
+
+    from infra.ensure import keys as ensure_keys_module
+    from registry.security.keys import PERSON_MATCH_KEY
+
+    fleet, first, second = tmp_path / "fleet", tmp_path / "first", tmp_path / "second"
+    for keys_dir in (first, second):
+        ensure_tenant_keys(keys_dir)  # their own keys already there: only the fleet's key is made below
+    first_inside, second_done = threading.Event(), threading.Event()
+    made = iter([b"A" * 32, b"B" * 32])
+
+    def new_index_key() -> bytes:
+        key = next(made)
+        if key.startswith(b"A"):  # the first province has found no fleet key, and waits while the second makes one
+            first_inside.set()
+            assert second_done.wait(10)
+        return key
+
+    monkeypatch.setattr(ensure_keys_module.crypto, "new_index_key", new_index_key)
+    worker = threading.Thread(target=ensure_tenant_keys, args=(first,), kwargs={"fleet_keys": fleet})
+    worker.start()
+    assert first_inside.wait(10)
+    ensure_tenant_keys(second, fleet_keys=fleet)
+    second_done.set()
+    worker.join(10)
+
+    shared = (fleet / PERSON_MATCH_KEY).read_bytes()
+    assert shared == b"B" * 32  # the first key made stays the fleet's
+    assert (first / PERSON_MATCH_KEY).read_bytes() == (second / PERSON_MATCH_KEY).read_bytes() == shared

@@ -63,7 +63,7 @@ def test_purge_with_yes_deletes_everything_of_the_tenant_only(fsp_json, provisio
     assert _row(fsp_json, "beijing")["provisioned"] is False
     assert _row(fsp_json, "tianjin")["provisioned"] is True
     # provisioning again starts from nothing
-    assert {r["outcome"] for r in fsp_json("up", "beijing") if r["tenant"] == "beijing"} == {"created"}
+    assert {r["outcome"] for r in fsp_json("up", "beijing")["resources"] if r["tenant"] == "beijing"} == {"created"}
 
 
 def test_the_ministry_cannot_be_purged_under_its_provinces(fsp, provisioned):

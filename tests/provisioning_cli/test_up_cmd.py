@@ -20,8 +20,8 @@ def _expected(outcome: str, *provinces: str) -> list[dict]:
 
 
 def test_up_two_tenants_provisions_the_ministry_first_then_rerun_is_unchanged(fsp_json, home):
-    assert fsp_json("up", "tianjin", "110000") == _expected("created", "beijing", "tianjin")
-    assert fsp_json("up", "beijing", "tianjin") == _expected("unchanged", "beijing", "tianjin")
+    assert fsp_json("up", "tianjin", "110000")["resources"] == _expected("created", "beijing", "tianjin")
+    assert fsp_json("up", "beijing", "tianjin")["resources"] == _expected("unchanged", "beijing", "tianjin")
 
     peers = sorted(p.name for p in (home / "tenants" / "ministry" / "exchange-peers").iterdir())
     assert peers == ["beijing.pem", "tianjin.pem"]
@@ -86,7 +86,7 @@ def test_down_then_up_serves_again(fsp_json):
     fsp_json("up", "beijing")
     fsp_json("down", "beijing")
 
-    rows = fsp_json("up", "beijing")
+    rows = fsp_json("up", "beijing")["resources"]
 
     outcomes = {(r["tenant"], r["resource"]): r["outcome"] for r in rows}
     assert outcomes[("beijing", "serve")] == "updated"
@@ -98,7 +98,7 @@ def test_a_changed_key_file_mode_is_reported_updated(fsp_json, home):
     fsp_json("up", "beijing")
     (home / "tenants" / "beijing" / "keys" / "field-sm4.key").chmod(0o644)
 
-    rows = fsp_json("up", "beijing")
+    rows = fsp_json("up", "beijing")["resources"]
 
     changed = [(r["tenant"], r["resource"]) for r in rows if r["outcome"] != "unchanged"]
     assert changed == [("beijing", "keys")]
@@ -133,7 +133,7 @@ def test_switching_exchange_off_removes_the_registration(fsp_json, home, tmp_pat
     with (catalog / "beijing.yaml").open("a", encoding="utf-8") as f:
         f.write("exchange:\n  enabled: false\n")
 
-    rows = fsp_json("up", "beijing", "--catalog", str(catalog))
+    rows = fsp_json("up", "beijing", "--catalog", str(catalog))["resources"]
 
     changed = [(r["tenant"], r["resource"], r["outcome"]) for r in rows if r["outcome"] != "unchanged"]
     assert changed == [("beijing", "registration", "deleted")]

@@ -29,8 +29,8 @@ def test_up_on_postgres_keeps_the_password_in_secrets_only(fsp, fsp_json, home, 
     first = fsp("up", "beijing", "--postgres", on_postgres, "--json")
     again = fsp("up", "beijing", "--json")  # the server DSN is remembered (in secrets/)
 
-    assert {r["outcome"] for r in json.loads(first.stdout)} == {"created"}
-    assert {r["outcome"] for r in json.loads(again.stdout)} == {"unchanged"}
+    assert {r["outcome"] for r in json.loads(first.stdout)["resources"]} == {"created"}
+    assert {r["outcome"] for r in json.loads(again.stdout)["resources"]} == {"unchanged"}
     tenant_dir = home / "tenants" / "beijing"
     secret = tenant_dir / "secrets" / "database-url"
     url = make_url(secret.read_text().strip())
@@ -69,7 +69,7 @@ def test_postgres_tenants_cannot_reach_each_other_and_purge_drops_them(fsp, fsp_
 def test_an_existing_ministry_keeps_its_backend_when_a_province_goes_to_postgres(fsp, fsp_json, on_postgres):
     fsp("up", "tianjin")  # the ministry and tianjin on SQLite
 
-    rows = fsp_json("up", "beijing", "--postgres", on_postgres)
+    rows = fsp_json("up", "beijing", "--postgres", on_postgres)["resources"]
 
     assert {r["outcome"] for r in rows if r["tenant"] == "ministry"} == {"unchanged"}
     backends = {r["tenant"]: r["backend"] for r in fsp_json("status") if r["provisioned"]}

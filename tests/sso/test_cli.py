@@ -95,12 +95,12 @@ def test_users_add_list_roles_disable(fsp):
 
 def test_up_applies_the_realm_of_a_keycloak_tenant(fsp, tmp_path, keycloak, tenant, monkeypatch):
     home = str(tmp_path / "home")
-    results = json.loads(fsp("up", "beijing", "--home", home, "--json").stdout)
+    results = json.loads(fsp("up", "beijing", "--home", home, "--json").stdout)["resources"]
     assert {"tenant": "beijing", "resource": "realm", "outcome": "created"} in results
     assert not any(r["resource"] == "realm" for r in results if r["tenant"] == "ministry")  # development issuer
     settings = json.loads((Path(home) / "tenants" / "beijing" / "tenant.json").read_text())
     assert settings["token_issuer"] == f"{keycloak.url}/realms/{tenant.realm_name}"
-    again = json.loads(fsp("up", "beijing", "--home", home, "--json").stdout)
+    again = json.loads(fsp("up", "beijing", "--home", home, "--json").stdout)["resources"]
     assert {"tenant": "beijing", "resource": "realm", "outcome": "unchanged"} in again
     monkeypatch.delenv("FSP_KEYCLOAK_ADMIN_USER")
     assert "set FSP_KEYCLOAK_ADMIN_USER" in fsp("up", "beijing", "--home", home, ok=False).stderr
