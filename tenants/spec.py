@@ -73,7 +73,7 @@ class ExchangeSettings(_Settings):
     """Outbox shipping to the ministry (MZ/T 141-2019 data exchange)."""
 
     enabled: bool = True
-    batch_size: Annotated[int, Field(ge=1, le=10000)] = 500
+    batch_size: Annotated[int, Field(ge=1, le=10000)] = 1000
     interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 5
 
 

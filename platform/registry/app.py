@@ -121,7 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        on_refuse=lambda scope: _audit_oversized(ctx, scope),
                        larger=(("POST", attachments.UPLOAD_PATH, settings.attachment_max_bytes),
                                ("POST", BULK_IMPORT_PATH, settings.max_import_body_bytes),
-                               ("POST", READINGS_PATH, READINGS_MAX_BYTES)))
+                               ("POST", READINGS_PATH, READINGS_MAX_BYTES),
+                               ("POST", exchange_api.BATCHES_PATH, settings.exchange_max_batch_bytes)))
     return app
 
 

@@ -61,10 +61,11 @@ class Settings(BaseSettings):
     drift_file: Path | None = None
     # data exchange, province side: the hub's base URL and how the worker ships the outbox
     exchange_url: str | None = None
-    exchange_batch_size: int = Field(default=500, ge=1, le=10000)
+    exchange_batch_size: int = Field(default=1000, ge=1, le=10000)
     exchange_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
-    # a batch's body stays under this, so it passes the receiver's max_body_bytes
-    exchange_max_batch_bytes: int = Field(default=60 * 1024, ge=1024)
+    # a batch's body stays under this, and the ministry's receiver takes batch bodies up to its own value: large
+    # batches are what makes national ingest fast (one signature, one set-wise write per batch)
+    exchange_max_batch_bytes: int = Field(default=1024 * 1024, ge=1024, le=16 * 1024 * 1024)
     exchange_timeout_seconds: float = Field(default=10.0, gt=0)
     exchange_retry_attempts: int = Field(default=5, ge=1, le=20)
     exchange_retry_base_seconds: float = Field(default=0.5, ge=0)

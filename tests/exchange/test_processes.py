@@ -130,14 +130,18 @@ def test_a_process_started_without_what_it_needs_says_so(start, tmp_path):
 
 
 def test_the_hub_serves_only_the_exchange_and_audits_oversized_batches(ministry_settings, ministry_session):
-    app = create_hub_app(ministry_settings.model_copy(update={"max_body_bytes": 2048}))
+    app = create_hub_app(ministry_settings.model_copy(update={"max_body_bytes": 1024, "exchange_max_batch_bytes": 2048}))
     with TestClient(app) as client:
+        # a batch may be larger than other requests (up to exchange_max_batch_bytes), never larger than that
+        large = client.post("/api/v1/exchange/batches", content=b"{" + b" " * 1500 + b"}",
+                            headers={SIGNATURE_HEADER: "x"})
         oversized = client.post("/api/v1/exchange/batches", content=b"{" + b" " * 4096 + b"}",
                                 headers={SIGNATURE_HEADER: "x"})
         registry_route = client.get("/api/v1/institutions")
         ready = client.get("/readyz")
         metrics = client.get("/metrics").text
 
+    assert large.status_code == 401  # past the size check, refused for its signature
     assert oversized.status_code == 413
     refused = last_audit(ministry_session)
     assert (refused.result, refused.action) == ("refused", "POST /api/v1/exchange/batches")

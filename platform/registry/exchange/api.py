@@ -4,6 +4,7 @@ The router answers every refusal itself (and audits it), so it behaves the same 
 app and inside the exchange hub.
 """
 import gc
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from registry.exchange.signing import SIGNATURE_HEADER, verified
 from registry.journal import Journal
 
 router = APIRouter(prefix=f"{API_PREFIX}/exchange", tags=["exchange"])
+# a batch may be larger than other requests: up to the receiver's exchange_max_batch_bytes
+BATCHES_PATH = re.compile(r"(?:/[^/]+)*" + re.escape(f"{API_PREFIX}/exchange/batches"))  # mounted under /<slug> too
 
 
 @dataclass

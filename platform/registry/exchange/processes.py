@@ -47,7 +47,8 @@ def create_hub_app(settings: Settings) -> FastAPI:
     api.mount(app, journal=journal, peers_dir=settings.exchange_peers_dir, registry=registry,
               max_events=settings.exchange_max_batch_events)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
-                       on_refuse=lambda scope: _audit_oversized(scope, app.state.exchange))
+                       on_refuse=lambda scope: _audit_oversized(scope, app.state.exchange),
+                       larger=(("POST", api.BATCHES_PATH, settings.exchange_max_batch_bytes),))
     return app
 
 

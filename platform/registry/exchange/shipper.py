@@ -67,8 +67,8 @@ class Shipper:
     province: str
     province_code: str
     client: httpx.Client
-    batch_size: int = 500
-    max_bytes: int = 60 * 1024
+    batch_size: int = 1000
+    max_bytes: int = 1024 * 1024
     retry_attempts: int = 5
     retry_base_seconds: float = 0.5
     metrics: WorkerMetrics | None = None
