@@ -2,40 +2,17 @@
 that records what Alertmanager posts, and polling with a deadline. Loopback only."""
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
-import pytest
+
+from loopback import free_port
 
 FSP = str(Path(sys.executable).with_name("fsp"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def eventually(what: str, probe: Callable[[], object], timeout: float = 30.0):
-    """Poll `probe` until it returns something truthy; fail naming `what` and the last answer."""
-    deadline, last = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        try:
-            last = probe()
-        except httpx.TransportError as err:
-            last = err
-        else:
-            if last:
-                return last
-        time.sleep(0.25)
-    pytest.fail(f"{what} not seen within {timeout:.0f} s; last: {last!r}")
 
 
 def query(url: str, expr: str) -> list[dict]:

@@ -2,7 +2,6 @@
 starts it; and what payment tests share."""
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from factories import booking_payload
+from loopback import free_port
 
 FEE_FEN = 38000  # 380.00 yuan: the hall's published fee
 
@@ -32,12 +32,6 @@ class Sandbox:
         """The registry's settings that make it use this provider."""
         return {"payment_provider_url": self.url, "payment_provider_public_key_file": self.public_key_file,
                 "payment_merchant_id": "1900000109", "payment_merchant_key": self.merchant_key}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

@@ -1,17 +1,17 @@
 """`fsp serve` in a test: the local target's combined app on loopback, where the `fsp` commands look for it, or
 the real command in its own process."""
 import os
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 from kc_double.runner import BackgroundServer
+from loopback import free_port
 from provisioning_cli.targets.local import LocalTarget
 from provisioning_cli.targets.local_serve import build_gateway
 from tenants import load_catalog
@@ -35,9 +35,7 @@ class ServeProcess:
     stopped with SIGTERM at the end; its output goes to `log`."""
 
     def __init__(self, home: Path, log: Path, *options: str):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._command = [FSP, "serve", "--port", str(self.port), "--home", str(home), *options]
         self.log = log
@@ -67,18 +65,3 @@ class ServeProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-
-
-def eventually(what: str, probe: Callable[[], object], timeout: float = 30.0):
-    """Poll `probe` until it returns something truthy; fail naming `what` and the last answer."""
-    deadline, last = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        try:
-            last = probe()
-        except httpx.TransportError as err:
-            last = err
-        else:
-            if last:
-                return last
-        time.sleep(0.2)
-    raise AssertionError(f"{what} not seen within {timeout:.0f} s; last: {last!r}")

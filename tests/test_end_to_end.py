@@ -4,7 +4,6 @@ Everything goes through the installed `fsp` console script in subprocesses and h
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from factories import case_payload, institution_payload
+from loopback import free_port
 
 FSP = str(Path(sys.executable).with_name("fsp"))
 
@@ -28,12 +28,6 @@ def fsp(env: dict[str, str], *args: str) -> str:
     done = subprocess.run([FSP, *args], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, f"fsp {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
     return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_up(base: str, server: subprocess.Popen, log: Path) -> None:

@@ -10,7 +10,8 @@ import time
 
 import httpx
 
-from tests.fleet_processes import Served, Webhook, by_province, eventually
+from loopback import eventually
+from tests.fleet_processes import Served, Webhook, by_province
 
 FAST = ("--base-port", "0", "--scrape-interval", "1s", "--evaluation-interval", "1s", "--alert-for", "0s",
         "--group-wait", "1s")

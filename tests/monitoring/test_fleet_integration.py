@@ -8,8 +8,9 @@ import json
 
 import httpx
 
+from loopback import eventually, free_port
 from monitoring.processes import Instance, stop
-from tests.fleet_processes import Served, by_province, eventually, free_port, query
+from tests.fleet_processes import Served, by_province, query
 
 FAST = ("--base-port", "0", "--scrape-interval", "1s", "--evaluation-interval", "1s", "--alert-for", "0s")
 PROVINCES = ("beijing", "shandong")

@@ -22,7 +22,7 @@ import provisioning_cli.drift.schedule as schedule_module
 from infra.ensure.realm import connect
 from kc_double.runner import BackgroundServer
 from kc_double.server import KeycloakDouble
-from mqtt_broker import free_port
+from loopback import free_port
 from provisioning_cli.drift.schedule import DriftSchedule, fleet_drift_round
 from provisioning_cli.lifecycle import Lifecycle, set_lifecycle
 from provisioning_cli.main import app

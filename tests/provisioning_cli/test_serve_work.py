@@ -7,8 +7,9 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from factories import institution_payload
+from loopback import eventually
 from provisioning_cli.targets.local import LocalTarget
-from served import ServeProcess, eventually
+from served import ServeProcess
 from served_province import Province
 from tenants import load_catalog
 
