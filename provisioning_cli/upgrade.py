@@ -194,7 +194,7 @@ class Rollout:
         """Out of `fsp serve` while its database changes; served again afterwards, whatever happened."""
         self._set_served(spec, False)
         try:
-            self._wait(spec, "/healthz", lambda r: r.status_code == 404, "to be let go by `fsp serve`")
+            self._wait(spec, "/healthz", _not_served, "to be let go by `fsp serve`")
             yield
         finally:
             self._set_served(spec, True)
@@ -291,3 +291,13 @@ def _firing_alerts(prometheus: str, slugs: list[str]) -> list[dict[str, str]]:
     answer.raise_for_status()
     return [{"alertname": r["metric"].get("alertname", ""), "province": r["metric"].get("province", ""),
              "severity": r["metric"].get("severity", "")} for r in answer.json()["data"]["result"]]
+
+
+def _not_served(answer: httpx.Response) -> bool:
+    """The gateway answers a catalog tenant it no longer serves with 503 `tenant_not_served` (not its healthz)."""
+    if answer.status_code != 503:
+        return False
+    try:
+        return any(e.get("rule") == "tenant_not_served" for e in answer.json().get("errors", []))
+    except ValueError:
+        return False

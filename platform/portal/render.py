@@ -77,6 +77,7 @@ def page(request: Request, template: str, *, status_code: int = 200, **context) 
 
 def _suspended(request: Request) -> bool:
     """The tenant is suspended (`fsp suspend`): its pages show a notice (read at most every 2 s, registry.tenant_status)."""
-    ctx = getattr(request.app.state, "ctx", None)
+    app = request.scope.get("app")  # a page rendered outside a site (a printout built by hand) has none
+    ctx = getattr(getattr(app, "state", None), "ctx", None)
     status = getattr(ctx, "status", None)
     return bool(status is not None and status.current().suspended)

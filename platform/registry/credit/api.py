@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
+from registry import errors
 from registry.credit import evaluation, service
 from registry.credit.models import (
     YEAR,
@@ -29,7 +30,8 @@ Year = Annotated[int, Query(**YEAR, description="the year evaluated")]
 AnyYear = Annotated[int | None, Query(**YEAR, description="of this year only")]
 
 
-@router.post("/inspections", response_model=InspectionPublic, status_code=status.HTTP_201_CREATED)
+@router.post("/inspections", response_model=InspectionPublic, status_code=status.HTTP_201_CREATED,
+             responses={404: {"model": errors.ErrorBody, "description": "No such institution"}})
 def record_inspection(body: InspectionCreate, session: SessionDep, ctx: ContextDep,
                       principal: CreditManager) -> InspectionPublic:
     """An institution's annual inspection (年检) of a year: its result and findings."""
@@ -42,7 +44,8 @@ def list_inspections(session: SessionDep, principal: CreditManager, year: AnyYea
     return InspectionsPublic(data=service.list_inspections(session, year=year, institution_id=institution_id))
 
 
-@router.post("/penalties", response_model=PenaltyPublic, status_code=status.HTTP_201_CREATED)
+@router.post("/penalties", response_model=PenaltyPublic, status_code=status.HTTP_201_CREATED,
+             responses={404: {"model": errors.ErrorBody, "description": "No such institution"}})
 def record_penalty(body: PenaltyCreate, session: SessionDep, ctx: ContextDep, principal: CreditManager) -> PenaltyPublic:
     """An administrative penalty (行政处罚) decided against an institution."""
     return service.record_penalty(session, ctx=ctx, principal=principal, data=body)
