@@ -12,7 +12,7 @@ from sqlmodel import Field, SQLModel
 from registry.db_types import ChinaTime, UTCDateTime, new_id, utcnow
 from registry.validators import Day, Name, ShortText, prose, rule_error, text
 
-# a document and its event fit the exchange's batch (60 KiB) and a request (64 KiB) in any script, 4-byte CJK
+# a document and its event fit a request (64 KiB, and so any exchange batch) in any script, 4-byte CJK
 # Extension B characters included; a regulation (条例) runs to a few thousand characters
 MAX_CONTENT = 10_000
 MAX_SUMMARY = 500
