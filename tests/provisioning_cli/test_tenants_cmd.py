@@ -71,7 +71,7 @@ def test_show_includes_defaults():
     assert spec["audit_retention_days"] == 180
     assert spec["sso"] == {"provider": "development", "keycloak_url": None, "realm": "fsp-hebei",
                            "government_identity": None}
-    assert spec["exchange"]["batch_size"] == 500
+    assert spec["exchange"]["batch_size"] == 1000
     assert spec["monitoring"]["scrape_interval_seconds"] == 15
 
 
