@@ -6,6 +6,7 @@ from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
 import registry.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from registry.db import explicit_sqlite_transactions
 from registry.national.models import NATIONAL_CASES_PARTITIONS, national_cases_partition
 
 config = context.config
@@ -40,6 +41,8 @@ def run_online() -> None:
     connectable = config.attributes.get("connection")
     if connectable is None:
         engine = engine_from_config({"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool)
+        if engine.dialect.name == "sqlite":  # one transaction for the whole upgrade, as on PostgreSQL
+            explicit_sqlite_transactions(engine)
         with engine.connect() as connection:
             _run(connection)
     else:

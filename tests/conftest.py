@@ -79,9 +79,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def _run_alembic(url: str, action: Callable[..., object], *args: object) -> None:
     """`action(config, *args)` (an `alembic.command` function) on the database at `url`, committed."""
-    from registry.db import alembic_config
+    from registry.db import alembic_config, explicit_sqlite_transactions
 
     engine = create_engine(url, poolclass=NullPool)
+    if engine.dialect.name == "sqlite":  # as migrations/env.py runs them: one transaction
+        explicit_sqlite_transactions(engine)
     try:
         with engine.begin() as connection:
             config = alembic_config(url)

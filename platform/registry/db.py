@@ -32,20 +32,30 @@ def make_engine(settings: Settings) -> Engine:
 
 
 def _serialise_sqlite_writers(engine: Engine) -> None:
-    # pysqlite's implicit transactions are off so that BEGIN is ours; writers take the lock with their first
-    # statement (sequences.lock), and WAL lets readers go on meanwhile
+    # writers take the lock with their first statement (sequences.lock), and WAL lets readers go on meanwhile
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    explicit_sqlite_transactions(engine)
+
+
+def explicit_sqlite_transactions(engine: Engine) -> Engine:
+    """pysqlite's implicit transactions off, so that BEGIN is ours: a transaction holds every statement, DDL too
+    (pysqlite would commit each CREATE or ALTER on its own: a failed migration half applied, a sync per statement)."""
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 def session_scope(engine: Engine) -> Iterator[Session]:

@@ -289,6 +289,30 @@ def test_migrations_created_unchanged_updated(empty_database_url, newer_migratio
     assert dbe.ensure_migrations(empty_database_url, migrations_dir=newer_migrations) == "unchanged"
 
 
+BROKEN_REVISION = NEXT_REVISION.replace(
+    'op.create_table("probe", sa.Column("id", sa.Integer, primary_key=True))',
+    'op.create_table("probe", sa.Column("id", sa.Integer, primary_key=True))\n'
+    '    op.add_column("cases", sa.Column("probe_note", sa.Text))\n'
+    '    op.execute("INSERT INTO no_such_table VALUES (1)")')
+
+
+def test_a_migration_that_fails_halfway_leaves_the_database_as_it_was(empty_database_url, newer_migrations):
+    dbe.ensure_migrations(empty_database_url)
+    head = dbe.current_revision(empty_database_url)
+    (newer_migrations / "versions" / "9999_probe.py").write_text(BROKEN_REVISION.format(down=next(iter(head))))
+
+    with pytest.raises(ProvisioningError, match="no_such_table"):
+        dbe.ensure_migrations(empty_database_url, migrations_dir=newer_migrations)
+    # one transaction on SQLite as on PostgreSQL: neither the new table nor the new column stayed
+    assert dbe.current_revision(empty_database_url) == head
+    assert "probe" not in _tables(empty_database_url)
+    engine = create_engine(empty_database_url, poolclass=NullPool)
+    try:
+        assert "probe_note" not in {column["name"] for column in inspect(engine).get_columns("cases")}
+    finally:
+        engine.dispose()
+
+
 def test_migrations_at_head_do_not_start_alembic(empty_database_url, monkeypatch):
     dbe.ensure_migrations(empty_database_url)
 
