@@ -24,6 +24,7 @@ app = typer.Typer(no_args_is_help=True,
 ACTOR = "fsp-sharing"  # the audit trail's actor of deliveries run from here
 DELIVER_COLUMNS = ("tenant", "department", "delivered", "through", "problem")
 STATUS_COLUMNS = ("tenant", "department", "endpoint", "delivered through", "waiting")
+PAUSED = "suspended: its sharing is paused (nothing delivered; `fsp resume {slug}` delivers from where it stopped)"
 
 
 @app.command("deliver")
@@ -52,6 +53,8 @@ def deliver(
     else:
         print_table(DELIVER_COLUMNS, ([r["tenant"], r["department"], r["delivered"], r["through"],
                                       r["problem"] or "-"] for r in rows))
+        for paused in sorted({row["tenant"] for row in rows if row["paused"]}):
+            typer.echo(f"{paused}: {PAUSED.format(slug=paused)}")
     exit_on_problems(rows, lambda row: f"{row['tenant']} → {row['department']}")
 
 
@@ -99,8 +102,8 @@ def _deliver_one(local: LocalTarget, spec: TenantSpec, client: httpx.Client, *, 
     try:
         signer = BatchSigner(settings.keys_dir)  # one key read for all of the province's departments
     except SigningKeyError as exc:
-        return [{"tenant": spec.slug, "department": key, "delivered": 0, "through": None, "problem": str(exc)}
-                for key, _ in chosen]
+        return [{"tenant": spec.slug, "department": key, "delivered": 0, "through": None, "problem": str(exc),
+                 "paused": False} for key, _ in chosen]
     rows: list[dict[str, Any]] = []
     with local.engine(spec) as engine:
         journal = Journal.of(engine, keys_dir=settings.keys_dir, checkpoint_file=settings.audit_checkpoint_path)
@@ -112,5 +115,5 @@ def _deliver_one(local: LocalTarget, spec: TenantSpec, client: httpx.Client, *, 
             except sharing.DeliveryError as exc:  # what was delivered before the failure stays delivered
                 problem, report = str(exc), exc.report or report
             rows.append({"tenant": spec.slug, "department": key, "delivered": report.notices,
-                         "through": report.through, "problem": problem})
+                         "through": report.through, "problem": problem, "paused": report.paused})
     return rows

@@ -7,7 +7,8 @@ epoch for a province whose incarnation changed (it was purged and provisioned ag
 A process reads the row at most every `StatusCache.ttl` seconds, never once per request. While suspended the
 registry refuses every write of its API (`RefuseWhileSuspended`, 503 with Retry-After: the suspension is
 temporary, and a device or a payment provider that retries later loses nothing), the portal refuses sign-ins
-and shows a notice, and the exchange shipper ships nothing; reads and public pages go on.
+and shows a notice, and neither the exchange shipper nor department sharing sends anything; reads and public
+pages go on.
 """
 import threading
 import time

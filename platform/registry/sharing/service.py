@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from registry import tenant_status
 from registry.cases.fields import ID_CONTEXT
 from registry.cases.models import Case, CaseStatus
 from registry.db_types import china_isoformat, utcnow
@@ -48,6 +49,8 @@ class DeliveryReport:
     batches: int = 0
     through: int = 0
     problems: list[str] = field(default_factory=list)
+    # the tenant is suspended (`fsp suspend`): nothing was delivered, nothing was tried
+    paused: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,11 +108,14 @@ def _facts(case: Case, keys: TenantKeys, *, with_id_number: bool) -> dict:
 def deliver(journal: Journal, keys: TenantKeys, department: Department, *, url: str, signer: BatchSigner,
             client: httpx.Client, province: Province, actor: str, batch_size: int = 200) -> DeliveryReport:
     """Deliver every pending notice to the department, batch by batch; raises DeliveryError (what was
-    acknowledged stays delivered)."""
+    acknowledged stays delivered). Nothing while the tenant is suspended (`report.paused`)."""
     report = DeliveryReport(department.key)
     engine = journal.engine
     with Session(engine) as session:
         report.through = delivered_seq(session, department.key)
+    if tenant_status.read(engine).suspended:  # resumed from `through` after `fsp resume`, as the exchange is
+        report.paused = True
+        return report
     while True:
         after = report.through
         with Session(engine) as session:

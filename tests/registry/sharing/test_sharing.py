@@ -12,6 +12,7 @@ from sqlmodel import select
 from factories import case_payload, create_institution, resident_id
 from infra.ensure.keys import ensure_tenant_keys
 from kc_double.runner import BackgroundServer
+from registry import tenant_status
 from registry.audit import service as audit
 from registry.audit.models import AuditEntry
 from registry.exchange.signing import (
@@ -163,6 +164,21 @@ def test_a_department_that_is_down_gets_everything_once_it_is_back(app, keys_dir
     assert _deliver(app, keys_dir, receiver, "minimum_living").notices == 3
     session.rollback()
     assert sharing.pending(session, "minimum_living")[1] == 0
+
+
+def test_nothing_is_delivered_while_the_tenant_is_suspended_and_everything_after_resume(app, keys_dir, receiver,
+                                                                                        deaths, session):
+    journal = app.state.ctx.journal
+    assert tenant_status.change(session, journal, state=tenant_status.SUSPENDED, reason="迁移", actor="ops")
+
+    paused = _deliver(app, keys_dir, receiver, "minimum_living")
+
+    assert (paused.paused, paused.notices, receiver.batches) == (True, 0, [])
+    session.rollback()
+    assert sharing.pending(session, "minimum_living") == (0, 3)
+    assert tenant_status.change(session, journal, state=tenant_status.ACTIVE, reason=None, actor="ops")
+    resumed = _deliver(app, keys_dir, receiver, "minimum_living")
+    assert (resumed.paused, resumed.notices) == (False, 3)
 
 
 def test_a_department_that_does_not_trust_the_key_refuses_and_nothing_moves(app, keys_dir, receiver, deaths,
