@@ -36,7 +36,7 @@ from registry.group_commit import GroupCommit
 from registry.health import router as health_router
 from registry.institutions.api import router as institutions_router
 from registry.journal import Journal
-from registry.limits import BodySizeLimit, refused_action
+from registry.limits import BodySizeLimit, refused_action, refused_actor
 from registry.memorials.api import router as memorials_router
 from registry.metrics import AppMetrics, MetricsMiddleware
 from registry.national import api as national_api
@@ -114,7 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app)
     document_refusals(app)
     # a suspended tenant (`fsp suspend`) refuses every write; counted by the metrics like any refusal
-    app.add_middleware(RefuseWhileSuspended, cache=ctx.status, journal=journal, audit_action=refused_action)
+    app.add_middleware(RefuseWhileSuspended, cache=ctx.status, journal=journal, audit_action=refused_action,
+                       audit_actor=functools.partial(refused_actor, ctx.verifier))
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
@@ -227,4 +228,4 @@ def _install_error_handlers(app: FastAPI) -> None:
 async def _audit_oversized(ctx: TenantContext, scope) -> None:
     problems = [{"field": "body", "rule": "max_size", "message": "request body too large"}]
     await anyio.to_thread.run_sync(lambda: ctx.journal.refused(
-        actor="anonymous", action=refused_action(scope), status=413, problems=problems))
+        actor=refused_actor(ctx.verifier, scope), action=refused_action(scope), status=413, problems=problems))

@@ -126,8 +126,9 @@ class RefuseWhileSuspended:
     """ASGI middleware of the registry app: while the tenant is suspended, every write of its API is refused (503,
     audited); reads, health and metrics go on."""
 
-    def __init__(self, app, *, cache: StatusCache, journal, audit_action):
-        self.app, self.cache, self.journal, self.audit_action = app, cache, journal, audit_action
+    def __init__(self, app, *, cache: StatusCache, journal, audit_action, audit_actor):
+        self.app, self.cache, self.journal = app, cache, journal
+        self.audit_action, self.audit_actor = audit_action, audit_actor
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope["method"] not in _MUTATING or not (await self.cache.current_async()).suspended:
@@ -136,5 +137,5 @@ class RefuseWhileSuspended:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         body, extra = refusal(messages.language_of(headers.get("accept-language")))
         await anyio.to_thread.run_sync(lambda: self.journal.refused(
-            actor="anonymous", action=self.audit_action(scope), status=503, problems=body["errors"]))
+            actor=self.audit_actor(scope), action=self.audit_action(scope), status=503, problems=body["errors"]))
         await JSONResponse(body, status_code=503, headers=extra)(scope, receive, send)

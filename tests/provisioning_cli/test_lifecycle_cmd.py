@@ -61,7 +61,9 @@ def test_a_suspended_tenant_refuses_sign_ins_and_writes_keeps_reads_and_resumes_
         refusals = session.exec(select(AuditEntry).where(AuditEntry.result == "refused",
                                                          col(AuditEntry.detail).contains("tenant_suspended"))).all()
         actions = {entry.action for entry in refusals}
+        api_actors = {entry.actor for entry in refusals if entry.action.endswith("/api/v1/institutions")}
     assert any(a.startswith("POST ") and a.endswith("/api/v1/institutions") for a in actions)
+    assert api_actors == {"staff"}  # who tried, from the token (the refusal comes before the route's sign-in check)
     assert any(a.startswith("POST ") and a.endswith("/my/sign-in") for a in actions)
 
     assert fsp_json("suspend", "beijing", "--reason", "年度安全检查")["outcome"] == "unchanged"

@@ -53,12 +53,18 @@ def test_framework_errors_use_the_one_shape(client, mint):
     assert_problem(broken, 422, "body", "json_invalid")
 
 
-def test_oversized_body_is_413_and_audited(client, mint):
-    response = client.post("/api/v1/institutions", content=b"[" + b"1," * 40000 + b"1]",
-                           headers={**mint("provincial-admin"), "content-type": "application/json"})
+def test_oversized_body_is_413_and_audited_with_who_sent_it(client, mint):
+    oversized = b"[" + b"1," * 40000 + b"1]"
+    response = client.post("/api/v1/institutions", content=oversized,
+                           headers={**mint("provincial-admin", subject="clerk-7"), "content-type": "application/json"})
     assert_problem(response, 413, "body", "max_size")
-    refused = client.get("/api/v1/audit", params={"result": "refused"}, headers=mint("auditor")).json()
-    assert refused["data"][-1]["detail"].count("max_size") == 1
+    forged = client.post("/api/v1/institutions", content=oversized,
+                         headers={"Authorization": "Bearer not.a.token", "content-type": "application/json"})
+    assert_problem(forged, 413, "body", "max_size")
+
+    refused = client.get("/api/v1/audit", params={"result": "refused"}, headers=mint("auditor")).json()["data"]
+    assert [(entry["actor"], entry["detail"].count("max_size")) for entry in refused[-2:]] == [
+        ("clerk-7", 1), ("anonymous", 1)]
 
 
 def test_two_tenants_in_one_process_are_isolated(settings, app, client, tmp_path: Path):
