@@ -22,6 +22,7 @@ from infra.ensure.database import current_revision
 from monitoring.processes import Instance
 from monitoring.render import FLEET
 from provisioning_cli.backup_take import backup_directory, take_backup
+from provisioning_cli.lifecycle import Lifecycle, lifecycle_of, set_lifecycle
 from provisioning_cli.restore_cmd import restore_over
 from provisioning_cli.targets import TargetError
 from provisioning_cli.targets.local import LocalTarget, head_revision
@@ -30,6 +31,7 @@ from registry import db
 from tenants import TenantSpec
 
 Say = Callable[[str], None]
+UPGRADE_FAILURE = "upgrade failed"  # how a failed upgrade's lifecycle reason starts
 WAIT_SECONDS = 30.0  # default wait for `fsp serve` to let a tenant go, or to find it ready again
 
 
@@ -155,12 +157,11 @@ class Rollout:
             spec = self.local.catalog.resolve(item.tenant)
             settings = self.local.settings(spec)
             with self._drained(spec):
-                if _revision(settings.database_url) == item.from_revision and item.step == "migrate" \
-                        and not settings.is_sqlite:
+                if _revision(settings.database_url) == item.from_revision and item.step == "migrate":
                     item.rollback = "unchanged: the failed migration's transaction was rolled back"
                 elif item.step != "migrate" and self._downgrade(spec, settings.database_url, item):
                     item.rollback = f"downgraded to {item.from_revision}"
-                else:  # a half-applied migration on SQLite, or one that cannot be undone
+                else:  # a migration that cannot be undone
                     self.say(f"{spec.slug}: restoring the backup taken before the upgrade")
                     restore_over(self.local, spec, settings, backup_directory(self.local, spec), Path(item.backup),
                                  self.key, lambda step, slug=spec.slug: self.say(f"{slug}: {step}"))
@@ -261,6 +262,12 @@ class Rollout:
                          **({"rollback": item.rollback} if item.rollback else {}),
                          **({"backup": Path(item.backup).name} if item.backup else {})})
         del upgrades[:-HISTORY_KEPT]
+        # a failed upgrade is the tenant's failure (fleet view, FspTenantFailed) until upgraded or rolled back
+        current = lifecycle_of(state)
+        if outcome == "failed":
+            set_lifecycle(state, Lifecycle.failed, f"{UPGRADE_FAILURE} at {item.step}: {item.reason}")
+        elif current and current.state == Lifecycle.failed and (current.reason or "").startswith(UPGRADE_FAILURE):
+            set_lifecycle(state, Lifecycle.active)
         write_state(path, state)
 
 

@@ -108,8 +108,8 @@ def test_a_failed_migration_halts_the_rollout_and_rollback_returns_the_wave(flee
         "passed", "halted", "not started")
     pilots = {t["tenant"]: t for t in waves["pilots"]["tenants"]}
     assert pilots["beijing"]["rollback"] == f"downgraded to {BEFORE}"
-    assert pilots["tianjin"]["rollback"].startswith(
-        "unchanged" if db_backend == "postgresql" else "restored from tianjin-")
+    # one transaction per migration on both backends: the failed one left nothing to undo
+    assert pilots["tianjin"]["rollback"].startswith("unchanged")
     assert waves["rest"]["tenants"][0]["outcome"] == "not started"
     assert "error: upgrade halted in wave pilots: tianjin: migrate:" in run.stderr
     # the ministry's wave passed and stays; the failed wave and the one never started are where they were
@@ -121,23 +121,54 @@ def test_a_failed_migration_halts_the_rollout_and_rollback_returns_the_wave(flee
     state = json.loads((home / "tenants" / "beijing" / "state.json").read_text())
     assert [u["outcome"] for u in state["upgrades"]] == ["upgraded", "rolled back"]
     assert state["migration"] == BEFORE
+    tianjin = json.loads((home / "tenants" / "tianjin" / "state.json").read_text())
+    assert [u["outcome"] for u in tianjin["upgrades"]] == ["failed", "rolled back"]
+    assert tianjin["lifecycle"]["state"] == "active"  # failed while the upgrade failed, active once rolled back
+    assert [h["outcome"] for h in tianjin["history"] if h["resource"] == "lifecycle"][-2:] == ["failed", "active"]
 
 
-def test_a_tenant_not_ready_after_its_migration_halts_the_rollout_and_is_downgraded(tenant, fsp, home, backup_key):
+def _refuse_going_back_to(local, slug: str, revision: str, backend: str) -> None:
+    """A migration without a way back: the database refuses to record `revision` again."""
+    engine = create_engine(local.settings(local.catalog.resolve(slug)).database_url)
+    with engine.begin() as connection:
+        if backend == "sqlite":
+            connection.execute(text(f"CREATE TRIGGER no_way_back BEFORE UPDATE ON alembic_version WHEN "
+                                    f"NEW.version_num = '{revision}' BEGIN SELECT RAISE(ABORT, 'no way back'); END"))
+        else:
+            connection.execute(text("CREATE FUNCTION no_way_back() RETURNS trigger LANGUAGE plpgsql AS "
+                                    "$$ BEGIN RAISE EXCEPTION 'no way back'; END $$"))
+            connection.execute(text(f"CREATE TRIGGER no_way_back BEFORE UPDATE ON alembic_version FOR EACH ROW "
+                                    f"WHEN (NEW.version_num = '{revision}') EXECUTE FUNCTION no_way_back()"))
+    engine.dispose()
+
+
+def test_a_tenant_not_ready_after_its_migration_is_restored_when_it_cannot_be_downgraded_and_failed_without_rollback(
+        tenant, fsp, fsp_json, home, backup_key, write_cases, db_backend):
     from served import serving_locally
 
+    written = write_cases(2)
     older = ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_revision(BEFORE).down_revision
     command.downgrade(db.alembic_config(tenant.settings(tenant.catalog.resolve("beijing")).database_url), older)
+    _refuse_going_back_to(tenant, "beijing", older, db_backend)
     with serving_locally(home):
         # the kit served needs its head: a tenant left one migration short of it never becomes ready
-        run = fsp("upgrade", "beijing", "--to", BEFORE, "--rollback", "--ready-timeout", "4", "--json", ok=False)
+        rolled_back = fsp("upgrade", "beijing", "--to", BEFORE, "--rollback", "--ready-timeout", "2", "--json", ok=False)
+        after_rollback = next(row for row in fsp_json("status") if row["tenant"] == "beijing")["lifecycle"]
+        failed = fsp("upgrade", "beijing", "--to", BEFORE, "--ready-timeout", "2", "--json", ok=False)
+        after_failure = next(row for row in fsp_json("status") if row["tenant"] == "beijing")["lifecycle"]
 
-    report = json.loads(run.stdout)
-    [item] = report["waves"][0]["tenants"]
+    [item] = json.loads(rolled_back.stdout)["waves"][0]["tenants"]
     assert (item["tenant"], item["from_revision"], item["to_revision"]) == ("beijing", older, BEFORE)
     assert item["outcome"] == "failed" and item["step"] == "readiness" and "schema not at migration head" in item["reason"]
-    assert item["rollback"] == f"downgraded to {older}"
-    assert _revision(tenant, "beijing") == older
+    assert item["rollback"].startswith("restored from beijing-")  # the downgrade was refused: the backup is taken back
+    assert after_rollback["state"] == "active"
+    [item] = json.loads(failed.stdout)["waves"][0]["tenants"]
+    assert (item["from_revision"], item["outcome"], item["rollback"]) == (older, "failed", None)
+    assert after_failure["state"] == "failed"
+    assert after_failure["reason"].startswith("upgrade failed at readiness: ") and "schema not at migration head" in \
+        after_failure["reason"]
+    assert _revision(tenant, "beijing") == BEFORE  # left where the failed upgrade put it, for the operator
+    assert _count(tenant, "beijing", "cases") == len(written)
 
 
 def test_upgrade_refuses_clearly(fsp, home, backup_key):
