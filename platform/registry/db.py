@@ -1,4 +1,5 @@
 """Engine and sessions of one app: built per app, never at module level."""
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,7 +74,13 @@ def alembic_config(database_url: str) -> Config:
 
 
 def migration_heads() -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+    """The revisions this kit's migrations end at (read once: Alembic compiles every script to find them)."""
+    return set(_migration_heads())
+
+
+@functools.cache
+def _migration_heads() -> frozenset[str]:
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
 def current_revisions(engine: Engine) -> set[str]:

@@ -201,7 +201,10 @@ def new_rsa_private_pem() -> bytes:
     )
 
 
+@functools.lru_cache(maxsize=256)
 def load_private_key(pem: bytes) -> rsa.RSAPrivateKey:
+    """The key of a PEM, parsed and checked once per process (an RSA check takes tens of milliseconds, and
+    `fsp serve` builds an app per tenant and again after each re-provisioning)."""
     return serialization.load_pem_private_key(pem, password=None)  # type: ignore[return-value]
 
 

@@ -1,4 +1,5 @@
 """A tenant's key material on disk: created once, mode 0600, never logged."""
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -122,14 +123,20 @@ def load_certificate_key(keys_dir: Path) -> CertificateKey:
     """The SM2 pair that signs certificates' QR codes; missing or mismatched halves are an error."""
     key = CertificateKey(_read(keys_dir, CERTIFICATE_KEY).decode().strip(),
                          _read(keys_dir, CERTIFICATE_PUBLIC_KEY).decode().strip())
-    try:
-        pair = crypto.sm2_public_key_valid(key.public_hex) and crypto.sm2_verify(
-            key.public_hex, b"fsp", crypto.sm2_sign(key.private_hex, key.public_hex, b"fsp"))
-    except ValueError:  # not hex
-        pair = False
-    if not pair:
+    if not _sm2_pair(key.private_hex, key.public_hex):
         raise KeyMaterialError(f"{keys_dir / CERTIFICATE_KEY} and {CERTIFICATE_PUBLIC_KEY} are not one SM2 key pair")
     return key
+
+
+@functools.lru_cache(maxsize=256)
+def _sm2_pair(private_hex: str, public_hex: str) -> bool:
+    """Whether the two halves are one SM2 key pair (a signature checked once per pair and process: SM2 here is
+    pure Python, tens of milliseconds, and `fsp serve` loads every tenant's keys)."""
+    try:
+        return crypto.sm2_public_key_valid(public_hex) and crypto.sm2_verify(
+            public_hex, b"fsp", crypto.sm2_sign(private_hex, public_hex, b"fsp"))
+    except ValueError:  # not hex
+        return False
 
 
 def load_keys(keys_dir: Path) -> TenantKeys:
