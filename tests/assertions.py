@@ -15,7 +15,13 @@ def count(session: Session, model) -> int:
 
 def last_audit(session: Session) -> AuditEntry:
     session.rollback()
-    return session.exec(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    return session.exec(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
+
+
+def last_event(session: Session) -> OutboxEvent | None:
+    """The newest event of the outbox (in a fresh transaction: it sees what the app committed since)."""
+    session.rollback()
+    return session.exec(select(OutboxEvent).order_by(OutboxEvent.seq.desc()).limit(1)).first()
 
 
 def assert_problem(response, status: int, field: str, rule: str) -> dict:

@@ -14,7 +14,7 @@ class PaymentsCollector:
         try:
             with Session(self._engine) as session:
                 orders = dict(session.exec(select(PaymentOrder.status, func.count()).group_by(PaymentOrder.status)).all())
-                last = session.exec(select(Reconciliation).order_by(col(Reconciliation.ran_at).desc())).first()
+                last = session.exec(select(Reconciliation).order_by(col(Reconciliation.ran_at).desc()).limit(1)).first()
         except Exception:  # a down database (or one not migrated yet) shows as missing series; /readyz says why
             return
         by_status = GaugeMetricFamily("fsp_payment_orders", "Payment orders of booked services, by status",

@@ -162,7 +162,7 @@ def test_every_rule_refuses_its_record_alone_in_chinese_and_the_refusals_are_aud
     assert next(r for r in answer["rejects"] if r["index"] == 11)["archive_ref"] is None  # not repeated back
     session.rollback()
     entry = session.exec(select(AuditEntry).where(AuditEntry.result == audit.REFUSED)
-                         .order_by(AuditEntry.seq.desc())).first()
+                         .order_by(AuditEntry.seq.desc()).limit(1)).first()
     refused = json.loads(entry.detail)["refused"]
     assert len(refused) == 11 and refused[0] == {"record": "BJ-2012/000002", "errors": [
         {"field": "sex", "rule": "enum"}]}

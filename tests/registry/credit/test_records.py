@@ -4,17 +4,10 @@ import json
 import uuid
 
 import pytest
-from sqlmodel import select
 
-from assertions import assert_problem, last_audit
+from assertions import assert_problem, last_audit, last_event
 from factories import TODAY, YEAR, inspection_payload, penalty_payload
 from registry.credit.models import Inspection, Penalty
-from registry.outbox.models import OutboxEvent
-
-
-def last_event(session) -> OutboxEvent:
-    session.rollback()
-    return session.exec(select(OutboxEvent).order_by(OutboxEvent.seq.desc())).first()
 
 
 def test_an_inspection_is_recorded_audited_and_sent_without_its_findings_text(client, session, admin, funeral_home, post):

@@ -3,12 +3,10 @@ import json
 import uuid
 
 import pytest
-from sqlmodel import select
 
-from assertions import assert_problem, assert_refused_and_nothing_written, last_audit, snapshot
+from assertions import assert_problem, assert_refused_and_nothing_written, last_audit, last_event, snapshot
 from factories import create_institution
 from registry.disclosure.models import InstitutionDisclosure
-from registry.outbox.models import OutboxEvent
 
 DISCLOSURE = {"opening_hours": "每日 8:00-17:00，节假日照常服务",
               "commitments": ["24小时接运遗体", "  明码标价，不强制消费  "],
@@ -40,7 +38,7 @@ def test_admin_sets_the_disclosure_audited_and_published(client, session, admin,
     assert (entry.actor, entry.action) == ("admin-1", "institution_disclosure.set")
     assert entry.object_id == institution["id"]
     assert json.loads(entry.detail)["fields"] == ["commitments", "complaint_phone", "opening_hours", "supervising_authority"]
-    event = session.exec(select(OutboxEvent).order_by(OutboxEvent.seq.desc())).first()
+    event = last_event(session)
     assert event.event_type == "institution_disclosure.published"
     assert json.loads(event.payload)["commitments"] == read["commitments"]
 

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from sqlmodel import select
 
-from assertions import assert_problem, last_audit
+from assertions import assert_problem, last_audit, last_event
 from registry.memorials import words
 from registry.memorials.models import Memorial, MemorialMessage
 from registry.outbox.models import OutboxEvent
@@ -48,7 +48,7 @@ def test_the_family_creates_a_public_page_with_consent_recorded(client, session,
     session.rollback()
     stored = session.get(Memorial, uuid.UUID(memorial["id"]))
     assert "张明" not in stored.consented_by_encrypted
-    event = session.exec(select(OutboxEvent).order_by(OutboxEvent.seq.desc())).first()
+    event = last_event(session)
     assert event.event_type == "memorial.created" and "张" not in event.payload
     assert last_audit(session).actor == "citizen-family"
 
@@ -74,7 +74,7 @@ def test_a_clean_message_is_published_a_flagged_one_held_for_review(client, sess
     assert [m["text"] for m in page["messages"]] == ["张奶奶，我们想念您。"]
     assert page["offerings"]["flowers"] == 1 and page["offerings"]["candle"] == 0
     assert [(m["id"], m["flagged"]) for m in queue["data"]] == [(flagged.json()["id"], "加微信,博彩")]
-    event = session.exec(select(OutboxEvent).order_by(OutboxEvent.seq.desc())).first()
+    event = last_event(session)
     assert event.event_type == "memorial_message.posted" and "博彩" not in event.payload
     assert json.loads(event.payload)["status"] == "pending"
 

@@ -89,7 +89,7 @@ def test_each_kind_of_difference_is_found_recorded_and_the_lost_notice_repaired(
     statuses = {o.order_no: o.status for o in session.exec(select(PaymentOrder))}
     assert statuses == {matched: "paid", lost: "paid", absent: "paid", other_amount: "paid", expired: "closed"}
     repaired = session.exec(select(AuditEntry).where(AuditEntry.action == "payment.pay")
-                            .order_by(AuditEntry.seq.desc())).first()
+                            .order_by(AuditEntry.seq.desc()).limit(1)).first()
     assert (repaired.actor, json.loads(repaired.detail) if isinstance(repaired.detail, str) else repaired.detail) == (
         "admin-1", {"found_by": "reconciliation"})
     assert last_audit(session).action == "payment.reconcile"

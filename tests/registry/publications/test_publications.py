@@ -6,7 +6,7 @@ import uuid
 import pytest
 from sqlmodel import select
 
-from assertions import assert_problem, assert_refused_and_nothing_written, count, last_audit, snapshot
+from assertions import assert_problem, assert_refused_and_nothing_written, count, last_audit, last_event, snapshot
 from factories import create_publication, publication_payload
 from registry.exchange.outbound import batch_body
 from registry.outbox.models import OutboxEvent
@@ -19,10 +19,6 @@ PUBLICATIONS = "/api/v1/publications"
 def admin(mint):
     return mint("provincial-admin", subject="admin-1")
 
-
-def last_event(session) -> OutboxEvent:
-    session.rollback()
-    return session.exec(select(OutboxEvent).order_by(OutboxEvent.seq.desc())).first()
 
 
 def test_a_draft_is_audited_but_neither_public_nor_sent(client, session, admin):

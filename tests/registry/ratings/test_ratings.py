@@ -4,9 +4,8 @@ import uuid
 
 from sqlmodel import select
 
-from assertions import assert_problem, assert_refused_and_nothing_written, last_audit, snapshot
+from assertions import assert_problem, assert_refused_and_nothing_written, last_audit, last_event, snapshot
 from factories import create_institution, create_resource, end_booking
-from registry.outbox.models import OutboxEvent
 from registry.ratings.models import Rating
 
 
@@ -25,7 +24,7 @@ def test_the_owner_rates_a_completed_booking_its_comment_encrypted_and_the_event
     session.rollback()
     stored = session.get(Rating, uuid.UUID(body["id"]))
     assert "张三丰" not in stored.comment_encrypted and "耐心" not in stored.comment_encrypted
-    event = session.exec(select(OutboxEvent).order_by(OutboxEvent.seq.desc())).first()
+    event = last_event(session)
     assert event.event_type == "rating.submitted"
     assert json.loads(event.payload) == {"rating_id": body["id"], "institution_id": funeral_home["id"],
                                          "service_kind": "farewell_hall", "score": 4}

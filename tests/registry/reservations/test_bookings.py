@@ -4,7 +4,7 @@ import uuid
 
 from sqlmodel import select
 
-from assertions import assert_problem, assert_refused_and_nothing_written, last_audit, snapshot
+from assertions import assert_problem, assert_refused_and_nothing_written, last_audit, last_event, snapshot
 from factories import booking_payload, create_institution, end_booking, slot_start
 from registry import query_codes
 from registry.outbox.models import OutboxEvent
@@ -21,10 +21,6 @@ def free_at(client, hall, starts_at):
     slots = client.get(f"/api/v1/resources/{hall['id']}/slots", params={"on": day}).json()["data"]
     return {slot["starts_at"]: slot["free"] for slot in slots}[starts_at]
 
-
-def last_event(session):
-    session.rollback()
-    return session.exec(select(OutboxEvent).order_by(OutboxEvent.seq.desc())).first()
 
 
 def test_a_citizen_holds_a_place_with_a_query_code_shown_once(client, session, citizen, hall):

@@ -6,9 +6,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from assertions import assert_problem, count
+from assertions import assert_problem, count, last_event
 from factories import booking_payload, create_resource, slot_start
-from registry.outbox.models import OutboxEvent
 from registry.reservations.farewell import FarewellInvitation, RemoteFarewell
 
 LINK = "https://meeting.example.cn/j/8812345?pwd=abc"
@@ -47,7 +46,7 @@ def test_the_owner_makes_a_farewell_remote_and_each_invitee_joins_with_their_cod
     stored = session.exec(select(RemoteFarewell)).one()
     assert LINK not in stored.join_link_enc
     assert all("李四" not in row.name_enc for row in session.exec(select(FarewellInvitation)))
-    event = session.exec(select(OutboxEvent).order_by(OutboxEvent.seq.desc())).first()
+    event = last_event(session)
     assert event.event_type == "farewell.remote_set"
     payload = json.loads(event.payload)
     assert payload["invitees"] == 2 and "join_link" not in payload and LINK not in event.payload
