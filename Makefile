@@ -52,7 +52,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 test: venv
 	$(BIN)/ruff check .
 	url=$$(scripts/postgres-test-server | tail -n 1); \
-	FSP_TEST_PG_URL="$$url" $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	FSP_TEST_PG_URL="$$url" $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 demo: venv
 	FSP_HOME=.fsp $(BIN)/fsp up --pilots
