@@ -50,7 +50,7 @@ from provisioning_cli.targets.local_state import (
     record,
     write_state,
 )
-from registry import __version__, db
+from registry import __version__, db, tenant_status
 from registry.config import Settings
 from registry.security.key_ledger import key_problems, protect_keys, record_keys
 from tenants import Catalog, TenantSpec
@@ -147,6 +147,8 @@ class LocalTarget:
                 protect_keys(engine, paths.keys)  # never a new key where data depends on a lost one
                 step("keys", ensure_tenant_keys(paths.keys, fleet_keys=fleet_keys))
                 state["keys"] = record_keys(engine, paths.keys)
+                # one incarnation: the database's own (the exchange's epochs follow it), which `fsp serve` follows too
+                state["incarnation"] = tenant_status.read(engine).incarnation or state["incarnation"]
             if spec.sso.provider == "keycloak":
                 step("realm", _ensure_realm(spec))
             step("settings", ensure_file(paths.settings, json_bytes(_runtime_settings(spec, paths, url))))

@@ -148,8 +148,9 @@ def write_state(path: Path, state: dict[str, Any]) -> None:
 
 def incarnation_of(state: dict[str, Any]) -> str:
     """Which incarnation of the tenant this state is: a purge and a new `fsp up` make another one (new keys, new
-    database), which nothing built for the old one may serve. States written before incarnations were recorded
-    are told apart by their creation time and database."""
+    database), which nothing built for the old one may serve. Once the database exists it is the database's own
+    (`tenant_status`, whose incarnation the exchange's epochs follow). States written before incarnations were
+    recorded are told apart by their creation time and database."""
     if state.get("incarnation"):
         return str(state["incarnation"])
     return json.dumps([state.get("created_at"), state.get("database")], sort_keys=True)

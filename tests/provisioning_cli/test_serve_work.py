@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from factories import institution_payload
 from loopback import eventually
 from provisioning_cli.targets.local import LocalTarget
+from registry import tenant_status
 from served import ServeProcess
 from served_province import Province
 from tenants import load_catalog
@@ -87,6 +88,10 @@ def test_a_tenant_purged_and_provisioned_again_between_two_requests_is_answered_
 
     again = json.loads((home / "tenants" / "beijing" / "state.json").read_text())
     assert again["incarnation"] != state["incarnation"]
+    # one incarnation: the one the new database holds (its exchange epoch), not a second id of its own
+    local = LocalTarget(home, load_catalog())
+    with local.engine(local.catalog.resolve("beijing")) as engine:
+        assert again["incarnation"] == tenant_status.read(engine).incarnation
     assert old.status_code == 401  # the old incarnation's issuer key is gone with it
     assert new.status_code == 201, new.text
     assert (before, after) == (1, 1)  # the new database holds only what was made after
