@@ -2,7 +2,8 @@
 TLS, monitoring, and the Kubernetes stack its deployment declares (judged by the policy pack)."""
 from collections.abc import Callable
 
-from fastapi.testclient import TestClient
+import anyio
+import httpx
 
 from infra.cluster import UNSET_IMAGE
 from provisioning_cli.baseline.findings import Finding, Status
@@ -33,8 +34,7 @@ def development_issuer(subject: Subject) -> Finding:
 
 
 def security_headers(subject: Subject) -> Finding:
-    with TestClient(subject.app) as client:
-        response = client.get("/healthz")
+    response = anyio.run(_healthz, subject.app)
     seen = {name: response.headers.get(name) for name in SECURITY_HEADERS}
     wrong = [name for name, wanted in SECURITY_HEADERS.items()
              if seen[name] is None or (wanted is not None and seen[name].upper() != wanted.upper())]
@@ -42,6 +42,12 @@ def security_headers(subject: Subject) -> Finding:
                    "；".join(f"{name}: {value or '（无）'}" for name, value in seen.items()),
                    "注册服务 GET /healthz 的响应头（以租户设置在进程内构建的应用）",
                    f"补上响应头 {', '.join(wrong)}" if wrong else "")
+
+
+async def _healthz(app) -> httpx.Response:
+    """GET /healthz of the app in this process (httpx's ASGI transport: no server, no test client in the CLI)."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://tenant") as client:
+        return await client.get("/healthz")
 
 
 def rate_limits(subject: Subject) -> Finding:
