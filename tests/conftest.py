@@ -51,6 +51,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgresql_only: runs on the PostgreSQL backend only")
+    config.addinivalue_line("markers", "backends_by(argname, table): parametrises argname with the table's values, "
+                                       "each on the backends the table gives it (value, backends)")
     for name in [name for name in os.environ if name.startswith("FSP_") and not name.startswith("FSP_TEST_")]:
         del os.environ[name]
 
@@ -85,7 +87,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         backends = BACKENDS if chosen == "all" else (chosen,)
         if metafunc.definition.get_closest_marker("postgresql_only"):  # a PostgreSQL behaviour, e.g. its planner
             backends = tuple(backend for backend in backends if backend == "postgresql") or ("postgresql",)
-        metafunc.parametrize("db_backend", backends, indirect=True)
+        by_value = metafunc.definition.get_closest_marker("backends_by")
+        if by_value is None:
+            metafunc.parametrize("db_backend", backends, indirect=True)
+            return
+        # a long, backend-agnostic check repeated per value: each value on its own backends, together both
+        argname, table = by_value.args
+        pairs = [(value, backend) for value, on in table
+                 for backend in ([b for b in on if b in backends] or backends)]  # --backend narrows, never drops
+        metafunc.parametrize((argname, "db_backend"), pairs, indirect=["db_backend"],
+                             ids=[f"{getattr(value, 'slug', value)}-{backend}" for value, backend in pairs])
 
 
 def _run_alembic(url: str, action: Callable[..., object], *args: object) -> None:
