@@ -152,9 +152,9 @@ def test_a_tenant_not_ready_after_its_migration_is_restored_when_it_cannot_be_do
     _refuse_going_back_to(tenant, "beijing", older, db_backend)
     with serving_locally(home):
         # the kit served needs its head: a tenant left one migration short of it never becomes ready
-        rolled_back = fsp("upgrade", "beijing", "--to", BEFORE, "--rollback", "--ready-timeout", "2", "--json", ok=False)
+        rolled_back = fsp("upgrade", "beijing", "--to", BEFORE, "--rollback", "--ready-timeout", "4", "--json", ok=False)
         after_rollback = next(row for row in fsp_json("status") if row["tenant"] == "beijing")["lifecycle"]
-        failed = fsp("upgrade", "beijing", "--to", BEFORE, "--ready-timeout", "2", "--json", ok=False)
+        failed = fsp("upgrade", "beijing", "--to", BEFORE, "--ready-timeout", "4", "--json", ok=False)
         after_failure = next(row for row in fsp_json("status") if row["tenant"] == "beijing")["lifecycle"]
 
     [item] = json.loads(rolled_back.stdout)["waves"][0]["tenants"]
