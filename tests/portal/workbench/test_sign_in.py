@@ -51,7 +51,9 @@ def test_the_session_id_changes_at_sign_in_and_only_its_digest_is_stored(site, b
         rows = list(db.exec(select(StaffSession)))
     assert all(after not in (row.id, row.access_token) for row in rows)
     active = [row for row in rows if row.state == "active"]
-    assert len(active) == 1 and active[0].access_token and "eyJ" not in active[0].access_token  # SM4, not a JWT
+    # SM4-GCM ciphertext, not the JWT (whose header starts "eyJ"; random base64 may hold those three letters too)
+    assert len(active) == 1 and active[0].access_token.startswith("sm4gcm1:")
+    assert not active[0].access_token.removeprefix("sm4gcm1:").startswith("eyJ")
 
 
 def test_bad_sign_in_input_is_refused_in_place_keeping_what_was_typed(site, browser_client):
