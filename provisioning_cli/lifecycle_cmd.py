@@ -1,4 +1,5 @@
 """`fsp suspend`, `fsp resume` and `fsp offboard` (provisioning_cli.suspension, provisioning_cli.offboard)."""
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -23,10 +24,7 @@ def suspend(
     """Suspend a tenant: sign-ins and writes refused, public pages show a notice, exchange paused; data kept."""
     from provisioning_cli.suspension import suspend as run
 
-    local = open_target(home, catalog)
-    spec = resolve_tenant(local.catalog, tenant)
-    with boundary():
-        _print(run(local, spec, reason=reason), json_)
+    _change(lambda local, spec: run(local, spec, reason=reason), tenant, json_, home, catalog)
 
 
 def resume(
@@ -38,6 +36,11 @@ def resume(
     """Resume a suspended tenant: sign-ins and writes again, its exchange ships from where it stopped."""
     from provisioning_cli.suspension import resume as run
 
+    _change(run, tenant, json_, home, catalog)
+
+
+def _change(run: Callable[..., dict], tenant: str, json_: bool, home: Path, catalog: Path | None) -> None:
+    """Suspend or resume the tenant (`run(local, spec)`) and print its row."""
     local = open_target(home, catalog)
     spec = resolve_tenant(local.catalog, tenant)
     with boundary():

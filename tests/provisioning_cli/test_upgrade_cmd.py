@@ -48,18 +48,22 @@ def _count(local, slug: str, table: str) -> int:
         engine.dispose()
 
 
-def _refuse_revision_changes(local, slug: str, backend: str) -> None:
-    """The injected failure: the tenant's database refuses to move its recorded revision, so any migration fails."""
+def _refuse_revision_changes(local, slug: str, backend: str, *, to: str | None = None,
+                             message: str = "injected failure") -> None:
+    """The injected failure: the tenant's database refuses to move its recorded revision (to `to` only, when
+    given: a migration without a way back), so such a migration fails."""
     engine = create_engine(local.settings(local.catalog.resolve(slug)).database_url)
     with engine.begin() as connection:
         if backend == "sqlite":
-            connection.execute(text("CREATE TRIGGER refuse_upgrade BEFORE UPDATE ON alembic_version "
-                                    "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"))
+            when = f"WHEN NEW.version_num = '{to}' " if to else ""
+            connection.execute(text(f"CREATE TRIGGER refuse_upgrade BEFORE UPDATE ON alembic_version {when}"
+                                    f"BEGIN SELECT RAISE(ABORT, '{message}'); END"))
         else:
+            when = f"WHEN (NEW.version_num = '{to}') " if to else ""
             connection.execute(text("CREATE FUNCTION refuse_upgrade() RETURNS trigger LANGUAGE plpgsql AS "
-                                    "$$ BEGIN RAISE EXCEPTION 'injected failure'; END $$"))
-            connection.execute(text("CREATE TRIGGER refuse_upgrade BEFORE UPDATE ON alembic_version "
-                                    "FOR EACH ROW EXECUTE FUNCTION refuse_upgrade()"))
+                                    f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$"))
+            connection.execute(text(f"CREATE TRIGGER refuse_upgrade BEFORE UPDATE ON alembic_version FOR EACH ROW "
+                                    f"{when}EXECUTE FUNCTION refuse_upgrade()"))
     engine.dispose()
 
 
@@ -127,21 +131,6 @@ def test_a_failed_migration_halts_the_rollout_and_rollback_returns_the_wave(flee
     assert [h["outcome"] for h in tianjin["history"] if h["resource"] == "lifecycle"][-2:] == ["failed", "active"]
 
 
-def _refuse_going_back_to(local, slug: str, revision: str, backend: str) -> None:
-    """A migration without a way back: the database refuses to record `revision` again."""
-    engine = create_engine(local.settings(local.catalog.resolve(slug)).database_url)
-    with engine.begin() as connection:
-        if backend == "sqlite":
-            connection.execute(text(f"CREATE TRIGGER no_way_back BEFORE UPDATE ON alembic_version WHEN "
-                                    f"NEW.version_num = '{revision}' BEGIN SELECT RAISE(ABORT, 'no way back'); END"))
-        else:
-            connection.execute(text("CREATE FUNCTION no_way_back() RETURNS trigger LANGUAGE plpgsql AS "
-                                    "$$ BEGIN RAISE EXCEPTION 'no way back'; END $$"))
-            connection.execute(text(f"CREATE TRIGGER no_way_back BEFORE UPDATE ON alembic_version FOR EACH ROW "
-                                    f"WHEN (NEW.version_num = '{revision}') EXECUTE FUNCTION no_way_back()"))
-    engine.dispose()
-
-
 def test_a_tenant_not_ready_after_its_migration_is_restored_when_it_cannot_be_downgraded_and_failed_without_rollback(
         tenant, fsp, fsp_json, home, backup_key, write_cases, db_backend):
     from served import serving_locally
@@ -149,7 +138,7 @@ def test_a_tenant_not_ready_after_its_migration_is_restored_when_it_cannot_be_do
     written = write_cases(2)
     older = ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_revision(BEFORE).down_revision
     command.downgrade(db.alembic_config(tenant.settings(tenant.catalog.resolve("beijing")).database_url), older)
-    _refuse_going_back_to(tenant, "beijing", older, db_backend)
+    _refuse_revision_changes(tenant, "beijing", db_backend, to=older, message="no way back")
     with serving_locally(home):
         # the kit served needs its head: a tenant left one migration short of it never becomes ready
         rolled_back = fsp("upgrade", "beijing", "--to", BEFORE, "--rollback", "--ready-timeout", "4", "--json", ok=False)
