@@ -6,6 +6,7 @@ import psycopg
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from infra.ensure.database import drop_database
 from provisioning_cli.backup_archive import MAGIC, read_header
 from registry.app import create_app
 from registry.audit.models import AuditEntry
@@ -154,7 +155,7 @@ def test_restore_into_a_new_database_leaves_the_tenant_alone(tenant, write_cases
     assert "already exists" in fsp("restore", "beijing", "--from", file, "--into", into, ok=False).stderr
     if db_backend == "postgresql":
         with psycopg.connect(_libpq_admin(_state_admin(tenant)), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{into}" WITH (FORCE)')
+            drop_database(admin, into)  # waits out an autovacuum worker the test's role may not end
 
 
 def _audit_entry(tenant, seq: int) -> AuditEntry:
