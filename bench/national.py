@@ -13,7 +13,8 @@ go to a fresh PostgreSQL database of the ministry, migrated to head:
 - **statistics**: three questions, each answered from the counters kept at ingest and by computing it from the
   records (the same SQL a report would run without them), `--queries` times each: a province's month by county
   and sex, the nation's year by province, and a KPI row (a province's cremation rate for a year). Target: counters
-  >= 100x faster (median) and p99 < 100 ms.
+  >= 100x faster (median) than a full scan of the records (index scans off for that query), p99 < 100 ms. The
+  same SQL with the records' indexes is timed too and its ratio shown beside, for information.
 - **memory**: the resident set of this process while ingesting, sampled after each batch: it must stay flat.
 
 The issue's figure is 10 million cases (`--cases 10000000`); the default is smaller so a run takes minutes.
@@ -218,30 +219,44 @@ def questions(slug: str, code: str, year: int) -> dict[str, tuple]:
     }
 
 
+# what a report without the counters costs at worst: every row read, as the issue defines the baseline
+FULL_SCAN = ("enable_indexscan", "enable_bitmapscan", "enable_indexonlyscan")
+
+
 def time_questions(url: str, slug: str, code: str, repeats: int) -> dict:
-    from sqlalchemy import create_engine
+    """Each question timed from the counters, from the records by a full scan (the target's baseline) and from the
+    records as the planner would read them with the tables' indexes (for information)."""
+    from sqlalchemy import create_engine, text
     from sqlmodel import Session
 
     engine = create_engine(url)
     found = {}
     with Session(engine) as session:
-        session.execute(__import__("sqlalchemy").text("ANALYZE"))
+        session.execute(text("ANALYZE"))
         for name, (counters, records) in questions(slug, code, 2020).items():
             timings = {}
-            for label, run in (("counters", counters), ("records", records)):
-                run(session)  # warm the caches: both are measured warm
-                samples = []
-                for _ in range(repeats):
-                    started = time.perf_counter()
-                    run(session)
-                    samples.append((time.perf_counter() - started) * 1000)
-                samples.sort()
-                timings[label] = {"median_ms": round(stats.median(samples), 3),
-                                  "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))], 3)}
-            timings["speedup"] = round(timings["records"]["median_ms"] / timings["counters"]["median_ms"], 1)
+            for label, run in (("counters", counters), ("full_scan", records), ("indexed", records)):
+                setting = "off" if label == "full_scan" else "on"
+                for option in FULL_SCAN:
+                    session.execute(text(f"SET {option} = {setting}"))
+                timings[label] = _timed(session, run, repeats)
+            timings["speedup"] = round(timings["full_scan"]["median_ms"] / timings["counters"]["median_ms"], 1)
+            timings["speedup_indexed"] = round(timings["indexed"]["median_ms"] / timings["counters"]["median_ms"], 1)
             found[name] = timings
     engine.dispose()
     return found
+
+
+def _timed(session, run, repeats: int) -> dict:
+    run(session)  # warm the caches: all are measured warm
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run(session)
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return {"median_ms": round(stats.median(samples), 3),
+            "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))], 3)}
 
 
 def run(args) -> dict:
@@ -282,8 +297,9 @@ def print_table(out: dict) -> None:
           f"last, {i['rss_mb_max']} MB at most ({'flat' if out['memory_flat'] else 'GROWING'})")
     for name, q in out["questions"].items():
         print(f"{name}: counters {q['counters']['median_ms']} ms (p99 {q['counters']['p99_ms']}), "
-              f"records {q['records']['median_ms']} ms: {q['speedup']}x (target >= {SPEEDUP_TARGET}x, "
-              f"p99 < {P99_TARGET_MS} ms)")
+              f"full scan {q['full_scan']['median_ms']} ms: {q['speedup']}x (target >= {SPEEDUP_TARGET}x, "
+              f"p99 < {P99_TARGET_MS} ms); with the records' indexes {q['indexed']['median_ms']} ms: "
+              f"{q['speedup_indexed']}x")
     print(f"verdict: {out['verdict']}")
 
 

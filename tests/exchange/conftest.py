@@ -1,20 +1,15 @@
 """A province (the standard `app`, `client`, `mint` on `database_url`) and a ministry on a second database of the
 same backend, served by uvicorn on loopback; the province's exchange key is registered with the ministry."""
-import os
-import secrets
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from psycopg import sql
-from sqlalchemy import func, make_url
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from factories import create_institution, declare_case
-from infra.ensure.database import drop_database
 from infra.ensure.keys import ensure_tenant_keys
 from infra.ensure.registration import ensure_exchange_registration
 from kc_double.runner import BackgroundServer
@@ -26,22 +21,12 @@ from registry.exchange.signing import BatchSigner, public_key_set
 
 
 @pytest.fixture
-def ministry_database_url(db_backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def ministry_database_url(fresh_database, tmp_path: Path) -> Iterator[str]:
     """A second fresh, migrated database on the test's backend: the ministry's."""
-    if db_backend == "sqlite":
-        path = tmp_path / "ministry.db"
-        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
-        yield f"sqlite:///{path}"
-        return
-    # named like the shared fixtures' databases, so a killed run's leftovers are dropped at the next start
-    admin, name = request.getfixturevalue("_pg_admin"), f"fsp_t_{os.getpid()}_{secrets.token_hex(6)}"
-    admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-        sql.Identifier(name), sql.Identifier(request.getfixturevalue("_pg_template"))))
-    try:
-        yield make_url(request.getfixturevalue("pg_admin_url")).set(database=name).render_as_string(
-            hide_password=False)
-    finally:
-        drop_database(admin, name)
+    directory = tmp_path / "ministry"
+    directory.mkdir()
+    with fresh_database(directory) as url:
+        yield url
 
 
 @pytest.fixture
