@@ -15,7 +15,8 @@ gap-free. Three things keep that lock short under load:
 - an in-process mutex of the journal is taken first, so the threads of one server queue on a cheap lock instead
   of on the database row, where each of them would also fight for the interpreter after every round trip;
 - a write whose checks concern only its own natural keys (a case declaration and its duplicate checks) claims
-  those keys instead and takes the head only when its records are written. On PostgreSQL the audit entry, the
+  those keys instead (a bulk batch's thousands: the whole key space, with one lock) and takes the head only when
+  its records are written. On PostgreSQL the audit entry, the
   outbox event and the head are then written in one statement;
 - that statement starts from the head this process's last commit left, and writes only if the head is still
   that (another server may have moved it: then the head is locked and read, and the write done again).
@@ -148,14 +149,20 @@ class Write:
     def claim(self, *keys: str) -> None:
         """Serialise with the writers of the same natural keys, without holding the write head yet.
 
-        PostgreSQL: a transaction-scoped advisory lock per key, taken in one order so claims never deadlock.
+        PostgreSQL: a transaction-scoped advisory lock per key, taken in one order so claims never deadlock. More
+        than `MAX_KEY_LOCKS` keys (a bulk import's batch) claim the whole key space with one lock: thousands of locks
+        per unit would fill the server's lock table, which every tenant on it shares.
         SQLite serialises writers from their first write, so a claim there is the write head itself.
         """
         connection = self.session.connection()
         if connection.dialect.name != "postgresql":
             self.take_head()
             return
-        connection.execute(sql.ADVISORY_LOCKS, {"keys": sorted({sql.lock_id(key) for key in keys})})
+        ids = sorted({sql.lock_id(key) for key in keys})
+        if len(ids) > sql.MAX_KEY_LOCKS:
+            connection.execute(sql.ALL_KEYS_LOCK, {"all_keys": sql.ALL_KEYS})
+            return
+        connection.execute(sql.ADVISORY_LOCKS, {"keys": ids, "all_keys": sql.ALL_KEYS})
 
     def record(self, *, action: str, object_type: str, object_id: Any, event_type: str | None = None,
                payload: dict | None = None, detail: dict | None = None, result: str = OK,

@@ -58,7 +58,16 @@ def lock_id(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
 
 
+# PostgreSQL's lock table is the server's, shared by every tenant database on it and sized for about 64 locks per
+# connection: a unit claiming more keys than this claims the whole key space with one lock instead
+MAX_KEY_LOCKS = 64
+# every claim holds this in share mode and a claim of the whole key space holds it alone: it waits for the units
+# holding claims and keeps new ones out until it ends
+ALL_KEYS = lock_id("claims:*")
 # the claimed keys as one array parameter: a statement of thousands of placeholders would be parsed again by the
-# driver at every bulk batch; the subquery's order is the order the locks are taken in, so claims never deadlock
-ADVISORY_LOCKS = text("SELECT count(pg_advisory_xact_lock(k)) FROM "
+# driver at every batch; the share lock on ALL_KEYS is taken first (the CTE is read before any row is locked), then
+# the keys in the subquery's order, so claims never deadlock
+ADVISORY_LOCKS = text("WITH everything AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(:all_keys)) "
+                      "SELECT count(pg_advisory_xact_lock(k)) FROM everything, "
                       "(SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS claimed")
+ALL_KEYS_LOCK = text("SELECT pg_advisory_xact_lock(:all_keys)")

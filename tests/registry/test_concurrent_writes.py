@@ -17,6 +17,7 @@ from registry.audit.models import AuditEntry
 from registry.cases import declarations as cases
 from registry.cases.models import Case, CaseCreate, CasePublic
 from registry.errors import Conflict
+from registry.journal_statements import MAX_KEY_LOCKS
 from registry.outbox.models import OutboxEvent
 
 WRITERS = 8
@@ -195,16 +196,53 @@ def test_group_commits_of_two_servers_racing_keep_the_chain_and_the_outbox_whole
 
 
 @pytest.mark.postgresql_only
-def test_a_unit_claiming_thousands_of_keys_holds_a_lock_for_each_until_it_ends(app):
+def test_a_unit_claiming_thousands_of_keys_holds_one_lock_and_keeps_other_claims_out_until_it_ends(app):
+    """A bulk batch's claims must not fill the server's lock table, which every tenant database on it shares: beyond
+    MAX_KEY_LOCKS keys a unit claims the whole key space with one lock, and still serialises with other claims."""
     ctx = app.state.ctx
-    keys = [f"case-archive:BJ-2012/{n:06d}" for n in range(5000)]  # a bulk batch's claims, more than one statement
+    keys = [f"case-archive:BJ-2012/{n:06d}" for n in range(5000)]
     advisory = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = %s"
+    waited = threading.Event()
+
+    def small_claim():
+        with Session(ctx.engine) as session, ctx.journal.write(session, actor="other", claims=["case-archive:X-1"]):
+            waited.set()
 
     with Session(ctx.engine) as session, ctx.journal.write(session, actor="tester", claims=keys):
         pid = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
-        with ctx.engine.connect() as other:
-            held = other.exec_driver_sql(advisory, (pid,)).scalar()
-    with ctx.engine.connect() as other:
-        left = other.exec_driver_sql(advisory, (pid,)).scalar()
+        other = threading.Thread(target=small_claim)
+        other.start()
+        kept_out = not waited.wait(0.5)
+        with ctx.engine.connect() as probe:
+            held = probe.exec_driver_sql(advisory, (pid,)).scalar()
+    other.join(10)
+    with ctx.engine.connect() as probe:
+        left = probe.exec_driver_sql(advisory, (pid,)).scalar()
 
-    assert (held, left) == (5000, 0)
+    assert (held, left) == (1, 0)
+    assert kept_out and waited.is_set(), "the small claim neither waited for the bulk unit nor went on after it"
+
+
+@pytest.mark.postgresql_only
+def test_a_unit_claiming_few_keys_holds_one_lock_each_and_a_whole_space_claim_waits_for_it(app):
+    ctx = app.state.ctx
+    keys = [f"case-person:某{n}|1940-01-01" for n in range(3)]
+    advisory = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = %s"
+    waited = threading.Event()
+
+    def bulk_claim():
+        with Session(ctx.engine) as session, ctx.journal.write(
+                session, actor="bulk", claims=[f"case-archive:{n}" for n in range(MAX_KEY_LOCKS + 1)]):
+            waited.set()
+
+    with Session(ctx.engine) as session, ctx.journal.write(session, actor="tester", claims=keys):
+        pid = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        bulk = threading.Thread(target=bulk_claim)
+        bulk.start()
+        kept_out = not waited.wait(0.5)
+        with ctx.engine.connect() as probe:
+            held = probe.exec_driver_sql(advisory, (pid,)).scalar()
+    bulk.join(10)
+
+    assert held == len(keys) + 1  # its keys and its share of the whole key space
+    assert kept_out and waited.is_set(), "the whole-space claim neither waited for the small one nor went on after it"
