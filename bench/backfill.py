@@ -122,14 +122,15 @@ def ministry_hold(province_url: str, keys_dir: Path, tmp: Path, dbs) -> dict:
 
     from registry.db import upgrade_to_head
     from registry.exchange.shipper import Shipper
-    from registry.exchange.signing import PUBLIC_KEY_FILE, BatchSigner
+    from infra.ensure.registration import ensure_exchange_registration
+    from registry.exchange.signing import BatchSigner, public_key_set
     from registry.security.keys import ensure_keys
 
     ministry_url = dbs.create()
     upgrade_to_head(ministry_url)
     peers, ministry_keys = tmp / "peers", tmp / "ministry-keys"
-    peers.mkdir()
-    (peers / f"{TENANT['FSP_TENANT_SLUG']}.pem").write_bytes((keys_dir / PUBLIC_KEY_FILE).read_bytes())
+    # the province's exchange keys registered with the ministry, as provisioning does
+    ensure_exchange_registration(peers, slug=TENANT["FSP_TENANT_SLUG"], public_pem=public_key_set(keys_dir))
     ensure_keys(ministry_keys)
     env = {"FSP_TENANT_CODE": "100000", "FSP_TENANT_SLUG": "ministry", "FSP_ROLE": "ministry",
            "FSP_ENVIRONMENT": "development", "FSP_DATABASE_URL": ministry_url, "FSP_KEYS_DIR": str(ministry_keys),
