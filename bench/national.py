@@ -5,7 +5,7 @@
 Synthetic national cases, valid-shaped, spread over 32 provinces and 15 years (2011-2025), half of them cremated,
 go to a fresh PostgreSQL database of the ministry, migrated to head:
 
-- **ingest**: each province's events, in batches of `--batch`, signed with the province's Ed25519 key and handed to
+- **ingest**: each province's events, in batches of `--batch`, signed with the province's SM2 key and handed to
   the ministry's receiving endpoint function (`registry.exchange.api._receive`: signature check, parsing, the
   event log, the national records and the statistics counters, one transaction per batch), against a raw `COPY`
   of the same case rows into a table of the same columns (no index, no constraint) in another database.
@@ -91,8 +91,6 @@ def province_events(slug: str, code: str, cases: int, seed: int):
 
 def ingest(url: str, work: Path, per_province: list[tuple[str, str, int]], batch_size: int) -> dict:
     """Every province's events through the receiving endpoint's function; cases/s and the memory seen."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from prometheus_client import CollectorRegistry
     from sqlalchemy import create_engine
 
@@ -106,13 +104,12 @@ def ingest(url: str, work: Path, per_province: list[tuple[str, str, int]], batch
     keys, peers = work / "keys", work / "peers"
     ensure_tenant_keys(keys)
     peers.mkdir()
-    private = {}
+    signers = {}
     for slug, _, _ in per_province:
-        key = Ed25519PrivateKey.generate()
-        private[slug] = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption())
-        (peers / f"{slug}.pem").write_bytes(key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        # each province signs with an SM2 key, as provisioning makes them, registered with the ministry
+        private_text, public_text = crypto.new_signer_files(crypto.SM2)
+        signers[slug] = crypto.signer_from_files(private_text, public_text)
+        (peers / f"{slug}.pem").write_text(public_text)
     engine = create_engine(url, pool_size=2)
     receiver = Receiver(journal=Journal.of(engine, keys_dir=keys, checkpoint_file=work / "checkpoint.json"),
                         peers_dir=peers, metrics=HubMetrics(CollectorRegistry()), max_events=batch_size)
@@ -135,7 +132,7 @@ def ingest(url: str, work: Path, per_province: list[tuple[str, str, int]], batch
                 break
             body = canonical({"province": slug, "province_code": code, "first_seq": pending[0]["seq"],
                               "last_seq": pending[-1]["seq"], "events": pending})
-            signature = crypto.ed25519_sign(private[slug], body)
+            signature = signers[slug].sign(body)
             started = time.perf_counter()
             answer = _receive(receiver, body, signature)
             seconds += time.perf_counter() - started
