@@ -114,7 +114,7 @@ def ingest(url: str, work: Path, per_province: list[tuple[str, str, int]], batch
     receiver = Receiver(journal=Journal.of(engine, keys_dir=keys, checkpoint_file=work / "checkpoint.json"),
                         peers_dir=peers, metrics=HubMetrics(CollectorRegistry()), max_events=batch_size)
     settle_startup_objects()  # as mounting the endpoint does in the ministry's app
-    rss, cases, seconds = [], 0, 0.0
+    rss, cases, seconds, next_report = [], 0, 0.0, time.monotonic() + 30
     for index, (slug, code, count) in enumerate(per_province):
         seq = 1
         pending: list[dict] = []
@@ -141,6 +141,12 @@ def ingest(url: str, work: Path, per_province: list[tuple[str, str, int]], batch
             cases += sum(1 for event in pending if event["event_type"] == "case.declared")
             pending = []
             rss.append(_rss_mb())
+            if time.monotonic() >= next_report:  # a 10-million run takes most of an hour: say how far it is
+                next_report = time.monotonic() + 30
+                total = sum(count for _, _, count in per_province)
+                rate = cases / seconds
+                print(f"ingested {cases:,} of {total:,} cases, {rate:,.0f} cases/s, about "
+                      f"{(total - cases) / rate / 60:,.0f} min left", file=sys.stderr, flush=True)
     engine.dispose()
     return {"cases": cases, "seconds": round(seconds, 2), "cases_per_s": round(cases / seconds),
             "rss_mb_first": rss[0], "rss_mb_last": rss[-1], "rss_mb_max": max(rss)}
