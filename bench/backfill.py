@@ -120,9 +120,9 @@ def ministry_hold(province_url: str, keys_dir: Path, tmp: Path, dbs) -> dict:
     import httpx
     from sqlalchemy import create_engine, text
 
+    from infra.ensure.registration import ensure_exchange_registration
     from registry.db import upgrade_to_head
     from registry.exchange.shipper import Shipper
-    from infra.ensure.registration import ensure_exchange_registration
     from registry.exchange.signing import BatchSigner, public_key_set
     from registry.security.keys import ensure_keys
 
