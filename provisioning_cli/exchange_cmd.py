@@ -13,11 +13,12 @@ from registry.exchange import outbound
 from registry.exchange import service as exchange
 from registry.exchange.shipper import Shipper, ShipRefused, ShipUnavailable
 from registry.exchange.signing import BatchSigner, SigningKeyError
+from registry.journal import Journal
 from tenants import TenantSpec
 
 app = typer.Typer(no_args_is_help=True, help="Data exchange: provinces' outbox events into the national database.")
 
-SHIP_COLUMNS = ("tenant", "shipped", "acknowledged through", "pending", "problem")
+SHIP_COLUMNS = ("tenant", "shipped", "acknowledged through", "pending", "matches received", "problem")
 PAUSED = "suspended: its exchange is paused (nothing shipped; `fsp resume {slug}` ships from where it stopped)"
 STATUS_COLUMNS = ("tenant", "code", "outbox head", "shipped", "pending", "acknowledged at ministry", "behind")
 
@@ -46,7 +47,8 @@ def ship(
         print_json(rows)
     else:
         print_table(SHIP_COLUMNS, ([r["tenant"], r["shipped"], _dash(r["acknowledged_through"]), r["pending"],
-                                    _dash(r["problem"])] for r in rows), title=f"shipped to {url}")
+                                    r["matches_received"], _dash(r["problem"])] for r in rows),
+                    title=f"shipped to {url}")
         for row in rows:
             if row["paused"]:
                 typer.echo(f"{row['tenant']}: {PAUSED.format(slug=row['tenant'])}")
@@ -103,19 +105,21 @@ def _ship_one(local: LocalTarget, spec: TenantSpec, url: str, client: httpx.Clie
     settings = local.settings(spec)
     with local.engine(spec) as engine:
         before = outbound.outbox_position(engine)
-        problem, acknowledged, paused = None, None, False
+        problem, acknowledged, paused, matches = None, None, False, 0
         try:
             shipper = Shipper(engine=engine, signer=BatchSigner(settings.keys_dir), url=url, province=spec.slug,
                               province_code=spec.code, client=client, batch_size=spec.exchange.batch_size,
-                              max_bytes=settings.exchange_max_batch_bytes, retry_attempts=3, retry_base_seconds=0.5)
+                              max_bytes=settings.exchange_max_batch_bytes, retry_attempts=3, retry_base_seconds=0.5,
+                              journal=Journal.of(engine, keys_dir=settings.keys_dir,
+                                                 checkpoint_file=settings.audit_checkpoint_path))
             report = shipper.ship_pending()
-            acknowledged, paused = report.acknowledged_through, report.paused
+            acknowledged, paused, matches = report.acknowledged_through, report.paused, report.matches_received
         except (ShipRefused, ShipUnavailable, SigningKeyError) as exc:
             problem = str(exc)
         after = outbound.outbox_position(engine)
     return {"tenant": spec.slug, "shipped": before["pending"] - after["pending"],
             "acknowledged_through": acknowledged if acknowledged is not None else after["shipped"],
-            "pending": after["pending"], "problem": problem, "paused": paused}
+            "pending": after["pending"], "matches_received": matches, "problem": problem, "paused": paused}
 
 
 

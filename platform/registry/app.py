@@ -28,6 +28,7 @@ from registry.credit.api import router as credit_router
 from registry.cremations import service as certificates
 from registry.cremations.api import router as cremations_router
 from registry.cremations.certificates_api import router as certificates_router
+from registry.cross_province.api import router as cross_province_router
 from registry.deps import API_PREFIX
 from registry.disclosure.api import router as disclosure_router
 from registry.equipment.api import router as equipment_router
@@ -103,6 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(memorials_router)
     app.include_router(ratings_router)  # 满意度评价 of completed services
     app.include_router(credit_router)  # 信用评价 of institutions, and the public red and black lists
+    if settings.role == Role.province:  # the pairs the ministry found of one person here and elsewhere
+        app.include_router(cross_province_router)
     if settings.role == Role.ministry:  # only the national platform receives the provinces' batches
         exchange_api.mount(app, journal=journal, peers_dir=settings.exchange_peers_dir, registry=ctx.metrics.registry,
                            max_events=settings.exchange_max_batch_events)

@@ -399,3 +399,11 @@ RULES.update({
     "penalty_recorded": ("该处罚决定书文号已经登记过。", "This penalty decision is recorded already."),
     "listing_unchanged": ("该机构已在所选名单中（或已不在任何名单中），无需变更。", "The institution is on this list already."),
 })
+
+# cross-province matches (跨省重复登记核查): the pairs the ministry returns, settled by the province's reviewers
+FIELD_NAMES.update({"match_id": ("跨省重复登记线索", "cross-province match"), "finding": ("核查结论", "finding"),
+                    "note": ("核查说明", "note"), "requested_at": ("请求时间", "request time")})
+RULES.update({
+    "match_settled": ("该线索已有核查结论，不能再次填写。", "This match has been settled already."),
+    "fresh_request": ("请求时间与部平台时钟相差超过 5 分钟，请校准本省服务器时间后重试。", None),
+})

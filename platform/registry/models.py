@@ -5,6 +5,7 @@ from registry.cases.models import Case, CaseCorrection
 from registry.complaints.models import Complaint
 from registry.credit.models import CreditScore, Inspection, Penalty
 from registry.cremations.models import Certificate, Cremation
+from registry.cross_province.models import CrossProvinceMatch
 from registry.disclosure.models import InstitutionDisclosure
 from registry.equipment.models import Device, LatestReading, Reading
 from registry.exchange.models import ExchangeCursor, NationalEvent
@@ -37,7 +38,7 @@ from registry.tenant_status import TenantStatus
 
 __all__ = ["Approval", "ApprovalAttachment", "ApprovalStep", "AshesDestination", "AuditEntry", "Booking", "Case",
            "CaseCorrection", "Certificate", "Complaint", "CreditScore", "Inspection", "Penalty",
-           "Cremation", "Device", "ExchangeCursor", "ExpectedDeaths",
+           "Cremation", "CrossProvinceMatch", "Device", "ExchangeCursor", "ExpectedDeaths",
            "FarewellInvitation", "Handover", "Institution", "InstitutionDisclosure", "Interment", "KeyFingerprint", "LatestReading",
            "Memorial", "MemorialMessage", "NationalAshesDestination", "NationalCase", "NationalCertificate",
            "NationalCount", "NationalCreditListing", "NationalCremation", "NationalEvent", "NationalInterment", "NationalOnlineCount",

@@ -162,6 +162,7 @@ class Shipping(Periodic):
             app.state.exchange_metrics = WorkerMetrics(ctx.metrics.registry)
         self.metrics: WorkerMetrics = app.state.exchange_metrics
         self._settings, self._engine, self._url, self._batch_size = settings, ctx.engine, ministry_url, batch_size
+        self._journal = ctx.journal
         self._client = httpx.Client(timeout=HTTP_TIMEOUT_SECONDS)
         super().__init__("exchange", self._round, interval=interval, tenant=settings.tenant_slug,
                          metrics=ctx.metrics.background)
@@ -174,7 +175,7 @@ class Shipping(Periodic):
         shipper = Shipper(engine=self._engine, signer=signer, url=self._url, province=self._settings.tenant_slug,
                           province_code=self._settings.tenant_code, client=self._client, batch_size=self._batch_size,
                           max_bytes=self._settings.exchange_max_batch_bytes, retry_attempts=1, metrics=self.metrics,
-                          stop=self.stopping)  # the schedule's backoff does the retrying
+                          stop=self.stopping, journal=self._journal)  # the schedule's backoff does the retrying
         try:
             shipper.ship_pending()
         except ShipUnavailable as err:

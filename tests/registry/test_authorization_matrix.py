@@ -53,6 +53,8 @@ from factories import (
     transport_approval_payload,
 )
 from registry import online_status, query_codes
+from registry.cross_province import service as cross_province
+from registry.exchange.matches import ReturnedMatch
 from registry.limits import AttemptLimiter
 from registry.payments.provider import Notice
 from registry.payments.runtime import Payments
@@ -221,6 +223,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/api/v1/ratings"): Operation(P.ratings_read, "none"),
     ("GET", "/api/v1/ratings/summary"): Operation(P.ratings_read, "none"),
     ("POST", "/api/v1/ratings/{rating_id}/review"): Operation(P.memorials_moderate, "rating_held"),
+    # the pairs the ministry found of one person here and in another province: the province's reviewers settle them
+    ("GET", "/api/v1/cross-province-matches"): Operation(P.cases_review, "none"),
+    ("POST", "/api/v1/cross-province-matches/{match_id}/finding"): Operation(P.cases_review, "cross_province_match"),
     # credit evaluation: the province records, evaluates and lists; a registrar reads its own score; lists are public
     ("POST", "/api/v1/credit/inspections"): Operation(P.credit_manage, "institution"),
     ("GET", "/api/v1/credit/inspections"): Operation(P.credit_manage, "none"),
@@ -255,6 +260,7 @@ MINISTRY_OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", f"{NATIONAL}/credit-lists"): Operation(P.national_read, "a year"),
     # signed by a province's exchange key, not a token: tests/exchange/test_receive.py
     ("POST", "/api/v1/exchange/batches"): Operation(None, "signed batch"),
+    ("POST", "/api/v1/exchange/matches"): Operation(None, "signed batch"),  # tests/exchange/test_cross_province_matches.py
 }
 LISTED_NOTHING = "200, listing nothing"
 # what an institution-bound role gets on another institution's target: a case is hidden like one that does not
@@ -312,7 +318,8 @@ class World:
     """Two funeral homes (`own` and `other`) with cases in every state, a columbarium, and who builds them."""
 
     def __init__(self, client: TestClient, app):
-        self.client, self.issuer = client, app.state.ctx.issuer
+        self.client, self.issuer, self.ctx = client, app.state.ctx.issuer, app.state.ctx
+        self._matches = itertools.count(1)
         self.admin = self.headers(Role.provincial_admin)
         self.reviewer = self.headers(Role.reviewer)
         self.institutions = {name: self._created("/api/v1/institutions", institution_payload(), self.admin)
@@ -384,6 +391,15 @@ class World:
         response = self.client.request(method, path, json=body, headers=headers)
         assert response.status_code in (200, 201), (path, response.text)
         return response.json()
+
+    def cross_province_match(self, name: str) -> int:
+        """A pair the ministry returned for a new case of institution `name`, as the shipper keeps it."""
+        match_id = next(self._matches)
+        with Session(self.ctx.engine) as session:
+            cross_province.store(session, self.ctx.journal, [ReturnedMatch(
+                id=match_id, case_id=self.case(name, "declared")["id"], other_province="shandong",
+                other_case_id=uuid.uuid4(), found_at=datetime.now(UTC))])
+        return match_id
 
     def case(self, name: str, state: str) -> dict:
         """A new case of institution `name` brought to `state`."""
@@ -497,6 +513,8 @@ class World:
         elif target == "evaluated":
             self._created("/api/v1/credit/evaluations", {"year": YEAR}, self.admin)
             params["year"] = YEAR
+        elif target == "cross_province_match":
+            params["match_id"] = self.cross_province_match(name)
         elif target not in ("none", "institution"):
             case = self.case(name, target)
             params.update(case_id=case["id"], storage_id=case.get("storage_id"), certificate_id=case.get("certificate_id"))
@@ -577,6 +595,7 @@ BODIES: dict[tuple[str, str], Callable[[World, dict], dict]] = {
     ("POST", "/api/v1/memorial-messages/{message_id}/review"): lambda world, institution: {"decision": "approve"},
     ("POST", f"{MINE}/rating"): lambda world, institution: {"score": 5, "comment": "服务周到"},
     ("POST", "/api/v1/ratings/{rating_id}/review"): lambda world, institution: {"decision": "approve"},
+    ("POST", "/api/v1/cross-province-matches/{match_id}/finding"): lambda world, institution: {"finding": "same_person"},
     ("POST", "/api/v1/cases/search"): lambda world, institution: {"institution_id": institution["id"]},
     ("POST", "/api/v1/cases/imports"): lambda world, institution: {"records": [archived(institution)]},
     ("POST", "/api/v1/cases/imports/bulk"): lambda world, institution: {"records": [archived(institution)]},

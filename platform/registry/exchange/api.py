@@ -17,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from registry import errors
+from registry.db_types import utcnow
 from registry.deps import API_PREFIX
-from registry.exchange import service
+from registry.exchange import matches, service
 from registry.exchange.metrics import HubMetrics
 from registry.exchange.models import Batch, BatchAck
 from registry.exchange.signing import SIGNATURE_HEADER, verified
@@ -68,9 +69,47 @@ async def receive_batch(request: Request) -> JSONResponse:
     return await anyio.to_thread.run_sync(_receive, request.app.state.exchange, body, signature)
 
 
-def _receive(receiver: Receiver, body: bytes, signature: str | None) -> JSONResponse:
+@router.post("/matches", response_model=matches.MatchesAnswer,
+             responses={401: {"description": "unknown province or bad signature"},
+                        422: {"description": "malformed request, or requested_at too far from now"}})
+async def pull_matches(request: Request) -> JSONResponse:
+    """The pairs naming the province (one person registered in it and in another) past its last match number.
+
+    Body: canonical JSON {after, province, requested_at}, signed like a batch (X-FSP-Exchange-Signature);
+    `requested_at` within 5 minutes of the ministry's clock. A pull that returns pairs is audited.
+    """
+    body = await request.body()
+    signature = request.headers.get(SIGNATURE_HEADER)
+    return await anyio.to_thread.run_sync(_answer_matches, request.app.state.exchange, body, signature)
+
+
+def _answer_matches(receiver: Receiver, body: bytes, signature: str | None) -> JSONResponse:
+    signed = _signed(receiver, body, signature)
+    if isinstance(signed, JSONResponse):
+        return signed
+    parsed, province = signed
     try:
-        parsed = from_json(body)  # once: the batch is validated from this after the signature is checked
+        asked = matches.MatchesRequest.model_validate(parsed)
+    except ValidationError as exc:
+        return _invalid(receiver, exc, province)
+    if not matches.is_fresh(asked.requested_at, utcnow()):  # a captured request is no good later
+        return _refuse(receiver, 422, "invalid", "requested_at", "fresh_request",
+                       "requested_at must be within 5 minutes of the ministry's clock", actor=province)
+    with Session(receiver.journal.engine) as session:
+        answer = matches.matches_for(session, province=province, after=asked.after)
+        if answer.matches:  # what left the ministry is audited; an empty answer every round is not worth a line
+            with receiver.journal.write(session, actor=f"exchange:{province}") as unit:
+                unit.record(action=matches.MATCHES_ACTION, object_type="person_matches",
+                            object_id=f"{province}:{answer.matches[0].id}-{answer.matches[-1].id}",
+                            detail={"province": province, "after": asked.after, "returned": len(answer.matches)})
+    receiver.metrics.matches.labels(province=province).inc(len(answer.matches))
+    return JSONResponse(answer.model_dump(mode="json"))
+
+
+def _signed(receiver: Receiver, body: bytes, signature: str | None) -> tuple[dict, str] | JSONResponse:
+    """(the parsed body, its province) when a registered province key signed it; else the refusal."""
+    try:
+        parsed = from_json(body)  # once: the request is validated from this after the signature is checked
         province = parsed.get("province")
     except (ValueError, AttributeError):
         return _refuse(receiver, 422, "invalid", "body", "json", "the body is not a JSON object")
@@ -78,12 +117,24 @@ def _receive(receiver: Receiver, body: bytes, signature: str | None) -> JSONResp
         # one answer for "unknown province" and "bad signature": a caller learns nothing about the peers
         return _refuse(receiver, 401, "unauthorized", "signature", "exchange_signature",
                        f"no valid {SIGNATURE_HEADER} by a registered province key")
+    return parsed, province
+
+
+def _invalid(receiver: Receiver, exc: ValidationError, province: str) -> JSONResponse:
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "body"
+    return _refuse(receiver, 422, "invalid", field, first["type"], first["msg"], actor=province)
+
+
+def _receive(receiver: Receiver, body: bytes, signature: str | None) -> JSONResponse:
+    signed = _signed(receiver, body, signature)
+    if isinstance(signed, JSONResponse):
+        return signed
+    parsed, province = signed
     try:
         batch = Batch.model_validate(parsed)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "body"
-        return _refuse(receiver, 422, "invalid", field, first["type"], first["msg"], actor=province)
+        return _invalid(receiver, exc, province)
     if len(batch.events) > receiver.max_events:
         return _refuse(receiver, 422, "invalid", "events", "max_items",
                        f"at most {receiver.max_events} events per batch", actor=province)

@@ -14,6 +14,9 @@ class HubMetrics:
             "fsp_exchange_refusals_total",
             "Exchange batches refused, by reason (unauthorized, gap, conflict, invalid, too_large)", ["reason"],
             registry=registry)
+        self.matches = Counter("fsp_exchange_matches_returned_total",
+                               "Cross-province pairs the provinces pulled back, by province", ["province"],
+                               registry=registry)
 
 
 class WorkerMetrics:
@@ -35,5 +38,7 @@ class WorkerMetrics:
         self.stopped = Gauge("fsp_exchange_worker_stopped",
                              "1 when the worker stopped shipping on a refusal that needs an operator",
                              registry=registry)
+        self.matches = Counter("fsp_exchange_matches_received_total",
+                               "Cross-province pairs naming this province pulled from the ministry", registry=registry)
         for reason in ("unreachable", "unavailable", "unauthorized", "gap", "rejected", "too_large"):
             self.failures.labels(reason=reason)  # present at 0, so rate() and alerts see the first failure

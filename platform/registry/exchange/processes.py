@@ -78,7 +78,8 @@ class Worker(Periodic):
             province=settings.tenant_slug, province_code=settings.tenant_code, client=self._client,
             batch_size=settings.exchange_batch_size, max_bytes=settings.exchange_max_batch_bytes,
             retry_attempts=settings.exchange_retry_attempts, retry_base_seconds=settings.exchange_retry_base_seconds,
-            metrics=self.metrics, stop=self.stop)
+            metrics=self.metrics, stop=self.stop,
+            journal=Journal.of(engine, keys_dir=settings.keys_dir, checkpoint_file=settings.audit_checkpoint_path))
 
     def close(self, timeout: float | None = None) -> None:
         """Stop after the current request (bounded by the HTTP timeout) and release the client."""

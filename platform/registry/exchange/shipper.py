@@ -18,12 +18,17 @@ import time
 from dataclasses import dataclass
 
 import httpx
+from pydantic import ValidationError
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from registry import tenant_status
-from registry.exchange import outbound
+from registry.cross_province import service as cross_province
+from registry.db_types import utcnow
+from registry.exchange import matches, outbound
 from registry.exchange.metrics import WorkerMetrics
-from registry.exchange.signing import SIGNATURE_HEADER, BatchSigner
+from registry.exchange.signing import SIGNATURE_HEADER, BatchSigner, canonical
+from registry.journal import Journal
 
 log = logging.getLogger(__name__)
 BATCHES_PATH = "/api/v1/exchange/batches"
@@ -55,6 +60,8 @@ class ShipReport:
     acknowledged_through: int | None = None
     # the tenant is suspended: nothing was shipped, nothing was tried
     paused: bool = False
+    # cross-province pairs pulled back from the ministry (with a journal to keep them)
+    matches_received: int = 0
 
 
 @dataclass
@@ -75,6 +82,8 @@ class Shipper:
     stop: threading.Event | None = None
     # offboarding ships the last of a suspended tenant's outbox (its writes are refused meanwhile)
     while_suspended: bool = False
+    # the province's journal: with it, each round also pulls back the ministry's cross-province pairs
+    journal: Journal | None = None
 
     def ship_pending(self) -> ShipReport:
         """Ship until nothing is pending; raises ShipRefused or ShipUnavailable (what was acknowledged stays marked)."""
@@ -123,14 +132,53 @@ class Shipper:
                 raise ShipRefused("rejected", f"the hub acknowledged through {acknowledged}, not {last_seq}")
             if resend_from is not None:
                 resend_from = acknowledged + 1
+        if self.journal is not None and not self._stopping():
+            report.matches_received = self.pull_matches()
         if self.metrics:
             self.metrics.last_success.set(time.time())
         return report
 
+    def pull_matches(self) -> int:
+        """Fetch the pairs the ministry found of this province's people in other provinces, past the last one held,
+        and keep them for the reviewers (registry.cross_province); how many were new. A ministry without the
+        route (404, an older version) has none to give."""
+        received = 0
+        while not self._stopping():
+            with Session(self.engine) as session:
+                after = cross_province.last_match_id(session)
+            body = canonical({"province": self.province, "after": after, "requested_at": utcnow().isoformat()})
+            response = self._send(matches.MATCHES_PATH, body)
+            if response.status_code == 404:
+                log.info("exchange: the ministry at %s returns no cross-province matches (404)", self.url)
+                return received
+            if response.status_code != 200:
+                detail, reason = _first_problem(response)[0], "unauthorized" if response.status_code == 401 else "rejected"
+                self._failed(reason)
+                raise ShipRefused(reason, f"the ministry refused to return matches ({response.status_code}): "
+                                              f"{detail}")
+            try:
+                answer = matches.MatchesAnswer.model_validate_json(response.content)
+            except ValidationError:
+                self._failed("rejected")
+                raise ShipRefused("rejected", "the ministry's matches answer is malformed") from None
+            if answer.matches:
+                with Session(self.engine) as session:
+                    new = cross_province.store(session, self.journal, answer.matches)
+                received += new
+                if self.metrics:
+                    self.metrics.matches.inc(new)
+            if not answer.more or not answer.matches:
+                break
+        return received
+
     def _post(self, body: bytes) -> int:
         """The hub's acknowledged seq for this body; retries what may succeed later."""
+        return self._acknowledged(self._send(BATCHES_PATH, body))
+
+    def _send(self, path: str, body: bytes) -> httpx.Response:
+        """The ministry's answer to the signed body at `path`; retries what may succeed later."""
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: self.signer.sign(body)}
-        target = self.url.rstrip("/") + BATCHES_PATH
+        target = self.url.rstrip("/") + path
         problem, reason = "", "unreachable"
         for attempt in range(self.retry_attempts):
             if attempt:
@@ -153,7 +201,7 @@ class Shipper:
             if response.status_code >= 500 or response.status_code == 429:
                 problem, reason = f"the ministry is unavailable: it answered {response.status_code}", "unavailable"
                 continue
-            return self._acknowledged(response)
+            return response
         self._failed(reason)
         raise ShipUnavailable(reason, problem or "stopped before the ministry answered")
 
