@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column('match_id', sa.Integer(), autoincrement=False, nullable=False),
         sa.Column('case_id', sa.Uuid(), nullable=False),
         sa.Column('other_province', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column('other_province_code', sqlmodel.sql.sqltypes.AutoString(length=6), nullable=False),
         sa.Column('other_case_id', sa.Uuid(), nullable=False),
         sa.Column('found_at', registry.db_types.UTCDateTime(timezone=True), nullable=False),
         sa.Column('received_at', registry.db_types.UTCDateTime(timezone=True), nullable=False),

@@ -397,7 +397,7 @@ class World:
         match_id = next(self._matches)
         with Session(self.ctx.engine) as session:
             cross_province.store(session, self.ctx.journal, [ReturnedMatch(
-                id=match_id, case_id=self.case(name, "declared")["id"], other_province="shandong",
+                id=match_id, case_id=self.case(name, "declared")["id"], other_province="shandong", other_province_code="370000",
                 other_case_id=uuid.uuid4(), found_at=datetime.now(UTC))])
         return match_id
 

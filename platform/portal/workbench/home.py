@@ -11,6 +11,7 @@ TASKS = (
     ("cases:write", "/cases/new", "task_declare"),
     ("cases:read", "/cases", "task_cases"),
     ("cases:review", "/cases?status=declared", "task_review"),
+    ("cases:review", "/cross-province-matches", "task_matches"),
     ("institutions:write", "/institutions", "task_institutions"),
     ("publications:write", "/publications", "task_publications"),
     ("bookings:manage", "/bookings", "task_bookings"),

@@ -14,6 +14,7 @@ from portal.workbench import (
     complaints,
     correction,
     credit,
+    cross_province,
     declaration,
     equipment,
     fees_admin,
@@ -49,6 +50,9 @@ def _pages() -> list[Route]:
         Route("/callback", signin.callback, methods=["GET"]),
         Route("/sign-out", signin.sign_out, methods=["POST"]),
         Route("/cases", cases.case_list, methods=["GET"]),
+        # cross-province matches (跨省重复登记核查): the reviewers settle the pairs the ministry found
+        Route("/cross-province-matches", cross_province.match_list, methods=["GET"]),
+        Route("/cross-province-matches/{match_id}/finding", cross_province.settle, methods=["POST"]),
         # policies, guides and notices (provincial admin)
         Route("/publications", publications_admin.publication_list, methods=["GET"]),
         Route("/publications/new", publications_admin.new_publication, methods=["GET", "POST"]),

@@ -1037,3 +1037,39 @@ AUDIT_ACTIONS.update({
     "credit.scored": "信用评价计分", "credit.evaluated": "开展信用评价", "credit.list_changed": "红黑名单变动",
 })
 AUDIT_OBJECTS["credit_evaluation"] = "信用评价"
+
+# cross-province matches (跨省重复登记核查): the reviewers check the pairs the ministry found
+STAFF.update({
+    "nav_matches": "跨省重复登记",
+    "task_matches": "跨省重复登记核查",
+    "task_matches_hint": "核查部平台发现的同一人在本省和外省均有登记的线索，填写核查结论",
+    "matches_title": "跨省重复登记核查",
+    "matches_lead": "部平台按身份证件的匹配索引（不含证件号码）发现同一人在本省和外省均有死亡登记。请核对本省案件，必要时与对方省份联系，"
+                    "确认是同一人（由登记有误的一方更正或注销）还是两个人（证件号码登记有误），并填写核查结论。",
+    "matches_state": "核查状态",
+    "matches_state_open": "待核查",
+    "matches_state_settled": "已核查",
+    "matches_state_all": "全部",
+    "matches_filter": "筛选",
+    "matches_count": "共 {count} 条线索",
+    "matches_none": "没有符合条件的线索。",
+    "matches_col_number": "线索编号",
+    "matches_col_case": "本省案件",
+    "matches_col_death": "死亡时间",
+    "matches_col_other": "对方省份及案件",
+    "matches_col_found": "发现时间",
+    "matches_col_finding": "核查结论",
+    "matches_case_gone": "本库中已无该案件（本省平台重新开通前的登记）",
+    "matches_other_case": "对方案件编号 {id}",
+    "matches_finding_same_person": "同一人，重复登记",
+    "matches_finding_different_people": "不是同一人",
+    "matches_finding_label": "线索 {number} 的核查结论",
+    "matches_note_label": "核查说明（选填）",
+    "matches_settle": "提交结论",
+    "matches_settled_by": "{who} 于 {at} 核查",
+    "matches_done_same_person": "已记录：同一人，重复登记。请按规定更正或注销登记有误的案件。",
+    "matches_done_different_people": "已记录：不是同一人。",
+})
+AUDIT_ACTIONS.update({"cross_province_match.received": "收到跨省重复登记线索",
+                      "cross_province_match.settled": "填写跨省重复登记核查结论"})
+AUDIT_OBJECTS["cross_province_match"] = "跨省重复登记线索"

@@ -29,6 +29,7 @@ class CrossProvinceMatch(SQLModel, table=True):
     # no foreign key: a pair may name a case of the province's database before it was provisioned anew
     case_id: uuid.UUID = Field(index=True)
     other_province: str = Field(max_length=32)
+    other_province_code: str = Field(max_length=6)
     other_case_id: uuid.UUID
     found_at: datetime = Field(sa_type=UTCDateTime)
     received_at: datetime = Field(sa_type=UTCDateTime)
@@ -55,6 +56,7 @@ class CrossProvinceMatchPublic(BaseModel):
     case_id: uuid.UUID
     case: MatchCase | None = PydanticField(description="the case, or null when this database does not hold it")
     other_province: str
+    other_province_code: str
     other_case_id: uuid.UUID
     found_at: ChinaTime
     received_at: ChinaTime

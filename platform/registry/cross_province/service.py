@@ -42,7 +42,9 @@ def store(session: Session, journal: Journal, matches: list[ReturnedMatch], *, n
         fresh = [match for match in matches if match.id not in held]
         for match in fresh:
             session.add(CrossProvinceMatch(match_id=match.id, case_id=match.case_id,
-                                           other_province=match.other_province, other_case_id=match.other_case_id,
+                                           other_province=match.other_province,
+                                           other_province_code=match.other_province_code,
+                                           other_case_id=match.other_case_id,
                                            found_at=match.found_at, received_at=now))
         unknown = [match.id for match in fresh if match.case_id not in ours]
         if fresh:
@@ -90,7 +92,8 @@ def settle(session: Session, *, ctx: TenantContext, principal: Principal, match_
 
 def _public(ctx: TenantContext, match: CrossProvinceMatch, case: Case | None) -> CrossProvinceMatchPublic:
     return CrossProvinceMatchPublic(
-        match_id=match.match_id, case_id=match.case_id, other_province=match.other_province, other_case_id=match.other_case_id,
+        match_id=match.match_id, case_id=match.case_id, other_province=match.other_province,
+        other_province_code=match.other_province_code, other_case_id=match.other_case_id,
         found_at=match.found_at, received_at=match.received_at,
         finding=Finding(match.finding) if match.finding else None,
         finding_note=ctx.decrypt(_NOTE, match.finding_note_encrypted) if match.finding_note_encrypted else None,

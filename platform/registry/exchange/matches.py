@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from registry.db_types import ChinaTime
-from registry.exchange.models import SLUG_PATTERN
+from registry.exchange.models import SLUG_PATTERN, ExchangeCursor
 from registry.national.models import PersonMatch
 
 MATCHES_PATH = "/api/v1/exchange/matches"
@@ -38,6 +38,7 @@ class ReturnedMatch(BaseModel):
     id: int = PydanticField(description="the ministry's match number")
     case_id: uuid.UUID = PydanticField(description="the asking province's case")
     other_province: str
+    other_province_code: str = PydanticField(pattern=r"^\d{6}$", description="GB/T 2260, for its name")
     other_case_id: uuid.UUID
     found_at: ChinaTime
 
@@ -59,11 +60,13 @@ def matches_for(session: Session, *, province: str, after: int, limit: int | Non
         select(pairs.id, pairs.province_a, pairs.case_a, pairs.province_b, pairs.case_b, pairs.found_at)
         .where(pairs.id > after, or_(pairs.province_a == province, pairs.province_b == province))
         .order_by(pairs.id).limit(limit + 1)).all()
+    codes = dict(session.connection().execute(select(ExchangeCursor.province_slug, ExchangeCursor.province_code)).all())
     matches = []
     for row in rows[:limit]:
         ours_first = row.province_a == province
         matches.append(ReturnedMatch(
             id=row.id, case_id=row.case_a if ours_first else row.case_b,
-            other_province=row.province_b if ours_first else row.province_a,
+            other_province=(other := row.province_b if ours_first else row.province_a),
+            other_province_code=codes.get(other, "000000"),
             other_case_id=row.case_b if ours_first else row.case_a, found_at=row.found_at))
     return MatchesAnswer(matches=matches, more=len(rows) > limit)
