@@ -41,7 +41,7 @@ from registry.limits import BodySizeLimit, refused_action, refused_actor
 from registry.memorials.api import router as memorials_router
 from registry.metrics import AppMetrics, MetricsMiddleware
 from registry.national import api as national_api
-from registry.national import credit_lists, kpis_api, online_api, statistics_api
+from registry.national import credit_lists, kpis_api, online_api, own_figures, statistics_api
 from registry.online_status_api import router as status_lookups_router
 from registry.outbox.api import router as outbox_router
 from registry.payments import api as payments_api
@@ -106,14 +106,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(credit_router)  # 信用评价 of institutions, and the public red and black lists
     if settings.role == Role.province:  # the pairs the ministry found of one person here and elsewhere
         app.include_router(cross_province_router)
+        own_figures.mount(app)  # and its own figures, counted as the ministry counts them
     if settings.role == Role.ministry:  # only the national platform receives the provinces' batches
         exchange_api.mount(app, journal=journal, peers_dir=settings.exchange_peers_dir, registry=ctx.metrics.registry,
                            max_events=settings.exchange_max_batch_events)
         national_api.mount(app)
-        statistics_api.mount(app)
-        kpis_api.mount(app)
-        online_api.mount(app)
         credit_lists.mount(app)  # the provinces' red and black lists
+    statistics_api.mount(app)  # the ministry's over every province; a province's over its own copy
+    kpis_api.mount(app)
+    online_api.mount(app)
     _install_error_handlers(app)
     document_refusals(app)
     # a suspended tenant (`fsp suspend`) refuses every write; counted by the metrics like any refusal

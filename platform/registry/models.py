@@ -21,6 +21,7 @@ from registry.national.models import (
     PersonMatch,
 )
 from registry.national.online_models import NationalOnlineCount, NationalOnlineItem
+from registry.national.own_figures import OwnFiguresCursor
 from registry.national.statistics import NationalCount
 from registry.national.yearbook import ExpectedDeaths
 from registry.outbox.models import OutboxEvent
@@ -42,7 +43,7 @@ __all__ = ["Approval", "ApprovalAttachment", "ApprovalStep", "AshesDestination",
            "FarewellInvitation", "Handover", "Institution", "InstitutionDisclosure", "Interment", "KeyFingerprint", "LatestReading",
            "Memorial", "MemorialMessage", "NationalAshesDestination", "NationalCase", "NationalCertificate",
            "NationalCount", "NationalCreditListing", "NationalCremation", "NationalEvent", "NationalInterment", "NationalOnlineCount",
-           "NationalOnlineItem", "OutboxEvent", "PaymentNotice", "PaymentOrder", "PersonMatch", "Publication", "Rating",
+           "NationalOnlineItem", "OutboxEvent", "OwnFiguresCursor", "PaymentNotice", "PaymentOrder", "PersonMatch", "Publication", "Rating",
            "Reading", "Reconciliation", "RemoteFarewell", "Resource", "ServiceItem", "SharingCursor", "Slot",
            "StaffSession",
            "Storage", "TenantSequences", "TenantStatus", "Transport", "TransportPermit"]

@@ -1,5 +1,6 @@
 """The sweeps a province runs on a schedule, in process: booking holds that ran out are expired (their places
-given back) and complaints past their time limit go up to the province.
+given back), complaints past their time limit go up to the province, and the province's own statistics catch up
+with its outbox.
 
 Each sweep is the same service function its staff endpoint calls (`POST /bookings/expiry-sweeps`,
 `POST /complaints/escalations`), written as a system actor, so every item swept is audited and published like
@@ -17,6 +18,7 @@ from registry.background import Periodic
 from registry.complaints import service as complaints
 from registry.context import TenantContext
 from registry.db_types import utcnow
+from registry.national import own_figures
 from registry.reservations import service as reservations
 from registry.security.auth import Principal
 
@@ -29,6 +31,8 @@ SWEEPS: dict[str, Callable[[Session, TenantContext, datetime], int]] = {
     "booking_expiry": lambda session, ctx, now: reservations.sweep(session, ctx=ctx, principal=BOOKING_SWEEPER,
                                                                    now=now),
     "complaint_escalation": lambda session, ctx, now: complaints.escalate_overdue(session, ctx=ctx, now=now),
+    # the province's own statistics brought up to its outbox (registry.national.own_figures)
+    "own_figures": lambda session, ctx, now: own_figures.catch_up(session, ctx, now=now),
 }
 
 

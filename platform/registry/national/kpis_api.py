@@ -6,14 +6,12 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import Field as Check
 
 from registry.db_types import ChinaTime, utcnow
-from registry.deps import API_PREFIX, ContextDep, SessionDep, require
+from registry.deps import API_PREFIX, ContextDep, FiguresReader, SessionDep
 from registry.national import exports, kpis
 from registry.national.service import audit_read
 from registry.national.statistics_api import EXPORT_TYPES, ExportFormat
-from registry.security.permissions import Permission
 
 router = APIRouter(prefix=f"{API_PREFIX}/national", tags=["national database"])
-NationalReader = require(Permission.national_read)
 
 
 class YearQuery(BaseModel):
@@ -70,7 +68,7 @@ class KpiTable(BaseModel):
 
 @router.get("/completeness", response_model=CompletenessTable)
 def registration_completeness(query: Annotated[YearQuery, Query()], session: SessionDep, ctx: ContextDep,
-                              principal: NationalReader) -> CompletenessTable:
+                              principal: FiguresReader) -> CompletenessTable:
     """Per province and for the nation: deaths registered in the year against expected deaths (population ×
     crude death rate from the national statistical yearbook); a province without a yearbook figure has none."""
     rows, nation = kpis.completeness(session, year=query.year)
@@ -84,7 +82,7 @@ def registration_completeness(query: Annotated[YearQuery, Query()], session: Ses
             responses={200: {"content": {t: {} for t in EXPORT_TYPES.values()},
                              "description": "the table as a file, Chinese headings, the nation last"}})
 def export_completeness(query: Annotated[CompletenessExportQuery, Query()], session: SessionDep, ctx: ContextDep,
-                        principal: NationalReader) -> Response:
+                        principal: FiguresReader) -> Response:
     """The completeness table as a CSV or XLSX file; audited."""
     table = registration_completeness(YearQuery(year=query.year), session, ctx, principal)
     rows = exports.completeness_rows(query.year, [row.model_dump() for row in (*table.provinces, table.nation)])
@@ -97,7 +95,7 @@ def export_completeness(query: Annotated[CompletenessExportQuery, Query()], sess
 
 @router.get("/kpis", response_model=KpiTable)
 def plan_kpis(query: Annotated[YearQuery, Query()], session: SessionDep, ctx: ContextDep,
-              principal: NationalReader) -> KpiTable:
+              principal: FiguresReader) -> KpiTable:
     """The plan's targets per province: institutions online in the year (≥ 60 %), backfill of archived cases since
     2010 against expected deaths (≥ 95 %), age of the last accepted batch (≤ 24 h); each with pass / behind /
     unknown."""

@@ -7,16 +7,14 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import Field as Check
 from sqlmodel import select
 
-from registry.deps import API_PREFIX, ContextDep, SessionDep, require
+from registry.deps import API_PREFIX, ContextDep, FiguresReader, SessionDep
 from registry.exchange.models import ExchangeCursor
 from registry.national import exports, online_figures
 from registry.national.models import PROVINCE_PATTERN
 from registry.national.service import audit_read
 from registry.national.statistics_api import EXPORT_TYPES, ExportFormat
-from registry.security.permissions import Permission
 
 router = APIRouter(prefix=f"{API_PREFIX}/national", tags=["national database"])
-NationalReader = require(Permission.national_read)
 
 # the file's column headings, in the order of the figures
 HEADINGS = {
@@ -81,7 +79,7 @@ class OnlineTable(BaseModel):
 
 @router.get("/online-services", response_model=OnlineTable)
 def online_services(query: Annotated[OnlineQuery, Query()], session: SessionDep, ctx: ContextDep,
-                    principal: NationalReader) -> OnlineTable:
+                    principal: FiguresReader) -> OnlineTable:
     """Online services per province and month of a year (or one month; one province; one institution): approvals,
     bookings, complaints, ratings, memorials and payments (counts and amounts in fen), each counted in the month it
     happened."""
@@ -96,7 +94,7 @@ def online_services(query: Annotated[OnlineQuery, Query()], session: SessionDep,
             responses={200: {"content": {t: {} for t in EXPORT_TYPES.values()},
                              "description": "the table as a file, Chinese headings"}})
 def export_online_services(query: Annotated[OnlineExportQuery, Query()], session: SessionDep, ctx: ContextDep,
-                           principal: NationalReader) -> Response:
+                           principal: FiguresReader) -> Response:
     """The same table as `/online-services`, as a CSV or XLSX file to download; audited."""
     table = online_services(OnlineQuery(**query.model_dump(exclude={"format"})), session, ctx, principal)
     codes = dict(session.exec(select(ExchangeCursor.province_slug, ExchangeCursor.province_code)).all())

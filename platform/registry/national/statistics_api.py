@@ -6,15 +6,13 @@ from fastapi import APIRouter, FastAPI, Query, Response
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as Check
 
-from registry.deps import API_PREFIX, ContextDep, SessionDep, require
+from registry.deps import API_PREFIX, ContextDep, FiguresReader, SessionDep
 from registry.errors import Invalid
 from registry.national import exports, statistics
 from registry.national.models import PROVINCE_PATTERN
 from registry.national.service import audit_read
-from registry.security.permissions import Permission
 
 router = APIRouter(prefix=f"{API_PREFIX}/national", tags=["national database"])
-NationalReader = require(Permission.national_read)
 
 
 class Metric(StrEnum):
@@ -92,7 +90,7 @@ class IndicatorsTable(BaseModel):
 
 @router.get("/statistics/{metric}", response_model=StatisticsTable)
 def statistics_table(metric: Metric, query: Annotated[StatisticsQuery, Query()], session: SessionDep, ctx: ContextDep,
-                     principal: NationalReader) -> StatisticsTable:
+                     principal: FiguresReader) -> StatisticsTable:
     """Counts of a metric for a year (or a month of it) per province, prefecture or county, optionally per value of
     one dimension (deaths: sex, age_band, category = cause, place; certificates: category = issued / reissued /
     cancelled; ashes_destinations: category = destination)."""
@@ -124,7 +122,7 @@ EXPORT_TYPES = {ExportFormat.csv: "text/csv; charset=utf-8",
             responses={200: {"content": {t: {} for t in EXPORT_TYPES.values()},
                              "description": "the table as a file, Chinese headings"}})
 def export_statistics(metric: Metric, query: Annotated[ExportQuery, Query()], session: SessionDep,
-                      ctx: ContextDep, principal: NationalReader) -> Response:
+                      ctx: ContextDep, principal: FiguresReader) -> Response:
     """The same table as `/statistics/{metric}`, as a CSV or XLSX file to download; audited."""
     format = query.format
     table = statistics_table(metric, StatisticsQuery(**query.model_dump(exclude={"format"})), session, ctx,
@@ -160,7 +158,7 @@ class IndicatorsQuery(BaseModel):
 
 @router.get("/indicators", response_model=IndicatorsTable)
 def indicators(query: Annotated[IndicatorsQuery, Query()], session: SessionDep, ctx: ContextDep,
-               principal: NationalReader) -> IndicatorsTable:
+               principal: FiguresReader) -> IndicatorsTable:
     """Per province and for the nation, for a year: deaths, cremations and the cremation rate, ashes destinations
     and the eco-burial share, certificates issued, reissued and cancelled."""
     by_metric = {"deaths": None, "cremations": None, "certificates": "category", "ashes_destinations": "category"}

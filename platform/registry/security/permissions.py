@@ -15,6 +15,7 @@ class Permission(StrEnum):
     audit_read = "audit:read"
     outbox_read = "outbox:read"
     national_read = "national:read"  # the ministry's national database
+    statistics_read = "statistics:read"  # a province's own statistics, indicators and KPIs, as the ministry counts them
     # online services (网上办事) as a citizen: their own applications, bookings, memorials and complaints only
     services_apply = "services:apply"
     # online approvals (网上审批): the queue, the acceptance and review, and the decision are three permissions so
@@ -80,6 +81,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 # credit evaluation (信用评价): granted in one place; the ministry reads the lists through national:read
 ROLE_PERMISSIONS[Role.provincial_admin] |= {P.credit_manage}
 ROLE_PERMISSIONS[Role.registrar] |= {P.credit_read_own}
+# the province's own figures (statistics for decisions, 辅助决策): its administrator; no personal data in them
+ROLE_PERMISSIONS[Role.provincial_admin] |= {P.statistics_read}
 # who works in the workbench: every role but the public's
 STAFF_ROLES = tuple(role for role in Role if role is not Role.citizen)
 # roles whose work is tied to one institution: writes are limited to it
