@@ -95,3 +95,15 @@ def test_a_provinces_figures_equal_the_ministrys_for_it(app, client, mint, make_
                                 timeout=10).json()
         at_province = client.get(f"/api/v1/national/{path}", headers=admin, params=params).json()
         assert at_province == at_ministry
+
+    def kpis(answer: dict) -> dict:
+        return {row["kpi"]: row for row in answer["rows"]}
+    at_ministry = kpis(httpx.get(f"{ministry_url}/api/v1/national/kpis", headers=operator, params={"year": year},
+                                 timeout=10).json())
+    at_province = kpis(client.get("/api/v1/national/kpis", headers=admin, params={"year": year}).json())
+    fresh_here, fresh_there = at_province.pop("exchange_freshness"), at_ministry.pop("exchange_freshness")
+    assert at_province == at_ministry and at_province["online_institutions"]["numerator"] == 1
+    # the province's freshness: when the ministry acknowledged its last event, the ministry's: when it accepted it
+    assert fresh_here["status"] == fresh_there["status"] == "pass" and abs(fresh_here["value"] - fresh_there["value"]) <= 5
+    completeness = client.get("/api/v1/national/completeness", headers=admin, params={"year": year}).json()
+    assert [(row["province"], row["registered"]) for row in completeness["provinces"]] == [("beijing", 3)]

@@ -22,6 +22,7 @@ from registry.exchange.models import ExchangeCursor
 from registry.national import online_figures, yearbook
 from registry.national.models import NationalInstitution
 from registry.national.statistics import NationalCount
+from registry.outbox.models import OutboxEvent
 
 BACKFILL_FROM = 2010  # the plan: historical records since 2010 entered into the platform
 # the plan's stages for institutions doing business online: 60 %, then 90 % once online services are offered
@@ -84,8 +85,12 @@ class KpiRow:
                 "missing_years": self.missing_years}
 
 
-def _province_codes(session: Session, expected: dict[str, yearbook.ExpectedDeaths] | None = None) -> dict[str, str]:
-    """The provinces that have shipped to the ministry (and those of `expected`): slug → code."""
+def _province_codes(session: Session, expected: dict[str, yearbook.ExpectedDeaths] | None = None,
+                    own: tuple[str, str] | None = None) -> dict[str, str]:
+    """The provinces that have shipped to the ministry (and those of `expected`): slug → code; in a province
+    (`own`: its slug and code, registry.national.own_figures) itself."""
+    if own is not None:
+        return dict([own])
     codes = {slug: row.province_code for slug, row in (expected or {}).items()}
     codes.update(session.exec(select(ExchangeCursor.province_slug, ExchangeCursor.province_code)).all())
     return codes
@@ -99,15 +104,16 @@ def _registered(session: Session, *, metric: str, first: int, last: int) -> dict
     return {(province, year): int(count) for province, year, count in rows}
 
 
-def completeness(session: Session, *, year: int) -> tuple[list[Completeness], Completeness]:
+def completeness(session: Session, *, year: int, own: tuple[str, str] | None = None,
+                 ) -> tuple[list[Completeness], Completeness]:
     """Per province and for the nation: deaths registered in `year` against the yearbook's expected deaths. The
     nation's ratio covers only provinces with an expected figure (it says how many)."""
     expected = yearbook.expected_in(session, year=year)
-    codes = _province_codes(session, expected)
+    codes = _province_codes(session, expected, own)
     registered = {province: count for (province, _), count in
                   _registered(session, metric="deaths", first=year, last=year).items()}
     rows = []
-    for province in sorted(set(codes) | set(registered), key=lambda p: (codes.get(p, ""), p)):
+    for province in sorted(set(codes) | (set(registered) if own is None else set()), key=lambda p: (codes.get(p, ""), p)):
         figure = expected.get(province)
         rows.append(Completeness(province, codes.get(province, ""), registered.get(province, 0),
                                  figure.expected_deaths if figure else None, figure.source if figure else None))
@@ -147,9 +153,10 @@ def _online(session: Session, active: dict[str, set[str]], *, year: int) -> dict
     return {province: (online.get(province, 0), len(ids)) for province, ids in active.items()}
 
 
-def kpis(session: Session, *, year: int, now: datetime) -> list[KpiRow]:
-    """The KPIs for `year` (freshness as of `now`) of every province that has shipped, by code."""
-    codes = _province_codes(session)
+def kpis(session: Session, *, year: int, now: datetime, own: tuple[str, str] | None = None) -> list[KpiRow]:
+    """The KPIs for `year` (freshness as of `now`) of every province that has shipped, by code; in a province
+    (`own`) its own, freshness from when the ministry acknowledged its last shipped event."""
+    codes = _province_codes(session, own=own)
     active = _active(session)
     online = _online(session, active, year=year)
     services = _online_services(session, active, year=year)
@@ -157,9 +164,10 @@ def kpis(session: Session, *, year: int, now: datetime) -> list[KpiRow]:
     expected = yearbook.expected_between(session, first=BACKFILL_FROM, last=year - 1)
     # a province's newest epoch last: what it shipped most recently is what counts
     shipped = dict(session.exec(select(ExchangeCursor.province_slug, ExchangeCursor.updated_at)
-                                .order_by(ExchangeCursor.epoch)).all())
+                                .order_by(ExchangeCursor.epoch)).all()) if own is None else {
+        own[0]: session.exec(select(func.max(OutboxEvent.shipped_at))).one()}
     rows: list[KpiRow] = []
-    for province in sorted(set(codes) | set(online), key=lambda p: (codes.get(p, ""), p)):
+    for province in sorted(set(codes) | (set(online) if own is None else set()), key=lambda p: (codes.get(p, ""), p)):
         code = codes.get(province, "")
         working, institutions = online.get(province, (0, 0))
         rows.append(KpiRow(province, code, Kpi.online_institutions,
