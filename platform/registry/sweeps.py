@@ -32,7 +32,7 @@ SWEEPS: dict[str, Callable[[Session, TenantContext, datetime], int]] = {
                                                                    now=now),
     "complaint_escalation": lambda session, ctx, now: complaints.escalate_overdue(session, ctx=ctx, now=now),
     # the province's own statistics brought up to its outbox (registry.national.own_figures)
-    "own_figures": lambda session, ctx, now: own_figures.catch_up(session, ctx, now=now),
+    "own_figures": lambda session, ctx, now: own_figures.catch_up_tenant(session, ctx),
 }
 
 

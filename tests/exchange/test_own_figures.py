@@ -31,7 +31,7 @@ def _declared(client, mint, *sexes: str) -> tuple[dict, list[dict], int]:
 
 def _catch_up(app) -> int:
     with Session(app.state.ctx.engine) as session:
-        return own_figures.catch_up(session, app.state.ctx)
+        return own_figures.catch_up_tenant(session, app.state.ctx)
 
 
 def _by_sex(client, headers, year: int) -> dict[str, int]:

@@ -24,6 +24,7 @@ TASKS = (
     ("ratings:read", "/ratings", "task_ratings"),
     ("credit:manage", "/credit", "task_credit"),
     ("credit:read-own", "/credit", "task_credit_own"),
+    ("statistics:read", "/figures", "task_figures"),
 )
 
 

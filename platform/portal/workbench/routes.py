@@ -18,6 +18,7 @@ from portal.workbench import (
     declaration,
     equipment,
     fees_admin,
+    figures,
     home,
     imports,
     institutions_admin,
@@ -50,6 +51,9 @@ def _pages() -> list[Route]:
         Route("/callback", signin.callback, methods=["GET"]),
         Route("/sign-out", signin.sign_out, methods=["POST"]),
         Route("/cases", cases.case_list, methods=["GET"]),
+        # the province's own figures (本省殡葬数据), as the ministry counts them
+        Route("/figures", figures.figures_page, methods=["GET"]),
+        Route("/figures/export/{name}", figures.export, methods=["GET"]),
         # cross-province matches (跨省重复登记核查): the reviewers settle the pairs the ministry found
         Route("/cross-province-matches", cross_province.match_list, methods=["GET"]),
         Route("/cross-province-matches/{match_id}/finding", cross_province.settle, methods=["POST"]),

@@ -14,10 +14,10 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from registry.context import TenantContext
 from registry.db_types import ChinaTime, UTCDateTime, utcnow
 from registry.deps import API_PREFIX, FiguresReader, SessionDep
 from registry.exchange.models import BatchEvent
+from registry.journal import Journal
 from registry.national import projection
 from registry.outbox.models import OutboxEvent
 
@@ -43,12 +43,13 @@ class FiguresAsOf(BaseModel):
     updated_at: ChinaTime | None
 
 
-def catch_up(session: Session, ctx: TenantContext, *, now: datetime | None = None, batch: int = BATCH) -> int:
-    """Apply every outbox event past the cursor; how many were applied."""
+def catch_up(session: Session, journal: Journal, *, province: str, province_code: str, now: datetime | None = None,
+             batch: int = BATCH) -> int:
+    """Apply every outbox event past the cursor to the figures of `province`; how many were applied."""
     applied = 0
     while True:
         moment = now or utcnow()
-        with ctx.journal.write(session, actor=ACTOR):  # the write head: the outbox does not move meanwhile
+        with journal.write(session, actor=ACTOR):  # the write head: the outbox does not move meanwhile
             cursor = session.get(OwnFiguresCursor, 1) or OwnFiguresCursor(id=1, applied_seq=0, updated_at=moment)
             rows = session.exec(select(OutboxEvent).where(col(OutboxEvent.seq) > cursor.applied_seq)
                                 .order_by(col(OutboxEvent.seq)).limit(batch)).all()
@@ -56,8 +57,8 @@ def catch_up(session: Session, ctx: TenantContext, *, now: datetime | None = Non
                 events = [BatchEvent(seq=row.seq, event_id=row.event_id, at=row.at, event_type=row.event_type,
                                      aggregate_type=row.aggregate_type, aggregate_id=row.aggregate_id,
                                      payload=json.loads(row.payload)) for row in rows]
-                projection.apply_events(session, province=ctx.settings.tenant_slug,
-                                        province_code=ctx.settings.tenant_code, events=events, now=moment)
+                projection.apply_events(session, province=province, province_code=province_code, events=events,
+                                        now=moment)
                 cursor.applied_seq = rows[-1].seq
             cursor.updated_at = moment
             session.add(cursor)
@@ -84,3 +85,8 @@ def figures_as_of(session: SessionDep, _: FiguresReader) -> FiguresAsOf:
 
 def mount(app: FastAPI) -> None:
     app.include_router(router)
+
+
+def catch_up_tenant(session: Session, ctx) -> int:
+    """The sweep's round (registry.sweeps): the tenant's own figures brought up to its outbox."""
+    return catch_up(session, ctx.journal, province=ctx.settings.tenant_slug, province_code=ctx.settings.tenant_code)

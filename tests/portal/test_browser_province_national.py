@@ -1,6 +1,9 @@
-"""A reviewer settles a cross-province match (跨省重复登记核查) in a real browser: headless Chromium over real HTTP
-on loopback against `fsp serve`'s app, the pair kept in the province's database as its shipper keeps what the
-ministry returns. The page is scanned by axe and kept as screenshots at desktop and phone width."""
+"""The province's side of the national database in a real browser (headless Chromium over real HTTP on loopback
+against `fsp serve`'s app): a reviewer settles a cross-province match (跨省重复登记核查), the pair kept in the
+province's database as its shipper keeps what the ministry returns; the provincial administrator reads the
+province's own figures (本省殡葬数据) once the sweep has counted them. Each page is scanned by axe and kept as
+screenshots at desktop and phone width."""
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,13 +21,15 @@ from provisioning_cli.targets.local import LocalTarget
 from registry.cross_province import service as cross_province
 from registry.exchange.matches import ReturnedMatch
 from registry.journal import Journal
+from registry.national import own_figures
 from served import serving_locally
 from tenants import load_catalog
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, publisher) -> Iterator[tuple[str, dict]]:
-    """`fsp up beijing` served, a case declared at 八宝山殡仪馆 and a pair naming it returned by the ministry."""
+    """`fsp up beijing` served, a case declared at 八宝山殡仪馆, a pair naming it returned by the ministry, and the
+    province's own figures brought up to date as its sweep does."""
     home = tmp_path_factory.mktemp("fsp-home")
     runner = CliRunner()
 
@@ -51,6 +56,7 @@ def served(tmp_path_factory, publisher) -> Iterator[tuple[str, dict]]:
             cross_province.store(session, journal, [ReturnedMatch(
                 id=41, case_id=declared.json()["id"], other_province="shandong", other_province_code="370000",
                 other_case_id=uuid.uuid4(), found_at=datetime.now(UTC))])
+            own_figures.catch_up(session, journal, province=spec.slug, province_code=spec.code)
         yield url, declared.json()
 
 
@@ -61,12 +67,17 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+def _signed_in(page: Page, url: str, username: str, role: str) -> None:
+    page.goto(url + "/beijing/workbench/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("角色").select_option(label=role)
+    page.get_by_label("用户名").press("Enter")
+    expect(page.locator("h1")).to_have_text("工作台")
+
+
 def test_a_reviewer_finds_the_pair_and_records_it_is_the_same_person(page: Page, served):
     url, case = served
-    page.goto(url + "/beijing/workbench/")
-    page.get_by_label("用户名").fill("wang.shen")
-    page.get_by_label("角色").select_option(label="审核员")
-    page.get_by_label("用户名").press("Enter")
+    _signed_in(page, url, "wang.shen", "审核员")
     page.get_by_role("link", name="跨省重复登记核查").click()
     expect(page.locator("h1")).to_have_text("跨省重复登记核查")
     row = page.get_by_role("row").filter(has_text="周秉义")
@@ -82,3 +93,18 @@ def test_a_reviewer_finds_the_pair_and_records_it_is_the_same_person(page: Page,
     expect(settled).to_contain_text("已与山东省核实，本省登记有效")
     expect(settled).to_contain_text("wang.shen")
     check_at_each_width(page, "workbench-cross-province-settled")
+
+
+def test_the_provincial_admin_reads_the_provinces_own_figures(page: Page, served):
+    url, case = served
+    _signed_in(page, url, "zhao.guan", "省级管理员")
+    page.get_by_role("link", name="本省殡葬数据").click()
+    expect(page.locator("h1")).to_have_text("本省殡葬数据")
+    expect(page.get_by_role("img", name=re.compile("各月死亡登记人数"))).to_be_visible()
+    month = int(case["death_at"][5:7])
+    expect(page.get_by_role("row", name=f"{month}月 1", exact=True)).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="殡葬服务机构网上办事占比")).to_contain_text("达标")
+    check_at_each_width(page, "workbench-province-figures")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile(r"^CSV\s*（各区县死亡登记）$")).click()
+    assert download.value.suggested_filename.startswith("deaths-county-")
