@@ -28,9 +28,10 @@ def load_yearbook(
     home: HomeOpt = DEFAULT_HOME,
     catalog: CatalogOpt = None,
 ) -> None:
-    """Load population and crude death rate per province and year into the ministry's database: expected deaths
-    for registration completeness and the backfill KPI. The whole table is checked first (every problem listed,
-    nothing loaded); loading the same table again changes nothing; each change is audited."""
+    """Load population and crude death rate per province and year into the ministry's database, and each
+    provisioned province's rows into its own: expected deaths for registration completeness and the backfill KPI.
+    The whole table is checked first (every problem listed, nothing loaded); loading the same table again changes
+    nothing; each change is audited."""
     local = open_target(home, catalog)
     if file is None:
         figures, source = local.catalog.yearbook, "catalog"
@@ -43,21 +44,31 @@ def load_yearbook(
             fail(f"invalid yearbook table {file}: {len(err.problems)} problem(s); nothing loaded")
     if not figures:
         fail(f"the {source} table holds no figure")
-    ministry = local.catalog.ministry
+    expected = [_expected(local.catalog.resolve(f.province_code).slug, f) for f in figures]
     with boundary():
-        settings = local.settings(ministry)
-        with local.engine(ministry) as engine, Session(engine) as session:
-            journal = Journal.of(engine, keys_dir=settings.keys_dir, checkpoint_file=settings.audit_checkpoint_path)
-            rows = yearbook.load(session, journal, [_expected(local.catalog.resolve(f.province_code).slug, f)
-                                                    for f in figures], actor=ACTOR)
+        rows = _load_into(local, local.catalog.ministry, expected)
+        # each provisioned province's own figures divide by its own rows (registry.national.own_figures)
+        provinces = {spec.slug: len(_load_into(local, spec, [f for f in expected if f.province_slug == spec.slug]))
+                     for spec in local.catalog.provinces if local.is_provisioned(spec)
+                     and any(f.province_slug == spec.slug for f in expected)}
     counts = {outcome: sum(row["outcome"] == outcome for row in rows) for outcome in OUTCOMES}
     if json_:
-        print_json({"source": source, **counts, "rows": rows})
+        print_json({"source": source, **counts, "rows": rows, "provinces": provinces})
         return
     print_table(["province", "year", "expected deaths", "outcome"],
                 ([row["province"], row["year"], f"{row['expected_deaths']:,}", row["outcome"]] for row in rows),
                 title=f"expected deaths from {source}")
     typer.echo(", ".join(f"{count} {outcome}" for outcome, count in counts.items()))
+    if provinces:
+        typer.echo("also in each province's own figures: " + ", ".join(f"{slug} ({n})" for slug, n in provinces.items()))
+
+
+def _load_into(local, spec, expected: list[yearbook.ExpectedFigure]) -> list[dict]:
+    """The figures loaded into one tenant's database, audited there."""
+    settings = local.settings(spec)
+    with local.engine(spec) as engine, Session(engine) as session:
+        journal = Journal.of(engine, keys_dir=settings.keys_dir, checkpoint_file=settings.audit_checkpoint_path)
+        return yearbook.load(session, journal, expected, actor=ACTOR)
 
 
 def _expected(slug: str, figure: YearbookFigure) -> yearbook.ExpectedFigure:

@@ -13,6 +13,7 @@ from provisioning_cli.targets.local import LocalTarget
 from registry.db import make_engine
 from registry.exchange import service as exchange
 from registry.journal import Journal
+from registry.national import kpis
 from tenants import load_catalog
 
 HEADING = "province_code,year,population_10k,death_rate_permille,source\n"
@@ -49,6 +50,18 @@ def test_a_bad_table_lists_every_problem_and_loads_nothing(fsp, fsp_json, minist
     good = tmp_path / "good.csv"
     good.write_text(HEADING + "530000,2000,4241,7.42,中国统计年鉴2001 表4-3\n", encoding="utf-8")
     assert fsp_json("national", "load-yearbook", str(good))["created"] == 1  # the bad table's row was not taken
+
+
+def test_each_provisioned_province_gets_its_own_rows_for_its_own_figures(fsp, fsp_json, ministry):
+    fsp("up", "beijing")
+    loaded = fsp_json("national", "load-yearbook")
+    assert loaded["provinces"] == {"beijing": 1} and loaded["created"] == 31  # 1999 only in the catalog
+    beijing = ministry.catalog.resolve("beijing")
+    with ministry.engine(beijing) as engine, Session(engine) as session:
+        rows, _ = kpis.completeness(session, year=1999, own=("beijing", "110000"))
+    assert [(row.province, row.expected) for row in rows] == [("beijing", 70_392)]
+    assert fsp_json("national", "load-yearbook")["provinces"] == {"beijing": 1}  # unchanged, counted again
+    assert "also in each province's own figures: beijing (1)" in fsp("national", "load-yearbook").stdout
 
 
 def test_loading_needs_a_provisioned_ministry(fsp):
