@@ -25,7 +25,8 @@ def serve(
         help="Serve only this tenant (slug or code; repeatable); its scrape target then names this address.")] = None,
     sweep_interval: Annotated[float, typer.Option(
         "--sweep-interval", min=0, metavar="SECONDS",
-        help="Run each province's sweeps (expired booking holds, overdue complaints) this often, ±10 %; 0: never.")]
+        help="Run each province's sweeps (expired booking holds, overdue complaints, its own figures) this often, "
+             "±10 %; 0: never.")]
     = 300.0,
     drift_interval: Annotated[float, typer.Option(
         "--drift-interval", min=0, metavar="SECONDS",
