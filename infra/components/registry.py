@@ -13,6 +13,7 @@ PORT = 8000
 KEYS_DIR = "/var/run/fsp/keys"
 AUDIT_CHECKPOINT_FILE = "/tmp/fsp-audit-checkpoint.json"
 APP_DIR = "/app"
+SWEEP_INTERVAL_SECONDS = 300  # as `fsp serve`'s default
 
 
 def registry_env(spec: TenantSpec, token_issuer: str, database_secret: pulumi.Input[str]) -> list[dict]:
@@ -70,6 +71,9 @@ class RegistryService(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fsp:tenant:RegistryService", name, None, opts)
         env = registry_env(spec, token_issuer, secrets.database)
+        # a province's sweeps (expired holds, overdue complaints, its own figures) run in each replica
+        sweeps = [{"name": "FSP_SWEEP_INTERVAL_SECONDS", "value": str(SWEEP_INTERVAL_SECONDS)}] \
+            if spec.kind == "province" else []
         keys_mount = [{"name": "keys", "mountPath": KEYS_DIR, "readOnly": True}]
         keys_volume = [secret_volume("keys", secrets.keys)]
         migrate_labels = labels(spec.slug, "migrations")
@@ -93,7 +97,7 @@ class RegistryService(pulumi.ComponentResource):
                         "registry", cluster.registry_image,
                         command=["uvicorn", "--factory", "portal.site:create_site"],
                         args=["--host", "0.0.0.0", "--port", str(PORT), "--proxy-headers"],
-                        env=env, ports=[{"name": "http", "containerPort": PORT}], mounts=keys_mount,
+                        env=[*env, *sweeps], ports=[{"name": "http", "containerPort": PORT}], mounts=keys_mount,
                         resources_=resources("250m", "512Mi", cpu_limit="1", memory_limit="1Gi"),
                         probes=http_probes(PORT))],
                         service_account=service_account, volumes=keys_volume),

@@ -28,12 +28,13 @@ def create_site(settings: Settings | None = None, *, name: str | None = None, in
     """The portal and the registry of one tenant. `name` is its Chinese name (e.g. from the tenant catalog), by
     default the province's GB/T 2260 name; `in_index` when a server's index of provinces lists it; `served`, the
     slugs of the tenants the same server serves now (the ministry's pages link to their portals).
-    `site.state.ctx` is the registry's context (engine, keys, metrics), as on the registry app."""
+    `site.state.ctx` is the registry's context (engine, keys, metrics), as on the registry app. The site's lifespan
+    is the registry's (a mounted app's is not run by itself): its sweeps, and the audit flushed at shutdown."""
     registry_app = create_app(settings)
     ctx = registry_app.state.ctx
     cache = PageCache()
     api_app = ForgetPagesOnWrite(registry_app, cache)
-    site = Starlette(routes=[
+    site = Starlette(lifespan=lambda _site: registry_app.router.lifespan_context(registry_app), routes=[
         *national.routes(ctx.settings),  # the ministry's pages, in place of a province's
         Route("/", pages.cached(pages.home), methods=["GET"]),
         Route("/institutions", pages.cached(pages.directory), methods=["GET"]),

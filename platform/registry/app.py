@@ -53,6 +53,7 @@ from registry.security.auth import DevelopmentIssuer, RemoteJWKS, TokenVerifier
 from registry.security.key_ledger import protect_keys, record_keys
 from registry.security.keys import TenantKeys, ensure_keys, load_keys
 from registry.security_headers import SecurityHeaders
+from registry.sweeps import Sweeper
 from registry.tenant_status import RefuseWhileSuspended, StatusCache
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _audit_flushed_at_shutdown(ctx: TenantContext):
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        settings = ctx.settings
+        # the province's sweeps, when the app runs them itself (on Kubernetes: each replica; the journal's write
+        # head makes two rounds at once take turns, and a round finds nothing left by the other)
+        sweeper = Sweeper(ctx, interval=settings.sweep_interval_seconds) \
+            if settings.role == Role.province and settings.sweep_interval_seconds else None
+        if sweeper is not None:
+            sweeper.start()
         yield
+        if sweeper is not None:
+            await anyio.to_thread.run_sync(sweeper.close)
         # counted 401s and the newest checkpoint of the audit chain must not leave with the process
         await anyio.to_thread.run_sync(ctx.metrics.unauthenticated.flush)
         await anyio.to_thread.run_sync(ctx.journal.anchor.flush)

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     baseline_file: Path | None = None
     # the ministry's: the control plane's last fleet-wide drift run (`fsp drift`); /metrics counts what it found
     drift_file: Path | None = None
+    # a province's sweeps (registry.sweeps) run by the app itself every this many seconds; 0: not by the app
+    # (`fsp serve` runs them as its own background work; on Kubernetes each registry replica runs them)
+    sweep_interval_seconds: float = Field(default=0.0, ge=0, le=86400)
     # data exchange, province side: the hub's base URL and how the worker ships the outbox
     exchange_url: str | None = None
     exchange_batch_size: int = Field(default=1000, ge=1, le=10000)

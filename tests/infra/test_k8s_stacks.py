@@ -112,6 +112,7 @@ def test_registry_deployment_is_replicated_probed_and_waits_for_the_migrations()
     assert env["FSP_DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {"name": "registry-database", "key": "url"}
     assert env["FSP_ROLE"]["value"] == "province" and env["FSP_ENVIRONMENT"]["value"] == "production"
     assert env["FSP_TOKEN_ISSUER"]["value"].endswith("/realms/fsp-beijing")
+    assert env["FSP_SWEEP_INTERVAL_SECONDS"]["value"] == "300"  # the province's sweeps run in each replica
     keys = [v for v in spec["template"]["spec"]["volumes"] if v["name"] == "keys"]
     assert keys[0]["secret"]["secretName"] == "registry-keys"
     assert "beijing-registry-migrations" in deployment["depends_on"]
@@ -212,6 +213,7 @@ def test_ministry_runs_the_national_registry_the_exchange_hub_and_alertmanager()
     result = planned("ministry")
     registry = named(result, "ministry-registry-deployment")["props"]["spec"]["template"]["spec"]
     assert env_of(registry["containers"][0])["FSP_ROLE"]["value"] == "ministry"
+    assert "FSP_SWEEP_INTERVAL_SECONDS" not in env_of(registry["containers"][0])  # the ministry sweeps nothing
     hub = named(result, "ministry-exchange-hub-deployment")["props"]["spec"]
     assert hub["replicas"] >= 2
     peers = named(result, "ministry-exchange-peers")["props"]["data"]

@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from factories import booking_payload, create_institution, create_resource
@@ -129,3 +130,24 @@ def test_a_round_never_overlaps_one_under_way(app, monkeypatch):
 def test_an_interval_must_be_positive(app):
     with pytest.raises(ValueError):
         sweeps.Sweeper(app.state.ctx, interval=0)
+
+
+def test_the_site_runs_the_provinces_sweeps_itself_when_asked(settings, client, mint):
+    """As on Kubernetes (FSP_SWEEP_INTERVAL_SECONDS): the site's lifespan is the registry's, which runs the sweeps
+    while it serves and stops them when it stops; without the setting (`fsp serve`, which runs them) it does not."""
+    from portal.site import create_site
+
+    create_institution(client, mint("provincial-admin"))  # one outbox event for the province's own figures
+    site = create_site(settings.model_copy(update={"sweep_interval_seconds": 0.1}))
+    admin = {"Authorization": "Bearer " + site.state.ctx.issuer.mint("admin-1", ["provincial-admin"])}
+    with TestClient(site) as served:
+        deadline = time.monotonic() + 10
+        while served.get("/api/v1/national/own-figures", headers=admin).json()["applied_seq"] == 0:
+            assert time.monotonic() < deadline, "the site ran no sweep"
+            time.sleep(0.05)
+    site.state.ctx.engine.dispose()
+    quiet = create_site(settings)
+    with TestClient(quiet) as served:
+        time.sleep(0.3)
+        assert _metric(served, "fsp_sweep_last_run_timestamp_seconds") is None
+    quiet.state.ctx.engine.dispose()
