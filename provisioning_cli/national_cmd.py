@@ -1,18 +1,26 @@
-"""`fsp national`: the ministry's national database: loading the yearbook table behind registration completeness."""
+"""`fsp national`: the ministry's national database: loading the yearbook table behind registration completeness,
+and sample cases for a demonstration fleet."""
+import dataclasses
+import random
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from sqlmodel import Session
 
-from provisioning_cli.common import boundary, open_target
-from provisioning_cli.options import DEFAULT_HOME, CatalogOpt, HomeOpt, JsonOpt
+from provisioning_cli import demo_cases as demo
+from provisioning_cli.common import boundary, open_target, provinces_taking_part
+from provisioning_cli.options import DEFAULT_HOME, AllOpt, CatalogOpt, HomeOpt, JsonOpt, TenantsArg
 from provisioning_cli.output import fail, print_json, print_table
 from registry.journal import Journal
 from registry.national import yearbook
+from registry.security.auth import DevelopmentIssuer
+from registry.security.keys import load_keys
+from tenants import TenantSpec
 from tenants.yearbook import YearbookError, YearbookFigure, read_yearbook
 
-app = typer.Typer(no_args_is_help=True, help="The ministry's national database.")
+app = typer.Typer(no_args_is_help=True, help="The ministry's national database, and sample cases for a demonstration.")
 
 ACTOR = "fsp-yearbook"  # the audit trail's actor for figures loaded here
 OUTCOMES = ("created", "updated", "unchanged")
@@ -75,3 +83,55 @@ def _expected(slug: str, figure: YearbookFigure) -> yearbook.ExpectedFigure:
     return yearbook.ExpectedFigure(province_slug=slug, province_code=figure.province_code, year=figure.year,
                                    population=figure.population, death_rate_permille=figure.death_rate_permille,
                                    expected_deaths=figure.expected_deaths, source=figure.source)
+
+
+@app.command("demo-cases")
+def demo_cases(
+    tenants: TenantsArg = None,
+    all_: AllOpt = False,
+    cases: Annotated[int, typer.Option("--cases", min=1, max=5000, help="Deaths to make in each province.")] = 60,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", help="Makes the same people again (the registry then refuses them as duplicates); default: new "
+                       "people each run.")] = None,
+    json_: JsonOpt = False,
+    home: HomeOpt = DEFAULT_HOME,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Sample deaths in provinces served by `fsp serve`, made through their API as staff would (development
+    issuers only): declared, registered, every other one cremated with its certificate and the ashes' destination.
+    `fsp serve` ships them to the ministry within its --ship-interval (or run `fsp exchange ship --all`): then the
+    ministry's portal figures, its statistics exports and `fsp fleet status` show them."""
+    local = open_target(home, catalog)
+    specs = provinces_taking_part(local, tenants, all_, verb="fill with sample cases", refusal=_cannot_demo,
+                                  none_left="no provisioned province signs in with a development issuer")
+    seed = seed if seed is not None else random.SystemRandom().randrange(10**9)
+    rows = []
+    with boundary(), httpx.Client(timeout=30) as client:
+        for spec in specs:
+            settings = local.settings(spec)
+            issuer = DevelopmentIssuer(load_keys(settings.keys_dir).token_private_pem, issuer=settings.issuer,
+                                       audience=settings.token_audience)
+            api = demo.Province(client, local.endpoint(spec), demo.token_minter(issuer))
+            try:
+                made = demo.make_cases(api, province=spec.slug, code=spec.code, cases=cases, seed=seed)
+            except httpx.HTTPError as err:
+                fail(f"{spec.slug}: `fsp serve` does not answer at {local.base_url()} ({type(err).__name__}): "
+                     "start it first")
+            except demo.DemoError as err:
+                fail(f"{spec.slug}: {err}")
+            rows.append({**dataclasses.asdict(made), "seed": seed})
+    if json_:
+        print_json(rows)
+        return
+    print_table(["province", "declared", "duplicates", "cremated", "certificates", "ashes destinations"],
+                ([r["province"], r["declared"], r["duplicates"], r["cremated"], r["certificates"], r["destinations"]]
+                 for r in rows), title=f"sample cases (seed {seed})")
+    typer.echo("shipped to the ministry by `fsp serve` within its --ship-interval, or now: fsp exchange ship --all")
+
+
+def _cannot_demo(spec: TenantSpec) -> str | None:
+    if spec.kind != "province":
+        return f"{spec.slug} is the ministry: its figures come from the provinces', name provinces"
+    if spec.sso.provider == "keycloak":
+        return f"{spec.slug} signs in with Keycloak: sample cases need a development issuer's tokens"
+    return None

@@ -1,8 +1,11 @@
 """`fsp national load-yearbook` into a local ministry, and the plan's KPIs in `fsp fleet status`."""
 import json
 import uuid
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from fastapi import FastAPI, Request
 from sqlmodel import Session
@@ -14,7 +17,12 @@ from registry.db import make_engine
 from registry.exchange import service as exchange
 from registry.journal import Journal
 from registry.national import kpis
+from registry.security.auth import DevelopmentIssuer
+from registry.security.keys import load_keys
+from served import serving_locally
 from tenants import load_catalog
+
+CHINA = ZoneInfo("Asia/Shanghai")
 
 HEADING = "province_code,year,population_10k,death_rate_permille,source\n"
 
@@ -106,3 +114,38 @@ def test_fleet_status_shows_each_kpi_with_its_target_and_a_mark(fsp, ministry, p
     assert "institutions online (≥ 60%)" in table and "backfill since 2010 (≥ 95%)" in table
     assert "serving citizens online (≥ 90%)" in table
     assert "no expected figure ? unknown" in table and "✓ pass" in table
+
+
+def ministry_token(local: LocalTarget, role: str) -> dict:
+    settings = local.settings(local.catalog.ministry)
+    issuer = DevelopmentIssuer(load_keys(settings.keys_dir).token_private_pem, issuer=settings.issuer,
+                               audience=settings.token_audience)
+    return {"Authorization": "Bearer " + issuer.mint("op-1", [role])}
+
+
+def test_demo_cases_fill_a_province_and_reach_the_ministrys_figures(fsp, fsp_json, ministry, home):
+    """Sample deaths made through beijing's API under `fsp serve` (real HTTP), shipped: the ministry counts them."""
+    fsp("up", "beijing")
+    with serving_locally(home) as url:
+        made = fsp_json("national", "demo-cases", "beijing", "--cases", "6", "--seed", "11")
+        again = fsp_json("national", "demo-cases", "beijing", "--cases", "6", "--seed", "11")
+        fsp("exchange", "ship", "beijing")
+        operator = ministry_token(ministry, "ministry-operator")
+        year = datetime.now(CHINA).year
+        indicators = {}
+        for y in (year - 1, year):
+            answer = httpx.get(f"{url}/ministry/api/v1/national/indicators", params={"year": y}, headers=operator,
+                               timeout=10)
+            assert answer.status_code == 200, answer.text
+            indicators[y] = answer.json()["nation"]
+    assert [(r["province"], r["declared"], r["duplicates"], r["cremated"], r["certificates"], r["destinations"])
+            for r in made] == [("beijing", 6, 0, 3, 3, 3)]
+    assert (again[0]["declared"], again[0]["duplicates"]) == (0, 6)  # the same seed: the same people, refused
+    assert sum(figures["deaths"] for figures in indicators.values()) == 6  # deaths over the last 400 days
+    assert sum(figures["certificates_issued"] for figures in indicators.values()) == 3
+    assert "the ministry" in fsp("national", "demo-cases", "ministry", ok=False).stderr
+
+
+def test_demo_cases_need_fsp_serve(fsp, ministry):
+    fsp("up", "beijing")
+    assert "`fsp serve` does not answer" in fsp("national", "demo-cases", "beijing", "--cases", "1", ok=False).stderr
