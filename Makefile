@@ -25,6 +25,9 @@ First calls, from another shell in this directory (API docs: http://127.0.0.1:80
     -d '{"name":"北京市示范殡仪馆","type":"funeral_home","credit_code":"12110000MB0000001U","region_code":"110107","address":"石景山区石景山路1号","contact_name":"王主任","contact_phone":"010-68800000","licence_no":"BJ-00001"}'
   curl -s http://127.0.0.1:8000/beijing/api/v1/institutions -H "Authorization: Bearer $$TOKEN"
   $(BIN)/fsp status
+
+Sample figures for the fleet: $(BIN)/fsp national demo-cases --all  (then, within 30 s,
+  http://127.0.0.1:8000/ministry/figures  and  $(BIN)/fsp fleet status)
 Ctrl-C stops the server; the data stays in .fsp (make clean removes it).
 
 endef
