@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from portal.render import province_name
 from portal.workbench import forms, registry_api
 from portal.workbench.declaration import CHOICES, china_time
 from portal.workbench.forms import Form
@@ -25,6 +26,8 @@ class CaseView:
     corrections: list[dict]
     cremation: dict | None
     certificates: list[dict]
+    # the pairs the ministry found of this person in another province (a reviewer's to check), newest first
+    matches: list[dict] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -101,8 +104,11 @@ async def load(request: Request, staff: Staff, case_id: uuid.UUID | None) -> Cas
     corrections = await registry_api.call(request, staff, "GET", f"/cases/{case_id}/corrections")
     cremation = await registry_api.call(request, staff, "GET", f"/cases/{case_id}/cremation")
     certificates = await registry_api.call(request, staff, "GET", f"/cases/{case_id}/certificates")
+    matches = await registry_api.call(request, staff, "GET", "/cross-province-matches",
+                                      params={"case_id": str(case_id)}) if staff.can("cases:review") else None
     return CaseView(case.body, corrections.body if corrections.ok else [], cremation.body if cremation.ok else None,
-                    certificates.body["data"] if certificates.ok else [])
+                    certificates.body["data"] if certificates.ok else [],
+                    matches.body["data"] if matches is not None and matches.ok else [])
 
 
 def field_label(name: str) -> str:
@@ -125,7 +131,8 @@ def _page(request: Request, staff: Staff, view: CaseView, *, status_code: int = 
                   notice=STAFF.get(f"done_{done}") if done else None, disclosed=disclosed,
                   may_correct=staff.can("cases:write") and not view.archived,
                   may_disclose=staff.can("personal-data:read") and view.case["id_type"] != "none",
-                  names=CHOICES, certificate_status=CERTIFICATE_STATUS, when=shown_time, field_label=field_label)
+                  names=CHOICES, certificate_status=CERTIFICATE_STATUS, when=shown_time, field_label=field_label,
+                  province_name=province_name)
 
 
 @staff_page("cases:read")

@@ -1069,6 +1069,10 @@ STAFF.update({
     "matches_settled_by": "{who} 于 {at} 核查",
     "matches_done_same_person": "已记录：同一人，重复登记。请按规定更正或注销登记有误的案件。",
     "matches_done_different_people": "已记录：不是同一人。",
+    "case_matches_title": "跨省重复登记线索",
+    "case_match": "部平台发现此人在{province}也有死亡登记（线索 {number}）",
+    "case_match_settled": "，核查结论：{finding}。",
+    "case_match_open": "，待核查：去核查",
 })
 AUDIT_ACTIONS.update({"cross_province_match.received": "收到跨省重复登记线索",
                       "cross_province_match.settled": "填写跨省重复登记核查结论"})

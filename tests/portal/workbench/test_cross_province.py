@@ -36,6 +36,8 @@ def test_a_reviewer_settles_a_pair_and_sees_it_among_the_settled(site, site_clie
     assert "共 1 条线索" in shown and case["deceased_name"] in shown and "山东省" in shown
     assert case["id_number"] in shown  # masked by the registry: 110105********0032
     assert "2026-11-03 10:00" in shown  # the ministry's moment, in China time
+    on_the_case = text_of(reviewer.get(f"/workbench/cases/{case['id']}").text)
+    assert "部平台发现此人在山东省也有死亡登记（线索 7） ，待核查：去核查" in on_the_case  # the link's words
 
     done = reviewer.post(f"{PAGE}/7/finding", follow_redirects=False,
                          data={"csrf_token": csrf_of(page.text), "finding": "same_person", "note": "与山东核实为同一人"})
@@ -43,6 +45,9 @@ def test_a_reviewer_settles_a_pair_and_sees_it_among_the_settled(site, site_clie
     settled = text_of(reviewer.get(done.headers["location"]).text)
     assert "已记录：同一人，重复登记" in settled and "与山东核实为同一人" in settled and "reviewer-1" in settled
     assert "没有符合条件的线索" in text_of(reviewer.get(PAGE).text)  # nothing left to check
+    assert "核查结论：同一人，重复登记。" in text_of(reviewer.get(f"/workbench/cases/{case['id']}").text)
+    assert "跨省重复登记线索" not in text_of(staff_client("registrar", institution_id).get(
+        f"/workbench/cases/{case['id']}").text)  # a registrar does not check pairs
 
     again = reviewer.post(f"{PAGE}/7/finding", data={"csrf_token": csrf_of(page.text), "finding": "different_people"})
     assert again.status_code == 409
