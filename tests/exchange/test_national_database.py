@@ -194,11 +194,16 @@ def test_an_older_certificate_event_never_overwrites_a_newer_one(ministry_db, jo
 
 
 @pytest.fixture
-def province_keys(tmp_path: Path) -> Path:
-    """beijing's keys with the provinces' shared person-matching key, as `fsp up` provisions them."""
-    keys = tmp_path / "keys"
-    ensure_tenant_keys(keys, fleet_keys=tmp_path / "fleet")
-    return keys
+def settings(settings, tmp_path: Path):
+    """beijing's, its keys with the provinces' shared person-matching key as `fsp up` provisions them, before the
+    app reads them (made after, the app would send no person_ref and the comparisons below would be None == None)."""
+    ensure_tenant_keys(settings.keys_dir, fleet_keys=tmp_path / "fleet")
+    return settings
+
+
+@pytest.fixture
+def province_keys(settings) -> Path:
+    return settings.keys_dir
 
 
 def _ministry_token(ministry_settings, subject: str, role: str) -> dict:
@@ -229,7 +234,7 @@ def test_shipped_cases_reach_the_national_database_and_the_ministry_reads_them_a
     assert found["count"] == 1
     (record,) = found["data"]
     assert record["case_id"] == created["id"]
-    assert record["person_ref"] == app.state.ctx.person_ref("resident_id", payload["id_number"])
+    assert record["person_ref"] == app.state.ctx.person_ref("resident_id", payload["id_number"]) is not None
     assert payload["id_number"] not in json.dumps(found) and payload["deceased_name"] not in json.dumps(found)
     entry = last_audit(ministry_session)
     assert (entry.actor, entry.action) == ("op-1", "national.search_cases")
