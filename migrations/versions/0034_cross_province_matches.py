@@ -1,5 +1,5 @@
 """the pairs the ministry found of one person registered in this province and in another, pulled back over the
-exchange for the province's reviewers to settle
+exchange for the province's reviewers to settle; at the ministry, what each province found
 
 Revision ID: 0034
 Revises: 0033
@@ -37,9 +37,17 @@ def upgrade() -> None:
     with op.batch_alter_table('cross_province_matches', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cross_province_matches_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cross_province_matches_finding'), ['finding'], unique=False)
+    with op.batch_alter_table('national_person_matches', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('finding_a', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True))
+        batch_op.add_column(sa.Column('settled_a_at', registry.db_types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('finding_b', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True))
+        batch_op.add_column(sa.Column('settled_b_at', registry.db_types.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('national_person_matches', schema=None) as batch_op:
+        for column in ('settled_b_at', 'finding_b', 'settled_a_at', 'finding_a'):
+            batch_op.drop_column(column)
     with op.batch_alter_table('cross_province_matches', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cross_province_matches_finding'))
         batch_op.drop_index(batch_op.f('ix_cross_province_matches_case_id'))

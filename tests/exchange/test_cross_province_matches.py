@@ -20,6 +20,7 @@ from registry.exchange import matches
 from registry.exchange import service as exchange
 from registry.exchange.signing import SIGNATURE_HEADER, BatchSigner, canonical
 from registry.journal import Journal
+from registry.national.models import PersonMatch
 
 LIST = "/api/v1/cross-province-matches"
 
@@ -104,6 +105,13 @@ def test_the_province_pulls_the_pairs_naming_its_cases_and_a_reviewer_settles_th
         assert "山东" not in (stored.finding_note_encrypted or "")  # the note may name people: encrypted
         entry = last_audit(session)
     assert (entry.action, json.loads(entry.detail)["finding"]) == ("cross_province_match.settled", "same_person")
+
+    shipper.ship_pending()  # the finding goes to the ministry like any event, the note stays here
+    ministry_session.rollback()
+    at_ministry = ministry_session.get(PersonMatch, pair["match_id"])
+    side = "a" if at_ministry.province_a == "beijing" else "b"
+    assert getattr(at_ministry, f"finding_{side}") == "same_person" and getattr(at_ministry, f"settled_{side}_at")
+    assert getattr(at_ministry, f"finding_{'b' if side == 'a' else 'a'}") is None  # shandong has not checked yet
 
     again = client.post(f"{LIST}/{pair['match_id']}/finding", headers=reviewer, json={"finding": "different_people"})
     assert_problem(again, 409, "finding", "match_settled")

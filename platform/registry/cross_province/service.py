@@ -21,6 +21,7 @@ from registry.journal import Journal
 from registry.security.auth import Principal
 
 RECEIVED_ACTION = "cross_province_match.received"
+SETTLED_ACTION = "cross_province_match.settled"
 ACTOR = "exchange:ministry"
 _NOTE = "cross_province_match.note"
 
@@ -83,9 +84,12 @@ def settle(session: Session, *, ctx: TenantContext, principal: Principal, match_
         match.finding, match.found_by, match.settled_at = data.finding, principal.subject, utcnow()
         match.finding_note_encrypted = ctx.encrypt(_NOTE, data.note) if data.note else None
         session.add(match)
-        unit.record(action="cross_province_match.settled", object_type="cross_province_match", object_id=match_id,
-                    detail={"case_id": str(match.case_id), "other_province": match.other_province,
-                            "other_case_id": str(match.other_case_id), "finding": data.finding})
+        facts = {"match_id": match_id, "case_id": str(match.case_id), "other_province": match.other_province,
+                 "other_case_id": str(match.other_case_id), "finding": data.finding.value,
+                 "settled_at": match.settled_at.isoformat()}
+        # the finding goes to the ministry like any event (never the note, which may name people)
+        unit.record(action=SETTLED_ACTION, object_type="cross_province_match", object_id=match_id, detail=facts,
+                    event_type=SETTLED_ACTION, payload=facts)
         case = session.get(Case, match.case_id)
     return _public(ctx, match, case)
 

@@ -68,6 +68,11 @@ class PersonMatch(SQLModel, table=True):
     province_b: str = Field(max_length=32, index=True)
     case_b: uuid.UUID
     found_at: datetime = Field(sa_type=UTCDateTime)
+    # what each province's reviewers found when they checked it (cross_province_match.settled), once each
+    finding_a: str | None = Field(default=None, max_length=20)
+    settled_a_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finding_b: str | None = Field(default=None, max_length=20)
+    settled_b_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class _ProvinceRecord(SQLModel):
@@ -265,6 +270,10 @@ class PersonMatchPublic(BaseModel):
     province_b: str
     case_b: uuid.UUID
     found_at: ChinaTime
+    finding_a: str | None = Check(default=None, description="what province_a found: same_person or different_people")
+    settled_a_at: ChinaTime | None = None
+    finding_b: str | None = Check(default=None, description="what province_b found")
+    settled_b_at: ChinaTime | None = None
 
 
 class PersonMatchesPublic(BaseModel):

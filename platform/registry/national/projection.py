@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from registry.exchange.models import BatchEvent
-from registry.national import credit_lists, directory, loaded, online_services, records, statistics
+from registry.national import credit_lists, directory, loaded, match_findings, online_services, records, statistics
 from registry.national.models import NationalCase, PersonMatch
 
 # events whose payload is the whole (masked) case, with the person's cross-province blind index
@@ -43,7 +43,7 @@ class _StatusChange(BaseModel):
 
 
 # events of other shapes applied one record at a time, each by its own module
-APPLY = {**directory.APPLY, **credit_lists.APPLY}
+APPLY = {**directory.APPLY, **credit_lists.APPLY, **match_findings.APPLY}
 # the tables a batch's events may set, by event type, read at once (a case's record is read for every event:
 # statistics count a cremation, certificate or destination in its case's county); a credit listing, keyed by its
 # year too, is read when its event comes
