@@ -191,6 +191,13 @@ TEXT: dict[str, str] = {
     "figures_no_expected": "无预期数",
     "figures_completeness_note": "登记完整率 = 登记死亡人数 ÷ 预期死亡人数，预期死亡人数 = 年末人口 × 人口死亡率（国家统计局"
                                  "《中国统计年鉴》分地区数据）。没有统计年鉴数据的省份和年份显示“无预期数”，不作估算；合计只计有预期数的省份。",
+    "matches_title": "跨省重复登记",
+    "matches_pairs": "重复登记线索",
+    "matches_checked": "本省已核查",
+    "matches_same_person": "确认为同一人",
+    "matches_note": "同一人在两个省份均有死亡登记时（按证件号码的匹配索引比对，部平台不掌握证件号码），线索发给两个省份核查；"
+                    "每条线索计入两个省份。",
+    "matches_none": "目前没有跨省重复登记线索。",
     "kpi_title": "规划目标完成情况（{year}年）",
     "kpi_online": "殡葬服务机构网上办事占比（目标 ≥ {target:.0f}%）",
     "kpi_backfill": "2010年以来历史数据补录（目标 ≥ {target:.0f}%）",

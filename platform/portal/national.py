@@ -152,6 +152,7 @@ def figures_page(request: Request) -> Page:
         completeness, nation = kpis.completeness(session, year=found.year)
         kpi_rows = kpis.kpis(session, year=found.year, now=datetime.now(UTC))
         online = online_by_province(online_figures.figures(session, year=found.year))
+        matches = figures.match_counts(session)
     by_province: dict[str, dict[kpis.Kpi, str]] = {}
     for row in kpi_rows:
         by_province.setdefault(row.province, {})[row.kpi] = kpi_cell(row)
@@ -174,7 +175,8 @@ def figures_page(request: Request) -> Page:
                 nation_completeness=share(nation.ratio), kpi_headings=headings,
                 kpi_rows=[(names.get(slug, slug), [cells[kpi] for kpi in kpis.Kpi]) for slug, cells in by_province.items()],
                 kpi_note=text["kpi_note"].format(next=kpis.ONLINE_NEXT_TARGET * 100),
-                online=online, online_columns=[(name, text[f"online_{name}"]) for name in ONLINE_COLUMNS])
+                online=online, online_columns=[(name, text[f"online_{name}"]) for name in ONLINE_COLUMNS],
+                matches=matches)
 
 
 def credit_lists_page(request: Request) -> Page:

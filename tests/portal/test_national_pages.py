@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
 from assertions import text_of
 from infra.ensure.keys import ensure_tenant_keys
@@ -17,6 +18,7 @@ from national_events import payload_batch as batch
 from portal.pages import china_today
 from registry.config import Role, Settings
 from registry.exchange.signing import SIGNATURE_HEADER, BatchSigner, canonical, public_key_set
+from registry.national.models import PersonMatch
 
 BAOSHAN, XISHAN, JINAN = uuid.UUID(int=1), uuid.UUID(int=2), uuid.UUID(int=3)
 PERSON = "c" * 64
@@ -225,6 +227,23 @@ def test_figures_show_each_provinces_online_services_of_the_year(ministry, shipp
     assert "北京市 0 0 1 1 1 2 0 4.5分" in online and "山东省" not in online
     # the funeral home took a booking online, the cemetery none: 1 of 2 institutions serve citizens online
     assert "北京市 50.0%（1/2） ✗ 未达标 50.0%（1/2） ✗ 未达标" in words
+
+
+def test_figures_count_each_provinces_cross_province_pairs_and_what_it_found(ministry_site, ministry, shipped, ship):
+    """shandong registers the person beijing registered twice: two pairs; beijing checks one of them."""
+    ship(batch("shandong", 3, [("case.declared", _case(uuid.uuid4()))]))
+    with Session(ministry_site.state.ctx.engine) as session:
+        pairs = session.exec(select(PersonMatch).order_by(PersonMatch.id)).all()
+    assert len(pairs) == 2
+    side = "a" if pairs[0].province_a == "beijing" else "b"
+    ship(batch("beijing", 9, [("cross_province_match.settled", {
+        "match_id": pairs[0].id, "case_id": str(getattr(pairs[0], f"case_{side}")), "finding": "same_person",
+        "other_province": "shandong", "settled_at": datetime.now(UTC).isoformat()})]))
+    words = text_of(ministry.get("/figures").text)
+
+    table = words.split("跨省重复登记", 1)[1]
+    assert "重复登记线索 本省已核查 确认为同一人" in table
+    assert "北京市 2 1 1" in table and "山东省 2 0 0" in table
 
 
 def _listed(institution_id: uuid.UUID, name: str, region: str, listing: str | None, **changes) -> dict:

@@ -3,10 +3,12 @@ counters kept at ingest (registry.national.statistics)."""
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from registry.exchange.models import ExchangeCursor
 from registry.national import statistics
+from registry.national.models import PersonMatch
 
 
 @dataclass
@@ -50,3 +52,26 @@ def national_figures(session: Session, *, today: date) -> NationalFigures:
             if row["province"] in figures and (by is None or row["value"] == "issued"):
                 setattr(figures[row["province"]], name, getattr(figures[row["province"]], name) + row["count"])
     return NationalFigures(year, list(figures.values()))
+
+
+@dataclass
+class MatchCounts:
+    """One province's cross-province pairs: how many name it, how many it checked, how many were the same person."""
+    pairs: int = 0
+    checked: int = 0
+    same_person: int = 0
+
+
+def match_counts(session: Session) -> dict[str, MatchCounts]:
+    """Per province, from the pairs and the findings the provinces sent back (two grouped reads of the pairs)."""
+    found: dict[str, MatchCounts] = {}
+    pairs = PersonMatch.__table__.c
+    for side in ("a", "b"):
+        finding = pairs[f"finding_{side}"]
+        for province, total, checked, same in session.connection().execute(
+                select(pairs[f"province_{side}"], func.count(), func.count(finding),
+                       func.count().filter(finding == "same_person")).group_by(pairs[f"province_{side}"])):
+            counts = found.setdefault(province, MatchCounts())
+            counts.pairs, counts.checked, counts.same_person = (counts.pairs + total, counts.checked + checked,
+                                                                counts.same_person + same)
+    return found
