@@ -22,6 +22,7 @@ The issue's figure is 10 million cases (`--cases 10000000`); the default is smal
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics as stats
@@ -146,7 +147,8 @@ def ingest(url: str, work: Path, per_province: list[tuple[str, str, int]], batch
                 total = sum(count for _, _, count in per_province)
                 rate = cases / seconds
                 print(f"ingested {cases:,} of {total:,} cases, {rate:,.0f} cases/s, about "
-                      f"{(total - cases) / rate / 60:,.0f} min left", file=sys.stderr, flush=True)
+                      f"{(total - cases) / rate / 60:,.0f} min left, process {rss[-1]} MB (first batch "
+                      f"{rss[0]} MB)", file=sys.stderr, flush=True)
     engine.dispose()
     return {"cases": cases, "seconds": round(seconds, 2), "cases_per_s": round(cases / seconds),
             "rss_mb_first": rss[0], "rss_mb_last": rss[-1], "rss_mb_max": max(rss)}
@@ -312,14 +314,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=1000, help="events per exchange batch")
     parser.add_argument("--queries", type=int, default=30, help="timed repetitions of each statistics question")
     parser.add_argument("--pg-url", help="admin URL (default: $FSP_TEST_PG_URL, else scripts/postgres-test-server)")
+    parser.add_argument("--questions-on", metavar="URL",
+                        help="only time the statistics questions on an existing ministry database (e.g. one a long "
+                             "run left: its ingest and COPY are not measured again)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     if args.cases < 32 or args.batch < 1 or args.queries < 1:
         parser.error("--cases must be at least 32 (one per province), --batch and --queries positive")
+    if args.questions_on:
+        slug, code = provinces()[0]
+        answered = time_questions(args.questions_on, slug, code, args.queries)
+        print(json.dumps(answered, ensure_ascii=False, indent=2))
+        return 0
     out = run(args)
     if args.json:
-        import json
         print(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         print_table(out)
