@@ -78,8 +78,8 @@ async def figures_page(request: Request, staff: Staff) -> Response:
                   completeness=completeness[0] if completeness else None, share=share,
                   charts=[month_chart, prefecture_chart], months=[(m, months.get(m, 0)) for m in range(1, 13)],
                   prefectures=[(_prefecture(area), n) for area, n in prefectures],
-                  kpis=[(catalog.TEXT[key].format(**values), kpi_cell(row))
-                        for row in kpi_rows for kpi, (key, values) in KPI_HEADINGS.items() if row.kpi == kpi],
+                  kpis=[(catalog.TEXT[KPI_HEADINGS[row.kpi][0]].format(**KPI_HEADINGS[row.kpi][1]), kpi_cell(row))
+                        for row in kpi_rows],
                   exports=[(name, STAFF[f"figures_export_{name}"]) for name in EXPORTS], formats=FORMATS,
                   province_title=province_name(request.app.state.ctx.settings.tenant_code))
 
