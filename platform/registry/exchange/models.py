@@ -26,9 +26,10 @@ class NationalEvent(SQLModel, table=True):
     # a re-provisioned province numbers its outbox from 1 again, in a new epoch; earlier epochs stay as evidence
     epoch: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     province_seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    province_code: str = Field(max_length=6, index=True)
+    # the log is read by province and seq, or by event_id: an index on the code or the type is only a write more per event
+    province_code: str = Field(max_length=6)
     event_id: uuid.UUID = Field(unique=True)
-    event_type: str = Field(max_length=64, index=True)
+    event_type: str = Field(max_length=64)
     aggregate_type: str = Field(max_length=64)
     aggregate_id: str = Field(max_length=64)
     payload: str

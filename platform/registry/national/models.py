@@ -35,9 +35,11 @@ class NationalCase(SQLModel, table=True):
 
     province_slug: str = Field(primary_key=True, max_length=32)
     case_id: uuid.UUID = Field(primary_key=True)
-    province_code: str = Field(max_length=6, index=True)
+    # no index on the province's code nor the status: the partitions are the province's, a status picks millions, and
+    # every index is one more write per case received
+    province_code: str = Field(max_length=6)
     person_ref: str | None = Field(default=None, max_length=64, index=True)
-    status: str = Field(max_length=16, index=True)
+    status: str = Field(max_length=16)
     institution_id: uuid.UUID
     sex: str = Field(max_length=1)
     ethnicity: str = Field(max_length=2)
