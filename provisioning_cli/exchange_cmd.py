@@ -52,6 +52,9 @@ def ship(
         for row in rows:
             if row["paused"]:
                 typer.echo(f"{row['tenant']}: {PAUSED.format(slug=row['tenant'])}")
+            if row["matches_problem"]:
+                typer.echo(f"{row['tenant']}: shipped, but the cross-province pairs were not pulled "
+                           f"({row['matches_problem']}); the next round asks again", err=True)
     exit_on_problems(rows, lambda row: row["tenant"])
 
 
@@ -105,7 +108,7 @@ def _ship_one(local: LocalTarget, spec: TenantSpec, url: str, client: httpx.Clie
     settings = local.settings(spec)
     with local.engine(spec) as engine:
         before = outbound.outbox_position(engine)
-        problem, acknowledged, paused, matches = None, None, False, 0
+        problem, acknowledged, paused, matches, matches_problem = None, None, False, 0, None
         try:
             shipper = Shipper(engine=engine, signer=BatchSigner(settings.keys_dir), url=url, province=spec.slug,
                               province_code=spec.code, client=client, batch_size=spec.exchange.batch_size,
@@ -114,12 +117,14 @@ def _ship_one(local: LocalTarget, spec: TenantSpec, url: str, client: httpx.Clie
                                                  checkpoint_file=settings.audit_checkpoint_path))
             report = shipper.ship_pending()
             acknowledged, paused, matches = report.acknowledged_through, report.paused, report.matches_received
+            matches_problem = report.matches_problem
         except (ShipRefused, ShipUnavailable, SigningKeyError) as exc:
             problem = str(exc)
         after = outbound.outbox_position(engine)
     return {"tenant": spec.slug, "shipped": before["pending"] - after["pending"],
             "acknowledged_through": acknowledged if acknowledged is not None else after["shipped"],
-            "pending": after["pending"], "matches_received": matches, "problem": problem, "paused": paused}
+            "pending": after["pending"], "matches_received": matches, "matches_problem": matches_problem,
+            "problem": problem, "paused": paused}
 
 
 

@@ -181,3 +181,33 @@ def test_the_ministry_answers_only_signed_fresh_requests_and_audits_refusals(
     assert (entry.actor, entry.result, json.loads(entry.detail)["status"]) == ("exchange:beijing", "refused", 422)
     assert_problem(_ask(ministry_url, {**fine, "after": -1}, province_keys), 422, "after", "greater_than_equal")
     assert_problem(_ask(ministry_url, {**fine, "cases": []}, province_keys), 422, "cases", "extra_forbidden")
+
+
+def test_a_refused_pull_stops_no_shipment_and_is_asked_again_next_round(
+        app, declared, make_shipper, ministry_url, ministry_session, ministry_journal, monkeypatch):
+    from prometheus_client import CollectorRegistry
+
+    from registry.exchange import shipper as shipping
+    from registry.exchange.metrics import WorkerMetrics
+
+    other = _elsewhere(ministry_session, ministry_journal, "shandong", 1, declared["person_ref"])
+    registry = CollectorRegistry()
+    shipper = make_shipper(ministry_url, journal=app.state.ctx.journal, metrics=WorkerMetrics(registry))
+    real_now = shipping.utcnow
+    monkeypatch.setattr(shipping, "utcnow", lambda: real_now() - timedelta(minutes=10))  # the province's clock is off
+
+    report = shipper.ship_pending()
+
+    assert report.shipped >= 2 and report.matches_received == 0  # the institution and the case reached the ministry
+    assert report.matches_problem.startswith("the ministry refused to return matches (422): requested_at:")
+    assert registry.get_sample_value("fsp_exchange_matches_pull_failing") == 1
+    assert registry.get_sample_value("fsp_exchange_failures_total", {"reason": "matches"}) == 1
+    assert registry.get_sample_value("fsp_exchange_failures_total", {"reason": "rejected"}) == 0
+
+    monkeypatch.setattr(shipping, "utcnow", real_now)  # the clock set right: the next round pulls the pair
+    again = shipper.ship_pending()
+    assert (again.shipped, again.matches_received, again.matches_problem) == (0, 1, None)
+    assert registry.get_sample_value("fsp_exchange_matches_pull_failing") == 0
+    with Session(app.state.ctx.engine) as session:
+        (held,) = session.exec(select(CrossProvinceMatch)).all()
+    assert (held.case_id, held.other_province, held.other_case_id) == (declared["id"], "shandong", other)

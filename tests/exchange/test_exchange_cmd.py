@@ -88,11 +88,11 @@ def test_ship_sends_the_pending_outbox_and_status_shows_both_sides(fsp, served, 
     head = before["outbox_head"] + 3
     assert pending["outbox_head"] == head and pending["pending"] == before["pending"] + 3
     assert shipped == [{"tenant": "beijing", "shipped": before["pending"] + 3, "acknowledged_through": head,
-                        "pending": 0, "matches_received": 0, "problem": None, "paused": False}]
+                        "pending": 0, "matches_received": 0, "matches_problem": None, "problem": None, "paused": False}]
     assert after == {"tenant": "beijing", "code": "110000", "exchange": True, "outbox_head": head,
                      "shipped": head, "pending": 0, "acknowledged_at_ministry": head, "behind": 0}
     assert again == [{"tenant": "beijing", "shipped": 0, "acknowledged_through": head, "pending": 0,
-                      "matches_received": 0, "problem": None, "paused": False}]
+                      "matches_received": 0, "matches_problem": None, "problem": None, "paused": False}]
     line = next(line for line in table.splitlines() if "beijing" in line)
     assert "110000" in line and line.count(str(head)) >= 3
 

@@ -32,7 +32,8 @@ def test_every_alert_has_severity_summary_runbook_and_a_firing_and_a_silent_case
     alerts = [rule for group in yaml.safe_load((RULES_DIR / "fleet.alerts.yml").read_text())["groups"]
               for rule in group["rules"]]
     assert {rule["alert"] for rule in alerts} == {"FspProvinceDown", "FspErrorRatioHigh", "FspLatencyHigh",
-                                                 "FspExchangeLagHigh", "FspExchangeStopped", "FspAuditChainBroken",
+                                                 "FspExchangeLagHigh", "FspExchangeStopped", "FspCrossProvinceMatchesNotPulled",
+                                                 "FspAuditChainBroken",
                                                  "FspBackupStale", "FspBackupDrillStale", "FspBackupDrillFailed",
                                                  "FspEquipmentOverheating", "FspEquipmentColdChainBreak",
                                                  "FspEquipmentSilent", "FspEquipmentEmissionOverLimit",

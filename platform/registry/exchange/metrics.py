@@ -28,7 +28,8 @@ class WorkerMetrics:
         self.events = Counter("fsp_exchange_events_shipped_total", "Outbox events marked shipped",
                               registry=registry)
         self.failures = Counter("fsp_exchange_failures_total",
-                                "Shipping failures by reason (unreachable, unavailable, unauthorized, gap, rejected, too_large)",
+                                "Shipping failures by reason (unreachable, unavailable, unauthorized, gap, rejected, too_large; matches: "
+                                "the ministry refused to return cross-province pairs)",
                                 ["reason"], registry=registry)
         self.last_success = Gauge("fsp_exchange_last_success_timestamp_seconds",
                                   "Unix time of the last shipping round that reached the ministry (0: none yet)",
@@ -40,5 +41,9 @@ class WorkerMetrics:
                              registry=registry)
         self.matches = Counter("fsp_exchange_matches_received_total",
                                "Cross-province pairs naming this province pulled from the ministry", registry=registry)
-        for reason in ("unreachable", "unavailable", "unauthorized", "gap", "rejected", "too_large"):
+        self.matches_failing = Gauge(
+            "fsp_exchange_matches_pull_failing",
+            "1 while the last pull of cross-province pairs from the ministry failed (shipping goes on without it)",
+            registry=registry)
+        for reason in ("unreachable", "unavailable", "unauthorized", "gap", "rejected", "too_large", "matches"):
             self.failures.labels(reason=reason)  # present at 0, so rate() and alerts see the first failure

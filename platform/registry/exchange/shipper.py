@@ -6,6 +6,9 @@ retried with exponential backoff, then raise `ShipUnavailable` (its `reason` is 
 expects an earlier seq than the batch starts with (its database was restored from a backup), the worker resends
 from there, shipped events included. Any other refusal (401 key not registered, 409 differing resend, 4xx
 malformed) needs an operator, and `ShipRefused` says why.
+After the events, a round pulls back the cross-province pairs naming the province. A pull the ministry refuses
+(the two clocks more than 5 minutes apart, say) or does not answer stops nothing: the round reports it
+(`matches_problem`, `fsp_exchange_matches_pull_failing`) and the next round asks again.
 The outbox is marked shipped only after the hub acknowledged; a crash in between makes the next round resend
 events the hub already holds, which it acknowledges again without storing them twice.
 While the tenant is suspended (`fsp suspend`) nothing is shipped: the round reports `paused`, and the first round
@@ -62,6 +65,8 @@ class ShipReport:
     paused: bool = False
     # cross-province pairs pulled back from the ministry (with a journal to keep them)
     matches_received: int = 0
+    # why the pull of those pairs failed this round (the events were shipped all the same)
+    matches_problem: str | None = None
 
 
 @dataclass
@@ -133,10 +138,25 @@ class Shipper:
             if resend_from is not None:
                 resend_from = acknowledged + 1
         if self.journal is not None and not self._stopping():
-            report.matches_received = self.pull_matches()
+            report.matches_received, report.matches_problem = self._pull_matches_apart()
         if self.metrics:
             self.metrics.last_success.set(time.time())
         return report
+
+    def _pull_matches_apart(self) -> tuple[int, str | None]:
+        """The pull, kept apart from shipping: its failure is reported and retried next round, since the events
+        the province ships meanwhile need nothing from it."""
+        try:
+            received = self.pull_matches()
+        except (ShipRefused, ShipUnavailable) as exc:
+            log.warning("exchange: the cross-province pairs were not pulled (%s); shipping goes on and the next "
+                        "round asks again", exc)
+            if self.metrics:
+                self.metrics.matches_failing.set(1)
+            return 0, str(exc)
+        if self.metrics:
+            self.metrics.matches_failing.set(0)
+        return received, None
 
     def pull_matches(self) -> int:
         """Fetch the pairs the ministry found of this province's people in other provinces, past the last one held,
@@ -152,15 +172,14 @@ class Shipper:
                 log.info("exchange: the ministry at %s returns no cross-province matches (404)", self.url)
                 return received
             if response.status_code != 200:
-                detail, reason = _first_problem(response)[0], "unauthorized" if response.status_code == 401 else "rejected"
-                self._failed(reason)
-                raise ShipRefused(reason, f"the ministry refused to return matches ({response.status_code}): "
-                                              f"{detail}")
+                self._failed("matches")
+                raise ShipRefused("matches", f"the ministry refused to return matches ({response.status_code}): "
+                                             f"{_first_problem(response)[0]}")
             try:
                 answer = matches.MatchesAnswer.model_validate_json(response.content)
             except ValidationError:
-                self._failed("rejected")
-                raise ShipRefused("rejected", "the ministry's matches answer is malformed") from None
+                self._failed("matches")
+                raise ShipRefused("matches", "the ministry's matches answer is malformed") from None
             if answer.matches:
                 with Session(self.engine) as session:
                     new = cross_province.store(session, self.journal, answer.matches)
