@@ -112,6 +112,11 @@ class Settings(BaseSettings):
         return self.token_issuer or f"fsp-dev:{self.tenant_slug}"
 
     @property
+    def own_province(self) -> tuple[str, str] | None:
+        """(slug, code) of the province this tenant is; None at the ministry, whose figures are every province's."""
+        return None if self.role == Role.ministry else (self.tenant_slug, self.tenant_code)
+
+    @property
     def audit_checkpoint_path(self) -> Path:
         # named after its keys directory: two tenants whose keys sit side by side never share checkpoints
         return self.audit_checkpoint_file or self.keys_dir.with_name(f"{self.keys_dir.name}.audit-checkpoint.json")

@@ -96,7 +96,7 @@ def require(permission: Permission):
 async def _figures_reader(principal: CurrentUser, ctx: ContextDep) -> Principal:
     """The national statistics, indicators and KPIs: at the ministry every province's, for national:read; in a
     province its own copy of them (registry.national.own_figures), for statistics:read."""
-    needed = Permission.national_read if ctx.settings.role == "ministry" else Permission.statistics_read
+    needed = Permission.statistics_read if ctx.settings.own_province else Permission.national_read
     if not principal.can(needed):
         raise Forbidden("authorization", "permission", f"role lacks permission {needed.value}")
     return principal

@@ -71,7 +71,7 @@ def registration_completeness(query: Annotated[YearQuery, Query()], session: Ses
                               principal: FiguresReader) -> CompletenessTable:
     """Per province and for the nation: deaths registered in the year against expected deaths (population ×
     crude death rate from the national statistical yearbook); a province without a yearbook figure has none."""
-    rows, nation = kpis.completeness(session, year=query.year, own=_own(ctx))
+    rows, nation = kpis.completeness(session, year=query.year, own=ctx.settings.own_province)
     table = CompletenessTable(year=query.year, provinces=[CompletenessRow.of(row) for row in rows],
                               nation=CompletenessRow.of(nation), provinces_counted=nation.provinces_counted or 0)
     audit_read(session, ctx, principal, "national.completeness", {"year": query.year}, len(rows))
@@ -100,17 +100,11 @@ def plan_kpis(query: Annotated[YearQuery, Query()], session: SessionDep, ctx: Co
     2010 against expected deaths (≥ 95 %), age of the last accepted batch (≤ 24 h); each with pass / behind /
     unknown."""
     now = utcnow()
-    rows = kpis.kpis(session, year=query.year, now=now, own=_own(ctx))
+    rows = kpis.kpis(session, year=query.year, now=now, own=ctx.settings.own_province)
     table = KpiTable(year=query.year, as_of=now, online_next_target=kpis.ONLINE_NEXT_TARGET,
                      rows=[KpiRowPublic(**row.as_dict()) for row in rows])
     audit_read(session, ctx, principal, "national.kpis", {"year": query.year}, len(rows))
     return table
-
-
-def _own(ctx) -> tuple[str, str] | None:
-    """In a province, itself: its figures are its own copy (registry.national.own_figures), not the fleet's."""
-    settings = ctx.settings
-    return None if settings.role == "ministry" else (settings.tenant_slug, settings.tenant_code)
 
 
 def mount(app: FastAPI) -> None:
