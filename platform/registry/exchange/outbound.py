@@ -68,8 +68,12 @@ def outbox_position(engine: Engine) -> dict[str, int]:
     """head (last seq written), shipped (last seq marked shipped) and pending (events not shipped)."""
     with Session(engine) as session:
         head = session.exec(select(func.coalesce(func.max(OutboxEvent.seq), 0))).one()
-        shipped = session.exec(select(func.coalesce(func.max(OutboxEvent.seq), 0))
-                               .where(col(OutboxEvent.shipped_at).is_not(None))).one()
+        # the unshipped always follow the shipped: the last shipped is the last event before the first unshipped
+        # (found by the index of the unshipped, not by walking every event shipped before)
+        first_unshipped = session.exec(select(func.min(OutboxEvent.seq))
+                                       .where(col(OutboxEvent.shipped_at).is_(None))).one()
+        shipped = head if first_unshipped is None else session.exec(
+            select(func.coalesce(func.max(OutboxEvent.seq), 0)).where(OutboxEvent.seq < first_unshipped)).one()
         pending = session.exec(select(func.count()).select_from(OutboxEvent)
                                .where(col(OutboxEvent.shipped_at).is_(None))).one()
     return {"head": head, "shipped": shipped, "pending": pending}

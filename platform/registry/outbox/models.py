@@ -1,6 +1,7 @@
 """Outbox: events for the ministry exchange and department connectors, numbered per tenant."""
 import uuid
 
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from registry.db_types import ChinaTime, UTCDateTime, new_id
@@ -8,6 +9,10 @@ from registry.db_types import ChinaTime, UTCDateTime, new_id
 
 class OutboxEvent(SQLModel, table=True):
     __tablename__ = "outbox_events"
+    # the events still to ship, in order: without it, finding the next batch and marking it walk past every event
+    # ever shipped (a million-record backfill made each batch cost 0.7 s at its end)
+    __table_args__ = (Index("ix_outbox_events_unshipped", "seq", postgresql_where=text("shipped_at IS NULL"),
+                            sqlite_where=text("shipped_at IS NULL")),)
 
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     event_id: uuid.UUID = Field(default_factory=new_id, unique=True)
