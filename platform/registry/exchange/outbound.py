@@ -55,11 +55,16 @@ def _on_wire(event: OutboxEvent) -> dict:
 
 def mark_shipped(engine: Engine, *, through: int) -> int:
     """Mark every unshipped event up to `through` as shipped; how many were marked."""
+    events = OutboxEvent.__table__.c
     with Session(engine) as session:
-        result = session.connection().execute(
-            update(OutboxEvent.__table__).where(OutboxEvent.__table__.c.seq <= through,
-                                                OutboxEvent.__table__.c.shipped_at.is_(None))
-            .values(shipped_at=utcnow()))
+        connection = session.connection()
+        first = connection.execute(select(func.min(events.seq)).where(events.shipped_at.is_(None))).scalar()
+        if first is None or first > through:
+            return 0
+        # bounded on both sides: the planner then sees a batch of rows, not "every unshipped event up to here",
+        # which statistics taken before the shipping began price as a table scan
+        result = connection.execute(update(OutboxEvent.__table__).where(
+            events.seq.between(first, through), events.shipped_at.is_(None)).values(shipped_at=utcnow()))
         session.commit()
         return result.rowcount
 
