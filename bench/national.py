@@ -1,6 +1,6 @@
 """The national database at scale: ingest through the exchange against COPY, statistics against scans, memory.
 
-    .venv/bin/python bench/national.py [--cases 200000] [--batch 1000] [--queries 30] [--json] [--strict]
+    .venv/bin/python bench/national.py [--cases 200000] [--batch 1000] [--senders 1] [--queries 30] [--json] [--strict]
 
 Synthetic national cases, valid-shaped, spread over 32 provinces and 15 years (2011-2025), half of them cremated,
 go to a fresh PostgreSQL database of the ministry, migrated to head:
@@ -9,6 +9,8 @@ go to a fresh PostgreSQL database of the ministry, migrated to head:
   the ministry's receiving endpoint function (`registry.exchange.api._receive`: signature check, parsing, the
   event log, the national records and the statistics counters, one transaction per batch), against a raw `COPY`
   of the same case rows into a table of the same columns (no index, no constraint) in another database.
+  `--senders N`: N threads send at once, each its share of the provinces (as 32 provinces ship at the same time
+  and the hub's request threads receive them side by side); the rate is over the time the ministry was receiving.
   Target: ingest / COPY >= 0.3 (cases per second).
 - **statistics**: three questions, each answered from the counters kept at ingest and by computing it from the
   records (the same SQL a report would run without them), `--queries` times each: a province's month by county
@@ -30,6 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -90,15 +93,18 @@ def province_events(slug: str, code: str, cases: int, seed: int):
 
 # --- ingest -----------------------------------------------------------------------------------------------------
 
-def ingest(url: str, work: Path, per_province: list[tuple[str, str, int]], batch_size: int) -> dict:
-    """Every province's events through the receiving endpoint's function; cases/s and the memory seen."""
+def ingest(url: str, work: Path, per_province: list[tuple[str, str, int]], batch_size: int, senders: int = 1) -> dict:
+    """Every province's events through the receiving endpoint's function, from `senders` threads at once (each
+    sends its provinces' batches in turn, as the hub's request threads take them from provinces shipping at the
+    same time); cases/s over the time the ministry was receiving, and the memory seen."""
+    import threading
+
     from prometheus_client import CollectorRegistry
     from sqlalchemy import create_engine
 
     from infra.ensure.keys import ensure_tenant_keys
     from registry.exchange.api import Receiver, _receive, settle_startup_objects
     from registry.exchange.metrics import HubMetrics
-    from registry.exchange.signing import canonical
     from registry.journal import Journal
     from registry.security import crypto
 
@@ -111,47 +117,110 @@ def ingest(url: str, work: Path, per_province: list[tuple[str, str, int]], batch
         private_text, public_text = crypto.new_signer_files(crypto.SM2)
         signers[slug] = crypto.signer_from_files(private_text, public_text)
         (peers / f"{slug}.pem").write_text(public_text)
-    engine = create_engine(url, pool_size=2)
+    engine = create_engine(url, pool_size=senders + 1)
     receiver = Receiver(journal=Journal.of(engine, keys_dir=keys, checkpoint_file=work / "checkpoint.json"),
                         peers_dir=peers, metrics=HubMetrics(CollectorRegistry()), max_events=batch_size)
     settle_startup_objects()  # as mounting the endpoint does in the ministry's app
-    rss, cases, seconds, next_report = [], 0, 0.0, time.monotonic() + 30
-    for index, (slug, code, count) in enumerate(per_province):
-        seq = 1
-        pending: list[dict] = []
-        events = province_events(slug, code, count, seed=index)
-        while True:
-            for kind, aggregate, aggregate_id, payload in events:
-                pending.append({"seq": seq, "event_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{slug}/{seq}")),
-                                "at": payload.get("created_at") or payload["started_at"], "event_type": kind,
-                                "aggregate_type": aggregate, "aggregate_id": str(aggregate_id),
-                                "payload": payload})
-                seq += 1
-                if len(pending) == batch_size:
-                    break
-            if not pending:
-                break
-            body = canonical({"province": slug, "province_code": code, "first_seq": pending[0]["seq"],
-                              "last_seq": pending[-1]["seq"], "events": pending})
-            signature = signers[slug].sign(body)
-            started = time.perf_counter()
-            answer = _receive(receiver, body, signature)
-            seconds += time.perf_counter() - started
-            if answer.status_code != 200:
-                raise SystemExit(f"the ministry refused a batch of {slug}: {answer.status_code} {answer.body[:300]!r}")
-            cases += sum(1 for event in pending if event["event_type"] == "case.declared")
-            pending = []
-            rss.append(_rss_mb())
-            if time.monotonic() >= next_report:  # a 10-million run takes most of an hour: say how far it is
-                next_report = time.monotonic() + 30
-                total = sum(count for _, _, count in per_province)
-                rate = cases / seconds
-                print(f"ingested {cases:,} of {total:,} cases, {rate:,.0f} cases/s, about "
-                      f"{(total - cases) / rate / 60:,.0f} min left, process {rss[-1]} MB (first batch "
-                      f"{rss[0]} MB)", file=sys.stderr, flush=True)
+    total = sum(count for _, _, count in per_province)
+    state = _Progress(total)
+
+    def send(mine: list[tuple[int, tuple[str, str, int]]]) -> None:
+        for index, (slug, code, count) in mine:
+            for body, signature, cases in _signed_batches(slug, code, count, index, batch_size, signers[slug]):
+                with state.receiving():
+                    answer = _receive(receiver, body, signature)
+                if answer.status_code != 200:
+                    raise SystemExit(f"the ministry refused a batch of {slug}: {answer.status_code} "
+                                     f"{answer.body[:300]!r}")
+                state.received(cases)
+
+    shares = [list(enumerate(per_province))[n::senders] for n in range(senders)]
+    threads = [threading.Thread(target=_failing_loudly(send, state), args=(share,), name=f"sender-{n}")
+               for n, share in enumerate(shares)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     engine.dispose()
-    return {"cases": cases, "seconds": round(seconds, 2), "cases_per_s": round(cases / seconds),
-            "rss_mb_first": rss[0], "rss_mb_last": rss[-1], "rss_mb_max": max(rss)}
+    if state.failure:
+        raise state.failure
+    return {"cases": state.cases, "senders": senders, "seconds": round(state.busy, 2),
+            "cases_per_s": round(state.cases / state.busy), "rss_mb_first": state.rss[0],
+            "rss_mb_last": state.rss[-1], "rss_mb_max": max(state.rss)}
+
+
+def _signed_batches(slug: str, code: str, count: int, seed: int, batch_size: int, signer):
+    """(body, signature, cases in it) of each of the province's batches, as its shipper sends them."""
+
+    seq, pending = 1, []
+    for kind, aggregate, aggregate_id, payload in province_events(slug, code, count, seed=seed):
+        pending.append({"seq": seq, "event_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{slug}/{seq}")),
+                        "at": payload.get("created_at") or payload["started_at"], "event_type": kind,
+                        "aggregate_type": aggregate, "aggregate_id": str(aggregate_id), "payload": payload})
+        seq += 1
+        if len(pending) == batch_size:
+            yield _signed(slug, code, pending, signer)
+            pending = []
+    if pending:
+        yield _signed(slug, code, pending, signer)
+
+
+def _signed(slug: str, code: str, events: list[dict], signer) -> tuple[bytes, str, int]:
+    from registry.exchange.signing import canonical
+
+    body = canonical({"province": slug, "province_code": code, "first_seq": events[0]["seq"],
+                      "last_seq": events[-1]["seq"], "events": events})
+    return body, signer.sign(body), sum(1 for event in events if event["event_type"] == "case.declared")
+
+
+class _Progress:
+    """What the senders received so far, the time the ministry was busy receiving (any sender inside `_receive`:
+    the senders' own making and signing of batches is the provinces' work, not the ministry's), memory, and
+    a line every 30 s (a 10-million run takes most of an hour)."""
+
+    def __init__(self, total: int):
+        import threading
+
+        self.total, self.cases, self.busy, self.rss = total, 0, 0.0, []
+        self.failure: BaseException | None = None
+        self._lock, self._inside, self._since = threading.Lock(), 0, 0.0
+        self._next_report = time.monotonic() + 30
+
+    @contextmanager
+    def receiving(self):
+        with self._lock:
+            if self._inside == 0:
+                self._since = time.perf_counter()
+            self._inside += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._inside -= 1
+                if self._inside == 0:
+                    self.busy += time.perf_counter() - self._since
+
+    def received(self, cases: int) -> None:
+        with self._lock:
+            self.cases += cases
+            self.rss.append(_rss_mb())
+            if time.monotonic() < self._next_report:
+                return
+            self._next_report = time.monotonic() + 30
+            rate = self.cases / max(self.busy, 1e-9)
+            print(f"ingested {self.cases:,} of {self.total:,} cases, {rate:,.0f} cases/s, about "
+                  f"{(self.total - self.cases) / rate / 60:,.0f} min left, process {self.rss[-1]} MB (first batch "
+                  f"{self.rss[0]} MB)", file=sys.stderr, flush=True)
+
+
+def _failing_loudly(send, state: _Progress):
+    """A sender whose failure ends the run (kept for the main thread to raise) instead of dying quietly."""
+    def run(share):
+        try:
+            send(share)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread as it is
+            state.failure = exc
+    return run
 
 
 def _rss_mb() -> float:
@@ -278,7 +347,7 @@ def run(args) -> dict:
         ministry_url = ministry.replace("postgresql://", "postgresql+psycopg://", 1)
         upgrade_to_head(ministry_url)
         with tempfile.TemporaryDirectory() as work:
-            ingested = ingest(ministry_url, Path(work), per_province, args.batch)
+            ingested = ingest(ministry_url, Path(work), per_province, args.batch, args.senders)
         copied = copy_ceiling(ceiling, per_province)
         answered = time_questions(ministry_url, chosen[0][0], chosen[0][1], args.queries)
     finally:
@@ -295,7 +364,7 @@ def run(args) -> dict:
 def print_table(out: dict) -> None:
     i, c = out["ingest"], out["copy"]
     print(f"{out['cases']:,} cases over {out['provinces']} provinces and 15 years (half cremated)")
-    print(f"ingest (signed batches, verified, projected, counted): {i['cases_per_s']:,} cases/s "
+    print(f"ingest (signed batches, verified, projected, counted; {i['senders']} sender(s)): {i['cases_per_s']:,} cases/s "
           f"({i['seconds']} s); COPY: {c['cases_per_s']:,} cases/s; ratio {out['ingest_ratio']} "
           f"(target >= {INGEST_TARGET})")
     print(f"memory while ingesting: {i['rss_mb_first']} MB after the first batch, {i['rss_mb_last']} MB after the "
@@ -312,6 +381,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=200_000, help="synthetic national cases (the issue: 10,000,000)")
     parser.add_argument("--batch", type=int, default=1000, help="events per exchange batch")
+    parser.add_argument("--senders", type=int, default=1,
+                        help="provinces sending at the same time (threads calling the receiving function side by side, "
+                             "as the hub's request threads do; 1: one batch after another)")
     parser.add_argument("--queries", type=int, default=30, help="timed repetitions of each statistics question")
     parser.add_argument("--pg-url", help="admin URL (default: $FSP_TEST_PG_URL, else scripts/postgres-test-server)")
     parser.add_argument("--questions-on", metavar="URL",
@@ -320,8 +392,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
-    if args.cases < 32 or args.batch < 1 or args.queries < 1:
-        parser.error("--cases must be at least 32 (one per province), --batch and --queries positive")
+    if args.cases < 32 or args.batch < 1 or args.queries < 1 or not 1 <= args.senders <= 32:
+        parser.error("--cases must be at least 32 (one per province), --batch and --queries positive, --senders "
+                     "between 1 and 32")
     if args.questions_on:
         slug, code = provinces()[0]
         answered = time_questions(args.questions_on, slug, code, args.queries)

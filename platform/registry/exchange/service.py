@@ -6,6 +6,7 @@ its outbox from 1) closes that epoch and opens the next; what earlier epochs bro
 epoch (`close_province`, when the province is offboarded) refuses further batches of its incarnation.
 """
 import uuid
+from collections.abc import Callable
 
 from pydantic_core import to_json
 from sqlalchemy import insert
@@ -30,11 +31,12 @@ def receive_batch(session: Session, batch: Batch, *, journal: Journal) -> tuple[
     A batch that starts past cursor+1 would leave a gap: 409 naming the expected seq. Events at or below the
     cursor were stored before (a resend): they must carry the same event_id, and are not stored again.
     """
-    # the write head serialises receivers (also across hub replicas) before the cursor is read
-    with journal.write(session, actor=f"exchange:{batch.province}") as unit:
+    # the province's claim serialises its own receivers (also across hub replicas) before the cursor is read;
+    # receivers of other provinces go on beside it until the write head, taken to pair people across provinces
+    with journal.write(session, actor=f"exchange:{batch.province}", claims=[_claim(batch.province)]) as unit:
         now = utcnow()
         cursor = _cursor_for(session, batch, now=now)
-        through, fresh = _store(session, batch, cursor, now=now)
+        through, fresh = _store(session, batch, cursor, now=now, before_matching=unit.take_head)
         unit.record(action=RECEIVE_ACTION, object_type="exchange_batch",
                     object_id=f"{batch.province}:{batch.first_seq}-{batch.last_seq}",
                     detail={"province": batch.province, "epoch": cursor.epoch, "first_seq": batch.first_seq,
@@ -94,7 +96,12 @@ def _earlier_epoch_of(session: Session, batch: Batch) -> bool:
         is not None
 
 
-def _store(session: Session, batch: Batch, cursor: ExchangeCursor, *, now) -> tuple[int, int]:
+def _claim(province: str) -> str:
+    return f"exchange-province:{province}"
+
+
+def _store(session: Session, batch: Batch, cursor: ExchangeCursor, *, now,
+           before_matching: Callable[[], object]) -> tuple[int, int]:
     """Store the events past the epoch's cursor, bring the national records up to date, move the cursor."""
     acknowledged = cursor.acknowledged_seq
     if batch.first_seq > acknowledged + 1:
@@ -105,7 +112,7 @@ def _store(session: Session, batch: Batch, cursor: ExchangeCursor, *, now) -> tu
     if fresh:
         _check_new_ids(session, [event.event_id for event in fresh])
         national.apply_events(session, province=batch.province, province_code=batch.province_code, events=fresh,
-                              now=now)
+                              now=now, before_matching=before_matching)
         _log(session, batch, cursor.epoch, fresh, now)
         cursor.acknowledged_seq, cursor.updated_at = batch.last_seq, now
     session.add(cursor)
@@ -167,7 +174,8 @@ def acknowledged_seq(session: Session, province: str) -> int:
 def close_province(session: Session, *, province: str, province_code: str, incarnation: str | None,
                    journal: Journal, actor: str) -> CursorPublic:
     """Deregister an offboarded province: its current epoch is closed (what it sent stays), audited; idempotent."""
-    with journal.write(session, actor=actor) as unit:
+    with journal.write(session, actor=actor, claims=[_claim(province)]) as unit:
+        unit.take_head()  # no batch of the province is being stored meanwhile, and what is read stays current
         now = utcnow()
         cursor = current_cursor(session, province)
         if cursor is None or (incarnation and cursor.incarnation not in (None, incarnation)):

@@ -1,5 +1,6 @@
 """Keep the national records current from the events of a province's batch, in the transaction storing it."""
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -52,10 +53,14 @@ MODELS_OF: dict[str, tuple] = {**{event_type: (records.MODEL_OF[event_type],) fo
 
 
 def apply_events(session: Session, *, province: str, province_code: str, events: list[BatchEvent],
-                 now: datetime) -> None:
+                 now: datetime, before_matching: Callable[[], object] | None = None) -> None:
     """Apply each event after its records' last one; replays and older events change nothing. The batch's
     records are read at once beforehand and written at once after, its statistics and cross-province matches
-    written once too."""
+    written once too.
+
+    Everything but the matching touches only the province's own rows, so receivers of different provinces may
+    run it side by side; `before_matching` (taking the write head) is called before people are paired across
+    provinces, which must see every other province's cases committed before."""
     models = {NationalCase: None}
     for event_type in {event.event_type for event in events}:
         models.update(dict.fromkeys(MODELS_OF.get(event_type, ())))
@@ -65,9 +70,11 @@ def apply_events(session: Session, *, province: str, province_code: str, events:
         for event in events:
             _apply(session, province, province_code, event, now, matched)
         loaded.write(session)
-        _match(session, matched, now)
         statistics.write_counts(session)
         online_services.apply(session, province=province, events=events, now=now)
+        if before_matching is not None:
+            before_matching()
+        _match(session, matched, now)
     finally:
         loaded.forget(session)
         statistics.forget(session)
