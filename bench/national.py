@@ -9,8 +9,10 @@ go to a fresh PostgreSQL database of the ministry, migrated to head:
   the ministry's receiving endpoint function (`registry.exchange.api._receive`: signature check, parsing, the
   event log, the national records and the statistics counters, one transaction per batch), against a raw `COPY`
   of the same case rows into a table of the same columns (no index, no constraint) in another database.
-  `--senders N`: N threads send at once, each its share of the provinces (as 32 provinces ship at the same time
-  and the hub's request threads receive them side by side); the rate is over the time the ministry was receiving.
+  The batches are made and signed beforehand (spooled to a scratch file, as provinces make them on their own
+  machines). `--senders N`: N threads hand them over at once, each its share of the provinces (as 32 provinces
+  ship at the same time and the hub's request threads receive them side by side); the rate is over the time the
+  ministry was receiving.
   Target: ingest / COPY >= 0.3 (cases per second).
 - **statistics**: three questions, each answered from the counters kept at ingest and by computing it from the
   records (the same SQL a report would run without them), `--queries` times each: a province's month by county
@@ -28,6 +30,7 @@ import json
 import os
 import random
 import statistics as stats
+import struct
 import sys
 import tempfile
 import time
@@ -124,9 +127,16 @@ def ingest(url: str, work: Path, per_province: list[tuple[str, str, int]], batch
     total = sum(count for _, _, count in per_province)
     state = _Progress(total)
 
+    # the provinces' batches are made and signed first, as the provinces do on their own machines: the senders
+    # then only hand them over, and the ministry's process does nothing but receive
+    spool = work / "spool"
+    spool.mkdir()
+    for index, (slug, code, count) in enumerate(per_province):
+        _spool(spool / f"{slug}.batches", _signed_batches(slug, code, count, index, batch_size, signers[slug]))
+
     def send(mine: list[tuple[int, tuple[str, str, int]]]) -> None:
-        for index, (slug, code, count) in mine:
-            for body, signature, cases in _signed_batches(slug, code, count, index, batch_size, signers[slug]):
+        for _, (slug, _, _) in mine:
+            for body, signature, cases in _unspooled(spool / f"{slug}.batches"):
                 with state.receiving():
                     answer = _receive(receiver, body, signature)
                 if answer.status_code != 200:
@@ -163,6 +173,22 @@ def _signed_batches(slug: str, code: str, count: int, seed: int, batch_size: int
             pending = []
     if pending:
         yield _signed(slug, code, pending, signer)
+
+
+def _spool(path: Path, batches) -> None:
+    with path.open("wb") as out:
+        for body, signature, cases in batches:
+            signed = signature.encode()
+            out.write(struct.pack("<IHI", len(body), len(signed), cases) + body + signed)
+
+
+def _unspooled(path: Path):
+    """The spooled batches, one at a time."""
+    head = struct.calcsize("<IHI")
+    with path.open("rb") as spooled:
+        while header := spooled.read(head):
+            size, signed, cases = struct.unpack("<IHI", header)
+            yield spooled.read(size), spooled.read(signed).decode(), cases
 
 
 def _signed(slug: str, code: str, events: list[dict], signer) -> tuple[bytes, str, int]:
