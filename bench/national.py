@@ -161,7 +161,6 @@ def ingest(url: str, work: Path, per_province: list[tuple[str, str, int]], batch
 
 def _signed_batches(slug: str, code: str, count: int, seed: int, batch_size: int, signer):
     """(body, signature, cases in it) of each of the province's batches, as its shipper sends them."""
-
     seq, pending = 1, []
     for kind, aggregate, aggregate_id, payload in province_events(slug, code, count, seed=seed):
         pending.append({"seq": seq, "event_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{slug}/{seq}")),

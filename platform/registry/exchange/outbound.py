@@ -53,12 +53,16 @@ def _on_wire(event: OutboxEvent) -> dict:
             "aggregate_id": event.aggregate_id, "payload": json.loads(event.payload)}
 
 
+# the oldest event still to ship: one step into the index of the unshipped (migration 0037)
+_FIRST_UNSHIPPED = select(func.min(OutboxEvent.seq)).where(col(OutboxEvent.shipped_at).is_(None))
+
+
 def mark_shipped(engine: Engine, *, through: int) -> int:
     """Mark every unshipped event up to `through` as shipped; how many were marked."""
     events = OutboxEvent.__table__.c
     with Session(engine) as session:
         connection = session.connection()
-        first = connection.execute(select(func.min(events.seq)).where(events.shipped_at.is_(None))).scalar()
+        first = connection.execute(_FIRST_UNSHIPPED).scalar()
         if first is None or first > through:
             return 0
         # bounded on both sides: the planner then sees a batch of rows, not "every unshipped event up to here",
@@ -75,8 +79,7 @@ def outbox_position(engine: Engine) -> dict[str, int]:
         head = session.exec(select(func.coalesce(func.max(OutboxEvent.seq), 0))).one()
         # the unshipped always follow the shipped: the last shipped is the last event before the first unshipped
         # (found by the index of the unshipped, not by walking every event shipped before)
-        first_unshipped = session.exec(select(func.min(OutboxEvent.seq))
-                                       .where(col(OutboxEvent.shipped_at).is_(None))).one()
+        first_unshipped = session.connection().execute(_FIRST_UNSHIPPED).scalar()
         shipped = head if first_unshipped is None else session.exec(
             select(func.coalesce(func.max(OutboxEvent.seq), 0)).where(OutboxEvent.seq < first_unshipped)).one()
         pending = session.exec(select(func.count()).select_from(OutboxEvent)
