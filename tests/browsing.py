@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
 WIDTHS = {"desktop": 1280, "phone": 375}
@@ -57,3 +57,9 @@ def check_at_each_width(page: Page, name: str) -> None:
         page.set_viewport_size({"width": width, "height": 900})
         keep_and_check(page, f"{name}-{device}", width)
     page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
+
+
+def expect_results(page: Page, names: list[str]) -> None:
+    """The listed results read `names`, in order, once the page a search or filter led to has loaded (retrying:
+    reading them at once after a click can see the old page or none)."""
+    expect(page.locator(".result-name")).to_have_text(names)

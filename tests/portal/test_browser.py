@@ -11,9 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-
-def results(page: Page) -> list[str]:
-    return page.locator(".result-name").all_inner_texts()
+from browsing import expect_results
 
 
 def test_a_citizen_finds_an_institution_and_reads_its_fees(page: Page, base_url: str):
@@ -25,12 +23,12 @@ def test_a_citizen_finds_an_institution_and_reads_its_fees(page: Page, base_url:
     page.get_by_label("机构名称或地址").fill("八宝山")
     page.get_by_role("button", name="搜索").click()
     expect(page.locator("h1")).to_have_text("殡葬服务机构")
-    assert results(page) == ["八宝山殡仪馆"]
+    expect_results(page, ["八宝山殡仪馆"])
 
     page.get_by_label("机构名称或地址").fill("")
     page.get_by_label("机构类型").select_option(label="公益性公墓")
     page.get_by_role("button", name="筛选").click()
-    assert results(page) == ["西山公益性公墓"]
+    expect_results(page, ["西山公益性公墓"])
     expect(page.get_by_label("机构类型")).to_have_value("public_cemetery")  # the choice stays chosen
 
     page.get_by_label("机构类型").select_option(label="殡仪馆")

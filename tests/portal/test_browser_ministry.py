@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from typer.testing import CliRunner
 
+from browsing import expect_results
 from factories import institution_payload
 from provisioning_cli.main import app as fsp_app
 from served import serving_locally
@@ -41,10 +42,6 @@ def base_url(tmp_path_factory, publisher) -> Iterator[str]:
         yield url
 
 
-def results(page: Page) -> list[str]:
-    return page.locator(".result-name").all_inner_texts()
-
-
 def test_a_person_finds_an_institution_of_each_province_and_reads_the_figures(page: Page, base_url: str):
     page.goto(base_url + "/")
     page.get_by_role("link", name="民政部全国殡葬服务平台").click()
@@ -56,11 +53,11 @@ def test_a_person_finds_an_institution_of_each_province_and_reads_the_figures(pa
     page.get_by_label("机构名称或地址").fill("殡仪馆")
     page.get_by_role("button", name="搜索").click()
     expect(page.locator(".results-count")).to_have_text("共找到 2 家机构")
-    assert sorted(results(page)) == ["八宝山殡仪馆", "济南市殡仪馆"]
+    assert sorted(page.locator(".result-name").all_inner_texts()) == ["八宝山殡仪馆", "济南市殡仪馆"]
 
     page.get_by_label("所在省份").select_option(label="山东省")
     page.get_by_role("button", name="筛选").click()
-    assert results(page) == ["济南市殡仪馆"]
+    expect_results(page, ["济南市殡仪馆"])
     expect(page.get_by_label("所在省份")).to_have_value("shandong")  # the choice stays chosen
 
     page.get_by_label("所在省份").select_option(label="北京市")

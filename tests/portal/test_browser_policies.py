@@ -5,9 +5,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-
-def titles(page: Page) -> list[str]:
-    return page.locator(".result-name").all_inner_texts()
+from browsing import expect_results
 
 
 def test_a_citizen_opens_the_service_guides_and_reads_one(page: Page, base_url: str):
@@ -19,11 +17,11 @@ def test_a_citizen_opens_the_service_guides_and_reads_one(page: Page, base_url: 
     tabs = page.get_by_role("navigation", name="文件类别")
     tabs.get_by_role("link", name="办事指南").click()
     expect(tabs.get_by_role("link", name="办事指南")).to_have_attribute("aria-current", "page")
-    assert titles(page) == ["骨灰撒海申请指南", "遗体火化办理指南"]
+    expect_results(page, ["骨灰撒海申请指南", "遗体火化办理指南"])
 
     page.get_by_label("标题关键词").fill("火化")
     page.get_by_role("button", name="搜索").click()
-    assert titles(page) == ["遗体火化办理指南"]  # searched within the guides
+    expect_results(page, ["遗体火化办理指南"])  # searched within the guides
     expect(page.get_by_label("标题关键词")).to_have_value("火化")
 
     page.get_by_role("link", name="遗体火化办理指南").click()
