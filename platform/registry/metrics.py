@@ -226,7 +226,9 @@ class AuditChainStatus:
 class AppMetrics:
     def __init__(self, settings: Settings, *, version: str, journal: Journal):
         engine = journal.engine
-        self.registry = CollectorRegistry(auto_describe=True)
+        # no describing by collecting at registration: the collectors read the database, and every app start would
+        # query it once per collector (names stay unique: tests/monitoring/test_registry_metrics.py checks)
+        self.registry = CollectorRegistry(auto_describe=False)
         self.requests = Counter("fsp_http_requests_total", "HTTP requests by route template and status",
                                 ["method", "route", "status"], registry=self.registry)
         self.latency = Histogram("fsp_http_request_duration_seconds", "HTTP request latency by route template",

@@ -1,11 +1,16 @@
 """What a tenant's /metrics tells its Prometheus: outbox age, audit-chain verdict, backup time, tenant info."""
+import json
+import re
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from factories import create_institution
+from registry.app import create_app
 
 
 def scrape(client) -> dict:
@@ -99,3 +104,26 @@ def test_last_restore_drill_time_and_outcome(client, settings):
 
     (settings.backup_dir / "drill.json").write_text('{"at": "2026-11-30T09:00:00+00:00", "outcome": "ok"}')
     assert value(scrape(client), "fsp_backup_drill_ok") == 1
+
+
+def test_every_series_name_is_exposed_once(settings, tmp_path):
+    """The registry does not collect at registration (that would query the database at every app start), so no
+    registration refuses a name twice: this exposition, with every collector yielding, is the check instead."""
+    baseline, drift = tmp_path / "baseline.json", tmp_path / "drift.json"
+    baseline.write_text(json.dumps({"checked_at": "2026-11-30T08:00:00+00:00", "counts": {"pass": 3},
+                                    "compliant": True}))
+    drift.write_text(json.dumps({"checked_at": "2026-11-30T08:00:00+00:00", "tenants": {"beijing": {"realm": 1}}}))
+    settings.backup_dir.mkdir()
+    (settings.backup_dir / "drill.json").write_text('{"at": "2026-11-30T08:00:00+00:00", "outcome": "ok"}')
+    app = create_app(settings.model_copy(update={"baseline_file": baseline, "drift_file": drift}))
+    with TestClient(app) as client:
+        headers = {"Authorization": "Bearer " + app.state.ctx.issuer.mint("tester", ["provincial-admin", "auditor"])}
+        create_institution(client, headers)
+        assert client.get("/api/v1/audit/verify", headers=headers).json()["ok"] is True
+        exposition = client.get("/metrics").text
+    app.state.ctx.engine.dispose()
+
+    declared = re.findall(r"^# TYPE (\S+) ", exposition, flags=re.MULTILINE)
+    assert {"fsp_outbox_pending_events", "fsp_baseline_compliant", "fsp_drift_items", "fsp_backup_drill_ok",
+            "fsp_audit_chain_ok", "fsp_http_requests_total"} <= set(declared)
+    assert [name for name, n in Counter(declared).items() if n > 1] == []

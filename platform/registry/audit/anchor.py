@@ -75,6 +75,8 @@ class AuditAnchor:
             self._baseline_known = True
             try:
                 self._update(lambda current: current or self._start(after))
+                with self._guard:  # the file was just written: the first commit's head may wait its turn
+                    self._written_at = time.monotonic()
             except (OSError, AnchorError):  # the write goes on; verification reports the missing checkpoint
                 log.exception("could not start the audit checkpoint file %s", self.path)
         return seal

@@ -91,6 +91,15 @@ def depended_on(engine: Engine) -> set[str]:
               INDEX_KEY: [f"SELECT 1 FROM {t} WHERE {c} IS NOT NULL" for t, c in BLIND_INDEX_COLUMNS],
               AUDIT_KEY: ["SELECT 1 FROM audit_entries WHERE mac IS NOT NULL"],
               CERTIFICATE_KEY: ["SELECT 1 FROM certificates"]}
+    # one statement for a migrated database (every app start asks); a query at a time for one part-way there
+    either = [" OR ".join(f"EXISTS ({query})" for query in queries) for queries in checks.values()]
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT " + ", ".join(
+                f"CASE WHEN {condition} THEN 1 ELSE 0 END" for condition in either))).one()
+        return {name for name, found in zip(checks, row, strict=True) if found}
+    except DBAPIError:
+        pass
     found = set()
     for name, queries in checks.items():
         for query in queries:
@@ -153,7 +162,9 @@ def record_keys(engine: Engine, keys_dir: Path) -> dict[str, str]:
     if recorded != ids and inspect(engine).has_table(KeyFingerprint.__tablename__):
         with Session(engine) as session:
             for name, key_id in ids.items():
-                if recorded.get(name) != key_id:
+                if name not in recorded:
+                    session.add(KeyFingerprint(name=name, key_id=key_id, recorded_at=utcnow()))
+                elif recorded[name] != key_id:
                     session.merge(KeyFingerprint(name=name, key_id=key_id, recorded_at=utcnow()))
             session.commit()
     return ids
