@@ -74,9 +74,9 @@ class AuditAnchor:
         if not self._baseline_known:
             self._baseline_known = True
             try:
-                self._update(lambda current: current or self._start(after))
-                with self._guard:  # the file was just written: the first commit's head may wait its turn
-                    self._written_at = time.monotonic()
+                if self._update(lambda current: current or self._start(after)):
+                    with self._guard:  # the file was just written: the first commit's head may wait its turn
+                        self._written_at = time.monotonic()
             except (OSError, AnchorError):  # the write goes on; verification reports the missing checkpoint
                 log.exception("could not start the audit checkpoint file %s", self.path)
         return seal
@@ -141,16 +141,19 @@ class AuditAnchor:
     def _mark_seal(self, role: str, mark: Mark) -> str:
         return crypto.hmac_sm3(self.key, f"audit-checkpoint:{role}:{mark.seq}:{mark.hash}")
 
-    def _update(self, change: Callable[[Checkpoints | None], Checkpoints | None]) -> None:
-        """Read, change and replace the file under an exclusive lock (several processes may write it)."""
+    def _update(self, change: Callable[[Checkpoints | None], Checkpoints | None]) -> bool:
+        """Read, change and replace the file under an exclusive lock (several processes may write it); whether it
+        was written."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         lock_path = self.path.with_name(self.path.name + ".lock")
         with os.fdopen(os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600), "rb") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             current = self._read()
             changed = change(current)
-            if changed is not None and changed != current:
-                self._write(changed)
+            if changed is None or changed == current:
+                return False
+            self._write(changed)
+            return True
 
     def _read(self, *, check_signature: bool = False) -> Checkpoints | None:
         """The file's checkpoints, their HMAC seals checked; with `check_signature` (a verification) its SM2
